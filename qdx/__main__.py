@@ -1,0 +1,5 @@
+"""``python -m qdx``."""
+
+from qdx.cli import main
+
+main()

@@ -1,0 +1,160 @@
+"""Paths, format detection and atomic writes: the only layer of the library that touches files.
+
+>>> import qdx
+>>> project = qdx.read("fixtures/wechat-moments/project.qdpx")   # doctest: +SKIP
+>>> qdx.write(project, "copy.qdpx", dialect="nvivo")              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+from qdx.errors import FormatError, ReadError, UsageError
+from qdx.formats import Dialect, Format, ReadOptions, WriteOptions, by_id, registry
+from qdx.model import Project
+from qdx.safety import DEFAULT_LIMITS, Limits, atomic_write
+
+PathLike = str | os.PathLike[str]
+HEAD_SIZE = 4096
+MAX_TREE_FILES = 10_000
+
+
+def detect(head: bytes, name: str = "") -> Format:
+    """The format whose ``sniff`` accepts ``head`` (content first, then the extension).
+
+    Raises:
+        FormatError: no registered format recognises the input.
+    """
+    for fmt in registry():
+        if fmt.sniff(head, name):
+            return fmt
+    suffix = Path(name).suffix.lower().lstrip(".")
+    for fmt in registry():
+        if suffix and suffix in fmt.extensions and fmt.reader is not None:
+            return fmt
+    raise FormatError("unrecognised file format", location=name or None)
+
+
+def read(
+    source: PathLike | BinaryIO,
+    *,
+    fmt: str | None = None,
+    unit: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Project:
+    """Read a project or codebook from a path, a folder (NVivo exports) or a binary stream.
+
+    Args:
+        source: a file path, a folder path, or a binary stream.
+        fmt: force a format id (``qdpx``, ``qde``, ``qdc``, ...) instead of detecting it.
+        unit: force the producer's text-position unit (``codepoint``, ``utf16``, ``codepoint-lf``).
+        limits: safety limits for archives.
+
+    Returns:
+        A new :class:`~qdx.model.Project`; reading problems are in ``project.provenance.issues``.
+
+    Raises:
+        ReadError: the input cannot be read (missing file, unknown format, hostile input).
+
+    Example:
+        >>> p = qdx.read("project.qdpx"); len(p.sources)   # doctest: +SKIP
+    """
+    if not isinstance(source, str | os.PathLike):
+        return _read_stream(source, "<stream>", fmt, ReadOptions(unit=unit, limits=limits))
+    path = Path(source)
+    options = ReadOptions(label=path.name, unit=unit, limits=limits)
+    if path.is_dir():
+        return _read_tree(path, fmt, options)
+    try:
+        with path.open("rb") as stream:
+            return _read_stream(stream, path.name, fmt, options)
+    except FileNotFoundError as exc:
+        raise ReadError("no such file", location=str(path)) from exc
+    except IsADirectoryError as exc:  # pragma: no cover - is_dir() raced
+        raise ReadError("is a directory", location=str(path)) from exc
+    except PermissionError as exc:
+        raise ReadError("permission denied", location=str(path)) from exc
+
+
+def _read_stream(stream: BinaryIO, name: str, fmt: str | None, options: ReadOptions) -> Project:
+    head = stream.read(HEAD_SIZE)
+    if not head:
+        raise ReadError("file is empty", location=name)
+    chosen = _choose(head, name, fmt)
+    if chosen.reader is None:
+        raise FormatError(f"format {chosen.id} cannot be read", location=name)
+    if stream.seekable():
+        stream.seek(0)
+    else:
+        stream = io.BytesIO(head + stream.read())
+    return chosen.reader(stream, options)
+
+
+def _choose(head: bytes, name: str, fmt: str | None) -> Format:
+    if fmt is None:
+        return detect(head, name)
+    chosen = by_id(fmt)
+    if chosen is None:
+        raise UsageError(f"unknown format {fmt!r}; known: {', '.join(f.id for f in registry())}")
+    return chosen
+
+
+def _read_tree(path: Path, fmt: str | None, options: ReadOptions) -> Project:
+    """Read a folder of exported files (formats with a ``tree_reader``)."""
+    files: dict[str, bytes] = {}
+    for child in sorted(path.rglob("*")):
+        if child.is_file() and not child.is_symlink():
+            if len(files) >= MAX_TREE_FILES:
+                raise ReadError(f"folder holds more than {MAX_TREE_FILES} files", location=str(path))
+            files[child.relative_to(path).as_posix()] = child.read_bytes()
+    if not files:
+        raise ReadError("folder holds no files", location=str(path))
+    candidates = [by_id(fmt)] if fmt else list(registry())
+    for candidate in candidates:
+        if candidate is not None and candidate.tree_reader is not None:
+            if fmt or any(candidate.sniff(data[:HEAD_SIZE], name) for name, data in files.items()):
+                return candidate.tree_reader(files, options)
+    raise FormatError("no format reads this folder", location=str(path))
+
+
+def write(
+    project: Project,
+    target: PathLike | BinaryIO,
+    *,
+    fmt: str | None = None,
+    dialect: Dialect = "refi",
+) -> None:
+    """Write ``project`` to a path (atomically: temp file + rename) or a binary stream.
+
+    Args:
+        project: what to write.
+        target: a path or a binary stream.
+        fmt: format id; by default taken from the path's extension.
+        dialect: ``refi`` (the spec: code points) or ``nvivo`` (UTF-16 units over CRLF text).
+
+    Raises:
+        UsageError: the format cannot be chosen or cannot be written.
+        WriteError: the file could not be written; any previous file is intact.
+    """
+    name = "" if not isinstance(target, str | os.PathLike) else os.fspath(target)
+    chosen = _writer_for(fmt, name)
+    assert chosen.writer is not None
+    writer = chosen.writer
+    options = WriteOptions(dialect=dialect)
+    if isinstance(target, str | os.PathLike):
+        atomic_write(target, lambda stream: writer(project, stream, options))
+    else:
+        writer(project, target, options)
+
+
+def _writer_for(fmt: str | None, name: str) -> Format:
+    wanted = fmt or Path(name).suffix.lower().lstrip(".")
+    if not wanted:
+        raise UsageError("cannot tell the output format; give a file extension or fmt=")
+    for candidate in registry():
+        if candidate.writer is not None and (candidate.id == wanted or wanted in candidate.extensions):
+            return candidate
+    raise UsageError(f"qdx cannot write format {wanted!r}")

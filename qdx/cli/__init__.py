@@ -1,0 +1,65 @@
+"""The ``qdx`` command line: a click group whose commands are imported only when run.
+
+This package is the only part of qdx that prints or exits. Each command lives in its own
+module (``qdx/cli/<name>.py``) exposing a click command named like the module; exit statuses
+are 0 OK, 1 data or validation problems, 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from qdx import __version__
+
+# name -> (module, one-line help). Listing the help here keeps `qdx --help` from importing
+# every command (and pandas/openpyxl behind them).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "info": ("qdx.cli.info", "Summarise a project or codebook."),
+    "validate": ("qdx.cli.validate", "Check schema, integrity and (optionally) GT structure."),
+    "convert": ("qdx.cli.convert", "Convert between REFI-QDA and NVivo formats."),
+    "segments": ("qdx.cli.segments", "List coded segments with their exact text."),
+    "audit": ("qdx.cli.audit", "Audit codebook consistency."),
+    "diff": ("qdx.cli.diff", "Show what changed between two projects."),
+    "merge": ("qdx.cli.merge", "Merge several coders' projects into one."),
+    "agree": ("qdx.cli.agree", "Intercoder agreement (NVivo kappa, alpha, ...)."),
+    "saturation": ("qdx.cli.saturation", "Code-discovery curve and saturation tests."),
+    "matrix": ("qdx.cli.matrix", "Coding matrix (code x source/case/variable/code)."),
+    "report": ("qdx.cli.report", "Write the full Excel report workbook."),
+    "export": ("qdx.cli.export", "Export tidy tables (parquet/csv)."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, (module, _) in COMMANDS.items() if _available(module)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None or not _available(entry[0]):
+            return None
+        module = importlib.import_module(entry[0])
+        command = getattr(module, cmd_name.replace("-", "_"))
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _available(module: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(module) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qdx")
+def main() -> None:
+    """qdx: portable, auditable qualitative research data (REFI-QDA, NVivo exports)."""

@@ -1,0 +1,90 @@
+"""Shared pieces of the CLI: reading inputs, JSON output, one-place error handling."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from qdx.errors import QdxError, UsageError
+from qdx.model import Project
+from qdx.safety import GIB, Limits
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+def limits_options(func: Callable[P, R]) -> Callable[P, R]:
+    """Add --max-member-size / --max-ratio (the zip safety limits) to a command."""
+    func = click.option(
+        "--max-member-size",
+        type=int,
+        default=2 * GIB,
+        show_default=True,
+        help="Refuse archive members that inflate past this many bytes.",
+    )(func)
+    return click.option(
+        "--max-ratio",
+        type=float,
+        default=1000.0,
+        show_default=True,
+        help="Refuse archive members compressed more than this ratio (zip bombs).",
+    )(func)
+
+
+def make_limits(max_member_size: int, max_ratio: float) -> Limits:
+    return Limits(max_member_size=max_member_size, max_ratio=max_ratio)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn QdxError into a one-line message on stderr and exit 1 (UsageError: exit 2)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except UsageError as exc:
+            click.echo(f"qdx: error: {exc}", err=True)
+            sys.exit(2)
+        except QdxError as exc:
+            click.echo(f"qdx: error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("qdx: interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def load(path: str, *, limits: Limits | None = None, unit: str | None = None) -> Project:
+    """Read a project for a command (the library does the work; this only adapts options)."""
+    from qdx.api import read
+
+    if limits is None:
+        return read(path, unit=unit)
+    return read(path, unit=unit, limits=limits)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def refuse_overwriting_input(output: str, *inputs: str) -> None:
+    """Writing onto an input would lose it if anything went wrong: refuse (usage error)."""
+    out = Path(output)
+    for item in inputs:
+        if out.exists() and Path(item).exists() and os.path.samefile(out, item):
+            raise UsageError(f"output {output} is the input; write elsewhere or pass --in-place")
+
+
+def progress_enabled(as_json: bool) -> bool:
+    """Progress bars only on an interactive terminal and never under --json."""
+    return not as_json and sys.stderr.isatty()

@@ -1,0 +1,89 @@
+"""Errors and issues.
+
+Exception tree (raise only when no model can be built; everything recoverable is an
+:class:`Issue`)::
+
+    QdxError                      any failure qdx reports to a user
+    ├── ReadError(ValueError)     input bytes cannot become a model
+    │   ├── UnsafeInputError      hostile input refused (entities, zip slip, bombs)
+    │   └── FormatError           unknown or unsupported format
+    ├── WriteError                output cannot be written (the target is left as it was)
+    └── UsageError                a caller asked for something impossible (bad option value)
+
+Every error carries a one-line ``message`` and an optional ``location`` such as
+``project.qde:412`` or ``Files.xlsx!B7``; ``str(err)`` joins them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class QdxError(Exception):
+    """Base of every error qdx raises on purpose."""
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        if not message:
+            raise TypeError("QdxError needs a message")
+        # One line: a CLI prints this as-is, so newlines would break the contract.
+        self.message = " ".join(message.split())
+        self.location = location
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class ReadError(QdxError, ValueError):
+    """The input cannot be read into a model."""
+
+
+class UnsafeInputError(ReadError):
+    """The input was refused because it looks hostile or exceeds a safety limit."""
+
+
+class FormatError(ReadError):
+    """The input's format is unknown or not supported."""
+
+
+class WriteError(QdxError):
+    """The output could not be written; the previous target file is intact."""
+
+
+class UsageError(QdxError):
+    """A caller asked for something that cannot be done (bad option values)."""
+
+
+class Severity(enum.Enum):
+    """How bad an :class:`Issue` is. Only ERROR makes a validation fail."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A recoverable problem found while reading, validating or auditing.
+
+    ``code`` is stable (e.g. ``QDX101``) so users can filter on it; ``location`` is
+    ``file:line`` or a code path.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    location: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "location": self.location,
+        }
+
+
+class LossyConversionWarning(UserWarning):
+    """A conversion had to drop or approximate something; the message says what."""

@@ -1,0 +1,86 @@
+"""The format registry: one :class:`Format` record per file format.
+
+Each format package (``qdx.formats.refi``, ``qdx.formats.nvivo``) exposes ``FORMATS``, a tuple
+of records. A record names the format, its extensions, a ``sniff`` over the first bytes, and
+its reader and writer. Readers take a binary stream and return a new Project; writers take a
+Project and a binary stream. Neither knows about paths (api.py does). Packages are imported
+only when the registry is first used, so ``qdx --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import BinaryIO, Literal
+
+from qdx.model import Project
+from qdx.safety import DEFAULT_LIMITS, Limits
+
+Dialect = Literal["refi", "nvivo"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadOptions:
+    """What every reader may be told.
+
+    ``label``: how to name the input in locations (e.g. ``project.qdpx``). ``unit``: force the
+    producer's text-position unit (``codepoint``, ``utf16``, ``codepoint-lf``) instead of
+    detecting it. ``progress``: called with (done, total) on long reads.
+    """
+
+    label: str = "<input>"
+    limits: Limits = DEFAULT_LIMITS
+    unit: str | None = None
+    progress: Callable[[int, int], None] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WriteOptions:
+    """What every writer may be told. ``dialect``: ``refi`` (spec, code points) or ``nvivo``."""
+
+    dialect: Dialect = "refi"
+    progress: Callable[[int, int], None] | None = None
+
+
+Reader = Callable[[BinaryIO, ReadOptions], Project]
+Writer = Callable[[Project, BinaryIO, WriteOptions], None]
+# Formats that are a folder of files (NVivo coded-text export folders): name -> bytes.
+TreeReader = Callable[[Mapping[str, bytes], ReadOptions], Project]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Format:
+    """One file format. ``sniff(head, name)`` says whether bytes (and a name) look like it."""
+
+    id: str
+    description: str
+    extensions: tuple[str, ...]
+    sniff: Callable[[bytes, str], bool]
+    reader: Reader | None = None
+    writer: Writer | None = None
+    tree_reader: TreeReader | None = None
+    priority: int = field(default=0)
+
+
+_PACKAGES = ("qdx.formats.refi", "qdx.formats.nvivo")
+
+
+@cache
+def registry() -> tuple[Format, ...]:
+    """All formats, highest sniff priority first."""
+    found: list[Format] = []
+    for name in _PACKAGES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a real missing dependency inside the package
+                raise
+            continue
+        found.extend(getattr(module, "FORMATS", ()))
+    return tuple(sorted(found, key=lambda f: -f.priority))
+
+
+def by_id(fmt: str) -> Format | None:
+    return next((f for f in registry() if f.id == fmt), None)

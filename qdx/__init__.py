@@ -42,10 +42,18 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from qdx.api import detect, read, write
-    from qdx.errors import Issue, QdxError, ReadError, Severity, UnsafeInputError, WriteError
-    from qdx.model import Project, ProjectIndex
-    from qdx.segment import segments
+    from qdx.api import detect as detect
+    from qdx.api import read as read
+    from qdx.api import write as write
+    from qdx.errors import Issue as Issue
+    from qdx.errors import QdxError as QdxError
+    from qdx.errors import ReadError as ReadError
+    from qdx.errors import Severity as Severity
+    from qdx.errors import UnsafeInputError as UnsafeInputError
+    from qdx.errors import WriteError as WriteError
+    from qdx.model import Project as Project
+    from qdx.model import ProjectIndex as ProjectIndex
+    from qdx.segment import segments as segments
 
 
 def __getattr__(name: str) -> Any:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Union
 
 from qdx.errors import Issue
 
@@ -61,7 +60,7 @@ def guid_key(value: str) -> str:
 
 
 def _loc() -> str | None:
-    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=None, compare=False, repr=False)
 
 
 class VariableType(enum.Enum):
@@ -364,15 +363,15 @@ class VideoSource(_FileSource):
     selections: tuple[VideoSelection, ...] = ()
 
 
-Source = Union[TextSource, PictureSource, PDFSource, AudioSource, VideoSource]
-Selection = Union[
-    TextSelection,
-    PictureSelection,
-    PDFSelection,
-    AudioSelection,
-    VideoSelection,
-    TranscriptSelection,
-]
+Source = TextSource | PictureSource | PDFSource | AudioSource | VideoSource
+Selection = (
+    TextSelection
+    | PictureSelection
+    | PDFSelection
+    | AudioSelection
+    | VideoSelection
+    | TranscriptSelection
+)
 
 
 # --------------------------------------------------------------------------- links, sets, graphs

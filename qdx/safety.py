@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import BinaryIO, cast
 
 from lxml import etree
 
@@ -144,7 +144,7 @@ class SafeZip:
         self._zip.close()
 
 
-def atomic_write(path: str | os.PathLike[str], produce: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(path: str | os.PathLike[str], produce: Callable[[BinaryIO], None]) -> None:
     """Write ``path`` through ``produce(stream)`` atomically (temp file + ``os.replace``).
 
     Raises:
@@ -157,7 +157,7 @@ def atomic_write(path: str | os.PathLike[str], produce: Callable[[IO[bytes]], No
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as stream:
-            produce(stream)
+            produce(cast(BinaryIO, stream))
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp, target)

@@ -100,12 +100,12 @@ def _source_segments(source: Source, index: ProjectIndex) -> Iterator[Segment]:
         start, end = _range(sel)
         text = None
         span: tuple[str, ...] = ()
-        doc = owner.get(id(sel))
-        if doc is not None and doc.text is not None and start is not None and end is not None:
-            text = doc.text[start:end]
-            finder = labels.get(id(doc))
+        found = owner.get(id(sel))
+        if found is not None and found.text is not None and start is not None and end is not None:
+            text = found.text[start:end]
+            finder = labels.get(id(found))
             if finder is None:
-                finder = labels[id(doc)] = LineLabels(doc.text)
+                finder = labels[id(found)] = LineLabels(found.text)
             span = finder.spanned(start, end)
         for coding in sel.codings:
             yield _segment(index, name, source.guid, sel.guid, start, end, text, coding, span)

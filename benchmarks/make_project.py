@@ -99,9 +99,13 @@ def generate(selections: int, out_dir: Path, *, sources: int = 200, seed: int = 
     per_source = [selections // sources + (1 if i < selections % sources else 0) for i in range(sources)]
     texts: list[tuple[str, str]] = []
     with qde.open("w", encoding="utf-8") as xml:
-        xml.write(f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{NS}" name="bench" origin="qdx benchmarks">\n')
+        xml.write(
+            f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{NS}" name="bench" origin="qdx benchmarks">\n'
+        )
         xml.write("<Users>" + "".join(f'<User guid="{u}" name="coder{i}"/>' for i, u in enumerate(users)))
-        xml.write("</Users>\n<CodeBook><Codes>\n" + "\n".join(code_lines) + "\n</Codes></CodeBook>\n<Sources>\n")
+        xml.write(
+            "</Users>\n<CodeBook><Codes>\n" + "\n".join(code_lines) + "\n</Codes></CodeBook>\n<Sources>\n"
+        )
         for i, count in enumerate(per_source):
             guid = _guid(rng)
             text = _text(rng, min_chars=max(2000, count * 60))
@@ -113,7 +117,9 @@ def generate(selections: int, out_dir: Path, *, sources: int = 200, seed: int = 
             for line in _selections(rng, text, count, leaves, users):
                 xml.write(line + "\n")
             xml.write("</TextSource>\n")
-        xml.write(f"</Sources>\n<Description>{escape('Synthetic benchmark project')}</Description>\n</Project>\n")
+        xml.write(
+            f"</Sources>\n<Description>{escape('Synthetic benchmark project')}</Description>\n</Project>\n"
+        )
     with zipfile.ZipFile(qdpx, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.write(qde, "project.qde")
         for guid, text in texts:

@@ -72,7 +72,7 @@ def _modified(p):
         sources.append(dataclasses.replace(s, selections=sels))
     return dataclasses.replace(p, sources=tuple(sources))
 '''
-WORKER = '''
+WORKER = """
 import json, resource, sys, time
 path, qdpx, XSD = sys.argv[1], sys.argv[2], sys.argv[3]
 {helpers}
@@ -83,7 +83,7 @@ t0 = time.perf_counter()
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({{"seconds": seconds, "mem_mb": (peak - base) / 1024}}))
-'''
+"""
 
 
 def measure(op: str, qde: Path, repeat: int) -> tuple[float, float] | None:
@@ -123,8 +123,10 @@ def _row(name: str, ours: tuple[float, float] | None, base: tuple[float, float] 
         return f"| {name} | n/a | | | | |"
     ratio = f"{ours[0] / base[0]:.2f}×" if base else ""
     btime = f"{base[0]:.3f}" if base else ""
-    return f"| {name} | {ours[0]:.3f} | {btime} | {ratio} | {ours[1]:.0f} | {base[1]:.0f} |" if base else (
-        f"| {name} | {ours[0]:.3f} | | | {ours[1]:.0f} | |"
+    return (
+        f"| {name} | {ours[0]:.3f} | {btime} | {ratio} | {ours[1]:.0f} | {base[1]:.0f} |"
+        if base
+        else (f"| {name} | {ours[0]:.3f} | | | {ours[1]:.0f} | |")
     )
 
 
@@ -134,13 +136,20 @@ def bench_size(n: int, repeat: int) -> list[str]:
         raise SystemExit(f"{qde} missing: run benchmarks/make_project.py --selections {n}")
     print(f"size {n}: {qde.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
     m = {op: measure(op, qde, repeat) for op in OPS}
-    lines = [f"\n### {n:,} selections ({qde.stat().st_size / 1e6:.1f} MB project.qde)\n",
-             "| operation | qdx s | baseline s | ratio | qdx MB | baseline MB |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"\n### {n:,} selections ({qde.stat().st_size / 1e6:.1f} MB project.qde)\n",
+        "| operation | qdx s | baseline s | ratio | qdx MB | baseline MB |",
+        "|---|---|---|---|---|---|",
+    ]
     lines.append(_row("read vs lxml.etree.parse", m["qdx-read"], m["lxml-parse"]))
     if m["qdx-read"] and m["lxml-iterparse"]:
-        lines.append(f"| read memory vs iterparse | | | | {m['qdx-read'][1]:.0f} | {m['lxml-iterparse'][1]:.0f} |")
+        lines.append(
+            f"| read memory vs iterparse | | | | {m['qdx-read'][1]:.0f} | {m['lxml-iterparse'][1]:.0f} |"
+        )
     if m["qdx-read"] and m["lxml-parse"]:
-        lines.append(f"| read memory / lxml tree memory | | | {m['qdx-read'][1] / max(m['lxml-parse'][1], 1):.2f}× | | |")
+        lines.append(
+            f"| read memory / lxml tree memory | | | {m['qdx-read'][1] / max(m['lxml-parse'][1], 1):.2f}× | | |"
+        )
     lines.append(_row("write vs tostring + zip", m["qdx-write"], m["lxml-tostring"]))
     xsd_base = None
     if m["lxml-parse"] and m["lxml-xsd"]:
@@ -152,7 +161,10 @@ def bench_size(n: int, repeat: int) -> list[str]:
         if res is None:
             lines.append(f"| {op[4:]} | n/a | | | | |")
         elif read:
-            lines.append(f"| {op[4:]} (ratio to read) | {res[0]:.3f} | {read[0]:.3f} | {res[0] / read[0]:.2f}× | {res[1]:.0f} | |")
+            lines.append(
+                f"| {op[4:]} (ratio to read) | {res[0]:.3f} | {read[0]:.3f} "
+                f"| {res[0] / read[0]:.2f}× | {res[1]:.0f} | |"
+            )
     return lines
 
 
@@ -162,15 +174,22 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--write-results", action="store_true", help="write benchmarks/RESULTS.md")
     args = parser.parse_args()
-    lines = ["# qdx benchmark results", "",
-             f"Machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} "
-             f"{platform.python_version()}, {_cpus()} cores, Linux {platform.release()}; medians of {args.repeat} runs.",
-             "Memory: peak RSS of the operation minus RSS after imports, in a fresh process."]
+    lines = [
+        "# qdx benchmark results",
+        "",
+        f"Machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {_cpus()} cores, Linux {platform.release()}; medians of {args.repeat} runs.",
+        "Memory: peak RSS of the operation minus RSS after imports, in a fresh process.",
+    ]
     for n in args.sizes:
         lines.extend(bench_size(n, args.repeat))
     ours, base = startup(max(args.repeat, 5))
-    lines += ["\n### Start-up\n", "| command | seconds | baseline | ratio |", "|---|---|---|---|",
-              f"| `qdx --help` vs `python -c 'import lxml.etree'` | {ours:.3f} | {base:.3f} | {ours / base:.2f}× |"]
+    lines += [
+        "\n### Start-up\n",
+        "| command | seconds | baseline | ratio |",
+        "|---|---|---|---|",
+        f"| `qdx --help` vs `python -c 'import lxml.etree'` | {ours:.3f} | {base:.3f} | {ours / base:.2f}× |",
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write_results:

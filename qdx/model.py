@@ -446,12 +446,24 @@ class Provenance:
     ``fmt``: format id (``qdpx``, ``qde``, ``qdc``, ...). ``position_unit``: the unit the
     producer used for text positions (``codepoint``, ``utf16``, ``codepoint-lf``).
     ``quirks``: short labels of STANDARD.md §6 quirks met. ``issues``: reading issues.
+    ``code_counts``: usage counts the file itself reported per code (NVivo Codebook.docx
+    "Files"/"References", EXPORTS.md §b.1), for inputs that hold codes but no codings.
     """
 
     fmt: str
     position_unit: str | None = None
     quirks: tuple[str, ...] = ()
     issues: tuple[Issue, ...] = ()
+    code_counts: tuple[CodeCount, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CodeCount:
+    """Counts a producer reported for a code; ``None`` when the export left them out."""
+
+    code: Guid
+    files: int | None = None
+    references: int | None = None
 
 
 @dataclass(slots=True, kw_only=True)

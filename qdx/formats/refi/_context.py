@@ -1,0 +1,180 @@
+"""Reading state shared by the REFI-QDA element handlers: issues, quirks, GUIDs, files.
+
+Issue codes raised while reading REFI-QDA (stable, so users can filter them):
+
+========  ==========================  =====================================================
+QDX001    missing-text-file           a referenced ``.txt`` is not in the archive
+QDX002    empty-text-file             a ``.txt`` of 0-1 bytes (NVivo Mac 15, quirk 4)
+QDX003    duplicate-guid              one GUID on several elements (ATLAS.ti 8.4, quirk 13)
+QDX004    missing-file                a referenced embedded file is not in the archive
+QDX005    bad-value                   an attribute value of the wrong type (kept or defaulted)
+QDX006    missing-attribute           a required attribute is absent
+QDX007    unknown-element             an element the REFI-QDA 1.0 schema does not define
+QDX008    position-unit               text positions re-read in another unit than ``origin``
+QDX009    text-encoding               a ``.txt`` that is not UTF-8 (decoded as cp1252)
+QDX010    namespace                   a namespace other than REFI-QDA 1.0 (quirks 6, 7, 25)
+QDX011    position-inexact            a UTF-16 position inside a surrogate pair
+========  ==========================  =====================================================
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from qdx.errors import Issue, Severity
+from qdx.model import Blob, Guid
+
+Element = etree._Element
+
+# Resolves a path attribute (plainTextPath, richTextPath, path) to (member name, bytes).
+Resolver = Callable[[str], tuple[str, bytes] | None]
+
+_LOCAL: dict[str, str] = {}
+
+
+def local(tag: str) -> str:
+    """Local name of a Clark-notation tag (namespaces are advisory, STANDARD.md quirk 25)."""
+    name = _LOCAL.get(tag)
+    if name is None:
+        name = _LOCAL[tag] = tag.rpartition("}")[2]
+    return name
+
+
+def kids(el: Element) -> dict[str, list[Element]]:
+    """Child elements of ``el`` grouped by local name, in document order."""
+    out: dict[str, list[Element]] = {}
+    for child in el:
+        tag = child.tag
+        if isinstance(tag, str):
+            out.setdefault(local(tag), []).append(child)
+    return out
+
+
+def _no_resolver(path: str) -> tuple[str, bytes] | None:
+    return None
+
+
+@dataclass(slots=True)
+class Context:
+    """Mutable state of one read: where we are, what went wrong, which quirks we met."""
+
+    label: str
+    resolve: Resolver = _no_resolver
+    issues: list[Issue] = field(default_factory=list)
+    quirks: list[str] = field(default_factory=list)
+    guids: dict[str, str] = field(default_factory=dict)
+    used_members: set[str] = field(default_factory=set)
+
+    def loc(self, el: Element) -> str:
+        return f"{self.label}:{el.sourceline}"
+
+    def issue(self, code: str, message: str, el: Element | None, severity: Severity = Severity.WARNING) -> None:
+        self.issues.append(Issue(code, severity, message, self.loc(el) if el is not None else self.label))
+
+    def quirk(self, label: str) -> None:
+        if label not in self.quirks:
+            self.quirks.append(label)
+
+    # ----------------------------------------------------------------- attributes
+
+    def guid(self, el: Element, name: str = "guid") -> Guid:
+        """A required GUID attribute; a missing one is reported and replaced by a stable UUID."""
+        value = el.get(name)
+        if value is None or not value.strip():
+            self.issue("QDX006", f"<{local(el.tag)}> lacks required attribute {name}", el, Severity.ERROR)
+            return Guid(str(uuid.uuid5(uuid.NAMESPACE_URL, f"qdx:{self.loc(el)}:{name}")))
+        return Guid(value.strip())
+
+    def own_guid(self, el: Element) -> Guid:
+        """The element's own ``guid``, checked for duplicates (REFI §3.7 wants them unique)."""
+        value = self.guid(el)
+        first = self.guids.setdefault(value.key, self.loc(el))
+        if first != self.loc(el):
+            self.issue("QDX003", f"GUID {value} already used at {first}", el)
+            self.quirk("quirk13:duplicate-guids")
+        return value
+
+    def opt_guid(self, el: Element, name: str) -> Guid | None:
+        value = el.get(name)
+        return Guid(value.strip()) if value is not None and value.strip() else None
+
+    def integer(self, el: Element, name: str, required: bool = True) -> int | None:
+        value = el.get(name)
+        if value is None:
+            if required:
+                self.issue("QDX006", f"<{local(el.tag)}> lacks required attribute {name}", el, Severity.ERROR)
+                return 0
+            return None
+        try:
+            return int(value.strip())
+        except ValueError:
+            self.issue("QDX005", f"{name}={value!r} is not an integer", el, Severity.ERROR)
+            return 0 if required else None
+
+    def req_int(self, el: Element, name: str) -> int:
+        value = self.integer(el, name)
+        return 0 if value is None else value
+
+    def boolean(self, el: Element, name: str, default: bool) -> bool:
+        value = el.get(name)
+        if value is None:
+            return default
+        low = value.strip().lower()
+        if low in ("true", "1"):
+            return True
+        if low in ("false", "0"):
+            return False
+        self.issue("QDX005", f"{name}={value!r} is not an xsd:boolean", el)
+        return default
+
+    # ----------------------------------------------------------------- files
+
+    def _scheme_quirk(self, path: str) -> None:
+        if "://" not in path:
+            self.quirk("quirk22:schemeless-path")
+
+    def text_file(self, path: str, el: Element) -> str | None:
+        """Decode the ``.txt`` behind ``path`` (UTF-8, BOM stripped); None when absent."""
+        found = self.resolve(path)
+        if found is None:
+            self.issue("QDX001", f"text file {path!r} not found", el)
+            return None
+        member, data = found
+        self.used_members.add(member)
+        self._scheme_quirk(path)
+        if data.startswith(b"\xef\xbb\xbf"):
+            # REFI §9.1.2 asks for UTF-8 and is silent on BOMs; NVivo Windows and QualCoder
+            # write one (quirks 2, 21). It is not part of the text and never counted.
+            data = data[3:]
+            self.quirk("quirk2:utf8-bom")
+        if b"\r\n" in data:
+            self.quirk("quirk2:crlf-text")
+        if len(data) <= 1:
+            self.issue("QDX002", f"text file {member} holds {len(data)} byte(s)", el)
+            self.quirk("quirk4:empty-text-file")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.issue("QDX009", f"{member} is not UTF-8 (REFI §9.1.2); decoded as cp1252", el)
+            return data.decode("cp1252", errors="replace")
+
+    def blob(self, path: str, el: Element) -> Blob | None:
+        """The embedded file behind ``path`` (``internal://`` or scheme-less), or None."""
+        found = self.resolve(path)
+        if found is None:
+            if _is_internal(path):
+                self.issue("QDX004", f"embedded file {path!r} not found", el)
+            return None
+        member, data = found
+        self.used_members.add(member)
+        self._scheme_quirk(path)
+        ext = member.rpartition("/")[2].rpartition(".")[2] if "." in member.rpartition("/")[2] else ""
+        return Blob(ext, data)
+
+
+def _is_internal(path: str) -> bool:
+    return path.lower().startswith("internal://")

@@ -1,0 +1,130 @@
+"""Reading the REFI-QDA containers: ``.qdpx`` (zip, REFI §8), bare ``.qde``, ``.qdc``.
+
+Packaging varies by producer (STANDARD.md §6): the ``.qde`` may be ``project.qde``,
+``Project.qde`` or ``<name>.qde`` (quirks 8, 24); the folder ``sources/`` or ``Sources/``
+(quirk 2) with a stray ``.root`` (quirk 3); paths ``internal://<GUID>.<ext>`` or the bare
+original file name (qc 1.3.2, quirk 22). All of them are matched case-insensitively.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from typing import BinaryIO
+
+from qdx.errors import ReadError, Severity
+from qdx.formats import ReadOptions
+from qdx.formats.refi._context import Context
+from qdx.formats.refi.reader import parse_xml, read_root
+from qdx.formats.refi.units import choose_unit, convert_positions, find_marker
+from qdx.model import Project, Provenance
+from qdx.safety import SafeZip
+
+ROOTS = ("Project", "CodeBook")
+
+
+def read_qdpx(stream: BinaryIO, options: ReadOptions) -> Project:
+    """Read a ``.qdpx`` archive.
+
+    Raises:
+        UnsafeInputError: zip slip, zip bomb, DTD, encrypted or linked entries.
+        ReadError: not a zip, no ``.qde`` inside, or malformed XML.
+    """
+    archive = SafeZip(stream, limits=options.limits, label=options.label)
+    try:
+        qde = _pick_qde(archive, options.label)
+        data = archive.read(qde)
+        ctx = Context(label=qde, resolve=_Members(archive).resolve)
+        _packaging_quirks(archive, qde, ctx)
+        project, unit = _finish(data, ctx, options)
+        _unreferenced(archive, ctx)
+    finally:
+        archive.close()
+    project.provenance = _provenance("qdpx", unit, ctx)
+    return project
+
+
+def read_qde(stream: BinaryIO, options: ReadOptions) -> Project:
+    """Read a bare ``project.qde`` (internal files cannot be resolved: reported as issues)."""
+    ctx = Context(label=options.label)
+    project, unit = _finish(_read_all(stream, options), ctx, options)
+    project.provenance = _provenance("qdc" if project.is_codebook else "qde", unit, ctx)
+    return project
+
+
+def read_qdc(stream: BinaryIO, options: ReadOptions) -> Project:
+    """Read a ``.qdc`` codebook (namespaces 1.0, 1:0 and 0:4 alike, quirks 6-7)."""
+    return read_qde(stream, options)
+
+
+def _read_all(stream: BinaryIO, options: ReadOptions) -> bytes:
+    cap = options.limits.max_member_size
+    data = stream.read(cap + 1)
+    if len(data) > cap:
+        raise ReadError(f"document larger than {cap} bytes", location=options.label)
+    return data
+
+
+def _finish(data: bytes, ctx: Context, options: ReadOptions) -> tuple[Project, str]:
+    root = parse_xml(data, ctx.label)
+    project = read_root(root, ctx, ROOTS)
+    unit = choose_unit(project, ctx, forced=options.unit, declared=find_marker(data))
+    convert_positions(project, unit, ctx)
+    return project, unit
+
+
+def _provenance(fmt: str, unit: str, ctx: Context) -> Provenance:
+    return Provenance(fmt=fmt, position_unit=unit, quirks=tuple(ctx.quirks), issues=tuple(ctx.issues))
+
+
+def _pick_qde(archive: SafeZip, label: str) -> str:
+    """The single ``*.qde`` entry, whatever its name or case (quirks 8, 24)."""
+    found = [n for n in archive.names() if n.lower().endswith(".qde") and not n.endswith("/")]
+    if not found:
+        raise ReadError("no .qde project file in the archive (REFI §8.1)", location=label)
+    if len(found) > 1:
+        top = [n for n in found if n.lower() == "project.qde"]
+        if len(top) != 1:
+            raise ReadError(f"several .qde files in the archive: {', '.join(sorted(found))}", location=label)
+        return top[0]
+    return found[0]
+
+
+def _packaging_quirks(archive: SafeZip, qde: str, ctx: Context) -> None:
+    if qde == "Project.qde":
+        ctx.quirk("quirk24:capital-project-qde")
+    elif qde.lower() != "project.qde":
+        ctx.quirk("quirk8:qde-named-after-project")
+    names = archive.names()
+    if any(n.startswith("Sources/") for n in names):
+        ctx.quirk("quirk2:Sources-folder")
+    if any(n.lower() == "sources/.root" for n in names):
+        ctx.quirk("quirk3:sources-root")
+    if any(i.compress_type == zipfile.ZIP_STORED and i.file_size for i in archive.infos):
+        ctx.quirk("quirk3:stored-zip")
+
+
+def _unreferenced(archive: SafeZip, ctx: Context) -> None:
+    for name in archive.names():
+        low = name.lower()
+        if name.endswith("/") or low.endswith((".qde", "/.root")) or name in ctx.used_members:
+            continue
+        ctx.issue("QDX012", f"archive entry {name} is not referenced by the project", None, Severity.INFO)
+
+
+class _Members:
+    """Resolves REFI paths to archive members (REFI §8.3; quirks 2, 22)."""
+
+    def __init__(self, archive: SafeZip) -> None:
+        self.archive = archive
+        self.by_lower = {n.lower(): n for n in archive.names() if not n.endswith("/")}
+
+    def resolve(self, path: str) -> tuple[str, bytes] | None:
+        scheme, sep, rest = path.partition("://")
+        if sep and scheme.lower() != "internal":
+            return None  # relative:// and absolute:// point outside the archive (REFI §8.3)
+        name = (rest if sep else path).lstrip("/").lower()
+        for candidate in (f"sources/{name}", name):
+            member = self.by_lower.get(candidate)
+            if member is not None:
+                return member, self.archive.read(member)
+        return None

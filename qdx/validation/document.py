@@ -1,0 +1,211 @@
+"""Validation of a file on disk: schema, XML-level rules, then integrity rules on the model.
+
+``.qde`` and ``.qdc`` are validated as they are; for a ``.qdpx`` the single ``*.qde`` member
+(whatever its name or case, STANDARD.md quirks 8 and 24) is validated. Problems in the file
+are :class:`~qdx.errors.Issue` records, never exceptions; only a file that cannot be opened
+at all (missing, not a zip, hostile) raises.
+
+XML-level rule codes (the schema codes are in :mod:`qdx.validation.schema`):
+
+======  ========  ===========================================================================
+QDX050  error     the document is not well-formed XML
+QDX051  error     the root element's namespace is not REFI-QDA 1.0 (known variants named)
+QDX052  error     the root element is neither Project nor CodeBook
+QDX053  error     a .qdpx holds no .qde document (a warning when it holds several)
+QDX054  error     the reader could not build a model, so integrity rules were not checked
+QDX055  error     a schema violation (one per violation, located by line and element path)
+QDX056  error     PlainTextContent together with plainTextPath (spec §5.3: "not both")
+QDX059  error     more schema violations than are listed
+======  ========  ===========================================================================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from qdx.errors import FormatError, Issue, ReadError, Severity
+from qdx.safety import DEFAULT_LIMITS, Limits, SafeZip, check_no_doctype, xml_parser
+from qdx.validation.schema import CODE_NOT_XML, check_document, element_path, load_schema
+
+ZIP_MAGIC = b"PK\x03\x04"
+TEXT_DOCS = frozenset({"TextSource", "Note", "Representation", "TextDescription", "Transcript"})
+
+
+def validate_file(
+    path: str | os.PathLike[str],
+    *,
+    xsd: str | os.PathLike[str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    integrity: bool = True,
+) -> list[Issue]:
+    """Every issue of a ``.qde``, ``.qdc`` or ``.qdpx`` file.
+
+    Args:
+        path: the file.
+        xsd: validate against this schema instead of qdx's own REFI-QDA 1.0 schemas.
+        limits: zip safety limits.
+        integrity: also read the model and apply the integrity rules (and report the
+            reader's issues).
+
+    Returns:
+        Schema issues, XML-level issues, then the reader's and the integrity issues,
+        without duplicates. No issue of severity error means the file is valid.
+
+    Raises:
+        ReadError: the file cannot be opened (missing, unreadable archive, hostile input).
+        UsageError: ``xsd`` is not a usable schema.
+
+    Example:
+        >>> [i.code for i in validate_file("project.qdpx")]   # doctest: +SKIP
+        []
+    """
+    schema = load_schema(xsd) if xsd is not None else None
+    loaded = load_document(path, limits=limits)
+    label = loaded.label
+    issues = list(loaded.issues)
+    if not loaded.data:
+        return issues
+    try:
+        doc = parse_document(loaded.data, label=label)
+    except ReadError as exc:
+        issues.append(Issue(CODE_NOT_XML, Severity.ERROR, exc.message, exc.location or label))
+        return issues
+    issues += check_document(doc, label=label, schema=schema)
+    issues += xml_rules(doc, label=label)
+    if integrity:
+        issues += model_issues(path, limits=limits)
+    return _unique(issues)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedDocument:
+    """The XML bytes to validate, how to name them in locations, and packaging issues."""
+
+    data: bytes
+    label: str
+    issues: tuple[Issue, ...] = ()
+
+
+def load_document(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> LoadedDocument:
+    """The XML document of a ``.qde``/``.qdc`` file, or the ``.qde`` inside a ``.qdpx``.
+
+    Raises:
+        ReadError: the file is missing, unreadable, or a broken archive.
+    """
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError as exc:
+        raise ReadError("no such file", location=str(file)) from exc
+    except OSError as exc:
+        raise ReadError(f"cannot read ({exc.strerror or exc})", location=str(file)) from exc
+    if not data.startswith(ZIP_MAGIC):
+        return LoadedDocument(data, file.name)
+    return _inner_qde(file, data, limits)
+
+
+def _inner_qde(file: Path, data: bytes, limits: Limits) -> LoadedDocument:
+    import io
+
+    archive = SafeZip(io.BytesIO(data), limits=limits, label=file.name)
+    try:
+        names = [n for n in archive.names() if n.lower().endswith(".qde") and "/" not in n.rstrip("/")]
+        if not names:
+            message = "the archive holds no .qde project document (REFI §8.1)"
+            return LoadedDocument(b"", file.name, (Issue("QDX053", Severity.ERROR, message, file.name),))
+        # REFI §8.1 names it project.qde; some exporters use the project's name (quirk 8).
+        names.sort(key=lambda n: (n.lower() != "project.qde", n))
+        issues = []
+        if len(names) > 1:
+            message = f"the archive holds {len(names)} .qde documents; validating {names[0]}"
+            issues.append(Issue("QDX053", Severity.WARNING, message, file.name))
+        return LoadedDocument(archive.read(names[0]), f"{file.name}!{names[0]}", tuple(issues))
+    finally:
+        archive.close()
+
+
+def parse_document(data: bytes, *, label: str) -> etree._ElementTree:
+    """Parse XML bytes safely (no DTD, no entities, no network) keeping source lines.
+
+    Raises:
+        UnsafeInputError: the document declares a DTD or entities.
+        ReadError: the bytes are not well-formed XML (located at the offending line).
+    """
+    if not data.strip():
+        raise ReadError("the document is empty", location=label)
+    check_no_doctype(data, location=label)
+    try:
+        return etree.ElementTree(etree.fromstring(data, xml_parser()))
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else None
+        where = f"{label}:{line}" if line else label
+        raise ReadError(f"not well-formed XML: {exc.msg}", location=where) from exc
+
+
+def xml_rules(doc: etree._ElementTree, *, label: str) -> list[Issue]:
+    """Rules only visible in the raw XML (the model cannot hold both forms of a text).
+
+    REFI §5.3 (comment on TextSourceType and TranscriptType): "Either PlainTextContent or
+    plainTextPath MUST be filled, not both". The XSD cannot express it, so both together
+    still validate (STANDARD.md §7).
+    """
+    issues = []
+    for elem in doc.getroot().iter():
+        if not isinstance(elem.tag, str) or etree.QName(elem).localname not in TEXT_DOCS:
+            continue
+        inline = any(isinstance(c.tag, str) and etree.QName(c).localname == "PlainTextContent" for c in elem)
+        if inline and elem.get("plainTextPath") is not None:
+            message = (
+                f"has both PlainTextContent and plainTextPath; REFI §5.3 allows one, not both (at {element_path(elem)})"
+            )
+            issues.append(Issue("QDX056", Severity.ERROR, message, f"{label}:{elem.sourceline}"))
+    return issues
+
+
+def model_issues(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> list[Issue]:
+    """The reader's issues plus the integrity issues of the model read from ``path``."""
+    from qdx.api import read
+    from qdx.validation.integrity import check_integrity
+
+    try:
+        project = read(path, limits=limits)
+    except FormatError as exc:
+        message = f"integrity rules not checked: no reader for this file ({exc.message})"
+        return [Issue("QDX054", Severity.WARNING, message, exc.location)]
+    except ReadError as exc:
+        message = f"integrity rules not checked: the file cannot be read ({exc.message})"
+        return [Issue("QDX054", Severity.ERROR, message, exc.location)]
+    reading = list(project.provenance.issues) if project.provenance is not None else []
+    found = check_integrity(project)
+    return _without_repeats(reading, found) + found
+
+
+# Reader codes (qdx.formats.refi._context) that report what an integrity rule also finds.
+_SAME_RULE = {"QDX001": "QDX113", "QDX004": "QDX113", "QDX003": "QDX110"}
+
+
+def _without_repeats(reading: list[Issue], found: list[Issue]) -> list[Issue]:
+    """The reader's issues minus those an integrity rule reports at the same place.
+
+    The reader notes missing files and duplicate GUIDs as it meets them (as warnings); the
+    integrity rule's issue is kept instead, because its severity follows the spec (REFI §3.7,
+    §8.3) and the context (a bare .qde cannot carry its files).
+    """
+    covered = {(issue.code, issue.location) for issue in found}
+    return [i for i in reading if (_SAME_RULE.get(i.code), i.location) not in covered]
+
+
+def _unique(issues: list[Issue]) -> list[Issue]:
+    seen: set[tuple[Any, ...]] = set()
+    kept = []
+    for issue in issues:
+        key = (issue.code, issue.location, issue.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(issue)
+    return kept

@@ -1,0 +1,470 @@
+"""Integrity rules of REFI-QDA that no XML schema can state, checked on the model.
+
+The XSDs declare no ``xs:ID``/``xs:keyref`` (STANDARD.md §2), so a schema-valid file can still
+reuse GUIDs, point at records that do not exist or select text outside its source. REFI §7
+requires importers to obey "all other rules" of the spec; these are they.
+
+Rule codes (stable; users filter on them):
+
+======  ========  ===========================================================================
+code    severity  rule
+======  ========  ===========================================================================
+QDX101  error     a CodeRef (Coding, Case) or set MemberCode names no code
+QDX102  error     a NoteRef or set MemberNote names no note
+QDX103  error     a Case SourceRef or set MemberSource names no source
+QDX104  error     a Case SelectionRef names no selection
+QDX105  error     a VariableRef names no variable
+QDX106  error     creatingUser / modifyingUser / creatingUserGUID / modifyingUserGUID names no user
+QDX107  error     a TranscriptSelection sync point is not a SyncPoint of its transcript
+QDX108  error     a Link originGUID / targetGUID names nothing in the project
+QDX109  error     a graph Vertex/Edge representedGUID names nothing, or an Edge end is no
+                  vertex of its graph
+QDX110  error     a GUID is used by more than one record (REFI §3.7: "globally unique")
+QDX111  error     a selection ends before it starts (start > end, begin > end, sync points
+                  out of order)
+QDX112  error     a text position lies outside its text (REFI §10.2)
+QDX113  error     an internal file (sources/ member) is missing (REFI §8.3); a warning for a
+                  bare .qde, which cannot carry its files
+QDX114  warning   a coding applies a code whose isCodable is false (REFI §11)
+QDX115  warning   a VariableValue's kind does not match its variable's typeOfVariable (§3.6)
+======  ========  ===========================================================================
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from qdx.errors import Issue, Severity
+from qdx.model import (
+    AudioSelection,
+    AudioSource,
+    Case,
+    Code,
+    Coding,
+    Graph,
+    Guid,
+    Link,
+    PDFSource,
+    PictureSource,
+    Project,
+    Set,
+    Source,
+    SyncPoint,
+    TextSource,
+    Transcript,
+    TranscriptSelection,
+    VariableValue,
+    VideoSelection,
+    VideoSource,
+    iter_codes,
+)
+
+# Reference rules: the record kinds a reference may point at, its issue code and its name.
+_CODE = frozenset({"code"})
+_NOTE = frozenset({"note"})
+_SOURCE = frozenset({"source"})
+_SELECTION = frozenset({"selection"})
+_VARIABLE = frozenset({"variable"})
+_USER = frozenset({"user"})
+_ANY: frozenset[str] = frozenset()  # any record at all (Link ends, represented objects)
+
+_TAGS = {
+    TextSource: "TextSource",
+    PictureSource: "PictureSource",
+    PDFSource: "PDFSource",
+    AudioSource: "AudioSource",
+    VideoSource: "VideoSource",
+}
+_EXTERNAL = ("relative://", "absolute://")
+
+
+@dataclass(frozen=True, slots=True)
+class _Def:
+    guid: Guid
+    kind: str
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    target: Guid
+    kinds: frozenset[str]
+    code: str
+    what: str
+    where: str
+
+
+@dataclass(slots=True)
+class _Walk:
+    """Everything the rules need, gathered in one pass over the project."""
+
+    bare_qde: bool
+    defs: list[_Def] = field(default_factory=list)
+    refs: list[_Ref] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    non_codable: set[Guid] = field(default_factory=set)
+    variable_types: dict[Guid, str] = field(default_factory=dict)
+    values: list[tuple[VariableValue, str]] = field(default_factory=list)
+
+    def define(self, guid: Guid, kind: str, where: str) -> None:
+        self.defs.append(_Def(guid, kind, where))
+
+    def refer(self, target: Guid | None, kinds: frozenset[str], code: str, what: str, where: str) -> None:
+        if target is not None:
+            self.refs.append(_Ref(target, kinds, code, what, where))
+
+    def problem(self, code: str, severity: Severity, message: str, where: str) -> None:
+        self.issues.append(Issue(code, severity, message, where))
+
+
+def check_integrity(project: Project) -> list[Issue]:
+    """Every integrity issue of ``project`` (the input is not changed).
+
+    Args:
+        project: a project or codebook from any reader, or built in memory.
+
+    Returns:
+        Issues in document order per rule: references, duplicates, then the other rules.
+
+    Example:
+        >>> [i.code for i in check_integrity(project)]   # doctest: +SKIP
+        ['QDX101']
+    """
+    walk = _Walk(bare_qde=project.provenance is not None and project.provenance.fmt == "qde")
+    _walk_project(walk, project)
+    return _dangling(walk) + _duplicates(walk) + walk.issues + _value_kinds(walk)
+
+
+# --------------------------------------------------------------------------- the walk
+
+
+def _where(record: object, path: str) -> str:
+    loc = getattr(record, "loc", None)
+    return loc if isinstance(loc, str) and loc else path
+
+
+def _walk_project(walk: _Walk, project: Project) -> None:
+    root = "/CodeBook" if project.is_codebook else "/Project"
+    for user_name in ("creating_user", "modifying_user"):
+        xml = "creatingUserGUID" if user_name == "creating_user" else "modifyingUserGUID"
+        walk.refer(getattr(project, user_name), _USER, "QDX106", xml, root)
+    for i, user in enumerate(project.users):
+        walk.define(user.guid, "user", _where(user, f"{root}/Users/User[{i + 1}]"))
+    _walk_codes(walk, project.codes, f"{root}/CodeBook/Codes" if not project.is_codebook else f"{root}/Codes")
+    for i, variable in enumerate(project.variables):
+        walk.define(variable.guid, "variable", _where(variable, f"{root}/Variables/Variable[{i + 1}]"))
+        walk.variable_types[variable.guid] = variable.type.value
+    for i, case in enumerate(project.cases):
+        _walk_case(walk, case, f"{root}/Cases/Case[{i + 1}]")
+    _walk_sources(walk, project.sources, f"{root}/Sources")
+    for i, note in enumerate(project.notes):
+        _walk_text(walk, note, "note", f"{root}/Notes/Note[{i + 1}]")
+    for i, link in enumerate(project.links):
+        _walk_link(walk, link, f"{root}/Links/Link[{i + 1}]")
+    for i, code_set in enumerate(project.sets):
+        _walk_set(walk, code_set, f"{root}/Sets/Set[{i + 1}]")
+    for i, graph in enumerate(project.graphs):
+        _walk_graph(walk, graph, f"{root}/Graphs/Graph[{i + 1}]")
+    _note_refs(walk, project.note_refs, root)
+
+
+def _walk_codes(walk: _Walk, codes: tuple[Code, ...], base: str) -> None:
+    paths: dict[int, str] = {}
+    for code, ancestors in iter_codes(codes):
+        parent = paths[id(ancestors[-1])] if ancestors else base
+        siblings = ancestors[-1].children if ancestors else codes
+        path = f"{parent}/Code[{_index(siblings, code)}]"
+        paths[id(code)] = path
+        where = _where(code, path)
+        walk.define(code.guid, "code", where)
+        if not code.is_codable:
+            walk.non_codable.add(code.guid)
+        _note_refs(walk, code.note_refs, where)
+
+
+def _index(items: Iterable[object], item: object) -> int:
+    return next(i for i, candidate in enumerate(items, 1) if candidate is item)
+
+
+def _note_refs(walk: _Walk, refs: Iterable[Guid], where: str) -> None:
+    for ref in refs:
+        walk.refer(ref, _NOTE, "QDX102", "NoteRef", where)
+
+
+def _audit(walk: _Walk, record: object, where: str) -> None:
+    walk.refer(getattr(record, "creating_user", None), _USER, "QDX106", "creatingUser", where)
+    walk.refer(getattr(record, "modifying_user", None), _USER, "QDX106", "modifyingUser", where)
+
+
+def _walk_case(walk: _Walk, case: Case, path: str) -> None:
+    where = _where(case, path)
+    walk.define(case.guid, "case", where)
+    for ref in case.code_refs:
+        walk.refer(ref, _CODE, "QDX101", "CodeRef", where)
+    _walk_values(walk, case.variable_values, where)
+    for ref in case.source_refs:
+        walk.refer(ref, _SOURCE, "QDX103", "SourceRef", where)
+    for ref in case.selection_refs:
+        walk.refer(ref, _SELECTION, "QDX104", "SelectionRef", where)
+
+
+def _walk_values(walk: _Walk, values: Iterable[VariableValue], where: str) -> None:
+    for value in values:
+        at = _where(value, where)
+        walk.refer(value.variable, _VARIABLE, "QDX105", "VariableRef", at)
+        walk.values.append((value, at))
+
+
+def _walk_codings(walk: _Walk, codings: Iterable[Coding], base: str) -> None:
+    for i, coding in enumerate(codings):
+        where = _where(coding, f"{base}/Coding[{i + 1}]")
+        walk.define(coding.guid, "coding", where)
+        walk.refer(coding.code, _CODE, "QDX101", "CodeRef", where)
+        walk.refer(coding.creating_user, _USER, "QDX106", "creatingUser", where)
+        _note_refs(walk, coding.note_refs, where)
+        if coding.code in walk.non_codable:
+            message = f"coding applies code {coding.code} whose isCodable is false (REFI §11)"
+            walk.problem("QDX114", Severity.WARNING, message, where)
+
+
+def _walk_selection_common(walk: _Walk, selection: object, path: str) -> str:
+    where = _where(selection, path)
+    walk.define(getattr(selection, "guid"), "selection", where)  # noqa: B009 - any selection kind
+    _audit(walk, selection, where)
+    _walk_codings(walk, getattr(selection, "codings", ()), path)
+    _note_refs(walk, getattr(selection, "note_refs", ()), where)
+    return where
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _walk_sources(walk: _Walk, sources: tuple[Source, ...], base: str) -> None:
+    counts: dict[str, int] = defaultdict(int)
+    for source in sources:
+        tag = _TAGS[type(source)]
+        counts[tag] += 1
+        path = f"{base}/{tag}[{counts[tag]}]"
+        if isinstance(source, TextSource):
+            _walk_text(walk, source, "source", path)
+        else:
+            _walk_file_source(walk, source, path)
+
+
+def _walk_text(walk: _Walk, doc: TextSource, kind: str, path: str) -> None:
+    """TextSource, Note, PDF Representation, picture TextDescription (TextSourceType)."""
+    where = _where(doc, path)
+    walk.define(doc.guid, kind, where)
+    _audit(walk, doc, where)
+    _check_files(walk, doc, where)
+    text_length = None if doc.text is None else len(doc.text)
+    for i, selection in enumerate(doc.selections):
+        at = _walk_selection_common(walk, selection, f"{path}/PlainTextSelection[{i + 1}]")
+        _check_span(walk, selection.start, selection.end, text_length, at)
+    _walk_codings(walk, doc.codings, path)
+    _note_refs(walk, doc.note_refs, where)
+    _walk_values(walk, doc.variable_values, where)
+
+
+def _walk_file_source(walk: _Walk, source: Source, path: str) -> None:
+    assert not isinstance(source, TextSource)
+    where = _where(source, path)
+    walk.define(source.guid, "source", where)
+    _audit(walk, source, where)
+    if source.blob is None and _internal(source.path):
+        _missing(walk, f"file {source.path}", where)
+    _SOURCE_PARTS[type(source)](walk, source, path)
+    _walk_codings(walk, source.codings, path)
+    _note_refs(walk, source.note_refs, where)
+    _walk_values(walk, source.variable_values, where)
+
+
+def _picture_parts(walk: _Walk, source: Source, path: str) -> None:
+    assert isinstance(source, PictureSource)
+    if source.text_description is not None:
+        _walk_text(walk, source.text_description, "text", f"{path}/TextDescription")
+    for i, selection in enumerate(source.selections):
+        _walk_selection_common(walk, selection, f"{path}/PictureSelection[{i + 1}]")
+
+
+def _pdf_parts(walk: _Walk, source: Source, path: str) -> None:
+    assert isinstance(source, PDFSource)
+    for i, selection in enumerate(source.selections):
+        sel_path = f"{path}/PDFSelection[{i + 1}]"
+        _walk_selection_common(walk, selection, sel_path)
+        if selection.representation is not None:
+            _walk_text(walk, selection.representation, "text", f"{sel_path}/Representation")
+    if source.representation is not None:
+        _walk_text(walk, source.representation, "text", f"{path}/Representation")
+
+
+def _media_parts(walk: _Walk, source: Source, path: str) -> None:
+    assert isinstance(source, AudioSource | VideoSource)
+    for i, transcript in enumerate(source.transcripts):
+        _walk_transcript(walk, transcript, f"{path}/Transcript[{i + 1}]")
+    tag = "AudioSelection" if isinstance(source, AudioSource) else "VideoSelection"
+    selections: tuple[AudioSelection | VideoSelection, ...] = source.selections
+    for i, selection in enumerate(selections):
+        at = _walk_selection_common(walk, selection, f"{path}/{tag}[{i + 1}]")
+        _check_span(walk, selection.begin, selection.end, None, at)
+
+
+_SOURCE_PARTS = {
+    PictureSource: _picture_parts,
+    PDFSource: _pdf_parts,
+    AudioSource: _media_parts,
+    VideoSource: _media_parts,
+}
+
+
+def _walk_transcript(walk: _Walk, transcript: Transcript, path: str) -> None:
+    where = _where(transcript, path)
+    walk.define(transcript.guid, "text", where)
+    _audit(walk, transcript, where)
+    _check_files(walk, transcript, where)
+    length = None if transcript.text is None else len(transcript.text)
+    points: dict[Guid, SyncPoint] = {}
+    for i, point in enumerate(transcript.sync_points):
+        at = _where(point, f"{path}/SyncPoint[{i + 1}]")
+        walk.define(point.guid, "syncpoint", at)
+        points[point.guid] = point
+        if point.position is not None:
+            _check_span(walk, point.position, point.position, length, at)
+    for i, selection in enumerate(transcript.selections):
+        at = _walk_selection_common(walk, selection, f"{path}/TranscriptSelection[{i + 1}]")
+        _check_sync(walk, selection, points, at)
+    _note_refs(walk, transcript.note_refs, where)
+
+
+def _check_sync(walk: _Walk, selection: TranscriptSelection, points: Mapping[Guid, SyncPoint], where: str) -> None:
+    ends = {"fromSyncPoint": selection.from_sync_point, "toSyncPoint": selection.to_sync_point}
+    for attribute, target in ends.items():
+        if target is not None and target not in points:
+            message = f"{attribute} {target} is not a SyncPoint of this transcript"
+            walk.problem("QDX107", Severity.ERROR, message, where)
+    first = points.get(selection.from_sync_point) if selection.from_sync_point else None
+    last = points.get(selection.to_sync_point) if selection.to_sync_point else None
+    start, end = getattr(first, "position", None), getattr(last, "position", None)
+    if isinstance(start, int) and isinstance(end, int) and start > end:
+        message = f"fromSyncPoint is at position {start}, after toSyncPoint at {end}"
+        walk.problem("QDX111", Severity.ERROR, message, where)
+
+
+def _check_span(walk: _Walk, start: int, end: int, length: int | None, where: str) -> None:
+    if start > end:
+        walk.problem("QDX111", Severity.ERROR, f"selection starts at {start}, after its end {end}", where)
+    elif start < 0 or (length is not None and end > length):
+        message = f"position {start}..{end} lies outside the text (0..{length if length is not None else '?'})"
+        walk.problem("QDX112", Severity.ERROR, message, where)
+
+
+def _internal(path: str | None) -> bool:
+    """A path that should name a ``sources/`` member: internal://, or no scheme (quirk 22)."""
+    return path is not None and not path.lower().startswith(_EXTERNAL)
+
+
+def _check_files(walk: _Walk, doc: TextSource | Transcript, where: str) -> None:
+    if doc.text is None and _internal(doc.plain_text_path):
+        _missing(walk, f"plain text {doc.plain_text_path}", where)
+    if doc.rich_text is None and _internal(doc.rich_text_path):
+        _missing(walk, f"rich text {doc.rich_text_path}", where)
+
+
+def _missing(walk: _Walk, what: str, where: str) -> None:
+    if walk.bare_qde:
+        message = f"{what} is not available: a bare .qde carries no sources/ folder"
+        walk.problem("QDX113", Severity.WARNING, message, where)
+    else:
+        walk.problem("QDX113", Severity.ERROR, f"{what} is missing from the sources/ folder", where)
+
+
+# --------------------------------------------------------------------------- links, sets, graphs
+
+
+def _walk_link(walk: _Walk, link: Link, path: str) -> None:
+    where = _where(link, path)
+    walk.define(link.guid, "link", where)
+    walk.refer(link.origin, _ANY, "QDX108", "originGUID", where)
+    walk.refer(link.target, _ANY, "QDX108", "targetGUID", where)
+    _note_refs(walk, link.note_refs, where)
+
+
+def _walk_set(walk: _Walk, code_set: Set, path: str) -> None:
+    where = _where(code_set, path)
+    walk.define(code_set.guid, "set", where)
+    for ref in code_set.member_codes:
+        walk.refer(ref, _CODE, "QDX101", "MemberCode", where)
+    for ref in code_set.member_sources:
+        walk.refer(ref, _SOURCE, "QDX103", "MemberSource", where)
+    for ref in code_set.member_notes:
+        walk.refer(ref, _NOTE, "QDX102", "MemberNote", where)
+
+
+def _walk_graph(walk: _Walk, graph: Graph, path: str) -> None:
+    walk.define(graph.guid, "graph", _where(graph, path))
+    vertices = {vertex.guid for vertex in graph.vertices}
+    for i, vertex in enumerate(graph.vertices):
+        where = _where(vertex, f"{path}/Vertex[{i + 1}]")
+        walk.define(vertex.guid, "vertex", where)
+        walk.refer(vertex.represented, _ANY, "QDX109", "representedGUID", where)
+    for i, edge in enumerate(graph.edges):
+        where = _where(edge, f"{path}/Edge[{i + 1}]")
+        walk.define(edge.guid, "edge", where)
+        walk.refer(edge.represented, _ANY, "QDX109", "representedGUID", where)
+        for attribute, end in (("sourceVertex", edge.source_vertex), ("targetVertex", edge.target_vertex)):
+            if end not in vertices:
+                message = f"{attribute} {end} is not a Vertex of this graph"
+                walk.problem("QDX109", Severity.ERROR, message, where)
+
+
+# --------------------------------------------------------------------------- rules over the walk
+
+
+def _dangling(walk: _Walk) -> list[Issue]:
+    kinds: dict[Guid, set[str]] = defaultdict(set)
+    for definition in walk.defs:
+        kinds[definition.guid].add(definition.kind)
+    issues = []
+    for ref in walk.refs:
+        found = kinds.get(ref.target)
+        if found and (not ref.kinds or found & ref.kinds):
+            continue
+        wanted = "/".join(sorted(ref.kinds)) or "record"
+        if found:
+            message = f"{ref.what} {ref.target} names a {'/'.join(sorted(found))}, not a {wanted}"
+        else:
+            message = f"{ref.what} {ref.target} names no {wanted} in the project"
+        issues.append(Issue(ref.code, Severity.ERROR, message, ref.where))
+    return issues
+
+
+def _duplicates(walk: _Walk) -> list[Issue]:
+    first: dict[Guid, _Def] = {}
+    issues = []
+    for definition in walk.defs:
+        earlier = first.setdefault(definition.guid, definition)
+        if earlier is not definition:
+            message = (
+                f"GUID {definition.guid} of this {definition.kind} is already used by the"
+                f" {earlier.kind} at {earlier.where}"
+            )
+            issues.append(Issue("QDX110", Severity.ERROR, message, definition.where))
+    return issues
+
+
+def _value_kinds(walk: _Walk) -> list[Issue]:
+    issues = []
+    for value, where in walk.values:
+        expected = walk.variable_types.get(value.variable)
+        if value.kind is None or expected is None or value.kind.value == f"{expected}Value":
+            continue
+        message = f"variable {value.variable} is of type {expected} but the value is a {value.kind.value}"
+        issues.append(Issue("QDX115", Severity.WARNING, message, where))
+    return issues
+
+
+def iter_rule_codes() -> Iterator[str]:
+    """The integrity rule codes, for documentation and tests."""
+    yield from (f"QDX{n}" for n in range(101, 116))

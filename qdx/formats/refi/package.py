@@ -15,7 +15,7 @@ from qdx.errors import ReadError, Severity
 from qdx.formats import ReadOptions
 from qdx.formats.refi._context import Context
 from qdx.formats.refi.reader import parse_xml, read_root
-from qdx.formats.refi.units import choose_unit, convert_positions, find_marker
+from qdx.formats.refi.units import choose_unit, convert_positions, find_marker, restore_lf
 from qdx.model import Project, Provenance
 from qdx.safety import SafeZip
 
@@ -67,8 +67,11 @@ def _read_all(stream: BinaryIO, options: ReadOptions) -> bytes:
 def _finish(data: bytes, ctx: Context, options: ReadOptions) -> tuple[Project, str]:
     root = parse_xml(data, ctx.label)
     project = read_root(root, ctx, ROOTS)
-    unit = choose_unit(project, ctx, forced=options.unit, declared=find_marker(data))
+    mark = find_marker(data)
+    unit = choose_unit(project, ctx, forced=options.unit, declared=mark.unit if mark else None)
     convert_positions(project, unit, ctx)
+    if mark is not None and mark.lf_docs:
+        restore_lf(project, mark.lf_docs)
     return project, unit
 
 

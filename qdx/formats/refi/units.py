@@ -21,25 +21,54 @@ from qdx.formats.refi._context import Context
 from qdx.model import AudioSource, Project, TextDoc, TextSource, Transcript, VideoSource, text_docs
 from qdx.text import CODEPOINT, CODEPOINT_LF, UNITS, UTF16, PositionMap, is_word_start
 
-MARKER_RE = re.compile(rb"<!--\s*qdx:\s*positions=([a-z0-9-]+)\s*-->")
+# Only a comment before the root counts (anchored, so a quoted marker in text cannot fool it).
+MARKER_RE = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<!--\s*qdx:\s*positions=([a-z0-9-]+)(?:\s+lf=([0-9,]*))?\s*-->"
+)
 # Overriding ``origin`` needs a clear majority on enough evidence (STANDARD.md §8 numbers).
 MIN_EVIDENCE = 5
 MIN_SHARE = 0.8
 MIN_MARGIN = 0.3
 
 
-def marker(unit: str) -> str:
-    """The comment qdx writes to record its position unit."""
-    return f" qdx: positions={unit} "
+def marker(unit: str, lf_docs: list[int]) -> str:
+    """The comment qdx writes to record its position unit and which texts (indices in
+    :func:`iter_docs` order) it widened from LF to CRLF for the ``nvivo`` dialect."""
+    lf = f" lf={','.join(map(str, lf_docs))}" if lf_docs else ""
+    return f" qdx: positions={unit}{lf} "
 
 
-def find_marker(head: bytes) -> str | None:
-    """The unit a qdx-written document declares, if any."""
-    found = MARKER_RE.search(head[:2048])
+@dataclass(frozen=True, slots=True)
+class Marker:
+    unit: str
+    lf_docs: frozenset[int]
+
+
+def find_marker(data: bytes) -> Marker | None:
+    """What a qdx-written document declares about its positions, if anything."""
+    found = MARKER_RE.match(data)
     if found is None:
         return None
     unit = found.group(1).decode("ascii")
-    return unit if unit in UNITS else None
+    lf = found.group(2) or b""
+    docs = frozenset(int(i) for i in lf.decode("ascii").split(",") if i)
+    return Marker(unit, docs) if unit in UNITS else None
+
+
+def restore_lf(project: Project, lf_docs: frozenset[int]) -> None:
+    """Undo the nvivo dialect's LF -> CRLF widening (in place, fresh records only)."""
+    for i, doc in enumerate(iter_docs(project)):
+        if i not in lf_docs or doc.text is None:
+            continue
+        pmap = PositionMap(doc.text, CODEPOINT_LF)
+        if isinstance(doc, TextSource):
+            for sel in doc.selections:
+                sel.start, sel.end = pmap.from_model(sel.start), pmap.from_model(sel.end)
+        elif isinstance(doc, Transcript):
+            for point in doc.sync_points:
+                if point.position is not None:
+                    point.position = pmap.from_model(point.position)
+        doc.text = doc.text.replace("\r\n", "\n")
 
 
 def unit_from_origin(origin: str | None) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from qdx.errors import LossyConversionWarning
-from qdx.formats.refi.units import marker
+from qdx.formats.refi.units import iter_docs, marker
 from qdx.model import (
     AudioSelection,
     AudioSource,
@@ -102,6 +102,9 @@ class Writer:
     dialect: str = "refi"
     files: Files | None = None
     ns: str = PROJECT_NS
+    # id(doc) -> index in iter_docs order, and the indices widened from LF to CRLF.
+    doc_index: dict[int, int] = field(default_factory=dict)
+    lf_docs: list[int] = field(default_factory=list)
 
     # ----------------------------------------------------------------- primitives
 
@@ -231,7 +234,7 @@ class Writer:
 
     def text_body(self, doc: TextDoc) -> tuple[str | None, Callable[[int], int], Attrs]:
         """The text as written, the model->written position map and the path attributes."""
-        text, pos = self.dialect_text(doc.text)
+        text, pos = self.dialect_text(doc)
         rich = None
         if doc.rich_text is not None and self.files is not None:
             rich = self.files.add(doc.guid, doc.rich_text.ext, doc.rich_text.data)
@@ -242,17 +245,18 @@ class Writer:
             plain = self.files.add(doc.guid, "txt", self.encode_text(text))
         return text, pos, [("richTextPath", rich or doc.rich_text_path), ("plainTextPath", plain)]
 
-    def dialect_text(self, text: str | None) -> tuple[str | None, Callable[[int], int]]:
-        if text is None:
-            return None, _same
-        if self.dialect != "nvivo":
+    def dialect_text(self, doc: TextDoc) -> tuple[str | None, Callable[[int], int]]:
+        text = doc.text
+        if text is None or self.dialect != "nvivo":
             return text, _same
-        # NVivo Windows stores CRLF and counts UTF-16 units (quirks 1-2).
-        shifts = crlf_shift(text)
+        # NVivo Windows stores CRLF and counts UTF-16 units (quirks 1-2). Only an all-LF
+        # text is widened, so the marker lets a reader restore it exactly.
+        shifts = crlf_shift(text) if "\r\n" not in text else []
         out = to_crlf(text) if shifts else text
         pmap = PositionMap(out, UTF16)
         if not shifts:
             return out, pmap.from_model
+        self.lf_docs.append(self.doc_index[id(doc)])
         return out, lambda p: pmap.from_model(shift_for_crlf(shifts, p))
 
     def encode_text(self, text: str) -> bytes:
@@ -468,10 +472,10 @@ def _lossy(message: str) -> None:
     warnings.warn(message, LossyConversionWarning, stacklevel=5)
 
 
-def serialize(root: Element, unit: str | None) -> bytes:
-    """XML bytes: declaration, the qdx unit marker (projects only), the tree, ``\\n`` line ends."""
-    if unit is not None:
-        root.addprevious(etree.Comment(marker(unit)))
+def serialize(root: Element, note: str | None) -> bytes:
+    """XML bytes: declaration, the qdx marker comment (projects only), the tree, ``\\n`` line ends."""
+    if note is not None:
+        root.addprevious(etree.Comment(note))
     body = etree.tostring(root.getroottree(), encoding="utf-8", xml_declaration=True, pretty_print=True)
     return bytes(body)
 
@@ -479,7 +483,10 @@ def serialize(root: Element, unit: str | None) -> bytes:
 def project_xml(project: Project, dialect: str, files: Files | None) -> bytes:
     """``project.qde`` bytes for ``project`` (a codebook-only project becomes a Project too)."""
     writer = Writer(dialect=dialect, files=files)
-    return serialize(writer.project(project), UTF16 if dialect == "nvivo" else CODEPOINT)
+    writer.doc_index = {id(doc): i for i, doc in enumerate(iter_docs(project))}
+    root = writer.project(project)
+    unit = UTF16 if dialect == "nvivo" else CODEPOINT
+    return serialize(root, marker(unit, sorted(writer.lf_docs)))
 
 
 def codebook_xml(project: Project) -> bytes:

@@ -1,0 +1,66 @@
+"""``qdx info PATH``: what a project or codebook holds, and what the reader noticed.
+
+Prints ``key: value`` lines, or with ``--json`` one object with at least format, origin,
+position_unit, users, codes, sources, selections, codings, notes, cases, variables, sets,
+max_code_depth, quirks and issues (a count; ``issue_list`` has the details).
+"""
+
+from __future__ import annotations
+
+import click
+
+from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.model import Project, iter_codes, iter_selections
+
+UNIT_CHOICE = click.Choice(["codepoint", "utf16", "codepoint-lf"])
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=True))
+@click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the producer's text-position unit.")
+@json_option
+@limits_options
+@handle_errors
+def info(path: str, unit: str | None, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+    """Summarise PATH (.qdpx, .qde, .qdc or an NVivo export): counts, producer, quirks."""
+    project = load(path, limits=make_limits(max_member_size, max_ratio), unit=unit)
+    data = summary(project)
+    if as_json:
+        emit_json(data)
+        return
+    for key, value in data.items():
+        if key == "issue_list":
+            continue
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        click.echo(f"{key:>15}: {'' if shown is None else shown}")
+
+
+def summary(project: Project) -> dict[str, object]:
+    """Counts and provenance of ``project`` as a JSON-ready dict."""
+    prov = project.provenance
+    codes = list(iter_codes(project.codes))
+    selections = [sel for src in project.sources for sel in iter_selections(src)]
+    codings = sum(len(sel.codings) for sel in selections) + sum(len(src.codings) for src in project.sources)
+    issues = list(prov.issues) if prov else []
+    return {
+        "name": project.name,
+        "format": prov.fmt if prov else None,
+        "origin": project.origin,
+        "position_unit": prov.position_unit if prov else None,
+        "codebook": project.is_codebook,
+        "users": len(project.users),
+        "codes": len(codes),
+        "max_code_depth": max((len(anc) + 1 for _, anc in codes), default=0),
+        "sources": len(project.sources),
+        "selections": len(selections),
+        "codings": codings,
+        "notes": len(project.notes),
+        "cases": len(project.cases),
+        "variables": len(project.variables),
+        "sets": len(project.sets),
+        "links": len(project.links),
+        "graphs": len(project.graphs),
+        "quirks": list(prov.quirks) if prov else [],
+        "issues": len(issues),
+        "issue_list": [issue.as_dict() for issue in issues],
+    }

@@ -1,0 +1,118 @@
+"""``qdx segments PATH``: every coded segment with its exact text, as a table.
+
+One row per (selection, code): source, selection, start, end, text, code, code_path, coder,
+labels (the ``A-i-j`` line labels the segment spans). Writes CSV, XLSX or JSON with ``-o``
+(atomically), prints a JSON array with ``--json``, else a readable listing. Spreadsheet cells
+that begin with ``= + - @``, tab or CR are written as text, never as formulas (CSV: a leading
+``'``; XLSX: string cells), so opening the file cannot run anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import IO
+
+import click
+
+from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli.info import UNIT_CHOICE
+from qdx.errors import UsageError
+from qdx.safety import atomic_write
+
+COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write .csv, .xlsx or .json.")
+@click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the producer's text-position unit.")
+@json_option
+@limits_options
+@handle_errors
+def segments(
+    path: str, output: str | None, unit: str | None, as_json: bool, max_member_size: int, max_ratio: float
+) -> None:
+    """List the coded segments of PATH with their exact text."""
+    from qdx.segment import segments as find_segments
+
+    project = load(path, limits=make_limits(max_member_size, max_ratio), unit=unit)
+    rows = [seg.as_dict() for seg in find_segments(project)]
+    if output is not None:
+        _write(Path(output), rows)
+        if as_json:
+            emit_json({"output": output, "segments": len(rows)})
+        else:
+            click.echo(f"wrote {len(rows)} segments to {output}")
+    elif as_json:
+        emit_json(rows)
+    else:
+        for row in rows:
+            text = " ".join(str(row["text"] or "").split())
+            path_ = " > ".join(map(str, row["code_path"]))  # type: ignore[call-overload]
+            click.echo(f"{row['source']} [{row['start']}:{row['end']}] {path_}: {text[:80]}")
+
+
+def _write(target: Path, rows: list[dict[str, object]]) -> None:
+    suffix = target.suffix.lower()
+    writers = {".csv": _csv, ".xlsx": _xlsx, ".json": _json}
+    writer = writers.get(suffix)
+    if writer is None:
+        raise UsageError(f"cannot write segments as {suffix or 'a file without extension'}; use .csv, .xlsx or .json")
+    atomic_write(target, lambda stream: writer(rows, stream))
+
+
+def _flat(row: dict[str, object]) -> list[object]:
+    out: list[object] = []
+    for key in COLUMNS:
+        value = row.get(key)
+        if key == "code_path" and isinstance(value, list):
+            value = " > ".join(map(str, value))
+        elif key == "labels" and isinstance(value, list):
+            value = ";".join(map(str, value))
+        out.append(value)
+    return out
+
+
+def defuse(value: object) -> object:
+    """A CSV cell that a spreadsheet will never evaluate (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    out = csv.writer(text)
+    out.writerow(COLUMNS)
+    for row in rows:
+        out.writerow([defuse(v) for v in _flat(row)])
+    text.flush()
+    text.detach()
+
+
+def _xlsx(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "segments"
+    sheet.append(list(COLUMNS))
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(_flat(row), start=1):
+            cell = sheet.cell(row=r, column=c)
+            if isinstance(value, str):
+                cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+                cell.data_type = "s"  # text, even when it starts with "=" (no formula)
+            else:
+                cell.value = value  # type: ignore[assignment]
+    book.save(stream)
+
+
+def _json(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
+    stream.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str).encode("utf-8"))

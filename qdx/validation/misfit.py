@@ -1,0 +1,174 @@
+"""Does a code's definition fit another code's name better than its own? (audit rule CB14)
+
+Plain lexical evidence, no trained model: names and definitions become sets of stems (a small
+suffix stripper for English; character bigrams for Chinese runs); each stem is weighted by
+its inverse document frequency over all names and definitions of the codebook, so words every
+definition uses ("users", "social") count little. The score of a name for a definition is the
+weighted share of the name's stems that the definition contains.
+
+A code is flagged when another name (not an ancestor or descendant) scores
+
+* *clearly* better: ≥ 0.6 and at least 0.4 above its own name; or
+* better (≥ 0.25), and the two codes are each other's best match with each definition
+  fitting the other name better than its own: the definitions look swapped.
+
+Also here: :func:`macqueen_parts`, which finds MacQueen et al.'s labelled definition parts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from qdx.model import Guid
+
+STRONG, STRONG_MARGIN, WEAK = 0.6, 0.4, 0.25
+TIE = 0.02
+
+_STOP = frozenset(
+    "a an and are as at be been being by can for from has have how in into is it its of on or "
+    "such than that the their them then there these they this those to was were what when which "
+    "who with within without etc like via e g ie".split()
+)
+_SUFFIXES = ("ational", "ation", "ness", "ment", "ing", "ion", "ity", "ies", "ive", "al", "ed", "es",
+             "ly", "s", "e")
+_WORD = re.compile(r"[^\W\d_]+")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def stem(word: str) -> str:
+    """A light English stem: ``sharing``/``shared``/``share`` → ``shar``; British -our → -or."""
+    if word.endswith("our") and len(word) > 5:
+        word = word[:-3] + "or"
+    for _ in range(3):
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+                break
+        else:
+            break
+    return word
+
+
+def tokens(text: str) -> frozenset[str]:
+    """Stems of the content words of ``text``; Chinese runs give character bigrams."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
+    text = re.sub(r"'s\b|'", "", text)
+    found: set[str] = set()
+    for run in _HAN.findall(text):
+        found.update(run[i:i + 2] for i in range(max(len(run) - 1, 1)))
+    for word in _WORD.findall(_HAN.sub(" ", text)):
+        if word not in _STOP and len(word) > 1:
+            found.add(stem(word))
+    return frozenset(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Misfit:
+    """``code``'s definition fits the ``better`` names; ``swapped`` is the likely swap partner."""
+
+    code: Guid
+    better: tuple[Guid, ...]
+    swapped: Guid | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    own: float
+    top: float
+    best: tuple[Guid, ...]
+
+
+class _Scorer:
+    def __init__(self, names: Mapping[Guid, frozenset[str]], definitions: Mapping[Guid, frozenset[str]]):
+        docs = [*names.values(), *definitions.values()]
+        df: dict[str, int] = {}
+        for doc in docs:
+            for token in doc:
+                df[token] = df.get(token, 0) + 1
+        n = len(docs)
+        # Smoothed idf (as in common TF-IDF practice) so no stem weighs zero.
+        self.idf = {t: math.log((1 + n) / (1 + d)) + 1 for t, d in df.items()}
+        self.names = names
+        self.weight = {g: sum(self.idf[t] for t in toks) for g, toks in names.items()}
+        self.by_token: dict[str, set[Guid]] = {}
+        for guid, toks in names.items():
+            for token in toks:
+                self.by_token.setdefault(token, set()).add(guid)
+
+    def score(self, definition: frozenset[str], name: Guid) -> float:
+        total = self.weight.get(name, 0.0)
+        if not total:
+            return 0.0
+        return sum(self.idf[t] for t in self.names[name] & definition) / total
+
+    def match(self, code: Guid, definition: frozenset[str], exclude: set[Guid]) -> _Match:
+        candidates = {g for t in definition for g in self.by_token.get(t, ())} - exclude - {code}
+        scores = {g: self.score(definition, g) for g in candidates}
+        top = max(scores.values(), default=0.0)
+        best = tuple(sorted((g for g, s in scores.items() if s >= top - TIE and s > 0), key=str))
+        return _Match(self.score(definition, code), top, best)
+
+
+def misfits(
+    names: Iterable[tuple[Guid, str]],
+    definitions: Iterable[tuple[Guid, str]],
+    related: Mapping[Guid, set[Guid]],
+) -> list[Misfit]:
+    """Codes whose definition fits another code's name clearly better than their own.
+
+    Args:
+        names: every code's GUID and name (the candidates).
+        definitions: GUID and definition text of the codes to check.
+        related: per code, GUIDs not to compare with (its ancestors and descendants).
+
+    Returns:
+        One :class:`Misfit` per flagged code, in the order of ``definitions``.
+    """
+    name_tokens = {g: tokens(n) for g, n in names}
+    def_tokens = {g: tokens(d) for g, d in definitions}
+    scorer = _Scorer(name_tokens, def_tokens)
+    matches = {g: scorer.match(g, toks, related.get(g, set())) for g, toks in def_tokens.items()}
+    found: list[Misfit] = []
+    for guid, m in matches.items():
+        partner = _swap_partner(guid, m, matches)
+        if partner is not None or (m.top >= STRONG and m.top >= m.own + STRONG_MARGIN):
+            found.append(Misfit(guid, m.best[:3], partner))
+    return found
+
+
+def _swap_partner(guid: Guid, m: _Match, matches: Mapping[Guid, _Match]) -> Guid | None:
+    if not (m.top > m.own and m.top >= WEAK):
+        return None
+    for other in m.best:
+        theirs = matches.get(other)
+        if theirs is not None and guid in theirs.best and theirs.top > theirs.own:
+            return other
+    return None
+
+
+# --------------------------------------------------------------------------- MacQueen parts
+
+
+# Labelled lines of a MacQueen-style definition (METHODS.md §C.3); "do not use" is tried
+# before "use" because 不适用 contains 适用.
+_PARTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (part, re.compile(r"^\s*(?:[-*•]\s*)?(?:" + pattern + r")\s*[:：]", re.I | re.M))
+    for part, pattern in (
+        ("brief", r"brief(?: definition)?|简要定义|简短定义"),
+        ("full", r"full(?: definition)?|完整定义|详细定义"),
+        ("do not use", r"do not use(?: when)?|don'?t use(?: when)?|when not to use|exclusions?|exclude when|"
+                       r"不适用(?:情况|条件)?"),
+        ("use", r"use when|when to use|inclusions?|include when|适用(?:情况|条件)?"),
+        ("example", r"examples?|e\.g\.|示例|例子|举例"),
+    )
+)
+
+
+def macqueen_parts(description: str) -> frozenset[str]:
+    """Which labelled MacQueen parts a description has (``brief``, ``full``, ``use``,
+    ``do not use``, ``example``), from lines such as ``Use when: ...`` or ``不适用：...``."""
+    return frozenset(part for part, pattern in _PARTS if pattern.search(description))

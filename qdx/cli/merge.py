@@ -1,0 +1,148 @@
+"""``qdx merge A B [C ...] -o OUT``: merge coders' projects, keeping every coding and its coder."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from qdx.cli._common import (
+    emit_json,
+    handle_errors,
+    json_option,
+    limits_options,
+    load,
+    make_limits,
+    refuse_overwriting_input,
+)
+from qdx.errors import QdxError, UsageError
+from qdx.model import Project, iter_selections
+from qdx.ops.diff import MATCH_LEVELS
+from qdx.ops.merge import POLICIES, Conflict
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(), help="Where to write the merged project.")
+@click.option(
+    "--match",
+    type=click.Choice(MATCH_LEVELS),
+    default="path",
+    show_default=True,
+    help="Loosest criterion for pairing codes: guid; path (GUID, then full path); name (also unique name).",
+)
+@click.option(
+    "--on-conflict",
+    "policy",
+    type=click.Choice(POLICIES),
+    default="fail",
+    show_default=True,
+    help="fail: list conflicts, write nothing; ours/theirs: earlier/later input wins; keep-both.",
+)
+@click.option("--no-validate", is_flag=True, help="Write even if the merged project has integrity errors.")
+@json_option
+@limits_options
+@handle_errors
+def merge(
+    inputs: tuple[str, ...],
+    output: str,
+    match: str,
+    policy: str,
+    no_validate: bool,
+    as_json: bool,
+    max_member_size: int,
+    max_ratio: float,
+) -> None:
+    """Merge two or more projects (e.g. one per coder) into OUTPUT.
+
+    Codings present in several inputs (same source, range, code and coder) are kept once;
+    codings by different coders are all kept with their coder. Exit 1 on conflicts (with
+    --on-conflict fail) or when the result does not validate; nothing is written then.
+    """
+    from qdx.api import write
+    from qdx.ops.merge import MergeConflictError
+    from qdx.ops.merge import merge as run_merge
+
+    if len(inputs) < 2:
+        raise UsageError("merge needs at least two inputs")
+    refuse_overwriting_input(output, *inputs)
+    limits = make_limits(max_member_size, max_ratio)
+    projects = [load(path, limits=limits) for path in inputs]
+    try:
+        result = run_merge(*projects, policy=policy, match=match)  # type: ignore[arg-type]
+    except MergeConflictError as exc:
+        _report_conflicts(exc.conflicts, as_json)
+        sys.exit(1)
+    if not no_validate:
+        _check(result.project)
+    write(result.project, output)
+    summary = _summary(inputs, projects, result.project, output, result.conflicts)
+    if as_json:
+        emit_json(summary)
+    else:
+        _print_summary(summary, result.conflicts)
+
+
+def _report_conflicts(conflicts: tuple[Conflict, ...], as_json: bool) -> None:
+    if as_json:
+        emit_json({"written": False, "conflicts": [c.as_dict() for c in conflicts]})
+    click.echo(f"qdx: error: {len(conflicts)} merge conflict(s); nothing written:", err=True)
+    for conflict in conflicts:
+        click.echo(f"  {conflict.message()}", err=True)
+    click.echo("Choose a resolution with --on-conflict ours|theirs|keep-both.", err=True)
+
+
+def _check(project: Project) -> None:
+    from qdx.validation import has_errors, validate
+
+    issues = validate(project)
+    if has_errors(issues):
+        first = next(i for i in issues if i.severity.value == "error")
+        raise QdxError(
+            f"the merged project does not validate ({first.code}: {first.message}); "
+            "nothing written (--no-validate writes anyway)"
+        )
+
+
+def count_codings(project: Project) -> int:
+    """Codings of every selection and whole-source coding."""
+    total = 0
+    for source in project.sources:
+        total += len(source.codings) + sum(len(sel.codings) for sel in iter_selections(source))
+    return total
+
+
+def _summary(
+    inputs: tuple[str, ...], projects: list[Project], merged: Project, output: str, conflicts: tuple[Conflict, ...]
+) -> dict[str, object]:
+    return {
+        "written": True,
+        "output": output,
+        "inputs": [{"path": p, "codings": count_codings(x)} for p, x in zip(inputs, projects, strict=True)],
+        "codings": count_codings(merged),
+        "codes": sum(1 for _ in _all_codes(merged)),
+        "sources": len(merged.sources),
+        "users": [u.name or str(u.guid) for u in merged.users],
+        "conflicts": [c.as_dict() for c in conflicts],
+    }
+
+
+def _all_codes(project: Project) -> list[str]:
+    from qdx.model import iter_codes
+
+    return [code.guid.key for code, _ in iter_codes(project.codes)]
+
+
+def _print_summary(summary: dict[str, object], conflicts: tuple[Conflict, ...]) -> None:
+    inputs = summary["inputs"]
+    assert isinstance(inputs, list)
+    parts = " + ".join(f"{i['codings']}" for i in inputs)
+    click.echo(
+        f"wrote {summary['output']}: {summary['codings']} codings (inputs: {parts}), "
+        f"{summary['codes']} codes, {summary['sources']} sources"
+    )
+    users = summary["users"]
+    assert isinstance(users, list)
+    click.echo(f"coders/users: {', '.join(str(u) for u in users)}")
+    for conflict in conflicts:
+        click.echo(f"  resolved ({conflict.resolution}): {conflict.message()}")

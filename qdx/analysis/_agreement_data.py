@@ -1,0 +1,191 @@
+"""Gathering both sides' text codings for :mod:`qdx.analysis.agreement`, lined up and unitised.
+
+Sources line up by GUID, else by name; codes by GUID, else by their full path, so two coders'
+copies of one project (or one project with two users) compare like NVivo's Coding Comparison
+(METHODS.md §A.1). Positions become characters, sentences or paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qdx.analysis import _intervals as iv
+from qdx.errors import UsageError
+from qdx.model import Code, Guid, Project, ProjectIndex, TextSource, text_docs
+from qdx.segment import LABEL_RE
+
+# A sentence ends at . ! ? (then space or end), at Chinese 。！？, or at the end of a line.
+_SENTENCE_RE = re.compile(r"\S[^\n]*?(?:[.!?]+[\"'”’)\]]*(?=\s|\Z)|[。！？]+[”’」』）]*|(?=\n)|\Z)")
+_PARAGRAPH_RE = re.compile(r"\S(?:[^\n]*\S)?")
+
+
+# --------------------------------------------------------------------------- gathering codings
+
+
+@dataclass(slots=True)
+class Doc:
+    name: str
+    text: str | None
+    size: int
+    unit_start: iv.IntArray | None = None
+    unit_end: iv.IntArray | None = None
+
+
+@dataclass(slots=True)
+class Catalog:
+    """Codes and text documents of both sides, keyed so that the two sides line up."""
+
+    code_keys: dict[str, int] = field(default_factory=dict)
+    code_paths: list[tuple[str, ...]] = field(default_factory=list)
+    doc_keys: dict[str, int] = field(default_factory=dict)
+    docs: list[Doc] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Side:
+    code: list[int] = field(default_factory=list)
+    doc: list[int] = field(default_factory=list)
+    start: list[int] = field(default_factory=list)
+    end: list[int] = field(default_factory=list)
+    present: set[int] = field(default_factory=set)  # documents of the side's project
+
+
+def resolve_users(project: Project, specs: Sequence[str], side: str) -> set[Guid] | None:
+    """Users matching names, ids or GUIDs; ``None`` (everyone) when no spec is given."""
+    if not specs:
+        return None
+    found: set[Guid] = set()
+    for spec in specs:
+        hits = {u.guid for u in project.users if spec in (u.name, u.id) or u.guid == spec}
+        if not hits:
+            known = ", ".join(sorted(u.name or str(u.guid) for u in project.users)) or "none"
+            raise UsageError(f"coder {spec!r} (side {side}) is not a user of the project; users: {known}")
+        found |= hits
+    return found
+
+
+def _code_key(catalog: Catalog, index: ProjectIndex, guid: Guid) -> int:
+    """Codes line up by GUID, else by their full path (two coders' copies of one codebook)."""
+    code: Code | None = index.codes.get(guid)
+    path = index.code_path(code) if code is not None else (str(guid),)
+    for key in (f"guid:{Guid(guid).key}", "path:" + "\x1f".join(path)):
+        if key in catalog.code_keys:
+            number = catalog.code_keys[key]
+            break
+    else:
+        number = len(catalog.code_paths)
+        catalog.code_paths.append(path)
+    catalog.code_keys.setdefault(f"guid:{Guid(guid).key}", number)
+    catalog.code_keys.setdefault("path:" + "\x1f".join(path), number)
+    return number
+
+
+def _doc_key(catalog: Catalog, doc: TextSource, name: str) -> int:
+    """Sources line up by GUID, else by name (MAXQDA pairs same-named documents, §A.2)."""
+    for key in (f"guid:{doc.guid.key}", f"name:{name}"):
+        if key in catalog.doc_keys:
+            number = catalog.doc_keys[key]
+            known = catalog.docs[number]
+            if doc.text is not None and known.text is not None and len(doc.text) != len(known.text):
+                catalog.warnings.append(f"source {name!r} differs in length between the two sides")
+            break
+    else:
+        number = len(catalog.docs)
+        size = len(doc.text) if doc.text is not None else 0
+        catalog.docs.append(Doc(name=name, text=doc.text, size=size))
+    catalog.doc_keys.setdefault(f"guid:{doc.guid.key}", number)
+    catalog.doc_keys.setdefault(f"name:{name}", number)
+    return number
+
+
+def _text_docs(project: Project) -> Iterator[tuple[TextSource, str]]:
+    for source in project.sources:
+        base = source.name or str(source.guid)
+        for doc in text_docs(source):
+            yield doc, base if doc is source else f"{base} / {doc.name or doc.guid}"
+
+
+def gather(project: Project, users: set[Guid] | None, catalog: Catalog) -> Side:
+    """Every text coding of the chosen users as (code, doc, start, end)."""
+    index = ProjectIndex(project)
+    side = Side()
+
+    def add(code: Guid, doc: int, start: int, end: int) -> None:
+        side.code.append(_code_key(catalog, index, code))
+        side.doc.append(doc)
+        side.start.append(start)
+        side.end.append(end)
+
+    for doc, name in _text_docs(project):
+        number = _doc_key(catalog, doc, name)
+        side.present.add(number)
+        for sel in doc.selections:
+            for coding in sel.codings:
+                if users is None or (coding.creating_user or sel.creating_user) in users:
+                    add(coding.code, number, sel.start, sel.end)
+        for coding in doc.codings:  # a whole-source coding covers all of its text
+            if users is None or coding.creating_user in users:
+                add(coding.code, number, 0, len(doc.text or ""))
+    return side
+
+
+# --------------------------------------------------------------------------- units
+
+
+def _units(text: str, unit: str) -> tuple[iv.IntArray, iv.IntArray]:
+    """Sentence or paragraph spans of a text, in code points."""
+    if unit == "sentence":
+        labelled = [m.start(1) for m in LABEL_RE.finditer(text)]
+        if labelled:
+            # The bundled study stores one sentence per "A-i-j" line (study/README.md).
+            ends = [(lambda e: len(text) if e < 0 else e)(text.find("\n", s)) for s in labelled]
+            return np.asarray(labelled, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+        spans = [m.span() for m in _SENTENCE_RE.finditer(text)]
+    else:
+        spans = [m.span() for m in _PARAGRAPH_RE.finditer(text)]
+    arr = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    return arr[:, 0], arr[:, 1]
+
+
+def prepare_docs(catalog: Catalog, sides: Sequence[Side], unit: str) -> None:
+    """Size every document in the chosen unit (text missing: the furthest coded position)."""
+    for number, doc in enumerate(catalog.docs):
+        if doc.text is None:
+            ends = [e for side in sides for d, e in zip(side.doc, side.end, strict=True) if d == number]
+            doc.size = max(ends, default=0)
+            catalog.warnings.append(f"source {doc.name!r} has no text; its size is taken as {doc.size}")
+            if unit != "char":
+                doc.unit_start = doc.unit_end = np.zeros(0, dtype=np.int64)
+            continue
+        if unit != "char":
+            doc.unit_start, doc.unit_end = _units(doc.text, unit)
+
+
+def side_arrays(side: Side, catalog: Catalog, unit: str) -> tuple[iv.IntArray, iv.IntArray, iv.IntArray, iv.IntArray]:
+    """(code, doc, start, end) arrays with positions in the comparison unit, clipped to the doc."""
+    code = np.asarray(side.code, dtype=np.int64)
+    doc = np.asarray(side.doc, dtype=np.int64)
+    start = np.asarray(side.start, dtype=np.int64)
+    end = np.asarray(side.end, dtype=np.int64)
+    sizes = np.asarray([d.size for d in catalog.docs] or [0], dtype=np.int64)
+    start = np.clip(start, 0, sizes[doc] if doc.size else 0)
+    end = np.clip(end, 0, sizes[doc] if doc.size else 0)
+    if unit == "char":
+        return code, doc, start, end
+    for number, d in enumerate(catalog.docs):
+        mask = doc == number
+        if mask.any() and d.unit_start is not None and d.unit_end is not None:
+            start[mask], end[mask] = iv.to_units(d.unit_start, d.unit_end, start[mask], end[mask])
+    return code, doc, start, end
+
+
+def doc_units(doc: Doc, unit: str) -> int:
+    """How many units a document has in the comparison unit."""
+    if unit == "char" or doc.unit_start is None:
+        return doc.size
+    return int(doc.unit_start.size)

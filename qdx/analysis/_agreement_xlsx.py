@@ -1,0 +1,212 @@
+"""The agreement workbook: NVivo's Coding Comparison layout plus qdx's labelled aggregates.
+
+Columns of the first sheet follow NVivo's export (METHODS.md §A.1 "Output columns"): node,
+source, source size, Kappa, Agreement (%) = A and B + Not A and Not B, Disagreement (%) =
+A and Not B + B and Not A; summary rows below it (simple mean, size-weighted mean, pooled, as
+METHODS.md §D.4 item 6 recommends). Numbers are stored as numbers; passage text is always a
+string cell, quote-prefixed when it starts like a formula.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, BinaryIO
+
+from qdx import __version__
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from qdx.analysis.agreement import Aggregate, AgreementResult, CodeSourceAgreement
+
+COMPARISON_HEADER = (
+    "Node",
+    "Node path",
+    "Source",
+    "Source Size",
+    "Kappa",
+    "Agreement (%)",
+    "A and B (%)",
+    "Not A and Not B (%)",
+    "Disagreement (%)",
+    "A and Not B (%)",
+    "B and Not A (%)",
+)
+PER_CODE_HEADER = (
+    "Node",
+    "Node path",
+    "Sources",
+    "Units",
+    "Kappa (simple mean over sources)",
+    "Kappa (mean weighted by source size)",
+    "Kappa (pooled over all units)",
+    "Agreement (%) (pooled)",
+    "Agreement (%) (simple mean)",
+    "Krippendorff alpha (binary, over units)",
+    "Segments (both coders)",
+    "Segment agreement (%) (MAXQDA-style)",
+    "Holsti",
+    "Brennan-Prediger kappa",
+)
+DISAGREEMENT_HEADER = ("Node", "Node path", "Source", "Start", "End", "Units", "Coded by", "Text")
+
+# Spreadsheets run text starting like this as a formula (OWASP CSV injection); XML 1.0 cannot
+# hold C0 controls; an Excel cell holds at most 32,767 characters.
+_RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EXCEL_MAX = 32_767
+_CUT = " …[truncated]"
+
+
+def _cell_text(text: str) -> str:
+    text = _ILLEGAL_XML.sub("\ufffd", text)
+    return text if len(text) <= _EXCEL_MAX else text[: _EXCEL_MAX - len(_CUT)] + _CUT
+
+
+def _text(ws: Worksheet, row: int, col: int, value: str) -> None:
+    """A string cell that no spreadsheet will run as a formula."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = _cell_text(value)
+    cell.data_type = "s"
+    if value.startswith(_RISKY_START):
+        cell.quotePrefix = True
+
+
+def _row(ws: Worksheet, row: int, values: Sequence[object]) -> None:
+    for col, value in enumerate(values, start=1):
+        if isinstance(value, str):
+            _text(ws, row, col, value)
+        elif isinstance(value, int | float) or value is None:
+            ws.cell(row=row, column=col, value=value)
+        else:
+            raise TypeError(f"unexpected cell value {value!r}")
+
+
+def _pct(part: int, whole: int) -> float:
+    return 100.0 * part / whole if whole else 0.0
+
+
+def _comparison_row(r: CodeSourceAgreement) -> list[object]:
+    t = r.table
+    return [
+        r.code,
+        " / ".join(r.code_path),
+        r.source,
+        t.units,
+        r.kappa,
+        100.0 * r.agreement,
+        _pct(t.both, t.units),
+        _pct(t.neither, t.units),
+        100.0 - 100.0 * r.agreement,
+        _pct(t.a_only, t.units),
+        _pct(t.b_only, t.units),
+    ]
+
+
+def _aggregate_cells(agg: Aggregate) -> list[object]:
+    return [
+        agg.rows,
+        agg.table.units,
+        agg.kappa_mean,
+        agg.kappa_weighted,
+        agg.kappa_pooled,
+        100.0 * agg.agreement,
+        100.0 * agg.agreement_mean,
+        agg.alpha,
+        agg.segments,
+        100.0 * agg.segment_agreement,
+        agg.holsti,
+        agg.bp_kappa,
+    ]
+
+
+def _header(ws: Worksheet, names: Sequence[str]) -> None:
+    from openpyxl.styles import Font
+
+    _row(ws, 1, names)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+
+
+def _comparison_sheet(ws: Worksheet, result: AgreementResult) -> None:
+    ws.title = "Coding Comparison"
+    _header(ws, COMPARISON_HEADER)
+    for i, r in enumerate(result.per_code_source, start=2):
+        _row(ws, i, _comparison_row(r))
+    ws.auto_filter.ref = f"A1:K{max(len(result.per_code_source) + 1, 2)}"
+    base = len(result.per_code_source) + 3
+    o = result.overall
+    summaries = (
+        ("All nodes and sources: simple mean", o.kappa_mean, 100.0 * o.agreement_mean),
+        ("All nodes and sources: mean weighted by source size", o.kappa_weighted, 100.0 * o.agreement),
+        ("All nodes and sources: pooled over all units", o.kappa_pooled, 100.0 * o.agreement),
+    )
+    for i, (label, kappa, pa) in enumerate(summaries):
+        _row(ws, base + i, [label, "", "", o.table.units, kappa, pa])
+    _formats(ws, {"E": "0.0000", "F": "0.00", "G": "0.00", "H": "0.00", "I": "0.00", "J": "0.00", "K": "0.00"})
+
+
+def _per_code_sheet(ws: Worksheet, result: AgreementResult) -> None:
+    _header(ws, PER_CODE_HEADER)
+    for i, c in enumerate(result.per_code, start=2):
+        _row(ws, i, [c.code, " / ".join(c.code_path), *_aggregate_cells(c.summary)])
+    _row(ws, len(result.per_code) + 2, ["Overall", "", *_aggregate_cells(result.overall)])
+    four = "0.0000"
+    _formats(
+        ws, {"E": four, "F": four, "G": four, "H": "0.00", "I": "0.00", "J": four, "L": "0.00", "M": four, "N": four}
+    )
+
+
+def _disagreement_sheet(ws: Worksheet, result: AgreementResult) -> None:
+    _header(ws, DISAGREEMENT_HEADER)
+    who = {"A": f"A only ({result.label_a})", "B": f"B only ({result.label_b})"}
+    for i, d in enumerate(result.disagreements, start=2):
+        _row(ws, i, [d.code, " / ".join(d.code_path), d.source, d.start, d.end, d.units, who[d.coded_by], d.text])
+    ws.column_dimensions["H"].width = 80
+
+
+def _readme_sheet(ws: Worksheet, result: AgreementResult) -> None:
+    lines = [
+        ("qdx version", __version__),
+        ("Coder A", result.label_a),
+        ("Coder B", result.label_b),
+        ("Unit", result.unit),
+        ("Rows", "all node x source pairs" if result.all_pairs else "node x source pairs coded by A or B"),
+        ("Kappa", "Cohen's kappa per node and source, NVivo's count form; 1 when nobody coded"),
+        ("Simple mean", "unweighted mean of the per-source values"),
+        ("Weighted mean", "mean weighted by source size in units"),
+        ("Pooled", "one 2x2 table over all units of all sources of the node"),
+        ("Alpha", "Krippendorff's alpha, nominal, binary per node over units (not ATLAS.ti's continuum alpha)"),
+        ("Segments", f"MAXQDA-style: same code overlapping >= {result.overlap:.0%} ({result.overlap_measure})"),
+        ("Brennan-Prediger", "free-marginal kappa, chance = 1 / number of nodes in the analysis"),
+        *(("Warning", w) for w in result.warnings),
+    ]
+    for i, (key, value) in enumerate(lines, start=1):
+        _row(ws, i, [key, value])
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 90
+
+
+def _formats(ws: Worksheet, formats: dict[str, str]) -> None:
+    for col, fmt in formats.items():
+        for cell in ws[col][1:]:
+            if isinstance(cell.value, float):
+                cell.number_format = fmt
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 40
+
+
+def write_xlsx(result: AgreementResult, stream: BinaryIO) -> None:
+    """Write the agreement workbook (sheets: Coding Comparison, Per node, Disagreements, README)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    _comparison_sheet(first, result)
+    _per_code_sheet(wb.create_sheet("Per node"), result)
+    _disagreement_sheet(wb.create_sheet("Disagreements"), result)
+    _readme_sheet(wb.create_sheet("README"), result)
+    wb.save(stream)

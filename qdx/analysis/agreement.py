@@ -1,0 +1,522 @@
+"""Intercoder agreement between two coders (or two groups of coders) on text sources.
+
+Definitions are METHODS.md §A:
+
+* **NVivo Coding Comparison** (§A.1): per (code, source) a 2×2 table over units — characters
+  (default), sentences or paragraphs — giving percent agreement and Cohen's κ in NVivo's count
+  form; neither coder coding gives κ = 1, one coder alone gives κ = 0. A group of users counts
+  as having coded a unit when at least one member did (union of spans).
+* **Aggregates** (§A.1 "Averaging"), each labelled: simple mean over sources, mean weighted by
+  source size, and pooled over all units (all sources concatenated).
+* **Krippendorff's α** (§A.0), nominal and binary per code over the same units ("α-binary over
+  units", *not* ATLAS.ti's continuum α, §A.3).
+* **Segment measures** (§A.2, §A.3), labelled MAXQDA-style: a coded segment agrees when the
+  other coder applied the same code to a segment overlapping it by at least ``overlap``
+  (intersection over union by default); Holsti's index over one-to-one segment matches; and
+  Brennan–Prediger κn with chance 1/k, k = number of codes in the analysis.
+
+Only text selections (and whole-source codings of text sources) are compared; NVivo reports
+media and picture regions separately (§A.1 "Units") and qdx does not yet.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qdx.analysis import _intervals as iv
+from qdx.analysis._agreement_data import Catalog, Side, doc_units, gather, prepare_docs, resolve_users, side_arrays
+from qdx.analysis.coefficients import (
+    Table2x2,
+    binary_alpha,
+    brennan_prediger,
+    cohen_kappa,
+    holsti,
+    percent_agreement,
+)
+from qdx.errors import UsageError
+from qdx.model import Project
+from qdx.safety import atomic_write
+
+UNITS = ("char", "sentence", "paragraph")
+OVERLAP_MEASURES = ("iou", "min_len")
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSourceAgreement:
+    """One row of NVivo's Coding Comparison: one code in one source (METHODS.md §A.1)."""
+
+    code: str
+    code_path: tuple[str, ...]
+    source: str
+    table: Table2x2
+    segments_a: int = 0
+    segments_b: int = 0
+    matched_a: int = 0
+    matched_b: int = 0
+    pairs: int = 0
+
+    @property
+    def units(self) -> int:
+        return self.table.units
+
+    @property
+    def agreement(self) -> float:
+        return percent_agreement(self.table)
+
+    @property
+    def kappa(self) -> float:
+        return cohen_kappa(self.table)
+
+    def as_dict(self) -> dict[str, object]:
+        t = self.table
+        return {
+            "code": self.code,
+            "code_path": list(self.code_path),
+            "source": self.source,
+            "units": t.units,
+            "both": t.both,
+            "a_only": t.a_only,
+            "b_only": t.b_only,
+            "neither": t.neither,
+            "agreement": self.agreement,
+            "kappa": self.kappa,
+            "segments_a": self.segments_a,
+            "segments_b": self.segments_b,
+            "segments_matched_a": self.matched_a,
+            "segments_matched_b": self.matched_b,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """Agreement summarised over several rows, every averaging rule labelled (METHODS.md §A.1).
+
+    ``kappa_mean``: simple mean over sources; ``kappa_weighted``: mean weighted by source size
+    (units); ``kappa_pooled``: κ of the summed 2×2 table (all units concatenated). ``agreement``
+    is pooled (equal to the size-weighted mean of PA); ``agreement_mean`` the simple mean.
+    ``alpha`` is Krippendorff's α (nominal, binary) over the pooled units. Segment measures:
+    ``segment_agreement`` (share of both coders' segments matched, MAXQDA-style), ``holsti``
+    (one-to-one matches) and ``bp_kappa`` (Brennan–Prediger with k = codes in the analysis).
+    """
+
+    rows: int
+    table: Table2x2
+    kappa_mean: float
+    kappa_weighted: float
+    kappa_pooled: float
+    agreement: float
+    agreement_mean: float
+    alpha: float
+    segments: int
+    segment_agreement: float
+    holsti: float
+    bp_kappa: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "sources": self.rows,
+            "units": self.table.units,
+            "both": self.table.both,
+            "a_only": self.table.a_only,
+            "b_only": self.table.b_only,
+            "neither": self.table.neither,
+            "kappa_mean": self.kappa_mean,
+            "kappa_weighted": self.kappa_weighted,
+            "kappa_pooled": self.kappa_pooled,
+            "agreement": self.agreement,
+            "agreement_mean": self.agreement_mean,
+            "alpha": self.alpha,
+            "segments": self.segments,
+            "segment_agreement": self.segment_agreement,
+            "holsti": self.holsti,
+            "bp_kappa": self.bp_kappa,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CodeAgreement:
+    """Per-code aggregates over the code's (code, source) rows."""
+
+    code: str
+    code_path: tuple[str, ...]
+    summary: Aggregate
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "code_path": list(self.code_path), **self.summary.as_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """A passage coded by one side only: ``coded_by`` is ``"A"`` or ``"B"``; ``start``/``end`` in
+    code points of the source text; ``units`` in the comparison unit."""
+
+    code: str
+    code_path: tuple[str, ...]
+    source: str
+    start: int
+    end: int
+    units: int
+    coded_by: str
+    text: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "code_path": list(self.code_path),
+            "source": self.source,
+            "start": self.start,
+            "end": self.end,
+            "units": self.units,
+            "coded_by": self.coded_by,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementResult:
+    """Everything :func:`agree` computed; ``as_dict`` is the ``qdx agree --json`` document."""
+
+    unit: str
+    overlap: float
+    overlap_measure: str
+    label_a: str
+    label_b: str
+    all_pairs: bool
+    per_code_source: tuple[CodeSourceAgreement, ...]
+    per_code: tuple[CodeAgreement, ...]
+    overall: Aggregate
+    disagreements: tuple[Disagreement, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "unit": self.unit,
+            "coder_a": self.label_a,
+            "coder_b": self.label_b,
+            "scope": "all code x source pairs" if self.all_pairs else "pairs coded by at least one side",
+            "segment_overlap": {"threshold": self.overlap, "measure": self.overlap_measure},
+            "per_code_source": [r.as_dict() for r in self.per_code_source],
+            "per_code": [c.as_dict() for c in self.per_code],
+            "overall": {**self.overall.as_dict(), "codes": len(self.per_code)},
+            "warnings": list(self.warnings),
+        }
+
+
+# --------------------------------------------------------------------------- segment matching
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int], measure: str) -> float:
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    if inter <= 0:
+        return 0.0
+    # "iou": shared extent over the combined extent of both segments (MAXQDA, METHODS.md §A.2).
+    whole = max(a[1], b[1]) - min(a[0], b[0]) if measure == "iou" else min(a[1] - a[0], b[1] - b[0])
+    return inter / whole
+
+
+def _match(a: list[tuple[int, int]], b: list[tuple[int, int]], threshold: float, measure: str) -> tuple[int, int, int]:
+    """Segments of A with a match in B, segments of B with a match in A, one-to-one pairs.
+
+    The overlap rate is symmetric, so one pass from A's side finds every matching pair; the
+    greedy one-to-one pairing (first free partner) gives Holsti's A.
+    """
+    b = sorted(b)
+    starts = [s for s, _ in b]
+    longest = max((e - s for s, e in b), default=0)
+    matched_a, hit_b, used, pairs = 0, set(), set(), 0
+    for seg in sorted(a):
+        lo = bisect.bisect_left(starts, seg[0] - longest)
+        hi = bisect.bisect_left(starts, seg[1])
+        hits = [j for j in range(lo, hi) if _overlap(seg, b[j], measure) >= threshold - 1e-12]
+        if hits:
+            matched_a += 1
+            hit_b.update(hits)
+            free = next((j for j in hits if j not in used), None)
+            if free is not None:
+                used.add(free)
+                pairs += 1
+    return matched_a, len(hit_b), pairs
+
+
+def _segments_by_group(keys: iv.IntArray, start: iv.IntArray, end: iv.IntArray) -> dict[int, list[tuple[int, int]]]:
+    out: dict[int, list[tuple[int, int]]] = {}
+    for k, s, e in zip(keys.tolist(), start.tolist(), end.tolist(), strict=True):
+        if e > s:
+            out.setdefault(k, []).append((s, e))
+    return out
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def _mean(values: Sequence[float], weights: Sequence[int] | None = None) -> float:
+    if not values:
+        return 1.0
+    if weights is None:
+        return sum(values) / len(values)
+    total = sum(weights)
+    return sum(v * w for v, w in zip(values, weights, strict=True)) / total if total else 1.0
+
+
+def _aggregate(rows: Sequence[CodeSourceAgreement], n_codes: int) -> Aggregate:
+    """All labelled summaries of some rows (METHODS.md §A.1 N1, §A.2 M1, §A.0 Holsti)."""
+    table = Table2x2(both=0, a_only=0, b_only=0, neither=0)
+    for row in rows:
+        table = table + row.table
+    kappas = [r.kappa for r in rows]
+    sizes = [r.units for r in rows]
+    segs = sum(r.segments_a + r.segments_b for r in rows)
+    matched = sum(r.matched_a + r.matched_b for r in rows)
+    seg_agreement = matched / segs if segs else 1.0
+    return Aggregate(
+        rows=len(rows),
+        table=table,
+        kappa_mean=_mean(kappas),
+        kappa_weighted=_mean(kappas, sizes),
+        kappa_pooled=cohen_kappa(table),
+        agreement=percent_agreement(table),
+        agreement_mean=_mean([r.agreement for r in rows]),
+        alpha=binary_alpha(table),
+        segments=segs,
+        segment_agreement=seg_agreement,
+        holsti=holsti(sum(r.pairs for r in rows), sum(r.segments_a for r in rows), sum(r.segments_b for r in rows)),
+        bp_kappa=brennan_prediger(seg_agreement, n_codes),
+    )
+
+
+# --------------------------------------------------------------------------- main entry
+
+
+@dataclass(frozen=True, slots=True)
+class _Arrays:
+    code: iv.IntArray
+    doc: iv.IntArray
+    start: iv.IntArray
+    end: iv.IntArray
+
+
+def _group_keys(a: _Arrays, b: _Arrays, docs: set[int], n_docs: int, n_codes: int, all_pairs: bool) -> iv.IntArray:
+    """The (code, doc) pairs to report, as ``code * n_docs + doc``, sorted, for ``docs`` only."""
+    if all_pairs:
+        keys = np.arange(n_codes * n_docs, dtype=np.int64)
+    else:
+        keys = np.unique(np.concatenate([a.code * n_docs + a.doc, b.code * n_docs + b.doc]))
+    wanted = np.zeros(max(n_docs, 1), dtype=bool)
+    wanted[sorted(docs)] = True
+    return keys[wanted[keys % max(n_docs, 1)]] if keys.size else keys
+
+
+def _compared_docs(catalog: Catalog, a: Side, b: Side, one_project: bool, all_sources: bool) -> set[int]:
+    """Sources in both projects, or (one project) coded by both sides; all with ``all_sources``.
+
+    A second coder usually codes a sample of the sources (the study's coder B: transcripts
+    1–5); counting the rest as "coded by A only" would measure sampling, not agreement.
+    """
+    everything = set(range(len(catalog.docs)))
+    if all_sources:
+        return everything
+    in_a, in_b = (set(a.doc), set(b.doc)) if one_project else (a.present, b.present)
+    common = in_a & in_b
+    left_out = len(everything - common)
+    if left_out:
+        what = "coded by one side only" if one_project else "present in one project only"
+        catalog.warnings.append(f"{left_out} source(s) {what} are left out (use all_sources to include them)")
+    return common
+
+
+def _rows(
+    catalog: Catalog,
+    keys: iv.IntArray,
+    unit_arrays: tuple[_Arrays, _Arrays],
+    char_arrays: tuple[_Arrays, _Arrays],
+    unit: str,
+    overlap: tuple[float, str],
+) -> tuple[list[CodeSourceAgreement], iv.Pieces]:
+    n_docs = len(catalog.docs)
+    ua, ub = unit_arrays
+    stride = max((doc_units(d, unit) for d in catalog.docs), default=0) + 1
+
+    def intervals(arr: _Arrays) -> iv.Intervals:
+        wanted = arr.code * n_docs + arr.doc
+        gid = np.minimum(np.searchsorted(keys, wanted), max(keys.size - 1, 0)).astype(np.int64)
+        keep = keys[gid] == wanted if keys.size else np.zeros(wanted.size, dtype=bool)
+        return iv.Intervals(group=gid[keep], start=arr.start[keep], end=arr.end[keep])
+
+    pieces = iv.sweep(intervals(ua), intervals(ub), stride)
+    both, a_only, b_only = iv.counts(pieces, len(keys))
+    ca, cb = char_arrays
+    seg_a = _segments_by_group(ca.code * n_docs + ca.doc, ca.start, ca.end)
+    seg_b = _segments_by_group(cb.code * n_docs + cb.doc, cb.start, cb.end)
+    rows = []
+    for i, key in enumerate(keys.tolist()):
+        doc = catalog.docs[key % n_docs]
+        path = catalog.code_paths[key // n_docs]
+        sa, sb = seg_a.get(key, []), seg_b.get(key, [])
+        matched_a, matched_b, pairs = _match(sa, sb, *overlap)
+        total = doc_units(doc, unit)
+        table = Table2x2(
+            both=int(both[i]),
+            a_only=int(a_only[i]),
+            b_only=int(b_only[i]),
+            neither=total - int(both[i] + a_only[i] + b_only[i]),
+        )
+        rows.append(
+            CodeSourceAgreement(
+                code=path[-1],
+                code_path=path,
+                source=doc.name,
+                table=table,
+                segments_a=len(sa),
+                segments_b=len(sb),
+                matched_a=matched_a,
+                matched_b=matched_b,
+                pairs=pairs,
+            )
+        )
+    return rows, pieces
+
+
+def _disagreements(catalog: Catalog, keys: iv.IntArray, pieces: iv.Pieces, unit: str) -> list[Disagreement]:
+    """Passages coded by one side only, with their text (for the xlsx disagreement sheet)."""
+    n_docs = len(catalog.docs)
+    odd = iv.disagreements(pieces)
+    out = []
+    for g, s, e, by_a in zip(odd.group.tolist(), odd.start.tolist(), odd.end.tolist(), odd.in_a.tolist(), strict=True):
+        key = int(keys[g])
+        doc = catalog.docs[key % n_docs]
+        path = catalog.code_paths[key // n_docs]
+        if unit == "char" or doc.unit_start is None or doc.unit_end is None:
+            c0, c1 = s, e
+        else:
+            c0, c1 = int(doc.unit_start[s]), int(doc.unit_end[e - 1])
+        text = doc.text[c0:c1] if doc.text is not None else ""
+        out.append(
+            Disagreement(
+                code=path[-1],
+                code_path=path,
+                source=doc.name,
+                start=c0,
+                end=c1,
+                units=e - s,
+                coded_by="A" if by_a else "B",
+                text=text,
+            )
+        )
+    return out
+
+
+def _check_options(unit: str, overlap: float, overlap_measure: str) -> None:
+    if unit not in UNITS:
+        raise UsageError(f"unknown unit {unit!r}; choose one of {', '.join(UNITS)}")
+    if overlap_measure not in OVERLAP_MEASURES:
+        raise UsageError(f"unknown overlap measure {overlap_measure!r}; choose {', '.join(OVERLAP_MEASURES)}")
+    if not 0.0 < overlap <= 1.0:
+        raise UsageError(f"overlap must be in (0, 1], got {overlap}")
+
+
+def agree(
+    a: Project,
+    b: Project | None = None,
+    *,
+    coders_a: Sequence[str] = (),
+    coders_b: Sequence[str] = (),
+    unit: str = "char",
+    overlap: float = 0.9,
+    overlap_measure: str = "iou",
+    all_pairs: bool = False,
+    all_sources: bool = False,
+    label_a: str | None = None,
+    label_b: str | None = None,
+) -> AgreementResult:
+    """Compare two coders' (or two groups') coding of the same text sources.
+
+    Args:
+        a: side A's project (or the one project holding both coders).
+        b: side B's project; ``None`` compares two groups of users inside ``a``.
+        coders_a: user names, ids or GUIDs forming side A (a group: union of their spans).
+            Empty means every coding of ``a``.
+        coders_b: the same for side B.
+        unit: ``char`` (NVivo's default), ``sentence`` (the study's ``A-i-j`` lines when
+            present) or ``paragraph`` (non-blank lines); a unit counts as coded when any of its
+            characters is.
+        overlap: minimum overlap rate for two segments to agree (segment measures only).
+        overlap_measure: ``iou`` (intersection over combined extent) or ``min_len``
+            (intersection over the shorter segment).
+        all_pairs: report every code × source pair like NVivo's full grid (uncoded pairs then
+            count as κ = 1 in the means); by default only pairs coded by at least one side.
+        all_sources: compare every source; by default only sources in both projects (or, in one
+            project, sources both sides coded), since a second coder often codes a sample.
+        label_a: display name of side A (default: the coders, or the project name).
+        label_b: display name of side B.
+
+    Returns:
+        An :class:`AgreementResult` with per (code, source) rows, per-code and overall aggregates
+        and the disagreeing passages.
+
+    Raises:
+        UsageError: an unknown option value, an unknown coder, or one project with no coders.
+
+    Example:
+        >>> result = agree(qdx.read("a.qdpx"), qdx.read("b.qdpx"))   # doctest: +SKIP
+        >>> result.overall.kappa_pooled                               # doctest: +SKIP
+    """
+    _check_options(unit, overlap, overlap_measure)
+    if b is None and not (coders_a and coders_b):
+        raise UsageError("comparing coders inside one project needs coders for both sides")
+    proj_b = a if b is None else b
+    catalog = Catalog()
+    side_a = gather(a, resolve_users(a, coders_a, "A"), catalog)
+    side_b = gather(proj_b, resolve_users(proj_b, coders_b, "B"), catalog)
+    prepare_docs(catalog, (side_a, side_b), unit)
+    char_a = _Arrays(*side_arrays(side_a, catalog, "char"))
+    char_b = _Arrays(*side_arrays(side_b, catalog, "char"))
+    unit_a = char_a if unit == "char" else _Arrays(*side_arrays(side_a, catalog, unit))
+    unit_b = char_b if unit == "char" else _Arrays(*side_arrays(side_b, catalog, unit))
+    n_docs, n_codes = len(catalog.docs), len(catalog.code_paths)
+    docs = _compared_docs(catalog, side_a, side_b, b is None, all_sources)
+    keys = _group_keys(unit_a, unit_b, docs, n_docs, n_codes, all_pairs)
+    rows, pieces = _rows(catalog, keys, (unit_a, unit_b), (char_a, char_b), unit, (overlap, overlap_measure))
+    by_code: dict[tuple[str, ...], list[CodeSourceAgreement]] = {}
+    for row in rows:
+        by_code.setdefault(row.code_path, []).append(row)
+    k = len(by_code)
+    return AgreementResult(
+        unit=unit,
+        overlap=overlap,
+        overlap_measure=overlap_measure,
+        label_a=label_a or (", ".join(coders_a) if coders_a else a.name or "A"),
+        label_b=label_b or (", ".join(coders_b) if coders_b else proj_b.name or "B"),
+        all_pairs=all_pairs,
+        per_code_source=tuple(rows),
+        per_code=tuple(CodeAgreement(code=p[-1], code_path=p, summary=_aggregate(r, k)) for p, r in by_code.items()),
+        overall=_aggregate(rows, k),
+        disagreements=tuple(_disagreements(catalog, keys, pieces, unit)),
+        warnings=tuple(dict.fromkeys(catalog.warnings)),
+    )
+
+
+def write_agreement_xlsx(result: AgreementResult, path: str | os.PathLike[str]) -> None:
+    """Write ``result`` as an Excel workbook in NVivo's Coding Comparison layout (atomically).
+
+    Sheets: ``Coding Comparison`` (one row per code and source, then the three labelled
+    summaries), ``Per node`` (every aggregate per code and overall), ``Disagreements`` (passages
+    coded by one side only, with their text) and ``README`` (definitions used).
+
+    Args:
+        result: what :func:`agree` returned.
+        path: the ``.xlsx`` to write; replaced only when the write succeeds.
+
+    Raises:
+        WriteError: the file cannot be written.
+    """
+    from qdx.analysis._agreement_xlsx import write_xlsx
+
+    atomic_write(path, lambda stream: write_xlsx(result, stream))

@@ -1,0 +1,193 @@
+"""NVivo "Export List" (.xlsx) and classification sheets (.xlsx), EXPORTS.md §b.2 and §f.
+
+Export List: row 1 holds the list view's column captions exactly as shown (icon columns have
+blank captions), one row per item; dates are Excel datetimes, "by" columns user initials.
+Classification sheet (§f, the import layout NVivo accepts): A1 = classification name, row 1 =
+attribute names, column A = case (or file) names, plain or hierarchical; a blank cell is
+Unassigned. qdx reads both into a table and into a Project (one case per row, attributes as
+Variables), and writes classification sheets from a project's cases and variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, BinaryIO
+
+from qdx.errors import FormatError, Issue, Severity
+from qdx.formats import ReadOptions, WriteOptions
+from qdx.formats.nvivo.attributes import AttributeTable, is_unset
+from qdx.formats.nvivo.names import parse_hname
+from qdx.formats.nvivo.office import open_xlsx, read_all
+from qdx.formats.nvivo.xlsxutil import Cell, save_deterministic, sheet_rows, text
+from qdx.model import Project, ProjectIndex, Provenance, Variable, VariableType
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Captions of NVivo list-view columns that describe the item, not an attribute (§b.2 and the
+# list views of NVivo 12-15). Anything else in an Export List is kept as an attribute.
+LIST_COLUMNS = frozenset(
+    {
+        "codes", "files", "references", "cases", "coverage", "created on", "created by",
+        "modified on", "modified by", "nickname", "color", "colour", "aggregate", "location",
+        "size", "type", "in folder", "nodes", "sources", "words", "duration", "pages",
+    }
+)  # fmt: skip
+NAME = "name"
+
+
+def list_header(rows: list[list[Cell]]) -> list[str] | None:
+    """Row 1's captions when they look like an Export List (a Name column plus list columns)."""
+    if not rows:
+        return None
+    header = [text(v) for v in rows[0]]
+    lowered = {h.lower() for h in header}
+    if NAME in lowered and lowered & LIST_COLUMNS:
+        return header
+    return None
+
+
+def read_list(stream: BinaryIO, *, label: str = "<list>", options: ReadOptions | None = None) -> pd.DataFrame:
+    """Read an Export List .xlsx into a DataFrame.
+
+    Args:
+        stream: the .xlsx bytes.
+        label: how to name the file in errors.
+        options: safety limits.
+
+    Returns:
+        One row per item, the visible captions as columns; blank-caption (icon) columns
+        dropped; counts as integers, dates as datetimes.
+
+    Raises:
+        FormatError: the first sheet is not an Export List.
+    """
+    import pandas as pd
+
+    options = options or ReadOptions(label=label)
+    rows = sheet_rows(open_xlsx(read_all(stream), options).worksheets[0])
+    header = list_header(rows)
+    if header is None:
+        raise FormatError("not an NVivo Export List (no Name column)", location=f"{options.label}!A1")
+    keep = [j for j, caption in enumerate(header) if caption]
+    data = [[row[j] for j in keep] for row in rows[1:]]
+    frame = pd.DataFrame(data, columns=[header[j] for j in keep])
+    for column in frame.columns:
+        if column.lower() in {"codes", "files", "references", "cases"} and frame[column].notna().all():
+            frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def list_table(rows: list[list[Cell]], header: list[str], label: str) -> AttributeTable:
+    """The attribute columns of an Export List (``Classification`` and unknown captions)."""
+    name_col = [h.lower() for h in header].index(NAME)
+    attrs = [j for j, h in enumerate(header) if h and j != name_col and h.lower() not in LIST_COLUMNS]
+    body = [(i, r) for i, r in enumerate(rows[1:], start=2) if text(r[name_col])]
+    return AttributeTable(
+        title="",
+        items=tuple(text(r[name_col]) for _, r in body),
+        attributes=tuple(header[j] for j in attrs),
+        values=tuple(tuple(r[j] for j in attrs) for _, r in body),
+        locs=tuple(f"{label}!A{i}" for i, _ in body),
+    )
+
+
+def classification_table(rows: list[list[Cell]], label: str) -> AttributeTable:
+    """A classification sheet: A1 the classification, row 1 attributes, column A items (§f)."""
+    if not rows or not rows[0]:
+        raise FormatError("empty classification sheet", location=f"{label}!A1")
+    header = [text(v) for v in rows[0]]
+    cols = [j for j in range(1, len(header)) if header[j]]
+    body = [(i, r) for i, r in enumerate(rows[1:], start=2) if text(r[0])]
+    return AttributeTable(
+        title=header[0],
+        items=tuple(parse_hname(text(r[0])).name for _, r in body),
+        attributes=tuple(header[j] for j in cols),
+        values=tuple(tuple(r[j] for j in cols) for _, r in body),
+        locs=tuple(f"{label}!A{i}" for i, _ in body),
+    )
+
+
+def table_project(table: AttributeTable, *, fmt: str, label: str) -> Project:
+    """A Project holding one case per row and the attributes as Variables."""
+    variables, cases = table.as_cases(prefix=table.title)
+    issue = Issue("QDX422", Severity.INFO, f"{len(cases)} rows read as cases with {len(variables)} variables", label)
+    return Project(
+        name=table.title or label,
+        origin="NVivo (spreadsheet export)",
+        variables=variables,
+        cases=cases,
+        provenance=Provenance(fmt=fmt, issues=(issue,)),
+    )
+
+
+def read_list_project(stream: BinaryIO, options: ReadOptions) -> Project:
+    """Format reader: an Export List as cases (one per row) with attribute variables.
+
+    Raises:
+        FormatError: the first sheet is not an Export List.
+    """
+    rows = sheet_rows(open_xlsx(read_all(stream), options).worksheets[0])
+    header = list_header(rows)
+    if header is None:
+        raise FormatError("not an NVivo Export List (no Name column)", location=f"{options.label}!A1")
+    return table_project(list_table(rows, header, options.label), fmt="nvivo-list-xlsx", label=options.label)
+
+
+def read_classification_project(stream: BinaryIO, options: ReadOptions) -> Project:
+    """Format reader: a classification sheet as cases with variables (§f)."""
+    rows = sheet_rows(open_xlsx(read_all(stream), options).worksheets[0])
+    table = classification_table(rows, options.label)
+    return table_project(table, fmt="nvivo-classification-xlsx", label=options.label)
+
+
+# --------------------------------------------------------------------------- writer
+
+
+def _cell(value: str | None, kind: VariableType) -> Cell:
+    """A REFI lexical value as the Excel value NVivo's importer expects."""
+    if value is None:
+        return None
+    if kind is VariableType.INTEGER:
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if kind is VariableType.FLOAT:
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if kind is VariableType.BOOLEAN:
+        return value.strip().lower() in {"true", "1"}
+    return value
+
+
+def classification_rows(project: Project, *, classification: str = "Case") -> list[list[Cell]]:
+    """The sheet as rows: A1 the classification name, attribute names across, cases down."""
+    variables: Sequence[Variable] = project.variables
+    index = ProjectIndex(project)
+    rows: list[list[Cell]] = [[classification, *(v.name for v in variables)]]
+    for case in project.cases:
+        values = {v.variable: v.value for v in case.variable_values}
+        cells = [_cell(values.get(v.guid), index.variables[v.guid].type) for v in variables]
+        rows.append([case.name or str(case.guid), *cells])
+    return rows
+
+
+def write_classification(project: Project, stream: BinaryIO, options: WriteOptions | None = None) -> None:
+    """Format writer: the project's cases and variables as an NVivo classification sheet (§f).
+
+    A1 holds the classification name (the project name's ``Case`` classification), row 1 the
+    attribute (variable) names, column A the case names; a missing value is a blank cell,
+    which NVivo imports as Unassigned.
+    """
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Classification"
+    for row in classification_rows(project):
+        sheet.append([None if is_unset(v) and not isinstance(v, bool | int | float) else v for v in row])
+    save_deterministic(workbook, stream)

@@ -1,0 +1,156 @@
+""".docx and .xlsx are zip archives: open them only after qdx.safety has vetted every member.
+
+Each member is inflated through :class:`qdx.safety.SafeZip` (size cap enforced while
+inflating, ratio and entry-count limits, no zip slip, no symlinks), every XML part is refused
+if it declares a DTD or entities, and the vetted members are re-packed *stored* into a fresh
+in-memory zip for python-docx/openpyxl, so those libraries never inflate untrusted data.
+Also: a cheap look at the first bytes of a zip (local headers plus partly inflated members)
+for format sniffing, which sees only the head of the file.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from qdx.errors import ReadError, UnsafeInputError
+from qdx.formats import ReadOptions
+from qdx.safety import SafeZip, check_no_doctype
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+
+_LOCAL_HEADER = b"PK\x03\x04"
+
+
+def vetted_members(data: bytes, options: ReadOptions) -> dict[str, bytes]:
+    """Every member of an Office zip, inflated within the safety limits.
+
+    Raises:
+        UnsafeInputError: a member breaks a limit (bomb, zip slip, DTD/entities).
+        ReadError: the bytes are not a zip archive.
+    """
+    archive = SafeZip(io.BytesIO(data), limits=options.limits, label=options.label)
+    members: dict[str, bytes] = {}
+    total = 0
+    try:
+        for name in archive.names():
+            if name.endswith("/"):
+                continue
+            content = archive.read(name)
+            total += len(content)
+            if total > options.limits.max_member_size:
+                raise UnsafeInputError(
+                    f"archive inflates to more than {options.limits.max_member_size} bytes in all",
+                    location=options.label,
+                )
+            if name.endswith((".xml", ".rels")):
+                check_no_doctype(content, location=f"{options.label}!{name}")
+            members[name] = content
+    finally:
+        archive.close()
+    return members
+
+
+def repack(members: dict[str, bytes]) -> io.BytesIO:
+    """A stored (uncompressed) zip holding ``members``, for python-docx/openpyxl."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as out:
+        for name, content in members.items():
+            out.writestr(name, content)
+    buffer.seek(0)
+    return buffer
+
+
+def read_all(stream: BinaryIO) -> bytes:
+    """The whole stream (readers get a stream; Office libraries need random access)."""
+    return stream.read()
+
+
+def open_docx(data: bytes, options: ReadOptions) -> Any:
+    """A python-docx Document over vetted members.
+
+    Raises:
+        ReadError: not a Word document.
+    """
+    import docx
+
+    members = vetted_members(data, options)
+    if "word/document.xml" not in members:
+        raise ReadError("not a Word document (no word/document.xml)", location=options.label)
+    try:
+        return docx.Document(repack(members))
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ReadError(f"Word document cannot be read ({exc})", location=options.label) from exc
+
+
+def open_xlsx(data: bytes, options: ReadOptions) -> Workbook:
+    """An openpyxl Workbook (values, not formulas) over vetted members.
+
+    Raises:
+        ReadError: not an Excel workbook.
+    """
+    import openpyxl
+
+    members = vetted_members(data, options)
+    if "xl/workbook.xml" not in members:
+        raise ReadError("not an Excel workbook (no xl/workbook.xml)", location=options.label)
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles/extensions it does not know; they do not matter here.
+            warnings.simplefilter("ignore", UserWarning)
+            return openpyxl.load_workbook(repack(members), data_only=True)
+    except (KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+        raise ReadError(f"Excel workbook cannot be read ({exc})", location=options.label) from exc
+
+
+# --------------------------------------------------------------------------- sniffing
+
+
+def head_members(head: bytes) -> Iterator[tuple[str, bytes]]:
+    """(name, partly inflated content) of the zip members whose local header is in ``head``."""
+    pos = 0
+    while head.startswith(_LOCAL_HEADER, pos) and pos + 30 <= len(head):
+        flags, method = struct.unpack_from("<HH", head, pos + 6)
+        packed = struct.unpack_from("<I", head, pos + 18)[0]
+        name_len, extra_len = struct.unpack_from("<HH", head, pos + 26)
+        start = pos + 30 + name_len + extra_len
+        name = head[pos + 30 : pos + 30 + name_len].decode("utf-8", errors="replace")
+        chunk = head[start : start + packed] if packed and not flags & 0x8 else head[start:]
+        yield name, _inflate_part(chunk, method)
+        if flags & 0x8 or not packed:
+            return  # sizes in a trailing descriptor: the next header cannot be found cheaply
+        pos = start + packed
+
+
+def _inflate_part(chunk: bytes, method: int) -> bytes:
+    if method == 0:
+        return chunk
+    if method != 8:
+        return b""
+    try:
+        return zlib.decompressobj(-15).decompress(chunk, 1 << 16)
+    except zlib.error:
+        return b""
+
+
+def zip_kind(head: bytes) -> str | None:
+    """``docx`` or ``xlsx`` when the head is an Office zip, else None."""
+    if not head.startswith(_LOCAL_HEADER):
+        return None
+    for name, _ in head_members(head):
+        if name.startswith("word/"):
+            return "docx"
+        if name.startswith("xl/"):
+            return "xlsx"
+    return None
+
+
+def member_head(head: bytes, member: str) -> bytes:
+    """The part of ``member`` that can be inflated from the head (b"" if not there)."""
+    return next((content for name, content in head_members(head) if name == member), b"")

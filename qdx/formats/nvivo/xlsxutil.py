@@ -1,0 +1,58 @@
+"""Small helpers shared by the NVivo .xlsx readers and writers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+Cell = str | int | float | bool | dt.datetime | dt.date | dt.time | None
+_FIXED_TIME = (2000, 1, 1, 0, 0, 0)
+_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def sheet_rows(sheet: Worksheet) -> list[list[Cell]]:
+    """The sheet's values, row by row, without trailing empty rows and columns."""
+    rows: list[list[Cell]] = [[_plain(v) for v in r] for r in sheet.iter_rows(values_only=True)]
+    while rows and all(_blank(v) for v in rows[-1]):
+        rows.pop()
+    width = max((max((i + 1 for i, v in enumerate(r) if not _blank(v)), default=0) for r in rows), default=0)
+    return [(r + [None] * width)[:width] for r in rows]
+
+
+def _plain(value: object) -> Cell:
+    """openpyxl values as plain Python values (rich text and formulas as their text)."""
+    if value is None or isinstance(value, str | int | float | bool | dt.datetime | dt.date | dt.time):
+        return value
+    return str(value)
+
+
+def _blank(value: Cell) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value: Cell) -> str:
+    """A cell as stripped text ('' for empty)."""
+    return "" if value is None else str(value).strip()
+
+
+def save_deterministic(workbook: Workbook, stream: BinaryIO) -> None:
+    """Save ``workbook`` with fixed timestamps and entry order, so equal input gives equal bytes."""
+    workbook.properties.created = dt.datetime(2000, 1, 1)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = _STAMP.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(entry, data)

@@ -21,7 +21,7 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 # The first element after the XML declaration, comments and any (refused later) DOCTYPE.
 _ROOT_RE = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:(?:<!--.*?-->|<!DOCTYPE[^>]*>)\s*)*<(?:[\w.-]+:)?(\w+)[\s/>]",
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:(?:<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)\s*)*<(?:[\w.-]+:)?(\w+)[\s/>]",
     re.DOTALL,
 )
 

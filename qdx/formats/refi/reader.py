@@ -65,7 +65,7 @@ def parse_xml(data: bytes, label: str) -> Element:
     """
     check_no_doctype(data, location=label)
     try:
-        root = etree.fromstring(data, parser=xml_parser(huge=True))
+        root = etree.fromstring(data, parser=xml_parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or (exc.position[0] if exc.position else 0)
         raise ReadError(f"malformed XML: {exc.msg}", location=f"{label}:{line}") from exc

@@ -1,0 +1,304 @@
+"""The long table every matrix and co-occurrence count starts from.
+
+One row per coding (REFI §3.13: a Coding is one CodeRef applied to one selection or one whole
+source), built from :func:`qdx.segment.segments` plus the keys analyses group on: the text
+document a selection lives in, its unit, its cases, and the code's place in the tree.
+
+Code levels follow the grounded-theory layout of METHODS.md §C.2 (core → main categories →
+subcategories → concepts). A tree with exactly one root is read as having a core category at
+depth 0; otherwise the roots are the main categories.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from qdx.errors import UsageError
+from qdx.model import (
+    AudioSource,
+    Project,
+    ProjectIndex,
+    Source,
+    VideoSource,
+    guid_key,
+    iter_codes,
+    text_docs,
+)
+from qdx.segment import Segment, segments
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+LEVELS = ("core", "main", "subcategories", "concepts")
+# Column names for level columns in tables, by level (deeper levels: level_<depth>).
+LEVEL_COLUMNS = {"core": "core", "main": "main_category", "subcategories": "subcategory", "concepts": "concept"}
+
+# A word is one CJK ideograph/kana/hangul syllable (these scripts do not separate words by
+# spaces, and NVivo counts each as a word) or a run of other letters/digits.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+WORD_RE = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+")
+
+
+def count_words(text: str) -> int:
+    """Words in ``text``: CJK characters one each, other scripts by letter/digit runs."""
+    return sum(1 for _ in WORD_RE.finditer(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """The code hierarchy as canonical GUID keys: paths, names, pre-order and levels."""
+
+    paths: dict[str, tuple[str, ...]]
+    names: dict[str, str]
+    order: tuple[str, ...]
+    has_core: bool
+
+    def depth(self, level: str | int) -> int:
+        """The tree depth (0 = roots) of a named level or of an explicit depth.
+
+        Raises:
+            UsageError: unknown level name, or ``core`` in a tree with several roots.
+        """
+        if isinstance(level, int):
+            return level
+        if level not in LEVELS:
+            raise UsageError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+        depth = LEVELS.index(level) - (0 if self.has_core else 1)
+        if depth < 0:
+            raise UsageError("the code tree has several roots, so it has no core level")
+        return depth
+
+    def column_names(self) -> list[str]:
+        """Names of the level columns, one per depth present in the tree."""
+        deepest = max((len(p) for p in self.paths.values()), default=0)
+        offset = 0 if self.has_core else 1
+        names = []
+        for depth in range(deepest):
+            i = depth + offset
+            names.append(LEVEL_COLUMNS[LEVELS[i]] if i < len(LEVELS) else f"level_{depth + 1}")
+        return names
+
+    def at_depth(self, depth: int) -> list[str]:
+        """Codes at ``depth``, in tree order."""
+        return [k for k in self.order if len(self.paths[k]) == depth + 1]
+
+    def ancestor(self, key: str, depth: int) -> str | None:
+        """The ancestor-or-self of ``key`` at ``depth`` (None when ``key`` is shallower)."""
+        path = self.paths.get(key)
+        if path is None or len(path) <= depth:
+            return None
+        return path[depth]
+
+    def label(self, key: str) -> str:
+        return self.names.get(key, key)
+
+
+def build_tree(project: Project) -> Tree:
+    """The :class:`Tree` of ``project``'s codes."""
+    paths: dict[str, tuple[str, ...]] = {}
+    names: dict[str, str] = {}
+    for code, ancestors in iter_codes(project.codes):
+        key = guid_key(code.guid)
+        paths[key] = (*(guid_key(a.guid) for a in ancestors), key)
+        names[key] = code.name
+    return Tree(paths=paths, names=names, order=tuple(paths), has_core=len(project.codes) == 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """A project prepared for counting.
+
+    ``codings``: one row per coding with columns coding, code, source, selection, doc, unit,
+    start, end, coder. ``case_links``: (coding, case) pairs. ``texts``: text per document key.
+    ``source_chars``: characters of all text of a source (the coverage denominator).
+    """
+
+    project: Project
+    tree: Tree
+    codings: pd.DataFrame
+    case_links: pd.DataFrame
+    texts: dict[str, str]
+    source_chars: dict[str, int]
+    source_names: dict[str, str]
+    case_sources: dict[str, frozenset[str]]
+    case_names: dict[str, str]
+    segments: tuple[Segment, ...]
+
+
+def source_texts(source: Source) -> Iterator[tuple[str, str | None]]:
+    for doc in text_docs(source):
+        yield guid_key(doc.guid), doc.text
+    if isinstance(source, AudioSource | VideoSource):
+        for transcript in source.transcripts:
+            yield guid_key(transcript.guid), transcript.text
+
+
+def _doc_of_selections(project: Project) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for source in project.sources:
+        docs = list(text_docs(source))
+        if isinstance(source, AudioSource | VideoSource):
+            docs_t = list(source.transcripts)
+            for t in docs_t:
+                for tsel in t.selections:
+                    found[guid_key(tsel.guid)] = guid_key(t.guid)
+        for doc in docs:
+            for sel in doc.selections:
+                found[guid_key(sel.guid)] = guid_key(doc.guid)
+    return found
+
+
+def _unit(seg: Segment, doc: str | None) -> tuple[str | None, str | None]:
+    """The document key and position unit that make two segments' ranges comparable."""
+    if doc is not None and seg.text is not None:
+        return doc, "char"
+    if seg.start is not None and seg.end is not None:
+        # Audio/video selections: milliseconds on the source's own timeline (REFI §10.4).
+        return guid_key(seg.source_guid) + ":ms", "ms"
+    return None, None
+
+
+def _rows(segs: Iterable[Segment], docs: dict[str, str]) -> dict[str, list[object]]:
+    cols: dict[str, list[object]] = {
+        k: [] for k in ("coding", "code", "source", "selection", "doc", "unit", "start", "end", "coder")
+    }
+    for seg in segs:
+        sel = guid_key(seg.selection) if seg.selection is not None else None
+        doc, unit = _unit(seg, docs.get(sel) if sel else None)
+        values = (
+            guid_key(seg.coding_guid),
+            guid_key(seg.code_guid),
+            guid_key(seg.source_guid),
+            sel,
+            doc,
+            unit,
+            seg.start if unit else None,
+            seg.end if unit else None,
+            seg.coder,
+        )
+        for name, value in zip(cols, values, strict=True):
+            cols[name].append(value)
+    return cols
+
+
+def _case_maps(project: Project) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, str]]:
+    """Per case: its sources (SourceRef plus the sources of its SelectionRefs) and selections."""
+    owner: dict[str, str] = {}
+    from qdx.model import iter_selections
+
+    for source in project.sources:
+        for sel in iter_selections(source):
+            owner[guid_key(sel.guid)] = guid_key(source.guid)
+    sources: dict[str, frozenset[str]] = {}
+    selections: dict[str, frozenset[str]] = {}
+    names: dict[str, str] = {}
+    for case in project.cases:
+        key = guid_key(case.guid)
+        sels = frozenset(guid_key(s) for s in case.selection_refs)
+        srcs = {guid_key(s) for s in case.source_refs} | {owner[s] for s in sels if s in owner}
+        sources[key], selections[key] = frozenset(srcs), sels
+        names[key] = case.name or key
+    return sources, selections, names
+
+
+def _case_links(
+    codings: pd.DataFrame, project: Project
+) -> tuple[pd.DataFrame, dict[str, frozenset[str]], dict[str, str]]:
+    """(coding, case) pairs: a coding belongs to a case that holds its source or its selection."""
+    import pandas as pd
+
+    case_sources, case_selections, names = _case_maps(project)
+    by_source: dict[str, list[str]] = {}
+    by_selection: dict[str, list[str]] = {}
+    for case in project.cases:
+        key = guid_key(case.guid)
+        for src in {guid_key(s) for s in case.source_refs}:
+            by_source.setdefault(src, []).append(key)
+        for sel in case_selections[key]:
+            by_selection.setdefault(sel, []).append(key)
+    pairs: list[tuple[str, str]] = []
+    for coding, source, sel in zip(codings["coding"], codings["source"], codings["selection"], strict=True):
+        found = by_source.get(source, []) + (by_selection.get(sel, []) if sel is not None else [])
+        pairs.extend((coding, case) for case in dict.fromkeys(found))
+    return pd.DataFrame(pairs, columns=["coding", "case"], dtype=object), case_sources, names
+
+
+def _filter(
+    project: Project, tree: Tree, segs: list[Segment], set_name: str | None, coder: str | None
+) -> list[Segment]:
+    if coder is not None:
+        segs = [s for s in segs if s.coder == coder or (s.coder is None and coder == "")]
+    if set_name is None:
+        return segs
+    chosen = [s for s in project.sets if s.name == set_name]
+    if not chosen:
+        known = ", ".join(sorted(s.name for s in project.sets)) or "none"
+        raise UsageError(f"no set named {set_name!r} (sets: {known})")
+    codes = {guid_key(g) for s in chosen for g in s.member_codes}
+    sources = {guid_key(g) for s in chosen for g in s.member_sources}
+    if codes:
+        # A set holding a category includes the codings of everything below it.
+        segs = [s for s in segs if codes.intersection(tree.paths.get(guid_key(s.code_guid), ()))]
+    if sources:
+        segs = [s for s in segs if guid_key(s.source_guid) in sources]
+    return segs
+
+
+def build_corpus(project: Project, *, set_name: str | None = None, coder: str | None = None) -> Corpus:
+    """Prepare ``project`` for counting, keeping only codings of ``set_name`` and ``coder``.
+
+    Args:
+        project: the project (not modified).
+        set_name: keep codings whose code (or an ancestor) or source is a member of this Set.
+        coder: keep codings whose creating user's name is ``coder``.
+
+    Returns:
+        The :class:`Corpus`.
+
+    Raises:
+        UsageError: no set of that name.
+    """
+    import pandas as pd
+
+    tree = build_tree(project)
+    segs = _filter(project, tree, segments(project, ProjectIndex(project)), set_name, coder)
+    codings = pd.DataFrame(_rows(segs, _doc_of_selections(project)), dtype=object)
+    for col in ("start", "end"):
+        codings[col] = codings[col].astype("Int64")
+    links, case_sources, case_names = _case_links(codings, project)
+    texts: dict[str, str] = {}
+    source_chars: dict[str, int] = {}
+    for source in project.sources:
+        total = 0
+        for key, text in source_texts(source):
+            if text is not None:
+                texts[key] = text
+                total += len(text)
+        source_chars[guid_key(source.guid)] = total
+    return Corpus(
+        project=project,
+        tree=tree,
+        codings=codings,
+        case_links=links,
+        texts=texts,
+        source_chars=source_chars,
+        source_names={guid_key(s.guid): s.name or str(s.guid) for s in project.sources},
+        case_sources=case_sources,
+        case_names=case_names,
+        segments=tuple(segs),
+    )
+
+
+def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merge half-open ranges into disjoint sorted ranges (overlaps and touching ones join)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,73 @@
+"""``qdx report PATH -o report.xlsx``: the full Excel report workbook (qdx's main job)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, cast
+
+import click
+
+from qdx.cli._common import (
+    emit_json,
+    handle_errors,
+    json_option,
+    limits_options,
+    load,
+    make_limits,
+    progress_enabled,
+    refuse_overwriting_input,
+)
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+# Roughly one step per sheet built and per sheet written (the bar is a guide, not a promise).
+REPORT_STEPS = 28
+
+
+@contextmanager
+def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A click progress bar on stderr advanced by name, or a no-op when disabled."""
+    if not enabled:
+        yield lambda _name: None
+        return
+    bar = cast("ProgressBar[str]", click.progressbar(
+        length=total, label=label, file=sys.stderr, item_show_func=lambda item: str(item) if item else None))
+    with bar:
+        yield lambda name: bar.update(1, name)
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The workbook to write (.xlsx).")
+@json_option
+@limits_options
+@handle_errors
+def report(path: str, output: str, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+    """Write the report workbook for PATH: Overview, Codebook, Matrix, Coverage,
+    Co-occurrence, Segments, Cases, by-variable Matrix, Structure/Audit/Saturation/Agreement
+    (when they apply) and About (how each number was computed).
+
+    With --json prints {"output", "sheets", "matrix_total", "codings", "notes"}.
+    """
+    from qdx.errors import UsageError
+    from qdx.report.excel import write_report_file
+
+    if not output.lower().endswith(".xlsx"):
+        raise UsageError(f"the report is an Excel workbook: name it .xlsx, not {output}")
+    refuse_overwriting_input(output, path)
+    with progress_steps("qdx report", REPORT_STEPS, progress_enabled(as_json)) as step:
+        step("Reading")
+        project = load(path, limits=make_limits(max_member_size, max_ratio))
+        result = write_report_file(project, output, input_name=click.format_filename(path), progress=step)
+    if as_json:
+        emit_json({"output": output, "sheets": result.sheets, "matrix_total": result.matrix_total,
+                   "codings": result.codings, "notes": result.notes})
+        return
+    click.echo(f"wrote {output}: {len(result.sheets)} sheets ({', '.join(result.sheets)})")
+    click.echo(f"Matrix total {result.matrix_total} of {result.codings} codings")
+    for note in result.notes:
+        click.echo(f"note: {note}")

@@ -1,0 +1,337 @@
+"""The qdx report workbook: one ``.xlsx`` with everything a qualitative study reports.
+
+Sheets (METHODS.md §D.4, PEERS.md §3 need 3): Overview, Codebook, Matrix (concepts ×
+sources, references, with totals), Coverage (% of each source's characters coded per main
+category), Co-occurrence (pairs, counts and c-coefficient) and C-coefficient (matrix),
+Segments (the quote table), Cases, Matrix by a variable, then Structure, Audit, Saturation
+and Agreement when those analyses exist and apply, and About (how every number was made).
+
+>>> write_report_file(qdx.read("study.qdpx"), "report.xlsx")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, TYPE_CHECKING
+
+from qdx import __version__
+from qdx.analysis._codings import Corpus, build_corpus, merge_ranges
+from qdx.analysis.cooccurrence import cooccurrence_from, pairs_from
+from qdx.analysis.matrix import matrix_from
+from qdx.model import Project
+from qdx.report.frames import Frames, frames_from
+from qdx.report.optional import optional_tables
+from qdx.report.sheets import COEFF, COUNT, PERCENT, Table, table_from_frame, write_table
+from qdx.safety import atomic_write
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Progress = Callable[[str], None]
+_VARIABLE_HINT = re.compile(r"gender|sex|性别", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Report:
+    """What was written: sheet names, the matrix grand total, and notes for the caller."""
+
+    sheets: list[str] = field(default_factory=list)
+    matrix_total: int = 0
+    codings: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Ctx:
+    project: Project
+    corpus: Corpus
+    frames: Frames
+    about: list[tuple[str, str]] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
+
+
+def _row_level(corpus: Corpus) -> str | int | None:
+    """The concept level when the tree reaches it, else every code (no roll-up)."""
+    try:
+        depth = corpus.tree.depth("concepts")
+    except Exception:  # a tree without the GT levels
+        return None
+    return "concepts" if corpus.tree.at_depth(depth) else None
+
+
+def _ancestor_columns(corpus: Corpus, keys: list[str], level: str | int | None) -> tuple[list[str], list[list[str]]]:
+    """Level columns (names) and, per row key, its ancestors' names down to itself."""
+    tree = corpus.tree
+    names = tree.column_names()
+    first = 1 if tree.has_core else 0  # the core is the same on every row: leave it out
+    if level is None:
+        return ["code path"], [[" > ".join(tree.label(p) for p in tree.paths[k])] for k in keys]
+    depth = tree.depth(level)
+    cols = [n.replace("_", " ") for n in names[first : depth + 1]]
+    return cols, [[tree.label(p) for p in tree.paths[k][first : depth + 1]] for k in keys]
+
+
+def _matrix_table(ctx: _Ctx, title: str, frame: pd.DataFrame, level: str | int | None) -> Table:
+    """A code × something count matrix with level columns, a Total column and a Total row."""
+    keys = list(frame.attrs["row_keys"])
+    cols, labels = _ancestor_columns(ctx.corpus, keys, level)
+    values = frame.to_numpy().tolist()
+    rows: list[list[object]] = [[*lab, *vals, sum(vals)] for lab, vals in zip(labels, values, strict=True)]
+    col_totals = [int(v) for v in frame.sum(axis=0).tolist()]
+    rows.append(["Total", *[None] * (len(cols) - 1), *col_totals, sum(col_totals)])
+    width = len(cols) + len(frame.columns) + 1
+    return Table(title, [*cols, *map(str, frame.columns), "Total"], rows,
+                 formats=dict.fromkeys(range(len(cols), width), COUNT),
+                 heat=(len(cols), len(cols) + len(frame.columns) - 1) if len(frame.columns) else None,
+                 label_cols=len(cols), totals=1)
+
+
+def _sheet_matrix(ctx: _Ctx) -> Table:
+    level = _row_level(ctx.corpus)
+    frame = matrix_from(ctx.corpus, rows="codes", cols="sources", value="references", level=level)
+    total = int(frame.to_numpy().sum())
+    ctx.report.matrix_total, ctx.report.codings = total, len(ctx.corpus.codings)
+    what = "concepts" if level else "codes"
+    ctx.about.append(("Matrix", f"Coding references: the number of codings of each {what[:-1]} (codings of "
+                      "codes below it rolled up) in each source. Total column/row: sums. Grand total "
+                      f"{total} of {len(ctx.corpus.codings)} codings in the project."))
+    if total != len(ctx.corpus.codings):
+        note = (f"{len(ctx.corpus.codings) - total} codings are on codes above the concept level "
+                "and are not in the Matrix sheet (see Codebook references).")
+        ctx.report.notes.append(note)
+        ctx.about.append(("Matrix", note))
+    return _matrix_table(ctx, "Matrix", frame, level)
+
+
+def _any_code_coverage(ctx: _Ctx, keys: list[str]) -> list[float | None]:
+    char = ctx.corpus.codings[ctx.corpus.codings["unit"] == "char"]
+    ranges: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for src, doc, a, b in zip(char["source"], char["doc"], char["start"], char["end"], strict=True):
+        ranges.setdefault((src, doc), []).append((int(a), int(b)))
+    coded: dict[str, int] = {}
+    for (src, _), spans in ranges.items():
+        coded[src] = coded.get(src, 0) + sum(b - a for a, b in merge_ranges(spans))
+    chars = ctx.corpus.source_chars
+    return [coded.get(k, 0) / chars[k] if chars.get(k) else None for k in keys]
+
+
+def _sheet_coverage(ctx: _Ctx) -> Table:
+    tree = ctx.corpus.tree
+    level: str | int = "main" if tree.has_core or len(tree.order) else 0
+    frame = matrix_from(ctx.corpus, rows="codes", cols="sources", value="coverage", level=level) / 100.0
+    rows: list[list[object]] = [[str(lab), *vals] for lab, vals in zip(frame.index, frame.to_numpy().tolist(),
+                                                                      strict=True)]
+    rows.append(["Any code", *_any_code_coverage(ctx, list(frame.attrs["col_keys"]))])
+    ctx.about.append(("Coverage", "Characters of a source coded by a main category (its own codings and "
+                      "all codings below it; overlapping passages counted once) ÷ all text characters "
+                      "of the source. 'Any code': characters coded by anything ÷ all characters."))
+    ncols = len(frame.columns)
+    return Table("Coverage", ["main category", *map(str, frame.columns)], rows,
+                 formats=dict.fromkeys(range(1, ncols + 1), PERCENT), heat=(1, ncols) if ncols else None,
+                 totals=1)
+
+
+def _cooccur_levels(ctx: _Ctx) -> list[tuple[str, str | int]]:
+    tree = ctx.corpus.tree
+    found: list[tuple[str, str | int]] = []
+    for name, level in (("main category", "main"), ("subcategory", "subcategories")):
+        try:
+            if tree.at_depth(tree.depth(level)):
+                found.append((name, level))
+        except Exception:
+            continue
+    return found or [("code", 0)]
+
+
+def _sheet_pairs(ctx: _Ctx) -> Table:
+    parts = []
+    for name, level in _cooccur_levels(ctx):
+        pairs = pairs_from(ctx.corpus, level=level, mode="overlap")
+        pairs.insert(0, "level", name)
+        parts.append(pairs)
+    import pandas as pd
+
+    frame = pd.concat(parts, ignore_index=True)
+    frame["out_of_range"] = frame["out_of_range"].map({True: "yes", False: None})
+    frame.columns = ["level", "code A", "code B", "n A", "n B", "n AB", "c-coefficient", "out of range"]
+    ctx.about.append(("Co-occurrence", "n AB: pairs of coded passages, one of each code (codings rolled "
+                      "up to the level), that overlap by at least one character in the same source; "
+                      "n A, n B: references of each code. c = n AB / (n A + n B − n AB) (ATLAS.ti), "
+                      "clamped to 1 and marked 'out of range' when n AB > min(n A, n B)."))
+    return table_from_frame("Co-occurrence", frame, formats={3: COUNT, 4: COUNT, 5: COUNT, 6: COEFF},
+                            heat=(6, 6), label_cols=3)
+
+
+def _sheet_ccoef(ctx: _Ctx) -> Table:
+    name, level = _cooccur_levels(ctx)[-1]
+    frame = cooccurrence_from(ctx.corpus, level=level, mode="overlap", value="c-coefficient")
+    rows: list[list[object]] = [[str(lab), *vals] for lab, vals in zip(frame.index, frame.to_numpy().tolist(),
+                                                                      strict=True)]
+    ctx.about.append(("C-coefficient", f"c-coefficient per pair of {name}s (overlap mode); diagonal 1 for "
+                      "a coded code."))
+    n = len(frame.columns)
+    return Table("C-coefficient", [name, *map(str, frame.columns)], rows,
+                 formats=dict.fromkeys(range(1, n + 1), COEFF), heat=(1, n) if n else None)
+
+
+def _sheet_codebook(ctx: _Ctx) -> Table:
+    codes = ctx.frames.codes
+    names = ctx.corpus.tree.column_names()
+    rows: list[list[object]] = []
+    for rec in codes.to_dict("records"):
+        levels = [rec["name"] if i == rec["depth"] else None for i in range(len(names))]
+        rows.append([*levels, str(rec["level"]).replace("_", " "), rec["description"],
+                     "yes" if rec["is_codable"] else "no", rec["references"], rec["references_total"],
+                     rec["sources"], rec["sources_total"], rec["color"]])
+    header = [n.replace("_", " ") for n in names]
+    header += ["level", "definition", "codable", "references", "references incl. children", "sources",
+               "sources incl. children", "colour"]
+    k = len(names)
+    ctx.about.append(("Codebook", "One row per code in tree order, its name in its level's column (group "
+                      "buttons on the left fold the tree). references: codings of the code itself; incl. "
+                      "children: of the code and every code below it. sources: distinct sources coded."))
+    return Table("Codebook", header, rows, formats=dict.fromkeys(range(k + 3, k + 7), COUNT),
+                 outline=list(codes["depth"]), label_cols=k, wrap=(k + 1,))
+
+
+def _sheet_segments(ctx: _Ctx) -> Table:
+    seg = ctx.frames.segments
+    levels = ctx.corpus.tree.column_names()[1 if ctx.corpus.tree.has_core else 0 :]
+    cols = ["source", "labels", *levels, "code", "coder", "start", "end", "characters", "words", "cases", "text"]
+    frame = seg[cols].rename(columns={c: c.replace("_", " ") for c in levels})
+    ctx.about.append(("Segments", "One row per coding (a code applied to a passage), in document order. "
+                      "start/end: code points, end exclusive (REFI §10.2). labels: the A-i-j line labels "
+                      "the passage spans. words: CJK characters count one each."))
+    width = len(frame.columns)
+    return table_from_frame("Segments", frame, formats={width - 6: COUNT, width - 5: COUNT, width - 4: COUNT,
+                                                        width - 3: COUNT}, label_cols=2, wrap=(width - 1,))
+
+
+def _sheet_cases(ctx: _Ctx) -> Table:
+    frame = ctx.frames.cases
+    ordered = [c for c in frame.columns if c != "guid"] + (["guid"] if "guid" in frame.columns else [])
+    ctx.about.append(("Cases", "One row per case with its sources and one column per variable."))
+    return table_from_frame("Cases", frame[ordered])
+
+
+def _pick_variable(project: Project) -> str | None:
+    names = [v.name for v in project.variables]
+    for name in names:
+        if _VARIABLE_HINT.search(name):
+            return name
+    for var in project.variables:
+        values = {vv.value for c in project.cases for vv in c.variable_values if vv.variable == var.guid}
+        if 2 <= len(values) <= 12:
+            return var.name
+    return None
+
+
+def _sheet_by_variable(ctx: _Ctx) -> Table | None:
+    name = _pick_variable(ctx.project)
+    if name is None:
+        return None
+    level = _row_level(ctx.corpus)
+    frame = matrix_from(ctx.corpus, rows="codes", cols=f"variable:{name}", value="references", level=level)
+    ctx.about.append((f"Matrix by {name}", f"Coding references per value of variable '{name}' (a source's "
+                      "own value, else the values of the cases holding the coded passage)."))
+    return _matrix_table(ctx, f"Matrix by {name}", frame, level)
+
+
+def _sheet_overview(ctx: _Ctx, input_name: str | None) -> Table:
+    from qdx.report.overview import overview_rows
+
+    ctx.about.append(("Overview", "Facts about the project as read; codings = every Coding element "
+                      "(REFI §3.13), the Matrix grand total counts the same codings."))
+    return Table("Overview", ["item", "value"], overview_rows(ctx.project, ctx.corpus, input_name),
+                 label_cols=1)
+
+
+def _about(ctx: _Ctx) -> Table:
+    rows: list[list[object]] = [[sheet, how] for sheet, how in ctx.about]
+    rows += [["All", f"Written by qdx {__version__} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Positions "
+              "are Unicode code points of the text as stored (REFI §10.2). Text cells that could run as "
+              "formulas (starting = + - @) are stored as text."]]
+    return Table("About", ["sheet", "how the numbers were computed"], rows, wrap=(1,))
+
+
+def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> list[Table]:
+    builders: list[tuple[str, Callable[[], Table | None]]] = [
+        ("Overview", lambda: _sheet_overview(ctx, input_name)),
+        ("Codebook", lambda: _sheet_codebook(ctx)),
+        ("Matrix", lambda: _sheet_matrix(ctx)),
+        ("Coverage", lambda: _sheet_coverage(ctx)),
+        ("Co-occurrence", lambda: _sheet_pairs(ctx)),
+        ("C-coefficient", lambda: _sheet_ccoef(ctx)),
+        ("Segments", lambda: _sheet_segments(ctx)),
+        ("Cases", lambda: _sheet_cases(ctx)),
+        ("Matrix by variable", lambda: _sheet_by_variable(ctx)),
+    ]
+    tables: list[Table] = []
+    for name, build in builders:
+        progress(name)
+        table = build()
+        if table is not None:
+            tables.append(table)
+    progress("Structure, audit, saturation, agreement")
+    tables.extend(optional_tables(ctx.project, ctx.about))
+    return tables
+
+
+def build_workbook(project: Project, *, input_name: str | None = None,
+                   progress: Progress | None = None) -> tuple[object, Report]:
+    """The report as an openpyxl ``Workbook`` (not yet saved) and its :class:`Report`."""
+    from openpyxl import Workbook
+
+    step = progress or (lambda _name: None)
+    step("Reading codings")
+    corpus = build_corpus(project)
+    ctx = _Ctx(project, corpus, frames_from(corpus))
+    tables = _tables(ctx, input_name, step)
+    tables.append(_about(ctx))
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    taken: set[str] = set()
+    for table in tables:
+        step(f"Writing {table.title}")
+        ctx.report.sheets.append(write_table(book, table, taken).title)
+    return book, ctx.report
+
+
+def write_report(project: Project, stream: IO[bytes], *, input_name: str | None = None,
+                 progress: Progress | None = None) -> Report:
+    """Write the report workbook to a binary stream.
+
+    Args:
+        project: the project (not modified).
+        stream: a writable binary stream.
+        input_name: the file the project came from (shown on Overview).
+        progress: called with the name of each step (the CLI draws a progress bar).
+
+    Returns:
+        A :class:`Report` with the sheet names and the Matrix grand total.
+    """
+    book, report = build_workbook(project, input_name=input_name, progress=progress)
+    if progress:
+        progress("Saving")
+    book.save(stream)  # type: ignore[attr-defined]
+    return report
+
+
+def write_report_file(project: Project, path: str | os.PathLike[str], *, input_name: str | None = None,
+                      progress: Progress | None = None) -> Report:
+    """Write the report workbook to ``path`` atomically (see :func:`write_report`).
+
+    Raises:
+        WriteError: the file cannot be written (an existing file is left intact).
+    """
+    result: list[Report] = []
+    atomic_write(path, lambda stream: result.append(write_report(project, stream, input_name=input_name,
+                                                                 progress=progress)))
+    return result[0]
+
+
+__all__ = ["Report", "build_workbook", "write_report", "write_report_file"]

@@ -1,0 +1,258 @@
+"""Tidy pandas tables of a project, for analysis in pandas, DuckDB or Spark.
+
+``frames(project)`` returns five tables (one row per thing, one column per fact):
+
+* ``codes`` — one row per code, with one column per tree level (core, main_category,
+  subcategory, concept), own and rolled-up reference and source counts;
+* ``sources`` — one row per source with its size and variables;
+* ``cases`` — one row per case with its variables;
+* ``segments`` — one row per coded passage (a coding of a selection), with text, ``A-i-j``
+  labels and level columns (the quote table of PEERS.md §3, need 3);
+* ``codings`` — the same rows reduced to GUIDs, for joins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from qdx.analysis._codings import Corpus, build_corpus, count_words, source_texts
+from qdx.model import (
+    AudioSource,
+    Coding,
+    PDFSource,
+    PictureSource,
+    Project,
+    Source,
+    TextSource,
+    VariableType,
+    VariableValue,
+    guid_key,
+    iter_selections,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PATH_SEP = " > "
+_KINDS = {TextSource: "text", PDFSource: "pdf", PictureSource: "picture", AudioSource: "audio"}
+
+
+@dataclass(frozen=True, slots=True)
+class Frames:
+    """The five tidy tables of a project."""
+
+    codes: pd.DataFrame
+    sources: pd.DataFrame
+    cases: pd.DataFrame
+    segments: pd.DataFrame
+    codings: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables by name, in a fixed order."""
+        return {"codes": self.codes, "sources": self.sources, "cases": self.cases,
+                "segments": self.segments, "codings": self.codings}
+
+
+def _typed(value: str | None, kind: VariableType | None) -> object:
+    """A variable value as a Python number/bool when its declared type says so."""
+    if value is None:
+        return None
+    converters: dict[VariableType, Callable[[str], object]] = {
+        VariableType.INTEGER: int, VariableType.FLOAT: float,
+        VariableType.BOOLEAN: lambda v: v.strip().lower() in ("true", "1")}
+    convert = converters.get(kind) if kind is not None else None
+    if convert is None:
+        return value
+    try:
+        return convert(value)
+    except ValueError:
+        return value
+
+
+def _variables(project: Project, values: tuple[VariableValue, ...]) -> dict[str, object]:
+    types = {guid_key(v.guid): v for v in project.variables}
+    out: dict[str, object] = {}
+    for vv in values:
+        var = types.get(guid_key(vv.variable))
+        name = var.name if var is not None else str(vv.variable)
+        out[name] = _typed(vv.value, var.type if var is not None else None)
+    return out
+
+
+def _code_counts(corpus: Corpus) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
+    """Own and rolled-up (code plus descendants) references and sources per code."""
+    refs: dict[str, int] = {}
+    refs_total: dict[str, int] = {}
+    srcs: dict[str, set[str]] = {}
+    srcs_total: dict[str, set[str]] = {}
+    for code, source in zip(corpus.codings["code"], corpus.codings["source"], strict=True):
+        refs[code] = refs.get(code, 0) + 1
+        srcs.setdefault(code, set()).add(source)
+        for anc in corpus.tree.paths.get(code, (code,)):
+            refs_total[anc] = refs_total.get(anc, 0) + 1
+            srcs_total.setdefault(anc, set()).add(source)
+    return (refs, refs_total, {k: len(v) for k, v in srcs.items()}, {k: len(v) for k, v in srcs_total.items()})
+
+
+def _level_values(corpus: Corpus, key: str) -> dict[str, str | None]:
+    names = corpus.tree.column_names()
+    path = corpus.tree.paths.get(key, ())
+    return {col: corpus.tree.label(path[i]) if i < len(path) else None for i, col in enumerate(names)}
+
+
+def codes_frame(corpus: Corpus) -> pd.DataFrame:
+    """One row per code in tree order (see module docstring)."""
+    import pandas as pd
+
+    from qdx.model import iter_codes
+
+    refs, refs_total, srcs, srcs_total = _code_counts(corpus)
+    names = corpus.tree.column_names()
+    rows = []
+    for code, ancestors in iter_codes(corpus.project.codes):
+        key = guid_key(code.guid)
+        rows.append({
+            "guid": str(code.guid), "name": code.name,
+            "path": PATH_SEP.join(corpus.tree.label(k) for k in corpus.tree.paths[key]),
+            "depth": len(ancestors), "level": names[len(ancestors)],
+            "parent": str(ancestors[-1].guid) if ancestors else None,
+            "is_codable": code.is_codable, "color": code.color, "description": code.description,
+            **_level_values(corpus, key),
+            "references": refs.get(key, 0), "references_total": refs_total.get(key, 0),
+            "sources": srcs.get(key, 0), "sources_total": srcs_total.get(key, 0),
+        })
+    columns = ["guid", "name", "path", "depth", "level", "parent", "is_codable", "color", "description",
+               *names, "references", "references_total", "sources", "sources_total"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _kind(source: Source) -> str:
+    return next((name for cls, name in _KINDS.items() if isinstance(source, cls)), "video")
+
+
+def sources_frame(corpus: Corpus) -> pd.DataFrame:
+    """One row per source: size, selection and coding counts, variables."""
+    import pandas as pd
+
+    codings = corpus.codings.groupby("source")["coding"].nunique()
+    rows = []
+    for source in corpus.project.sources:
+        key = guid_key(source.guid)
+        text = "".join(t or "" for _, t in source_texts(source))
+        rows.append({
+            "guid": str(source.guid), "name": source.name, "kind": _kind(source),
+            "characters": corpus.source_chars.get(key, 0), "words": count_words(text),
+            "selections": sum(1 for _ in iter_selections(source)), "codings": int(codings.get(key, 0)),
+            "creation_datetime": source.creation_datetime,
+            **_variables(corpus.project, source.variable_values),
+        })
+    return pd.DataFrame(rows, columns=None if rows else ["guid", "name", "kind", "characters", "words",
+                                                          "selections", "codings", "creation_datetime"])
+
+
+def cases_frame(corpus: Corpus) -> pd.DataFrame:
+    """One row per case: its sources and its variables (one column each)."""
+    import pandas as pd
+
+    rows = []
+    for case in corpus.project.cases:
+        key = guid_key(case.guid)
+        sources = sorted(corpus.case_sources.get(key, frozenset()), key=list(corpus.source_names).index)
+        rows.append({
+            "guid": str(case.guid), "name": case.name, "description": case.description,
+            "sources": len(sources), "source_names": "; ".join(corpus.source_names[s] for s in sources),
+            **_variables(corpus.project, case.variable_values),
+        })
+    return pd.DataFrame(rows, columns=None if rows else ["guid", "name", "description", "sources", "source_names"])
+
+
+def _coding_details(project: Project) -> dict[str, Coding]:
+    found: dict[str, Coding] = {}
+    for source in project.sources:
+        for sel in iter_selections(source):
+            for coding in sel.codings:
+                found[guid_key(coding.guid)] = coding
+        for coding in source.codings:
+            found[guid_key(coding.guid)] = coding
+    return found
+
+
+def segments_frame(corpus: Corpus) -> pd.DataFrame:
+    """One row per coded passage, in document order (see module docstring)."""
+    import pandas as pd
+
+    cases: dict[str, list[str]] = {}
+    for coding, case in zip(corpus.case_links["coding"], corpus.case_links["case"], strict=True):
+        cases.setdefault(coding, []).append(corpus.case_names[case])
+    names = corpus.tree.column_names()
+    rows = []
+    for seg in corpus.segments:
+        key = guid_key(seg.code_guid)
+        chars = seg.end - seg.start if seg.text is not None and seg.start is not None and seg.end is not None else None
+        rows.append({
+            "source": seg.source, "source_guid": str(seg.source_guid),
+            "selection": str(seg.selection) if seg.selection is not None else None,
+            "start": seg.start, "end": seg.end, "characters": chars,
+            "words": count_words(seg.text) if seg.text is not None else None,
+            "labels": " ".join(seg.labels), "label_first": seg.labels[0] if seg.labels else None,
+            "label_last": seg.labels[-1] if seg.labels else None,
+            "code": seg.code, "code_guid": str(seg.code_guid), "code_path": PATH_SEP.join(seg.code_path),
+            **_level_values(corpus, key),
+            "coder": seg.coder, "coding_guid": str(seg.coding_guid),
+            "cases": "; ".join(cases.get(guid_key(seg.coding_guid), [])), "text": seg.text,
+        })
+    columns = ["source", "source_guid", "selection", "start", "end", "characters", "words", "labels",
+               "label_first", "label_last", "code", "code_guid", "code_path", *names, "coder",
+               "coding_guid", "cases", "text"]
+    frame = pd.DataFrame(rows, columns=columns)
+    for col in ("start", "end", "characters", "words"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+def codings_frame(corpus: Corpus) -> pd.DataFrame:
+    """One row per coding: GUIDs only (code, source, selection, user) and its timestamp."""
+    import pandas as pd
+
+    details = _coding_details(corpus.project)
+    rows = []
+    for seg in corpus.segments:
+        coding = details.get(guid_key(seg.coding_guid))
+        rows.append({
+            "coding_guid": str(seg.coding_guid), "code_guid": str(seg.code_guid),
+            "source_guid": str(seg.source_guid),
+            "selection_guid": str(seg.selection) if seg.selection is not None else None,
+            "user_guid": str(coding.creating_user) if coding and coding.creating_user else None,
+            "coder": seg.coder, "creation_datetime": coding.creation_datetime if coding else None,
+        })
+    return pd.DataFrame(rows, columns=["coding_guid", "code_guid", "source_guid", "selection_guid",
+                                       "user_guid", "coder", "creation_datetime"])
+
+
+def frames_from(corpus: Corpus) -> Frames:
+    """:func:`frames` over a prepared corpus."""
+    return Frames(codes=codes_frame(corpus), sources=sources_frame(corpus), cases=cases_frame(corpus),
+                  segments=segments_frame(corpus), codings=codings_frame(corpus))
+
+
+def frames(project: Project, *, set_name: str | None = None, coder: str | None = None) -> Frames:
+    """Tidy tables of ``project`` (codes, sources, cases, segments, codings).
+
+    Args:
+        project: the project (not modified).
+        set_name: keep only codings in this Set. coder: keep only this user's codings.
+
+    Returns:
+        A :class:`Frames`; ``frames(p).tables()`` gives them by name.
+
+    Raises:
+        UsageError: no set of that name.
+
+    Example:
+        >>> f = qdx.frames(qdx.read("study.qdpx"))                  # doctest: +SKIP
+        >>> f.segments.groupby("main_category").size()              # doctest: +SKIP
+    """
+    return frames_from(build_corpus(project, set_name=set_name, coder=coder))
+

@@ -1,0 +1,142 @@
+"""Report sheets that come from other analyses, included when they exist and apply.
+
+Structure (grounded-theory rules, METHODS.md §C.2), Audit (§C.3), Saturation (§B) and
+Agreement (§A) live in their own modules; the report imports each lazily, turns its result
+into one table and says on the About sheet what was included, skipped, or failed (a failing
+analysis never stops the report).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from qdx.model import Project
+from qdx.report.sheets import Table, table_from_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+About = list[tuple[str, str]]
+
+
+def _function(module: str, name: str) -> Callable[..., object] | None:
+    try:
+        found = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+    return found if callable(found) else None
+
+
+def _record(item: object) -> dict[str, object]:
+    as_dict = getattr(item, "as_dict", None)
+    if callable(as_dict):
+        value = as_dict()
+        if isinstance(value, dict):
+            return value
+    if dataclasses.is_dataclass(item) and not isinstance(item, type):
+        return dataclasses.asdict(item)
+    if isinstance(item, dict):
+        return item
+    return {"value": item}
+
+
+def _records(result: object) -> list[dict[str, object]]:
+    """The longest list of records in ``result`` (a list itself, ``.issues``, or a dict field)."""
+    if isinstance(result, list | tuple):
+        return [_record(r) for r in result]
+    issues = getattr(result, "issues", None)
+    if isinstance(issues, list | tuple):
+        return [_record(r) for r in issues]
+    data = _record(result)
+    lists = [v for v in data.values() if isinstance(v, list | tuple) and v and isinstance(v[0], dict)]
+    return [dict(r) for r in max(lists, key=len)] if lists else [data]
+
+
+def _scalars(result: object) -> str:
+    if isinstance(result, list | tuple):
+        return ""
+    data = _record(result)
+    parts = [f"{k}: {v}" for k, v in data.items() if isinstance(v, str | int | float | bool) or v is None]
+    nested = [f"{k}: {v}" for k, v in data.items() if isinstance(v, dict)]
+    return "; ".join(parts + nested)[:2000]
+
+
+def result_frame(result: object) -> pd.DataFrame:
+    """A flat DataFrame of an analysis result's records (nested fields become dotted columns)."""
+    import pandas as pd
+
+    records = _records(result)
+    frame = pd.json_normalize(records) if records else pd.DataFrame()
+    for col in frame.columns:
+        if frame[col].map(lambda v: isinstance(v, list | tuple | dict)).any():
+            frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v)
+            frame[col] = frame[col].map(lambda v: str(v) if isinstance(v, dict) else v)
+    return frame
+
+
+def _coders(project: Project) -> list[str]:
+    from qdx.segment import segments
+
+    counts: dict[str, int] = {}
+    for seg in segments(project):
+        if seg.coder:
+            counts[seg.coder] = counts.get(seg.coder, 0) + 1
+    return sorted(counts, key=lambda c: (-counts[c], c))
+
+
+def _agreement(project: Project) -> tuple[object | None, str]:
+    agree = _function("qdx.analysis.agreement", "agree")
+    if agree is None:
+        return None, "not available in this qdx"
+    coders = _coders(project)
+    if len(coders) < 2:
+        return None, "not applicable: the project has fewer than two coders"
+    a, b = coders[:2]
+    return agree(project, coders_a=[a], coders_b=[b]), f"coder {a} against coder {b}, character units"
+
+
+def _call(module: str, name: str) -> Callable[[Project], tuple[object | None, str]]:
+    def run(project: Project) -> tuple[object | None, str]:
+        func = _function(module, name)
+        if func is None:
+            return None, "not available in this qdx"
+        return func(project), f"{module}.{name} with default settings"
+    return run
+
+
+_ANALYSES: list[tuple[str, Callable[[Project], tuple[object | None, str]]]] = [
+    ("Structure", _call("qdx.validation.structure", "check_structure")),
+    ("Audit", _call("qdx.validation.audit", "audit")),
+    ("Saturation", _call("qdx.analysis.saturation", "saturation")),
+    ("Agreement", _agreement),
+]
+
+
+def optional_tables(project: Project, about: About) -> list[Table]:
+    """Tables for the analyses that exist and apply; what happened goes to ``about``.
+
+    Args:
+        project: the project (not modified).
+        about: (sheet, explanation) rows of the About sheet, appended to.
+
+    Returns:
+        One table per analysis that produced a result.
+    """
+    tables: list[Table] = []
+    for title, run in _ANALYSES:
+        try:
+            result, how = run(project)
+        except Exception as exc:
+            about.append((title, f"skipped: {type(exc).__name__}: {exc}"))
+            continue
+        if result is None:
+            about.append((title, f"skipped: {how}"))
+            continue
+        frame = result_frame(result)
+        summary = _scalars(result)
+        about.append((title, f"{how}." + (f" Summary — {summary}" if summary else "")))
+        tables.append(table_from_frame(title, frame))
+    return tables

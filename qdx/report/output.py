@@ -1,0 +1,161 @@
+"""Writing matrices and tidy tables to files: ``.xlsx``, ``.csv`` and ``.parquet``.
+
+Every write goes through :func:`qdx.safety.atomic_write`; every CSV has formula-like text
+neutralised (:mod:`qdx.report.safe`). Matrix CSVs are UTF-8 with a BOM so spreadsheet
+programs detect the encoding (CJK names); table exports are plain UTF-8 for DuckDB/Spark.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from qdx.errors import UsageError
+from qdx.report.safe import csv_frame
+from qdx.report.sheets import COEFF, COUNT, DECIMAL, Table, write_table
+from qdx.safety import atomic_write
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from qdx.report.frames import Frames
+
+MATRIX_SUFFIXES = (".xlsx", ".csv", ".parquet")
+_FORMATS = {"coverage": DECIMAL, "row-pct": DECIMAL, "col-pct": DECIMAL, "c-coefficient": COEFF}
+
+
+def _suffix(path: str | os.PathLike[str], allowed: tuple[str, ...]) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in allowed:
+        raise UsageError(f"cannot write {suffix or 'a file without extension'}; use {', '.join(allowed)}")
+    return suffix
+
+
+def matrix_table(frame: pd.DataFrame, description: str = "") -> list[Table]:
+    """The matrix sheet (heat map, frozen labels) and an About sheet."""
+    value = str(frame.attrs.get("value", "references"))
+    corner = f"{frame.index.name or ''} \\ {frame.columns.name or ''}".strip()
+    rows = [[str(lab), *vals] for lab, vals in zip(frame.index, frame.to_numpy().tolist(), strict=True)]
+    n = len(frame.columns)
+    sheet = Table("Matrix", [corner, *map(str, frame.columns)], rows,
+                  formats=dict.fromkeys(range(1, n + 1), _FORMATS.get(value, COUNT)),
+                  heat=(1, n) if n else None)
+    about = Table("About", ["item", "value"], [["cell value", value], ["what", description]], wrap=(1,))
+    return [sheet, about]
+
+
+def _write_xlsx(frame: pd.DataFrame, stream: IO[bytes], description: str) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    if book.active is not None:
+        book.remove(book.active)
+    taken: set[str] = set()
+    for table in matrix_table(frame, description):
+        write_table(book, table, taken)
+    book.save(stream)
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """The matrix with its row labels as the first column (named after the row kind)."""
+    out = frame.copy()
+    out.columns = [str(c) for c in out.columns]
+    out.index.name = str(frame.index.name or "row")
+    return out.reset_index()
+
+
+def write_matrix(frame: pd.DataFrame, path: str | os.PathLike[str], *, layout: str = "qdx",
+                 description: str = "") -> None:
+    """Write a matrix to ``.xlsx``, ``.csv`` or ``.parquet`` atomically.
+
+    Args:
+        frame: a matrix from :func:`qdx.matrix` (labels on both axes).
+        path: the output file; its extension picks the format.
+        layout: ``qdx`` (a labelled table) or ``nvivo`` (NVivo's export layout, EXPORTS.md
+            §e.1; ``.xlsx`` and ``.csv`` only).
+        description: what the matrix shows (written to the workbook's About sheet).
+
+    Raises:
+        UsageError: an unsupported extension or layout. WriteError: the file cannot be written.
+    """
+    suffix = _suffix(path, MATRIX_SUFFIXES)
+    if layout not in ("qdx", "nvivo"):
+        raise UsageError(f"unknown layout {layout!r}; choose qdx or nvivo")
+    if layout == "nvivo":
+        _write_nvivo(frame, path, suffix)
+    elif suffix == ".xlsx":
+        atomic_write(path, lambda s: _write_xlsx(frame, s, description))
+    elif suffix == ".csv":
+        atomic_write(path, lambda s: _put(s, csv_frame(_flat(frame)).to_csv(index=False), "utf-8-sig"))
+    else:
+        atomic_write(path, lambda s: arrow_ready(_flat(frame)).to_parquet(s, index=False))
+
+
+def _put(stream: IO[bytes], text: str, encoding: str) -> None:
+    stream.write(text.encode(encoding))
+
+
+def _write_nvivo(frame: pd.DataFrame, path: str | os.PathLike[str], suffix: str) -> None:
+    import pandas as pd
+
+    from qdx.report.nvivo_layout import nvivo_grid, write_nvivo_xlsx
+
+    if suffix == ".xlsx":
+        atomic_write(path, lambda s: write_nvivo_xlsx(frame, s))
+    elif suffix == ".csv":
+        grid = pd.DataFrame(nvivo_grid(frame))
+        atomic_write(path, lambda s: _put(s, csv_frame(grid).to_csv(index=False, header=False), "utf-8-sig"))
+    else:
+        raise UsageError("--layout nvivo writes .xlsx or .csv (NVivo exports spreadsheets)")
+
+
+def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    return csv_frame(frame)
+
+
+def arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with mixed-type text columns (e.g. a variable's odd values) made all-text."""
+    from pandas.api.types import is_numeric_dtype
+
+    out = frame.copy()
+    for col in out.columns:
+        if not is_numeric_dtype(out[col]):
+            kinds = {type(v) for v in out[col] if v is not None}
+            if len(kinds) > 1:
+                out[col] = out[col].map(lambda v: None if v is None else str(v))
+    return out
+
+
+def export_tables(tables: Frames, folder: str | os.PathLike[str], *, to: str) -> list[Path]:
+    """Write each tidy table to ``folder/<name>.parquet`` (or ``.csv``) atomically.
+
+    Args:
+        tables: from :func:`qdx.frames`.
+        folder: an existing or new folder.
+        to: ``parquet`` or ``csv``.
+
+    Returns:
+        The files written.
+
+    Raises:
+        UsageError: an unknown format. WriteError: a file cannot be written.
+    """
+    if to not in ("parquet", "csv"):
+        raise UsageError(f"unknown export format {to!r}; choose parquet or csv")
+    target = Path(folder)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from qdx.errors import WriteError
+
+        raise WriteError(f"cannot create folder ({exc.strerror or exc})", location=str(target)) from exc
+    written: list[Path] = []
+    for name, frame in tables.tables().items():
+        path = target / f"{name}.{to}"
+        if to == "parquet":
+            atomic_write(path, lambda s, f=frame: arrow_ready(f).to_parquet(s, index=False))  # type: ignore[misc]
+        else:
+            atomic_write(path, lambda s, f=frame: _put(s, _csv_ready(f).to_csv(index=False), "utf-8"))  # type: ignore[misc]
+        written.append(path)
+    return written

@@ -6,11 +6,16 @@ Exit status: 1 when any issue has severity error, else 0 (2 for usage errors).
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, make_limits
+from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
 from qdx.errors import Issue, Severity
+
+if TYPE_CHECKING:
+    from qdx.safety import Limits
+    from qdx.validation.structure import StructureResult
 
 
 @click.command()
@@ -22,34 +27,78 @@ from qdx.errors import Issue, Severity
     default=None,
     help="Validate against this XSD instead of qdx's REFI-QDA 1.0 schemas.",
 )
+@click.option("--structure", type=click.Choice(["gt"]), default=None,
+              help="Also check the grounded-theory levels (core > main > subcategory > concept).")
+@click.option("--core", default=None, help="Name of the core category when the main categories are roots.")
+@click.option("--profile", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TOML profile: level names, expected counts, rules to skip.")
+@click.option("--expect", default=None, help="Expected counts, e.g. concepts=40,subcategories=20,main=4.")
+@click.option("--min-sources", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Sources each concept must be coded in.")
 @json_option
 @limits_options
 @handle_errors
-def validate(path: str, xsd: str | None, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+def validate(
+    path: str,
+    xsd: str | None,
+    structure: str | None,
+    core: str | None,
+    profile: str | None,
+    expect: str | None,
+    min_sources: int,
+    as_json: bool,
+    max_member_size: int,
+    max_ratio: float,
+) -> None:
     """Check schema, integrity and (optionally) GT structure of PATH (.qdpx, .qde or .qdc).
 
     Prints one line per issue and a summary, or with --json
-    {"valid": bool, "issues": [{"code", "severity", "message", "location"}]}.
+    {"valid": bool, "issues": [{"code", "severity", "message", "location"}]}; with
+    --structure gt the JSON also has "levels": {"core", "main", "subcategories", "concepts"}.
     """
     from qdx.validation import validate_file
 
-    issues = validate_file(path, xsd=xsd, limits=make_limits(max_member_size, max_ratio))
-    # Further checks (structure, profiles, expectations) append their issues to `issues` here.
-    _emit(path, issues, as_json)
+    limits = make_limits(max_member_size, max_ratio)
+    issues = validate_file(path, xsd=xsd, limits=limits)
+    levels = None
+    if structure == "gt":
+        result = _structure(path, limits, core=core, profile=profile, expect=expect, min_sources=min_sources)
+        issues.extend(result.issues)
+        levels = result.levels.as_dict()
+    _emit(path, issues, as_json, levels)
     sys.exit(1 if _failed(issues) else 0)
+
+
+def _structure(
+    path: str, limits: Limits, *, core: str | None, profile: str | None, expect: str | None, min_sources: int
+) -> StructureResult:
+    from pathlib import Path
+
+    from qdx.validation.structure import check_structure, load_profile, parse_expect
+
+    loaded = load_profile(Path(profile).read_bytes()) if profile else None
+    expected = parse_expect(expect) if expect else None
+    project = load(path, limits=limits)
+    return check_structure(project, core=core, profile=loaded, expect=expected, min_sources=min_sources)
 
 
 def _failed(issues: list[Issue]) -> bool:
     return any(issue.severity is Severity.ERROR for issue in issues)
 
 
-def _emit(path: str, issues: list[Issue], as_json: bool) -> None:
+def _emit(path: str, issues: list[Issue], as_json: bool, levels: dict[str, str | int | None] | None) -> None:
     if as_json:
-        emit_json({"valid": not _failed(issues), "issues": [issue.as_dict() for issue in issues]})
+        report: dict[str, object] = {"valid": not _failed(issues), "issues": [i.as_dict() for i in issues]}
+        if levels is not None:
+            report["levels"] = levels
+        emit_json(report)
         return
     for issue in issues:
         where = f"{issue.location}: " if issue.location else ""
         click.echo(f"{where}{issue.severity.value} {issue.code} {issue.message}")
+    if levels is not None:
+        click.echo("levels: core {core!r}, {main} main, {subcategories} subcategories, {concepts} concepts"
+                   .format(**levels))
     click.echo(_summary(path, issues))
 
 

@@ -151,17 +151,17 @@ def audit(
 
 
 def _usage_rules(ctx: _Context) -> None:
-    for code in ctx.codes:
-        if not code.is_codable and not code.children and not ctx.refs(code):
-            ctx.add("CB13", code, "empty category: no child codes and never applied")
     if not ctx.coded:
-        ctx.add("CB0", None, "no coding data (a codebook): CB1 never-applied, CB2 applied-once and "
-                             "CB7 applied-without-definition were not checked")
+        ctx.add("CB0", None, "no coding data (a codebook): CB1 never-applied, CB2 applied-once, "
+                             "CB7 applied-without-definition and CB13 empty-category were not checked")
         return
     for code in ctx.codes:
         refs = ctx.refs(code)
-        if refs == 0 and code.is_codable and not code.children:
-            ctx.add("CB1", code, "never applied (0 references)")
+        if refs == 0 and not code.children:
+            if code.is_codable:
+                ctx.add("CB1", code, "never applied (0 references)")
+            else:
+                ctx.add("CB13", code, "empty category: no child codes and never applied")
         elif refs == 1:
             ctx.add("CB2", code, "applied only once (1 reference); a code used once may not earn its place")
         if refs and not (code.description or "").strip() and not code.note_refs:
@@ -228,7 +228,10 @@ def _relatives(ctx: _Context, code: Code) -> set[Guid]:
 
 
 def _macqueen(ctx: _Context) -> None:
-    parts = {c.guid: macqueen_parts(c.description or "") for c in ctx.codes if (c.description or "").strip()}
+    # MacQueen's parts guide coders applying a code: codable leaves; a category's description
+    # is a summary (a Table 2 "implication") and is not held to them.
+    parts = {c.guid: macqueen_parts(c.description or "") for c in ctx.codes
+             if (c.description or "").strip() and c.is_codable and not c.children}
     structured = [g for g, p in parts.items() if p]
     # Only where the codebook otherwise uses the structure: at least two codes and half of them.
     if len(structured) < 2 or 2 * len(structured) < len(parts):

@@ -8,7 +8,9 @@ weighted share of the name's stems that the definition contains.
 
 A code is flagged when another name (not an ancestor or descendant) scores
 
-* *clearly* better: ≥ 0.6 and at least 0.4 above its own name; or
+* *clearly* better: the definition holds every word of another name of two words or more,
+  at least 0.4 above its own name's score, unless that other code's own definition already
+  fits its name as well: then the definition relates to it rather than describes it; or
 * better (≥ 0.25), and the two codes are each other's best match with each definition
   fitting the other name better than its own: the definitions look swapped.
 
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 
 from qdx.model import Guid
 
-STRONG, STRONG_MARGIN, WEAK = 0.6, 0.4, 0.25
+STRONG, STRONG_MARGIN, WEAK = 0.99, 0.4, 0.25
 TIE = 0.02
 
 _STOP = frozenset(
@@ -129,15 +131,26 @@ def misfits(
         One :class:`Misfit` per flagged code, in the order of ``definitions``.
     """
     name_tokens = {g: tokens(n) for g, n in names}
-    def_tokens = {g: tokens(d) for g, d in definitions}
+    def_tokens = {g: tokens(definition_body(d)) for g, d in definitions}
     scorer = _Scorer(name_tokens, def_tokens)
     matches = {g: scorer.match(g, toks, related.get(g, set())) for g, toks in def_tokens.items()}
     found: list[Misfit] = []
     for guid, m in matches.items():
         partner = _swap_partner(guid, m, matches)
-        if partner is not None or (m.top >= STRONG and m.top >= m.own + STRONG_MARGIN):
+        if partner is not None or _clearly_better(m, matches, name_tokens):
             found.append(Misfit(guid, m.best[:3], partner))
     return found
+
+
+def _clearly_better(m: _Match, matches: Mapping[Guid, _Match], names: Mapping[Guid, frozenset[str]]) -> bool:
+    # Every word of a name of two words or more, while its own name is mostly absent.
+    if not (m.top >= STRONG and m.top >= m.own + STRONG_MARGIN):
+        return False
+    if all(len(names[g]) < 2 for g in m.best):
+        return False
+    # A definition that names a code whose own definition already fits it well is more likely
+    # relating to that code ("influence ... on privacy awareness") than describing it.
+    return any(g not in matches or matches[g].own < STRONG for g in m.best)
 
 
 def _swap_partner(guid: Guid, m: _Match, matches: Mapping[Guid, _Match]) -> Guid | None:
@@ -166,6 +179,23 @@ _PARTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("example", r"examples?|e\.g\.|示例|例子|举例"),
     )
 )
+
+
+_CROSS_REFERENCE = re.compile(r"\((?:use|see|cf\.?|not|compare|参见|见)\b[^)]*\)|（(?:参见|见)[^）]*）", re.I)
+
+
+def definition_body(description: str) -> str:
+    """What a description says the code *is*: without its "when not to use" section and
+    cross-references such as "(use Fear of misuse)", which name other codes on purpose."""
+    kept: list[str] = []
+    skipping = False
+    for line in description.splitlines():
+        label = next((part for part, pattern in _PARTS if pattern.match(line)), None)
+        if label is not None:
+            skipping = label == "do not use"
+        if not skipping:
+            kept.append(line)
+    return _CROSS_REFERENCE.sub(" ", "\n".join(kept))
 
 
 def macqueen_parts(description: str) -> frozenset[str]:

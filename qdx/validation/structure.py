@@ -95,23 +95,24 @@ def ignored_rules(code: Code) -> frozenset[str]:
     return frozenset(found)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Usage:
-    """How often a code is applied: codings and the distinct sources they are in."""
+    """How often a code is applied: its codings and the distinct sources they are in."""
 
     references: int = 0
-    sources: set[Guid] = field(default_factory=set)
+    sources: int = 0
 
 
 def coding_usage(project: Project) -> dict[Guid, Usage]:
-    """Codings per code GUID, over whole-source codings and every kind of selection."""
-    usage: dict[Guid, Usage] = {}
+    """Codings per code GUID, over whole-source codings and every kind of selection.
 
-    def add(code: Guid, source: Guid) -> None:
-        entry = usage.setdefault(code, Usage())
-        entry.references += 1
-        entry.sources.add(source)
-
+    A codebook-only input (NVivo Codebook.docx) has no codings but may carry the counts its
+    producer reported (``Provenance.code_counts``); those are used instead.
+    """
+    if not project.sources and project.provenance is not None and project.provenance.code_counts:
+        return {c.code: Usage(c.references or 0, c.files or 0) for c in project.provenance.code_counts}
+    references: dict[Guid, int] = {}
+    sources: dict[Guid, set[Guid]] = {}
     for source in project.sources:
         codings = list(source.codings)
         for doc in text_docs(source):
@@ -120,12 +121,17 @@ def coding_usage(project: Project) -> dict[Guid, Usage]:
         for selection in iter_selections(source):
             codings.extend(selection.codings)
         for coding in codings:
-            add(coding.code, source.guid)
-    return usage
+            references[coding.code] = references.get(coding.code, 0) + 1
+            sources.setdefault(coding.code, set()).add(source.guid)
+    return {code: Usage(n, len(sources[code])) for code, n in references.items()}
 
 
 def has_coding_data(project: Project) -> bool:
-    """False for a codebook (.qdc) or a project without sources: nothing could be applied."""
+    """False for a codebook (.qdc) or a project without sources, unless the input reported
+    per-code reference counts (``Provenance.code_counts``): nothing could be applied."""
+    provenance = project.provenance
+    if provenance is not None and any(c.references is not None for c in provenance.code_counts):
+        return True
     return not project.is_codebook and bool(project.sources)
 
 
@@ -387,7 +393,7 @@ class _Checker:
 
     def sources(self, code: Code) -> int:
         entry = self.usage.get(code.guid)
-        return len(entry.sources) if entry else 0
+        return entry.sources if entry else 0
 
     def is_coded_leaf(self, code: Code) -> bool:
         """A leaf with codings: a concept, wherever it sits."""

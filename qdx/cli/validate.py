@@ -27,14 +27,27 @@ if TYPE_CHECKING:
     default=None,
     help="Validate against this XSD instead of qdx's REFI-QDA 1.0 schemas.",
 )
-@click.option("--structure", type=click.Choice(["gt"]), default=None,
-              help="Also check the grounded-theory levels (core > main > subcategory > concept).")
+@click.option(
+    "--structure",
+    type=click.Choice(["gt"]),
+    default=None,
+    help="Also check the grounded-theory levels (core > main > subcategory > concept).",
+)
 @click.option("--core", default=None, help="Name of the core category when the main categories are roots.")
-@click.option("--profile", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="TOML profile: level names, expected counts, rules to skip.")
+@click.option(
+    "--profile",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="TOML profile: level names, expected counts, rules to skip.",
+)
 @click.option("--expect", default=None, help="Expected counts, e.g. concepts=40,subcategories=20,main=4.")
-@click.option("--min-sources", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Sources each concept must be coded in.")
+@click.option(
+    "--min-sources",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Sources each concept must be coded in.",
+)
 @json_option
 @limits_options
 @handle_errors
@@ -97,8 +110,9 @@ def _emit(path: str, issues: list[Issue], as_json: bool, levels: dict[str, str |
         where = f"{issue.location}: " if issue.location else ""
         click.echo(f"{where}{issue.severity.value} {issue.code} {issue.message}")
     if levels is not None:
-        click.echo("levels: core {core!r}, {main} main, {subcategories} subcategories, {concepts} concepts"
-                   .format(**levels))
+        click.echo(
+            "levels: core {core!r}, {main} main, {subcategories} subcategories, {concepts} concepts".format(**levels)
+        )
     click.echo(_summary(path, issues))
 
 

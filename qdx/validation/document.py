@@ -22,6 +22,7 @@ QDX059  error     more schema violations than are listed
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ def validate_file(
     issues += check_document(doc, label=label, schema=schema)
     issues += xml_rules(doc, label=label)
     if integrity:
-        issues += model_issues(path, limits=limits)
+        issues += model_issues(path, limits=limits, reported=issues)
     return _unique(issues)
 
 
@@ -119,12 +120,13 @@ def _inner_qde(file: Path, data: bytes, limits: Limits) -> LoadedDocument:
             message = "the archive holds no .qde project document (REFI §8.1)"
             return LoadedDocument(b"", file.name, (Issue("QDX053", Severity.ERROR, message, file.name),))
         # REFI §8.1 names it project.qde; some exporters use the project's name (quirk 8).
+        # Locations name the member alone ("project.qde:12"), as the reader's do.
         names.sort(key=lambda n: (n.lower() != "project.qde", n))
         issues = []
         if len(names) > 1:
             message = f"the archive holds {len(names)} .qde documents; validating {names[0]}"
             issues.append(Issue("QDX053", Severity.WARNING, message, file.name))
-        return LoadedDocument(archive.read(names[0]), f"{file.name}!{names[0]}", tuple(issues))
+        return LoadedDocument(archive.read(names[0]), names[0], tuple(issues))
     finally:
         archive.close()
 
@@ -167,8 +169,17 @@ def xml_rules(doc: etree._ElementTree, *, label: str) -> list[Issue]:
     return issues
 
 
-def model_issues(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> list[Issue]:
-    """The reader's issues plus the integrity issues of the model read from ``path``."""
+def model_issues(
+    path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, reported: Iterable[Issue] = ()
+) -> list[Issue]:
+    """The reader's issues plus the integrity issues of the model read from ``path``.
+
+    Args:
+        path: the file.
+        limits: zip safety limits.
+        reported: issues already found (schema checks); reader issues saying the same at the
+            same place are left out.
+    """
     from qdx.api import read
     from qdx.validation.integrity import check_integrity
 
@@ -182,19 +193,19 @@ def model_issues(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMIT
         return [Issue("QDX054", Severity.ERROR, message, exc.location)]
     reading = list(project.provenance.issues) if project.provenance is not None else []
     found = check_integrity(project)
-    return _without_repeats(reading, found) + found
+    return _without_repeats(reading, [*reported, *found]) + found
 
 
 # Reader codes (qdx.formats.refi._context) that report what an integrity rule also finds.
-_SAME_RULE = {"QDX001": "QDX113", "QDX004": "QDX113", "QDX003": "QDX110"}
+_SAME_RULE = {"QDX001": "QDX113", "QDX004": "QDX113", "QDX003": "QDX110", "QDX010": "QDX051"}
 
 
 def _without_repeats(reading: list[Issue], found: list[Issue]) -> list[Issue]:
     """The reader's issues minus those an integrity rule reports at the same place.
 
-    The reader notes missing files and duplicate GUIDs as it meets them (as warnings); the
-    integrity rule's issue is kept instead, because its severity follows the spec (REFI §3.7,
-    §8.3) and the context (a bare .qde cannot carry its files).
+    The reader notes missing files, duplicate GUIDs and foreign namespaces as it meets them
+    (as warnings or notes); the validator's issue is kept instead, because its severity follows
+    the spec (REFI §3.7, §5.3, §8.3) and the context (a bare .qde cannot carry its files).
     """
     covered = {(issue.code, issue.location) for issue in found}
     return [i for i in reading if (_SAME_RULE.get(i.code), i.location) not in covered]

@@ -182,14 +182,28 @@ def _violations(doc: etree._ElementTree, schema: etree.XMLSchema | Any, label: s
     if isinstance(schema, etree.XMLSchema):
         if schema.validate(doc):
             return []
-        return _cap([_from_libxml2(entry, doc, label) for entry in cast(Iterable[Any], schema.error_log)], label)
+        entries = list(cast(Iterable[Any], schema.error_log))
+        prefixes = _prefixes(doc) if any(":" in (e.path or "") for e in entries) else {}
+        return _cap([_from_libxml2(entry, doc, prefixes, label) for entry in entries], label)
     return _cap([_from_xmlschema(error, label) for error in schema.iter_errors(doc)], label)
 
 
-def _from_libxml2(entry: Any, doc: etree._ElementTree, label: str) -> Issue:
+def _prefixes(doc: etree._ElementTree) -> dict[str, str]:
+    """Namespace prefixes libxml2 may use in its error paths (e.g. ``ns0`` after a rename)."""
+    found: dict[str, str] = {}
+    for elem in doc.getroot().iter():
+        if isinstance(elem.tag, str):
+            found.update((k, v) for k, v in elem.nsmap.items() if k)
+    return found
+
+
+def _from_libxml2(entry: Any, doc: etree._ElementTree, prefixes: dict[str, str], label: str) -> Issue:
     path = None
     if entry.path:
-        found = doc.xpath(entry.path)
+        try:
+            found = doc.xpath(entry.path, namespaces=prefixes)
+        except etree.XPathError:
+            found = None
         if isinstance(found, list) and found and isinstance(found[0], etree._Element):
             path = element_path(found[0])
     return _issue(_tidy(entry.message), label, entry.line or None, path)

@@ -8,8 +8,8 @@ weighted share of the name's stems that the definition contains.
 
 A code is flagged when another name (not an ancestor or descendant) scores
 
-* *clearly* better: the definition holds every word of another name of two words or more,
-  at least 0.4 above its own name's score, unless that other code's own definition already
+* *clearly* better: the definition holds every word of another name of two words or more
+  and under a quarter of its own name's weight, unless that other code's own definition already
   fits its name as well: then the definition relates to it rather than describes it; or
 * better (≥ 0.25), and the two codes are each other's best match with each definition
   fitting the other name better than its own: the definitions look swapped.
@@ -37,7 +37,7 @@ _STOP = frozenset(
 )
 _SUFFIXES = ("ational", "ation", "ness", "ment", "ing", "ion", "ity", "ies", "ive", "al", "ed", "es",
              "ly", "s", "e")
-_WORD = re.compile(r"[^\W\d_]+")
+_WORD = re.compile(r"[^\W_]+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
@@ -63,7 +63,7 @@ def tokens(text: str) -> frozenset[str]:
     for run in _HAN.findall(text):
         found.update(run[i:i + 2] for i in range(max(len(run) - 1, 1)))
     for word in _WORD.findall(_HAN.sub(" ", text)):
-        if word not in _STOP and len(word) > 1:
+        if word not in _STOP and len(word) > 1 and not word.isdigit():
             found.add(stem(word))
     return frozenset(found)
 
@@ -144,7 +144,7 @@ def misfits(
 
 def _clearly_better(m: _Match, matches: Mapping[Guid, _Match], names: Mapping[Guid, frozenset[str]]) -> bool:
     # Every word of a name of two words or more, while its own name is mostly absent.
-    if not (m.top >= STRONG and m.top >= m.own + STRONG_MARGIN):
+    if not (m.top >= STRONG and m.top >= m.own + STRONG_MARGIN and m.own < WEAK):
         return False
     if all(len(names[g]) < 2 for g in m.best):
         return False

@@ -550,3 +550,29 @@ def test_cli_usage_errors(tmp_path: Path) -> None:
     assert runner.invoke(validate_command, [str(path), "--xsd", str(bad)]).exit_code == 2
     missing = runner.invoke(validate_command, [str(tmp_path / "nope.qde")])
     assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def test_xmlschema_engine_diagnostics_point_at_the_offending_child(tmp_path: Path) -> None:
+    """The fallback engine (used for user schemas libxml2 cannot compile) locates issues too."""
+    import xmlschema
+
+    from qdx.validation.document import parse_document
+    from qdx.validation.schema import check_document, schema_file
+
+    text = f'<Project xmlns="{P_NS}" name="T">\n<Sources/>\n<Users><User guid="{g(1)}"/></Users>\n</Project>'
+    doc = parse_document(text.encode(), label="x.qde")
+    issues = check_document(doc, label="x.qde", schema=xmlschema.XMLSchema(str(schema_file("project"))))
+    assert issues and all(i.code == "QDX055" for i in issues)
+    assert issues[0].location == "x.qde:2" and "(at /Project/Sources)" in issues[0].message
+
+
+def test_codebook_messages_speak_of_the_codebook(tmp_path: Path) -> None:
+    path = tmp_path / "cb.qdc"
+    path.write_text(
+        f"""<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes><Code guid="{g(1)}" name="A" isCodable="true"/></Codes>
+<Sets><Set guid="{g(2)}" name="S"><MemberCode guid="{g(3)}"/></Set></Sets></CodeBook>""",
+        encoding="utf-8",
+    )
+    issues = validate_file(path)
+    assert codes_of(issues) == ["QDX101"]
+    assert issues[0].location == "cb.qdc:2" and issues[0].message.endswith("names no code in the codebook")

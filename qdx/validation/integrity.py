@@ -101,6 +101,7 @@ class _Walk:
     """Everything the rules need, gathered in one pass over the project."""
 
     bare_qde: bool
+    scope: str = "project"
     defs: list[_Def] = field(default_factory=list)
     refs: list[_Ref] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
@@ -132,7 +133,8 @@ def check_integrity(project: Project) -> list[Issue]:
         >>> [i.code for i in check_integrity(project)]   # doctest: +SKIP
         ['QDX101']
     """
-    walk = _Walk(bare_qde=project.provenance is not None and project.provenance.fmt == "qde")
+    bare_qde = project.provenance is not None and project.provenance.fmt == "qde"
+    walk = _Walk(bare_qde=bare_qde, scope="codebook" if project.is_codebook else "project")
     _walk_project(walk, project)
     return _dangling(walk) + _duplicates(walk) + walk.issues + _value_kinds(walk)
 
@@ -435,7 +437,7 @@ def _dangling(walk: _Walk) -> list[Issue]:
         if found:
             message = f"{ref.what} {ref.target} names a {'/'.join(sorted(found))}, not a {wanted}"
         else:
-            message = f"{ref.what} {ref.target} names no {wanted} in the project"
+            message = f"{ref.what} {ref.target} names no {wanted} in the {walk.scope}"
         issues.append(Issue(ref.code, Severity.ERROR, message, ref.where))
     return issues
 

@@ -22,9 +22,10 @@ default) raises :class:`MergeConflictError` listing them all.
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, fields, is_dataclass, replace
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass, fields, replace
 from typing import Literal, TypeVar
 
 from qdx.errors import QdxError, UsageError
@@ -165,18 +166,36 @@ def merge(*projects: Project, policy: Policy = "fail", match: MatchLevel = "path
 # --------------------------------------------------------------------------- generic walks
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+# Names in field annotations that can never hold a record (so walks can skip those fields).
+_SCALAR_NAMES = frozenset(
+    {"str", "int", "float", "bool", "None", "Blob", "VariableType", "ValueKind", "Direction", "Shape", "LineStyle"}
+)
+_LAYOUT: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
-def _record_fields(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name != "loc")
-    return names
+def _layout(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(fields that may hold a GUID or a record, fields that may hold records) of a record type.
+
+    Read from the annotations (strings under ``from __future__ import annotations``) once per
+    type, because looking at every value of 100,000 selections is what made walks slow.
+    """
+    layout = _LAYOUT.get(cls)
+    if layout is None:
+        guidish: list[str] = []
+        nested: list[str] = []
+        for f in fields(cls):
+            names = set(re.findall(r"[A-Za-z_]\w*", str(f.type))) - {"tuple"}
+            if not f.compare or names <= _SCALAR_NAMES:  # loc, provenance: not content
+                continue
+            guidish.append(f.name)
+            if names - _SCALAR_NAMES - {"Guid"}:
+                nested.append(f.name)
+        layout = _LAYOUT[cls] = (tuple(guidish), tuple(nested))
+    return layout
 
 
 def _is_record(value: object) -> bool:
-    return is_dataclass(value) and not isinstance(value, type | Blob)
+    return hasattr(type(value), "__dataclass_fields__") and not isinstance(value, Blob)
 
 
 def remap_guids(value: R, remap: dict[str, Guid]) -> R:
@@ -197,7 +216,7 @@ def remap_guids(value: R, remap: dict[str, Guid]) -> R:
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items  # type: ignore[return-value]
     if _is_record(value):
         changes: dict[str, object] = {}
-        for name in _record_fields(type(value)):
+        for name in _layout(type(value))[0]:
             old = getattr(value, name)
             new_value = remap_guids(old, remap)
             if new_value is not old:
@@ -206,12 +225,12 @@ def remap_guids(value: R, remap: dict[str, Guid]) -> R:
     return value
 
 
-def _children(record: object) -> Iterable[object]:
-    for name in _record_fields(type(record)):
+def _children(record: object) -> Iterator[object]:
+    for name in _layout(type(record))[1]:
         value = getattr(record, name)
         if isinstance(value, tuple):
-            yield from (item for item in value if _is_record(item))
-        elif _is_record(value):
+            yield from value
+        elif value is not None:
             yield value
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from qdx.analysis import _intervals as iv
 from qdx.errors import UsageError
-from qdx.model import Code, Guid, Project, ProjectIndex, TextSource, text_docs
+from qdx.model import Code, Guid, Project, ProjectIndex, TextSource, iter_codes, text_docs
 from qdx.segment import LABEL_RE
 
 # A sentence ends at . ! ? (then space or end), at Chinese 。！？, or at the end of a line.
@@ -121,6 +121,8 @@ def gather(project: Project, users: set[Guid] | None, catalog: Catalog) -> Side:
         side.start.append(start)
         side.end.append(end)
 
+    for code, _ in iter_codes(project.codes):  # number codes in tree order, for the reports
+        _code_key(catalog, index, code.guid)
     for doc, name in _text_docs(project):
         number = _doc_key(catalog, doc, name)
         side.present.add(number)

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 COMPARISON_HEADER = (
     "Node",
-    "Node path",
     "Source",
     "Source Size",
     "Kappa",
@@ -32,6 +31,7 @@ COMPARISON_HEADER = (
     "Disagreement (%)",
     "A and Not B (%)",
     "B and Not A (%)",
+    "Node path",
 )
 PER_CODE_HEADER = (
     "Node",
@@ -91,7 +91,6 @@ def _comparison_row(r: CodeSourceAgreement) -> list[object]:
     t = r.table
     return [
         r.code,
-        " / ".join(r.code_path),
         r.source,
         t.units,
         r.kappa,
@@ -101,6 +100,7 @@ def _comparison_row(r: CodeSourceAgreement) -> list[object]:
         100.0 - 100.0 * r.agreement,
         _pct(t.a_only, t.units),
         _pct(t.b_only, t.units),
+        " / ".join(r.code_path),
     ]
 
 
@@ -122,11 +122,16 @@ def _aggregate_cells(agg: Aggregate) -> list[object]:
 
 
 def _header(ws: Worksheet, names: Sequence[str]) -> None:
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     _row(ws, 1, names)
     for cell in ws[1]:
         cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for col in range(1, len(names) + 1):
+        ws.column_dimensions[get_column_letter(col)].width = 13
+    ws.row_dimensions[1].height = 30
     ws.freeze_panes = "A2"
 
 
@@ -144,8 +149,10 @@ def _comparison_sheet(ws: Worksheet, result: AgreementResult) -> None:
         ("All nodes and sources: pooled over all units", o.kappa_pooled, 100.0 * o.agreement),
     )
     for i, (label, kappa, pa) in enumerate(summaries):
-        _row(ws, base + i, [label, "", "", o.table.units, kappa, pa])
-    _formats(ws, {"E": "0.0000", "F": "0.00", "G": "0.00", "H": "0.00", "I": "0.00", "J": "0.00", "K": "0.00"})
+        _row(ws, base + i, [label, "", o.table.units, kappa, pa])
+    _formats(ws, {"D": "0.0000", **dict.fromkeys("EFGHIJ", "0.00")})
+    ws.column_dimensions["B"].width = 16
+    ws.column_dimensions["K"].width = 60
 
 
 def _per_code_sheet(ws: Worksheet, result: AgreementResult) -> None:
@@ -164,7 +171,12 @@ def _disagreement_sheet(ws: Worksheet, result: AgreementResult) -> None:
     who = {"A": f"A only ({result.label_a})", "B": f"B only ({result.label_b})"}
     for i, d in enumerate(result.disagreements, start=2):
         _row(ws, i, [d.code, " / ".join(d.code_path), d.source, d.start, d.end, d.units, who[d.coded_by], d.text])
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 30
+    ws.column_dimensions["C"].width = 16
+    ws.column_dimensions["G"].width = 24
     ws.column_dimensions["H"].width = 80
+    _landscape(ws)
 
 
 def _readme_sheet(ws: Worksheet, result: AgreementResult) -> None:
@@ -194,8 +206,19 @@ def _formats(ws: Worksheet, formats: dict[str, str]) -> None:
         for cell in ws[col][1:]:
             if isinstance(cell.value, float):
                 cell.number_format = fmt
-    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 40
+    _landscape(ws)
+
+
+def _landscape(ws: Worksheet) -> None:
+    """Print one page wide (and open readably when converted to PDF)."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
 
 def write_xlsx(result: AgreementResult, stream: BinaryIO) -> None:

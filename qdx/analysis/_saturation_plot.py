@@ -1,0 +1,58 @@
+"""The saturation curve as a PNG (matplotlib, Agg backend, imported only when drawing).
+
+Bars: new codes per document; lines: cumulative codes at each level of the code tree; the
+held-out documents are shaded and the Guest 2020 point, when reached, is marked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from qdx.analysis.saturation import SaturationResult
+
+_MAX_TICK_LABELS = 40
+_PLURAL = {"concept": "concepts", "subcategory": "subcategories", "main category": "main categories", "core": "core"}
+
+
+def draw(result: SaturationResult, stream: BinaryIO) -> None:
+    """Render ``result`` as a PNG into ``stream``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    curve = result.curve
+    xs = list(range(1, len(curve) + 1))
+    fig = Figure(figsize=(max(8.0, 0.45 * len(curve) + 3), 5.5), dpi=110)
+    ax = fig.add_subplot()
+    ax.bar(xs, [p.new for p in curve], color="#9ecae1", label="new codes in document")
+    for level in result.levels:
+        ax.plot(
+            xs,
+            [p.levels[level].cumulative for p in curve],
+            marker="o",
+            markersize=3,
+            label=f"cumulative {_PLURAL.get(level, level)}",
+        )
+    top = max([p.cumulative for p in curve] + [p.new for p in curve] + [1])
+    ax.set_ylim(0, top * 1.18)  # headroom for the held-out label above every line
+    held = [x for x, p in zip(xs, curve, strict=True) if p.held_out]
+    if held:
+        ax.axvspan(min(held) - 0.5, max(held) + 0.5, color="#fdd0a2", alpha=0.5, label="held-out documents")
+        verdict = "passed" if result.holdout is not None and result.holdout.saturated else "FAILED"
+        ax.text(min(held) - 0.4, top * 1.15, f"held-out test {verdict}", va="top", fontsize=9, fontweight="bold")
+    guest = result.guest2020
+    if guest.reached:
+        n = int(guest.point.split("+")[0])
+        ax.axvline(n + 0.5, color="#636363", linestyle="--", linewidth=1, label=f"Guest 2020 saturation {guest.point}")
+    step = max(1, -(-len(curve) // _MAX_TICK_LABELS))
+    ax.set_xticks(xs[::step], [p.document for p in curve][::step], rotation=60, ha="right", fontsize=8)
+    ax.set_xlim(0.4, len(curve) + 0.6)
+    ax.set_xlabel(f"documents (order: {result.order})")
+    ax.set_ylabel("codes")
+    ax.set_title("Code discovery curve")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="center right", fontsize=8, framealpha=0.95)
+    fig.tight_layout()
+    fig.savefig(stream, format="png")

@@ -1,0 +1,516 @@
+"""Saturation: the code-discovery curve, the held-out test and two published stopping rules.
+
+Definitions are METHODS.md §B:
+
+* **Curve** (§B.6): documents in a stated order; a code is *new* in the first document where it
+  has at least one coded reference (a Coding whose CodeRef points to it). Upper levels of the
+  code tree roll child references up to their ancestors; the concept level is the leaves.
+* **Held-out test** (§B.5, the bundled study's 15 + 5 design): passes when the held-out
+  documents introduce no new code and no new category (an ancestor of a new code that the
+  training documents never reached).
+* **Guest, Namey & Chen 2020** (§B.2): with a base of the first ``base`` documents, the first
+  run of ``run`` further documents whose new codes are at most ``threshold`` of the base's
+  codes gives the saturation point "N+r" (N documents before the run).
+* **Francis et al. 2010** (§B.4): after an initial sample, stop once ``stop`` consecutive
+  documents bring nothing new (the "10+3" rule).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from qdx.errors import UsageError
+from qdx.model import Guid, Project, ProjectIndex, Source, iter_selections
+from qdx.safety import atomic_write
+
+CATEGORY_LEVELS = ("core", "main category", "subcategory")
+CONCEPT = "concept"
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class LevelCount:
+    new: int
+    cumulative: int
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePoint:
+    """One document of the curve; ``new``/``cumulative`` count directly coded codes."""
+
+    document: str
+    new: int
+    cumulative: int
+    percent: float
+    new_codes: tuple[str, ...]
+    levels: Mapping[str, LevelCount]
+    held_out: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "document": self.document,
+            "new": self.new,
+            "cumulative": self.cumulative,
+            "percent": self.percent,
+            "new_codes": list(self.new_codes),
+            "held_out": self.held_out,
+            "levels": {k: {"new": v.new, "cumulative": v.cumulative} for k, v in self.levels.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NewCode:
+    """A code the held-out documents introduced, with its path from the root."""
+
+    name: str
+    path: tuple[str, ...]
+    documents: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "path": list(self.path), "documents": list(self.documents)}
+
+
+@dataclass(frozen=True, slots=True)
+class HoldoutTest:
+    """METHODS.md §B.5. ``uncovered_categories``: main categories the held-out part never reached."""
+
+    documents: tuple[str, ...]
+    new_codes: tuple[NewCode, ...]
+    new_categories: tuple[NewCode, ...]
+    uncovered_categories: tuple[NewCode, ...] = ()
+
+    @property
+    def saturated(self) -> bool:
+        return not self.new_codes and not self.new_categories
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "documents": list(self.documents),
+            "new_codes": [c.as_dict() for c in self.new_codes],
+            "new_categories": [c.as_dict() for c in self.new_categories],
+            "saturated": self.saturated,
+            "uncovered_categories": [c.as_dict() for c in self.uncovered_categories],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GuestRun:
+    """One run tried: documents ``first``..``last`` (1-based), their new codes and the ratio."""
+
+    first: int
+    last: int
+    new: int
+    ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class Guest2020:
+    """Guest, Namey & Chen 2020 (METHODS.md §B.2); ``point`` is "N+r" or "not reached"."""
+
+    base: int
+    run: int
+    threshold: float
+    base_codes: int
+    runs: tuple[GuestRun, ...]
+    point: str
+
+    @property
+    def reached(self) -> bool:
+        return self.point != "not reached"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "base": self.base,
+            "run": self.run,
+            "threshold": self.threshold,
+            "base_codes": self.base_codes,
+            "point": self.point,
+            "runs": [{"first": r.first, "last": r.last, "new": r.new, "ratio": r.ratio} for r in self.runs],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Francis2010:
+    """Francis et al. 2010 (METHODS.md §B.4); ``point``: the 1-based document where the rule stops."""
+
+    initial: int
+    stop: int
+    point: int | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"initial": self.initial, "stop": self.stop, "point": self.point}
+
+
+@dataclass(frozen=True, slots=True)
+class SaturationResult:
+    """Everything :func:`saturation` computed; ``as_dict`` is the ``qdx saturation --json`` document."""
+
+    order: str
+    levels: tuple[str, ...]
+    total_codes: int
+    curve: tuple[CurvePoint, ...]
+    holdout: HoldoutTest | None
+    guest2020: Guest2020
+    francis: Francis2010
+
+    @property
+    def failed(self) -> bool:
+        """True when a held-out test was asked for and it found something new."""
+        return self.holdout is not None and not self.holdout.saturated
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "order": self.order,
+            "levels": list(self.levels),
+            "total_codes": self.total_codes,
+            "curve": [p.as_dict() for p in self.curve],
+            "holdout": self.holdout.as_dict() if self.holdout is not None else None,
+            "guest2020": self.guest2020.as_dict(),
+            "francis2010": self.francis.as_dict(),
+        }
+
+
+# --------------------------------------------------------------------------- stopping rules
+
+
+def guest2020(new: Sequence[int], *, base: int = 4, run: int = 2, threshold: float = 0.05) -> Guest2020:
+    """Guest, Namey & Chen 2020's saturation point over new-codes-per-document counts.
+
+    Runs slide one document at a time, starting right after the base; a run qualifies when
+    (new codes in the run) / (codes in the base) ≤ ``threshold`` (METHODS.md §B.2, oracle S2).
+
+    Args:
+        new: new codes per document, in order.
+        base: documents in the base set.
+        run: documents per run.
+        threshold: new-information threshold (0.05 = 5%; 0 = no new information).
+
+    Returns:
+        The runs tried up to the first qualifying one and the point "N+r" (or "not reached").
+
+    Raises:
+        UsageError: ``base`` or ``run`` below 1, or a negative threshold.
+
+    Example:
+        >>> guest2020([20, 9, 5, 3, 2, 3, 1, 0, 1, 0, 0, 0]).point
+        '6+2'
+    """
+    if base < 1 or run < 1 or threshold < 0:
+        raise UsageError("Guest 2020 needs base >= 1, run >= 1 and threshold >= 0")
+    base_codes = sum(new[:base])
+    runs: list[GuestRun] = []
+    if base_codes == 0:
+        return Guest2020(base=base, run=run, threshold=threshold, base_codes=0, runs=(), point="not reached")
+    for start in range(base, len(new) - run + 1):
+        found = sum(new[start : start + run])
+        runs.append(GuestRun(first=start + 1, last=start + run, new=found, ratio=found / base_codes))
+        # A tiny tolerance so that 2/40 counts as "≤ 5%" despite binary floating point.
+        if found / base_codes <= threshold + 1e-12:
+            return Guest2020(base, run, threshold, base_codes, tuple(runs), f"{start}+{run}")
+    return Guest2020(base, run, threshold, base_codes, tuple(runs), "not reached")
+
+
+def francis2010(new: Sequence[int], *, initial: int = 10, stop: int = 3) -> Francis2010:
+    """Francis et al. 2010's stopping rule: after ``initial`` documents, ``stop`` in a row with nothing new.
+
+    A new code restarts the count (METHODS.md §B.4, oracle S3).
+
+    Example:
+        >>> francis2010([5] * 10 + [0, 0, 0]).point
+        13
+    """
+    if initial < 0 or stop < 1:
+        raise UsageError("the Francis rule needs initial >= 0 and stop >= 1")
+    quiet = 0
+    for number in range(initial + 1, len(new) + 1):
+        quiet = quiet + 1 if new[number - 1] == 0 else 0
+        if quiet == stop:
+            return Francis2010(initial=initial, stop=stop, point=number)
+    return Francis2010(initial=initial, stop=stop, point=None)
+
+
+# --------------------------------------------------------------------------- document order
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key putting "Interview 2" before "Interview 10"."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p.casefold()) for p in re.split(r"(\d+)", text) if p)
+
+
+def _name(source: Source) -> str:
+    return source.name or str(source.guid)
+
+
+def _set_members(project: Project, name: str) -> tuple[Guid, ...]:
+    for s in project.sets:
+        if s.name == name:
+            return s.member_sources
+    known = ", ".join(s.name for s in project.sets) or "none"
+    raise UsageError(f"no set named {name!r}; sets: {known}")
+
+
+def _variable_values(project: Project, name: str) -> dict[Guid, str]:
+    """A source's own value of variable ``name``, else the value of a case it belongs to."""
+    wanted = {v.guid for v in project.variables if v.name == name}
+    if not wanted:
+        known = ", ".join(v.name for v in project.variables) or "none"
+        raise UsageError(f"no variable named {name!r}; variables: {known}")
+    out: dict[Guid, str] = {}
+    for case in project.cases:
+        value = next((v.value for v in case.variable_values if v.variable in wanted and v.value), None)
+        for ref in case.source_refs:
+            if value is not None:
+                out.setdefault(ref, value)
+    for source in project.sources:
+        own = next((v.value for v in source.variable_values if v.variable in wanted and v.value), None)
+        if own is not None:
+            out[source.guid] = own
+    return out
+
+
+def _value_key(values: dict[Guid, str]) -> dict[Guid, tuple[float, str]]:
+    """Numeric order when every value is a number, else text order (missing values sort last)."""
+    try:
+        return {k: (float(v), "") for k, v in values.items()}
+    except ValueError:
+        return {k: (0.0, v.casefold()) for k, v in values.items()}
+
+
+def order_sources(project: Project, order: str = "name") -> list[Source]:
+    """The project's sources in a stated order (METHODS.md §B.6: order matters).
+
+    Args:
+        project: the project.
+        order: ``name`` (natural order), ``created`` (creationDateTime, then name),
+            ``set:NAME`` (the set's members first, in its order, then the rest by name) or
+            ``variable:NAME`` (the variable's value on the source or its case; numbers
+            numerically; missing last).
+
+    Returns:
+        The sources, reordered.
+
+    Raises:
+        UsageError: an unknown order, set or variable.
+    """
+    by_name = sorted(project.sources, key=lambda s: _natural(_name(s)))
+    if order == "name":
+        return by_name
+    if order == "created":
+        return sorted(by_name, key=lambda s: (s.creation_datetime is None, s.creation_datetime or ""))
+    kind, _, arg = order.partition(":")
+    if kind == "set" and arg:
+        rank = {g: i for i, g in enumerate(_set_members(project, arg))}
+        return sorted(by_name, key=lambda s: rank.get(s.guid, len(rank)))
+    if kind == "variable" and arg:
+        keys = _value_key(_variable_values(project, arg))
+        return sorted(by_name, key=lambda s: (s.guid not in keys, keys.get(s.guid, (0.0, ""))))
+    raise UsageError(f"unknown order {order!r}; use name, created, set:NAME or variable:NAME")
+
+
+# --------------------------------------------------------------------------- the code tree
+
+
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    """Per code: name, path, ancestors and level name (concept = leaf)."""
+
+    index: ProjectIndex
+    level: dict[Guid, str]
+    levels: tuple[str, ...]
+
+    @staticmethod
+    def of(project: Project) -> _Tree:
+        index = ProjectIndex(project)
+        # One root = a core category at depth 0; several roots = main categories (the same
+        # reading as the GT structure checks, METHODS.md §C.2).
+        shift = 0 if len(project.codes) == 1 else 1
+        level: dict[Guid, str] = {}
+        for guid, code in index.codes.items():
+            i = index.depth[guid] + shift
+            named = CATEGORY_LEVELS[i] if i < len(CATEGORY_LEVELS) else f"level {index.depth[guid]}"
+            level[guid] = CONCEPT if not code.children else named
+        present = set(level.values())
+        ladder = [CONCEPT, *reversed(CATEGORY_LEVELS)]
+        extra = sorted(present - set(ladder), key=lambda n: -int(n.split()[-1]))
+        ordered = [n for n in ladder if n in present]
+        ordered[1:1] = extra  # deeper unnamed category levels sit between concepts and subcategories
+        return _Tree(index=index, level=level, levels=tuple(ordered))
+
+    def ancestors(self, guid: Guid) -> list[Guid]:
+        out = []
+        parent = self.index.parents.get(guid)
+        while parent is not None:
+            out.append(parent.guid)
+            parent = self.index.parents.get(parent.guid)
+        return out
+
+    def new_code(self, guid: Guid, documents: Sequence[str] = ()) -> NewCode:
+        path = self.index.code_path(guid) if guid in self.index.codes else (str(guid),)
+        return NewCode(name=path[-1], path=path, documents=tuple(documents))
+
+
+def _references(source: Source) -> set[Guid]:
+    """Codes with at least one coded reference in ``source`` (every selection kind, whole-source)."""
+    found = {Guid(c.code) for sel in iter_selections(source) for c in sel.codings}
+    found.update(Guid(c.code) for c in source.codings)
+    return found
+
+
+def _rolled(tree: _Tree, own: set[Guid]) -> set[Guid]:
+    out = set(own)
+    for guid in own:
+        out.update(tree.ancestors(guid))
+    return out
+
+
+# --------------------------------------------------------------------------- curve, held-out test
+
+
+def _curve(tree: _Tree, docs: Sequence[tuple[str, set[Guid]]], held_out: set[str]) -> list[CurvePoint]:
+    seen: set[Guid] = set()
+    seen_level: dict[str, set[Guid]] = {name: set() for name in tree.levels}
+    total = len(set().union(*(own for _, own in docs))) if docs else 0
+    points = []
+    for name, own in docs:
+        fresh = own - seen
+        seen |= fresh
+        levels: dict[str, LevelCount] = {}
+        rolled = _rolled(tree, own)
+        for level in tree.levels:
+            pool = own if level == CONCEPT else rolled
+            members = {g for g in pool if tree.level.get(g, CONCEPT) == level}
+            new_here = members - seen_level[level]
+            seen_level[level] |= new_here
+            levels[level] = LevelCount(new=len(new_here), cumulative=len(seen_level[level]))
+        names = sorted(tree.new_code(g).name for g in fresh)
+        points.append(
+            CurvePoint(
+                document=name,
+                new=len(fresh),
+                cumulative=len(seen),
+                percent=100.0 * len(seen) / total if total else 100.0,
+                new_codes=tuple(names),
+                levels=levels,
+                held_out=name in held_out,
+            )
+        )
+    return points
+
+
+def _holdout_test(
+    tree: _Tree, train: Sequence[tuple[str, set[Guid]]], test: Sequence[tuple[str, set[Guid]]]
+) -> HoldoutTest:
+    """METHODS.md §B.5: new codes only in the held-out part, and their categories new there too."""
+    train_own: set[Guid] = set().union(*(own for _, own in train)) if train else set()
+    train_rolled = _rolled(tree, train_own)
+    where: dict[Guid, list[str]] = {}
+    for name, own in test:
+        for guid in own - train_own:
+            where.setdefault(guid, []).append(name)
+    new_cats: dict[Guid, list[str]] = {}
+    for guid, names in where.items():
+        for parent in tree.ancestors(guid):
+            if parent not in train_rolled:
+                docs = new_cats.setdefault(parent, [])
+                docs.extend(n for n in names if n not in docs)
+    test_rolled = _rolled(tree, set().union(*(own for _, own in test)) if test else set())
+    main = [g for g, lvl in tree.level.items() if lvl == "main category"]
+    return HoldoutTest(
+        documents=tuple(name for name, _ in test),
+        new_codes=tuple(tree.new_code(g, where[g]) for g in _tree_order(tree, where)),
+        new_categories=tuple(tree.new_code(g, new_cats[g]) for g in _tree_order(tree, new_cats)),
+        uncovered_categories=tuple(tree.new_code(g) for g in _tree_order(tree, main) if g not in test_rolled),
+    )
+
+
+def _tree_order(tree: _Tree, guids: Mapping[Guid, object] | Sequence[Guid]) -> list[Guid]:
+    rank = {g: i for i, g in enumerate(tree.index.codes)}
+    return sorted(guids, key=lambda g: (rank.get(g, len(rank)), str(g)))
+
+
+def _split(
+    project: Project, ordered: list[Source], holdout_set: str | None, holdout: int | None
+) -> tuple[list[Source], list[Source]]:
+    """Training and held-out documents, each in the stated order."""
+    if holdout_set is not None and holdout is not None:
+        raise UsageError("give either a held-out set or a number of held-out documents, not both")
+    if holdout_set is not None:
+        members = set(_set_members(project, holdout_set))
+        test = [s for s in ordered if s.guid in members]
+        if not test:
+            raise UsageError(f"set {holdout_set!r} holds no sources")
+        return [s for s in ordered if s.guid not in members], test
+    if holdout is not None:
+        if not 0 < holdout < len(ordered):
+            raise UsageError(f"--holdout must be between 1 and {len(ordered) - 1}, got {holdout}")
+        return ordered[:-holdout], ordered[-holdout:]
+    return ordered, []
+
+
+def saturation(
+    project: Project,
+    *,
+    order: str = "name",
+    holdout_set: str | None = None,
+    holdout: int | None = None,
+    base: int = 4,
+    run: int = 2,
+    threshold: float = 0.05,
+    initial: int = 10,
+    stop: int = 3,
+) -> SaturationResult:
+    """The code-discovery curve, the held-out test and Guest 2020 / Francis 2010 stopping rules.
+
+    Args:
+        project: the project.
+        order: document order (see :func:`order_sources`); held-out documents go last.
+        holdout_set: the name of a set whose sources are held out (the study's "Saturation sample").
+        holdout: hold out the last N documents instead.
+        base: Guest 2020 base size.
+        run: Guest 2020 run length.
+        threshold: Guest 2020 new-information threshold (fraction).
+        initial: Francis 2010 initial analysis sample.
+        stop: Francis 2010 stopping criterion (documents in a row with nothing new).
+
+    Returns:
+        A :class:`SaturationResult`; ``result.failed`` is True when the held-out test found
+        something new.
+
+    Raises:
+        UsageError: unknown order/set/variable, a bad held-out size or bad rule parameters.
+
+    Example:
+        >>> r = saturation(qdx.read("study.qdpx"), holdout_set="Saturation sample")  # doctest: +SKIP
+        >>> r.holdout.saturated, r.guest2020.point                                      # doctest: +SKIP
+    """
+    tree = _Tree.of(project)
+    train, test = _split(project, order_sources(project, order), holdout_set, holdout)
+    train_refs = [(_name(s), _references(s)) for s in train]
+    test_refs = [(_name(s), _references(s)) for s in test]
+    curve = _curve(tree, train_refs + test_refs, {name for name, _ in test_refs})
+    new = [p.new for p in curve]
+    return SaturationResult(
+        order=order,
+        levels=tree.levels,
+        total_codes=curve[-1].cumulative if curve else 0,
+        curve=tuple(curve),
+        holdout=_holdout_test(tree, train_refs, test_refs) if test else None,
+        guest2020=guest2020(new, base=base, run=run, threshold=threshold),
+        francis=francis2010(new, initial=initial, stop=stop),
+    )
+
+
+def plot_saturation(result: SaturationResult, path: str | os.PathLike[str]) -> None:
+    """Draw the curve (held-out part shaded, Guest point marked) to a PNG, atomically.
+
+    Raises:
+        WriteError: the file cannot be written.
+    """
+    from qdx.analysis._saturation_plot import draw
+
+    atomic_write(path, lambda stream: draw(result, stream))

@@ -207,6 +207,15 @@ def test_coding_sample_grounds_every_concept_and_saturation_adds_nothing(project
     assert parents == {c.guid for c, a in iter_codes(project.codes) if len(a) == 2}
 
 
+def test_concepts_emerge_gradually_within_the_coding_sample(project: Project) -> None:
+    first: dict[Guid, int] = {}
+    for source, _sel, code, _coder in sorted(_codings(project), key=lambda row: _number(row[0])):
+        first.setdefault(code, _number(source))
+    introducing = sorted(set(first.values()))
+    assert len(first) == 40
+    assert len(introducing) >= 8 and 8 <= introducing[-1] <= 15
+
+
 def test_selections_are_within_text_and_some_overlap(project: Project) -> None:
     overlaps = 0
     for source in _texts(project):
@@ -266,7 +275,7 @@ def test_kappa_a_vs_b_is_moderate_to_substantial_for_most_pairs(project: Project
     pairs = {(s, c) for s, c, _side in chars}
     kappas = [_kappa(size[s], chars[(s, c, "A")], chars[(s, c, "B")]) for s, c in pairs]
     in_band = sum(0.5 <= k <= 0.85 for k in kappas)
-    assert len(kappas) >= 100
+    assert len(kappas) >= 80
     assert in_band / len(kappas) > 0.5
     assert sum(k == 1.0 for k in kappas) == 0  # never identical
 

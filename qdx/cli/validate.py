@@ -99,7 +99,9 @@ def _failed(issues: list[Issue]) -> bool:
     return any(issue.severity is Severity.ERROR for issue in issues)
 
 
-def _emit(path: str, issues: list[Issue], as_json: bool, levels: dict[str, str | int | None] | None) -> None:
+def _emit(
+    path: str, issues: list[Issue], as_json: bool, levels: dict[str, str | int | None] | None = None
+) -> None:
     if as_json:
         report: dict[str, object] = {"valid": not _failed(issues), "issues": [i.as_dict() for i in issues]}
         if levels is not None:

@@ -122,9 +122,9 @@ def main() -> int:
     assert isinstance(other, Project)
     diff_seconds, result = _timed("diff(project, modified)", lambda: diff(project, other))
     print(f"  {len(result):,} changes")  # type: ignore[arg-type]
-    same_seconds, _ = _timed("diff(project, project)", lambda: diff(project, project))
-    merge_seconds, merged = _timed("merge(project, modified)", lambda: merge(project, other, policy="ours"))
-    self_seconds, _ = _timed("merge(project, project)", lambda: merge(project, project))
+    _timed("diff(project, project)", lambda: diff(project, project))
+    merge_seconds, _ = _timed("merge(project, modified)", lambda: merge(project, other, policy="ours"))
+    _timed("merge(project, project)", lambda: merge(project, project))
     if read_seconds:
         for label, seconds in (("diff", diff_seconds), ("merge", merge_seconds)):
             print(f"{label} / read ratio: {seconds / read_seconds:.2f}")

@@ -372,6 +372,7 @@ def test_notes_cases_variables_sets_users() -> None:
 
 # --------------------------------------------------------------------------- properties
 
+
 @st.composite
 def projects(draw: st.DrawFn) -> Project:
     """A project over the fixed codebook and texts with random selections by two coders."""
@@ -461,3 +462,72 @@ def test_cli_unreadable_input_exits_2(files: tuple[Path, Path], tmp_path: Path) 
     result = CliRunner().invoke(main, ["diff", str(a), str(tmp_path / "missing.qdpx")])
     assert result.exit_code == 2
     assert "missing.qdpx" in result.output
+
+
+# --------------------------------------------------------------------------- the bundled study
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+STUDY_PROJECT = FIXTURES / "wechat-moments" / "project.qdpx"
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path.name} not generated yet")
+    return path
+
+
+def test_table2_as_printed_against_the_corrected_codebook() -> None:
+    """fixtures/wechat-moments/README.md: the rename, the two swapped descriptions, the
+    descriptions of the core and 4 main categories, and the 40 added concepts."""
+    from collections import Counter
+
+    from qdx.api import read
+
+    before = read(need(FIXTURES / "table2-as-printed.qdc"))
+    after = read(need(FIXTURES / "wechat-moments" / "codebook.qdc"))
+    result = diff(before, after)
+    assert Counter(c.kind for c in result) == {"added": 40, "redescribed": 1 + 4 + 2, "renamed": 1}
+    renamed = next(c for c in result if c.kind == "renamed")
+    assert (renamed.before, renamed.after) == ("Privacy Paradox", "Sharing-Protection Conflict")
+
+
+def test_study_in_nvivo_dialect_is_the_same_project() -> None:
+    from qdx.api import read
+
+    a = read(need(STUDY_PROJECT))
+    b = read(need(FIXTURES / "wechat-moments" / "project-nvivo.qdpx"))
+    assert diff(a, b) == ()
+
+
+def test_study_with_edited_codebook_diffs_to_the_edits(tmp_path: Path) -> None:
+    from qdx.api import read, write
+
+    a = read(need(STUDY_PROJECT))
+    leaves = sorted((c for c, _ in iter_codes(a.codes) if not c.children), key=lambda c: c.name)
+    renamed, recoloured, moved, deleted = leaves[:4]
+    index = {c.guid: anc for c, anc in iter_codes(a.codes)}
+    target = next(x for x in index[leaves[10].guid][::-1] if x.guid != index[moved.guid][-1].guid)
+    codes = edit_code(a.codes, renamed.guid, name=renamed.name + " (renamed)")
+    codes = edit_code(codes, recoloured.guid, color="#123456")
+    codes = add_child(remove_code(codes, moved.guid), target.guid, moved)
+    codes = remove_code(codes, deleted.guid)
+    sources = []
+    n_deleted = 0
+    for source in a.sources:
+        assert isinstance(source, TextSource)
+        kept = tuple(s for s in source.selections if all(c.code != deleted.guid for c in s.codings))
+        n_deleted += len(source.selections) - len(kept)
+        sources.append(replace(source, selections=kept))
+    b = replace(a, codes=codes, sources=tuple(sources))
+    write(b, tmp_path / "edited.qdpx")
+    out = CliRunner().invoke(main, ["diff", str(STUDY_PROJECT), str(tmp_path / "edited.qdpx"), "--json"])
+    assert out.exit_code == 1
+    data = json.loads(out.output)
+    got = sorted((c["kind"], c["code"]) for c in data["codes"])
+    assert got == sorted(
+        [("renamed", renamed.name), ("recoloured", recoloured.name), ("moved", moved.name), ("removed", deleted.name)]
+    )
+    assert n_deleted > 0
+    assert [(c["kind"], c["code"]) for c in data["codings"]] == [("removed", deleted.name)] * n_deleted
+    assert data["sets"] == [] or all(c["kind"] == "changed" for c in data["sets"])
+    assert all(data[key] == [] for key in ("sources", "notes", "variables", "users"))

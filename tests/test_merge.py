@@ -427,3 +427,10 @@ def test_study_merge_of_coder_a_and_b(tmp_path: Path) -> None:
     assert sorted((c["source"], c["after"]["start"], c["after"]["end"]) for c in data["codings"]) == sorted(
         (i[0], i[1], i[2]) for i in ids_b
     )
+
+
+def test_codebook_merged_with_a_project_is_a_project() -> None:
+    book = replace(make_project(), sources=(), is_codebook=True)
+    assert merge(book, book).project.is_codebook
+    merged = merge(book, coder_a()).project
+    assert not merged.is_codebook and len(merged.sources) == 2

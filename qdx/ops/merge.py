@@ -467,6 +467,7 @@ class _Union:
             sets=_records(o.sets, t.sets, self._set),
             graphs=_records(o.graphs, t.graphs, self._pick),
             note_refs=_union_refs(o.note_refs, t.note_refs),
+            is_codebook=o.is_codebook and t.is_codebook,  # a codebook merged with a project is a project
         )
 
     def _pick(self, ours: R, theirs: R) -> R:

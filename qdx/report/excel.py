@@ -171,8 +171,8 @@ def _sheet_ccoef(ctx: _Ctx) -> Table:
     frame = cooccurrence_from(ctx.corpus, level=level, mode="overlap", value="c-coefficient")
     rows: list[list[object]] = [[str(lab), *vals] for lab, vals in zip(frame.index, frame.to_numpy().tolist(),
                                                                       strict=True)]
-    ctx.about.append(("C-coefficient", f"c-coefficient per pair of {name}s (overlap mode); diagonal 1 for "
-                      "a coded code."))
+    ctx.about.append(("C-coefficient", f"c-coefficient per pair of codes at level '{name}' (overlap mode); "
+                      "diagonal 1 for a coded code."))
     n = len(frame.columns)
     return Table("C-coefficient", [name, *map(str, frame.columns)], rows,
                  formats=dict.fromkeys(range(1, n + 1), COEFF), heat=(1, n) if n else None)

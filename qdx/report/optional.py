@@ -69,7 +69,9 @@ def result_frame(result: object) -> pd.DataFrame:
     import pandas as pd
 
     records = _records(result)
-    frame = pd.json_normalize(records) if records else pd.DataFrame()
+    if not records:
+        return pd.DataFrame({"finding": ["none: every rule passed"]})
+    frame = pd.json_normalize(records)
     for col in frame.columns:
         if frame[col].map(lambda v: isinstance(v, list | tuple | dict)).any():
             frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v)
@@ -138,5 +140,8 @@ def optional_tables(project: Project, about: About) -> list[Table]:
         frame = result_frame(result)
         summary = _scalars(result)
         about.append((title, f"{how}." + (f" Summary — {summary}" if summary else "")))
-        tables.append(table_from_frame(title, frame))
+        table = table_from_frame(title, frame)
+        if "cumulative" in table.header:  # a saturation curve: draw it
+            table.chart = (0, table.header.index("cumulative"))
+        tables.append(table)
     return tables

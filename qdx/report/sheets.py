@@ -35,7 +35,8 @@ class Table:
     """A sheet to write: ``header`` and ``rows`` plus presentation hints (0-based columns).
 
     ``heat`` is (first column, last column) of a block to shade, over all data rows except the
-    ``totals`` rows; ``label_cols`` columns stay visible when scrolling right.
+    ``totals`` rows; ``label_cols`` columns stay visible when scrolling right; ``chart`` is
+    (category column, value column) of a line chart drawn beside the table.
     """
 
     title: str
@@ -47,6 +48,7 @@ class Table:
     label_cols: int = 1
     totals: int = 0
     wrap: Sequence[int] = ()
+    chart: tuple[int, int] | None = None
 
 
 def table_from_frame(title: str, frame: pd.DataFrame, *, index: bool = False, **hints: object) -> Table:
@@ -152,6 +154,7 @@ def _style(ws: Worksheet, table: Table) -> None:
     _page(ws)
     _totals(ws, table)
     _heat(ws, table)
+    _chart(ws, table)
     if table.outline:
         if ws.sheet_properties.outlinePr is not None:
             ws.sheet_properties.outlinePr.summaryBelow = False
@@ -181,6 +184,37 @@ def _formats(ws: Worksheet, table: Table) -> None:
     for col in table.wrap:
         for (cell,) in ws.iter_rows(min_row=2, max_row=len(table.rows) + 1, min_col=col + 1, max_col=col + 1):
             cell.alignment = top
+    if table.wrap:
+        _heights(ws, table)
+
+
+def _lines(text: str, per_line: int) -> int:
+    """Wrapped lines of ``text`` in a column ``per_line`` characters wide (CJK counts double)."""
+    total = 0
+    for part in text.split("\n"):
+        size = len(part) + sum(1 for ch in part if ord(ch) > 0x2E80)
+        total += max(1, -(-size // per_line))
+    return total
+
+
+def _heights(ws: Worksheet, table: Table) -> None:
+    """Row heights for wrapped text (LibreOffice does not grow rows of an .xlsx by itself)."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    top = Alignment(vertical="top")
+    widths = {c: ws.column_dimensions[get_column_letter(c + 1)].width or 10 for c in table.wrap}
+    for r, row in enumerate(table.rows, start=2):
+        lines = 1
+        for c in table.wrap:
+            value = row[c] if c < len(row) else None
+            if isinstance(value, str) and value:
+                lines = max(lines, _lines(value, max(1, int(widths[c] * 1.1))))
+        if lines > 1:
+            ws.row_dimensions[r].height = min(409, 15 * lines)
+            for cell in ws[r]:
+                if not cell.alignment.wrap_text:
+                    cell.alignment = top
 
 
 def _totals(ws: Worksheet, table: Table) -> None:
@@ -191,6 +225,23 @@ def _totals(ws: Worksheet, table: Table) -> None:
     for r in range(last - table.totals + 1, last + 1):
         for cell in ws[r]:
             cell.font, cell.fill = bold, fill
+
+
+def _chart(ws: Worksheet, table: Table) -> None:
+    from openpyxl.chart import LineChart, Reference
+    from openpyxl.utils import get_column_letter
+
+    if table.chart is None or not table.rows:
+        return
+    x, y = table.chart
+    chart = LineChart()
+    chart.title = f"{table.header[y]} by {table.header[x]}"
+    chart.y_axis.title = table.header[y]
+    chart.height, chart.width = 8, 16
+    last = len(table.rows) + 1
+    chart.add_data(Reference(ws, min_col=y + 1, min_row=1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=x + 1, min_row=2, max_row=last))
+    ws.add_chart(chart, f"{get_column_letter(len(table.header) + 2)}2")
 
 
 def _heat(ws: Worksheet, table: Table) -> None:

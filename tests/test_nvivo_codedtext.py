@@ -12,14 +12,14 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.conftest import FIXTURES, NVIVO_SAMPLES, need_shared
 
 import qdx
 from qdx.formats import ReadOptions
-from qdx.formats.nvivo.codedtext import parse_lines, parse_text
+from qdx.formats.nvivo.codedtext import CodedText, parse_lines, parse_text
 from qdx.formats.nvivo.names import parse_hname
 from qdx.formats.nvivo.textexport import parse_docx
 from qdx.model import PDFSelection, PDFSource, iter_codes, iter_selections
+from tests.conftest import FIXTURES, NVIVO_SAMPLES, need_shared
 
 NI = NVIVO_SAMPLES / "skdreier_NIrelandNLP"
 FX = FIXTURES / "nvivo"
@@ -83,7 +83,7 @@ def test_niireland_region_reference_values() -> None:
 # --------------------------------------------------------------------------- constructed variants
 
 
-def _parsed(name: str):  # type: ignore[no-untyped-def]
+def _parsed(name: str) -> CodedText:
     path = FX / "export" / name
     return parse_text(path.read_bytes(), label=name)
 
@@ -134,7 +134,7 @@ def test_v5_first_line_names_the_code() -> None:
     assert parsed.code_name is not None
     assert parsed.code_name.item == ("Barriers", "Cost", "Hidden fees")
     project = qdx.read(FX / "export" / "Hidden fees.txt")
-    paths = [tuple(a.name for a in anc) + (c.name,) for c, anc in iter_codes(project.codes)]
+    paths = [(*tuple(a.name for a in anc), c.name) for c, anc in iter_codes(project.codes)]
     assert ("Barriers", "Cost", "Hidden fees") in paths
 
 

@@ -18,7 +18,7 @@ from qdx.formats import ReadOptions, WriteOptions
 from qdx.formats.nvivo.attributes import AttributeTable, is_unset
 from qdx.formats.nvivo.names import parse_hname
 from qdx.formats.nvivo.office import open_xlsx, read_all
-from qdx.formats.nvivo.xlsxutil import Cell, save_deterministic, sheet_rows, text
+from qdx.formats.nvivo.xlsxutil import Cell, put, save_deterministic, sheet_rows, text
 from qdx.model import Project, ProjectIndex, Provenance, Variable, VariableType
 
 if TYPE_CHECKING:
@@ -188,6 +188,7 @@ def write_classification(project: Project, stream: BinaryIO, options: WriteOptio
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Classification"
-    for row in classification_rows(project):
-        sheet.append([None if is_unset(v) and not isinstance(v, bool | int | float) else v for v in row])
+    for r, row in enumerate(classification_rows(project), start=1):
+        for c, value in enumerate(row, start=1):
+            put(sheet, r, c, None if is_unset(value) and not isinstance(value, bool | int | float) else value)
     save_deterministic(workbook, stream)

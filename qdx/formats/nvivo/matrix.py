@@ -22,7 +22,7 @@ from qdx.formats import ReadOptions
 from qdx.formats.nvivo.build import stable_guid
 from qdx.formats.nvivo.names import parse_hname
 from qdx.formats.nvivo.office import open_xlsx, read_all
-from qdx.formats.nvivo.xlsxutil import Cell, save_deterministic, sheet_rows, text
+from qdx.formats.nvivo.xlsxutil import Cell, put, save_deterministic, sheet_rows, text
 from qdx.model import Case, Code, Project, Provenance
 
 if TYPE_CHECKING:
@@ -176,12 +176,12 @@ def write_matrix(
     assert sheet is not None
     workbook.properties.subject = _SUBJECT + measure
     for j, column in enumerate(df.columns):
-        sheet.cell(row=1, column=j + 2, value=f"{column_letters(j)} : {column}" if ids else str(column))
+        put(sheet, 1, j + 2, f"{column_letters(j)} : {column}" if ids else str(column))
     row_ids = _row_ids(df)
     for i, (label, row) in enumerate(df.iterrows(), start=1):
-        sheet.cell(row=i + 1, column=1, value=f"{row_ids[i - 1]} : {label}" if ids else str(label))
+        put(sheet, i + 1, 1, f"{row_ids[i - 1]} : {label}" if ids else str(label))
         for j, value in enumerate(row.tolist()):
-            sheet.cell(row=i + 1, column=j + 2, value=_plain(value))
+            put(sheet, i + 1, j + 2, _plain(value))
     save_deterministic(workbook, stream)
 
 

@@ -42,6 +42,14 @@ def text(value: Cell) -> str:
     return "" if value is None else str(value).strip()
 
 
+def put(sheet: Worksheet, row: int, column: int, value: Cell) -> None:
+    """Set a cell; text starting with ``=`` stays text (openpyxl would store a formula, which
+    Excel would run: a CSV/formula-injection risk for names taken from user data)."""
+    cell = sheet.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
+
 def save_deterministic(workbook: Workbook, stream: BinaryIO) -> None:
     """Save ``workbook`` with fixed timestamps and entry order, so equal input gives equal bytes."""
     workbook.properties.created = dt.datetime(2000, 1, 1)

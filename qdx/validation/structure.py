@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from qdx.errors import Issue, Severity, UsageError
-from qdx.model import Code, Guid, Link, Project, ProjectIndex, Set, iter_selections, text_docs
+from qdx.model import Code, Guid, Link, Project, ProjectIndex, Set, iter_codes, iter_selections, text_docs
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -355,15 +355,12 @@ def _tree_from_set(project: Project, index: ProjectIndex, core_set: Set) -> _Tre
 
 
 def _height(code: Code) -> int:
-    """Levels below ``code`` (0 for a leaf)."""
-    return 1 + max(map(_height, code.children)) if code.children else 0
+    """Levels below ``code`` (0 for a leaf); iterative, so deep trees cannot overflow."""
+    return max(len(ancestors) for _, ancestors in iter_codes((code,)))
 
 
 def _subtree_guids(code: Code) -> set[Guid]:
-    found = {code.guid}
-    for child in code.children:
-        found |= _subtree_guids(child)
-    return found
+    return {c.guid for c, _ in iter_codes((code,))}
 
 
 # --------------------------------------------------------------------------- the checker

@@ -89,11 +89,12 @@ class Context:
             return Guid(str(uuid.uuid5(uuid.NAMESPACE_URL, f"qdx:{self.loc(el)}:{name}")))
         return Guid(value.strip())
 
-    def own_guid(self, el: Element) -> Guid:
+    def own_guid(self, el: Element, loc: str | None = None) -> Guid:
         """The element's own ``guid``, checked for duplicates (REFI §3.7 wants them unique)."""
         value = self.guid(el)
-        first = self.guids.setdefault(value.key, self.loc(el))
-        if first != self.loc(el):
+        here = loc or self.loc(el)
+        first = self.guids.setdefault(value.strip("{}").lower(), here)
+        if first is not here:
             self.issue("QDX003", f"GUID {value} already used at {first}", el)
             self.quirk("quirk13:duplicate-guids")
         return value

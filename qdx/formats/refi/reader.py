@@ -225,29 +225,43 @@ def read_case(el: Element, ctx: Context) -> Case:
 
 
 def read_coding(el: Element, ctx: Context) -> Coding:
-    k = kids(el)
-    ref = _one(k, "CodeRef")
+    # Hot path (one per coding): walk the children directly instead of grouping them.
+    loc = ctx.loc(el)
+    ref: Element | None = None
+    notes: list[Guid] = []
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        name = local(tag)
+        if name == "CodeRef" and ref is None:
+            ref = child
+        elif name == "NoteRef":
+            notes.append(ctx.guid(child, "targetGUID"))
+        else:
+            ctx.issue("QDX007", f"unexpected <{name}> in <Coding> ignored", child)
     if ref is None:
         ctx.issue("QDX006", "<Coding> lacks <CodeRef>", el, Severity.ERROR)
     return Coding(
-        guid=ctx.own_guid(el),
+        guid=ctx.own_guid(el, loc),
         code=ctx.guid(ref, "targetGUID") if ref is not None else Guid(""),
         creating_user=ctx.opt_guid(el, "creatingUser"),
         creation_datetime=el.get("creationDateTime"),
-        note_refs=_refs(k, "NoteRef", ctx),
-        loc=ctx.loc(el),
+        note_refs=tuple(notes),
+        loc=loc,
     )
 
 
 def _selection_common(el: Element, ctx: Context) -> tuple[dict[str, list[Element]], dict[str, Any]]:
     k = kids(el)
+    loc = ctx.loc(el)
     common = {
-        "guid": ctx.own_guid(el),
+        "guid": ctx.own_guid(el, loc),
         "name": el.get("name"),
         "description": _desc(k),
         "codings": _many(k, "Coding", ctx, read_coding),
         "note_refs": _refs(k, "NoteRef", ctx),
-        "loc": ctx.loc(el),
+        "loc": loc,
         **_audit(el, ctx),
     }
     return k, common

@@ -77,14 +77,19 @@ def test_without_sources_says_passages_only() -> None:
 
 def test_placer_prefers_the_occurrence_after_the_previous_reference() -> None:
     placer = SourcePlacer("yes. no. yes. no. yes.")
-    assert placer.place("yes.", 6, set()) is not None
-    placed = placer.place("yes.", 6, set())
+    first = placer.place("yes.", (-1, -1), set())
+    assert first is not None and first.start == 0
+    placed = placer.place("yes.", (6, 8), set())
     assert placed is not None and placed.start == 9
-    again = placer.place("yes.", 9, {(9, 13)})
+    again = placer.place("yes.", (9, 13), {(9, 13)})
     assert again is not None and again.start == 18
-    back = placer.place("yes.", 20, {(18, 22)})
+    back = placer.place("yes.", (20, 22), {(18, 22)})
     assert back is not None and back.start == 9  # nothing after: the nearest before
-    assert placer.place("maybe", 0, set()) is None
+    inside = placer.place("ye", (0, 4), set())
+    assert inside is not None and inside.start == 9  # (0, 2) sorts before (0, 4): not "after"
+    longer = placer.place("yes. no", (0, 4), set())
+    assert longer is not None and longer.start == 0  # same start, ends later: after
+    assert placer.place("maybe", (-1, -1), set()) is None
 
 
 def _small_project() -> Project:

@@ -130,17 +130,17 @@ class ProjectBuilder:
     def _add_block(self, block: SourceBlock, code: Guid, label: str) -> None:
         acc = self._source(block.source)
         used: Used = set()
-        near = 0
+        prev = (-1, -1)
         for ref in block.references:
             if ref.region is not None:
                 self._add_region(acc, ref, code, label)
                 continue
-            placement = acc.placer.place(ref.text or "", near, used)
+            placement = acc.placer.place(ref.text or "", prev, used)
             if placement is None:
                 self._unplaced(block, ref, label)
                 continue
             used.add((placement.start, placement.end))
-            near = placement.start
+            prev = (placement.start, placement.end)
             self._add_selections(acc, ref, placement, code, label)
 
     def _add_selections(

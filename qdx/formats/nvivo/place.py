@@ -29,16 +29,20 @@ class Placement:
     method: str
 
 
-def _search(haystack: str, needle: str, near: int, taken: Callable[[int], bool]) -> int:
-    """The occurrence at or after ``near`` (else the nearest before) that is not taken; -1 if none."""
+def _search(haystack: str, needle: str, near: int, skip: Callable[[int], bool], used: Callable[[int], bool]) -> int:
+    """The first occurrence at or after ``near`` not skipped, else the nearest unused one before.
+
+    ``skip`` rejects forward candidates (already used, or not after the previous reference);
+    the backward fallback (an export not in document order) only avoids ``used`` ranges.
+    """
     pos = haystack.find(needle, max(near, 0))
-    while pos != -1 and taken(pos):
+    while pos != -1 and skip(pos):
         pos = haystack.find(needle, pos + 1)
     if pos != -1:
         return pos
     limit = min(max(near, 0) + len(needle) - 1, len(haystack))
     pos = haystack.rfind(needle, 0, limit)
-    while pos != -1 and taken(pos):
+    while pos != -1 and used(pos):
         pos = haystack.rfind(needle, 0, pos + len(needle) - 1)
     return pos
 
@@ -52,12 +56,13 @@ class SourcePlacer:
         self._starts: list[int] = []
         self._ends: list[int] = []
 
-    def place(self, passage: str, near: int, used: Used) -> Placement | None:
-        """Find ``passage`` nearest to ``near``, skipping ranges in ``used`` (same code).
+    def place(self, passage: str, prev: tuple[int, int], used: Used) -> Placement | None:
+        """Find ``passage`` after (else nearest before) the previous reference of its code.
 
         Args:
             passage: the exported text of one reference.
-            near: the start of the previous reference of the same code in this source.
+            prev: (start, end) of the previous reference of the same code in this source;
+                NVivo lists references in document order, so the next one sorts after it.
             used: ranges already given to this code (NVivo merges identical ranges of one code).
 
         Returns:
@@ -66,10 +71,17 @@ class SourcePlacer:
         if not passage:
             return None
         size = len(passage)
-        pos = _search(self.text, passage, near, lambda p: (p, p + size) in used)
+
+        def taken(p: int) -> bool:
+            return (p, p + size) in used
+
+        def skip(p: int) -> bool:
+            return taken(p) or (p, p + size) <= prev
+
+        pos = _search(self.text, passage, prev[0], skip, taken)
         if pos != -1:
             return Placement(pos, pos + size, "exact")
-        return self._place_normalised(passage, near, used)
+        return self._place_normalised(passage, prev, used)
 
     def _normalised(self) -> str:
         if self._norm is None:
@@ -90,18 +102,21 @@ class SourcePlacer:
         self._starts.extend(range(start, end))
         self._ends.extend(range(start + 1, end + 1))
 
-    def _place_normalised(self, passage: str, near: int, used: Used) -> Placement | None:
+    def _place_normalised(self, passage: str, prev: tuple[int, int], used: Used) -> Placement | None:
         needle = _WS.sub(" ", passage).strip()
         if not needle:
             return None
         norm = self._normalised()
-        near_norm = bisect.bisect_left(self._starts, near)
+        near_norm = bisect.bisect_left(self._starts, prev[0])
         size = len(needle)
 
-        def taken(p: int) -> bool:
-            return (self._starts[p], self._ends[p + size - 1]) in used
+        def span(p: int) -> tuple[int, int]:
+            return self._starts[p], self._ends[p + size - 1]
 
-        pos = _search(norm, needle, near_norm, taken)
+        def taken(p: int) -> bool:
+            return span(p) in used
+
+        pos = _search(norm, needle, near_norm, lambda p: taken(p) or span(p) <= prev, taken)
         if pos == -1:
             return None
         return Placement(self._starts[pos], self._ends[pos + size - 1], "whitespace")
@@ -119,12 +134,16 @@ class PassageBuilder:
     def __init__(self) -> None:
         self.text = ""
 
-    def place(self, passage: str, near: int, used: Used) -> Placement | None:
+    def place(self, passage: str, prev: tuple[int, int], used: Used) -> Placement | None:
         """Reuse an identical passage already in the text, else append ``passage``."""
         if not passage:
             return None
         size = len(passage)
-        pos = _search(self.text, passage, near, lambda p: (p, p + size) in used)
+
+        def taken(p: int) -> bool:
+            return (p, p + size) in used
+
+        pos = _search(self.text, passage, prev[0], lambda p: taken(p) or (p, p + size) <= prev, taken)
         if pos != -1:
             return Placement(pos, pos + size, "exact")
         if self.text:

@@ -261,6 +261,13 @@ def test_labels_must_match_projects() -> None:
         audit(Project(), Project(), labels=["only one"])
 
 
+def test_unknown_skip_rule_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="CB99"):
+        audit(Project(), skip=["CB99"])
+    path = _write(gt.table2_as_printed(), tmp_path / "t2.qdc")
+    assert CliRunner().invoke(main, ["audit", path, "--skip", "CB6,GT4"]).exit_code == 2
+
+
 def test_skip_and_per_code_silencing() -> None:
     roots = (_code("Other", description="Parking area. qdx: ignore CB6"), _code("Misc"))
     findings = audit(Project(codes=roots, is_codebook=True))

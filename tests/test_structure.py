@@ -218,7 +218,8 @@ def test_profile_names_levels_sets_counts_and_skips_rules() -> None:
     assert [i.message for i in result.issues if i.code == "GT8"] == ["concepts: found 34, expected 40"]
 
 
-@pytest.mark.parametrize("text", ["levels = ['a']", "skip = 3", "nonsense = 1", "min_sources = -1", "= ="])
+@pytest.mark.parametrize("text", ["levels = ['a']", "skip = 3", "skip = ['QDX114']", "nonsense = 1",
+                                  "min_sources = -1", "= ="])
 def test_bad_profile_is_a_usage_error(text: str) -> None:
     with pytest.raises(UsageError):
         load_profile(text)
@@ -288,3 +289,52 @@ def test_cli_bad_expect_is_usage_error(tmp_path: Path) -> None:
     path = _write(gt.wechat_like(), tmp_path)
     result = CliRunner().invoke(main, ["validate", path, "--structure", "gt", "--expect", "leaves=4"])
     assert result.exit_code == 2
+
+
+# --------------------------------------------------------------------------- any tree
+
+
+def _trees() -> object:
+    from hypothesis import strategies as st
+
+    names = st.sampled_from(["Core", "A", "B", "a b", "Other", "core x", "其他", "Social pressure", ""])
+
+    def node(children: object) -> object:
+        return st.builds(lambda n, c, k: (n, c, k), names, st.booleans(),
+                         st.lists(children, max_size=3))  # type: ignore[arg-type]
+
+    return st.lists(st.recursive(st.builds(lambda n, c: (n, c, []), names, st.booleans()), node,
+                                 max_leaves=25), max_size=4)
+
+
+def _build(spec: list[tuple[str, bool, list[object]]], prefix: str = "") -> tuple[Code, ...]:
+    return tuple(Code(guid=gt.guid("h", prefix, str(i)), name=name, is_codable=codable,
+                      children=_build(children, f"{prefix}.{i}"))  # type: ignore[arg-type]
+                 for i, (name, codable, children) in enumerate(spec))
+
+
+def test_any_tree_gives_consistent_levels_and_never_raises() -> None:
+    from hypothesis import given, settings
+
+    from qdx.validation.audit import audit
+
+    @settings(max_examples=60, deadline=None)
+    @given(_trees())
+    def check(spec: list[tuple[str, bool, list[object]]]) -> None:
+        roots = _build(spec)
+        project = gt.project_from(roots) if roots else Project()
+        before = copy.deepcopy(project)
+        result = check_structure(project)
+        size = sum(len(_all(r)) for r in roots)
+        levels = result.levels
+        assert levels.main + levels.subcategories + levels.concepts + (levels.core is not None) <= size
+        assert all(i.code in {"GT1", "GT2", "GT3", "GT4", "GT5", "GT6", "GT7", "GT12", "GT13"}
+                   for i in result.issues)
+        audit(project, project)
+        assert project == before
+
+    check()
+
+
+def _all(code: Code) -> list[Code]:
+    return [code, *(c for child in code.children for c in _all(child))]

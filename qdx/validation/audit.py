@@ -123,7 +123,8 @@ def audit(
         Findings in project order, then rule order.
 
     Raises:
-        UsageError: ``labels`` does not have one entry per project.
+        UsageError: ``labels`` does not have one entry per project, or ``skip`` names an
+            unknown rule.
 
     Example:
         >>> [f.rule for f in audit(qdx.read("table2.qdc"))]   # doctest: +SKIP
@@ -135,7 +136,10 @@ def audit(
     if len(names) != len(projects):
         raise UsageError(f"{len(names)} labels for {len(projects)} projects")
     found: list[Finding] = []
-    skipped = frozenset(s.upper() for s in skip)
+    skipped = frozenset(s.strip().upper() for s in skip)
+    if skipped - RULES.keys():
+        raise UsageError(f"unknown audit rule(s) {', '.join(sorted(skipped - RULES.keys()))}; "
+                         f"known: {', '.join(RULES)}")
     folded_catch_all = frozenset(fold_name(n) for n in catch_all)
     for project, label in zip(projects, names, strict=True):
         ctx = _Context(project, label, skipped, found)

@@ -204,10 +204,13 @@ def load_profile(text: str | bytes) -> Profile:
     levels = data.get("levels", list(Profile().level_names))
     if not (isinstance(levels, list) and len(levels) == 4 and all(isinstance(x, str) for x in levels)):
         raise UsageError("bad profile: levels must be a list of four names (core first)")
+    skip = frozenset(str(s).strip().upper() for s in _list(data, "skip"))
+    if skip - RULES.keys():
+        raise UsageError(f"bad profile: unknown rule(s) in skip: {', '.join(sorted(skip - RULES.keys()))}")
     return Profile(
         level_names=(levels[0], levels[1], levels[2], levels[3]),
         expect=normalise_expect(_table(data, "expect")),
-        skip=frozenset(str(s).upper() for s in _list(data, "skip")),
+        skip=skip,
         core=_opt_str(data, "core"),
         min_sources=_int(data, "min_sources", 1),
         min_subcategories=_int(data, "min_subcategories", 2),

@@ -24,7 +24,7 @@ import difflib
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Literal, NamedTuple, TypeVar
 
 from qdx.errors import UsageError
@@ -257,6 +257,7 @@ class _Context:
     notes: Matching
     variables: Matching
     changes: list[Change]
+    sort_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def code_label(self, key_b: str) -> tuple[str, ...]:
         """Path of a B code (what the user sees)."""
@@ -556,7 +557,10 @@ def _diff_codings(ctx: _Context) -> None:
 
 
 def _code_sort(ctx: _Context, key: str) -> tuple[str, ...]:
-    return tuple(_code_path(ctx, key))
+    found = ctx.sort_keys.get(key)
+    if found is None:
+        found = ctx.sort_keys[key] = tuple(_code_path(ctx, key))
+    return found
 
 
 def _code_path(ctx: _Context, key: str) -> list[str]:
@@ -575,6 +579,8 @@ def _identity(item: _Coded) -> _Identity:
 
 def _compare_group(ctx: _Context, source: Source, code: str, ours: list[_Coded], theirs: list[_Coded]) -> None:
     """Cancel equal codings, pair overlapping same-coder ones, report the rest."""
+    if len(ours) == len(theirs) and list(map(_identity, ours)) == list(map(_identity, theirs)):
+        return  # the usual case between two versions of a project: same codings, same order
     common = Counter(map(_identity, ours)) & Counter(map(_identity, theirs))
     if common and len(ours) == len(theirs) == sum(common.values()):
         return

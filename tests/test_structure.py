@@ -21,12 +21,8 @@ import qdx
 from qdx.cli import main
 from qdx.errors import Severity, UsageError
 from qdx.model import Code, Link, Project, Set
-from qdx.validation.structure import (
-    check_structure,
-    fold_name,
-    load_profile,
-    parse_expect,
-)
+from qdx.validation.codes import fold_name
+from qdx.validation.structure import check_structure, load_profile, parse_expect
 
 ROOT = Path(__file__).resolve().parent.parent
 STRUCTURE = ROOT / "fixtures" / "structure"

@@ -17,17 +17,9 @@ from typing import BinaryIO
 
 from qdx.errors import Severity
 from qdx.model import Code, Guid, Project, ProjectIndex, iter_codes
+from qdx.validation.codes import Usage, coding_usage, fold_name, has_coding_data, ignored_rules, path_label
 from qdx.validation.misfit import macqueen_parts, misfits
-from qdx.validation.structure import (
-    Usage,
-    coding_usage,
-    find_core,
-    fold_name,
-    has_coding_data,
-    ignored_rules,
-    path_label,
-    repeats_name,
-)
+from qdx.validation.structure import find_core, repeats_name
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 

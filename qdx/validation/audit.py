@@ -119,8 +119,8 @@ def audit(
             unknown rule.
 
     Example:
-        >>> [f.rule for f in audit(qdx.read("table2.qdc"))]   # doctest: +SKIP
-        ['CB0', 'CB14', 'CB14', 'CB15']
+        >>> [f.rule for f in audit(qdx.read("fixtures/table2-as-printed.qdc"))]   # doctest: +SKIP
+        ['CB0', 'CB15', 'CB14', 'CB14', 'CB14']
     """
     from qdx.errors import UsageError
 
@@ -307,6 +307,13 @@ def write_xlsx(findings: Sequence[Finding], stream: BinaryIO) -> None:
 
     Text that a spreadsheet would run as a formula (starting ``= + - @``) is stored as a
     string with Excel's quote prefix, never as a formula.
+
+    Args:
+        findings: what :func:`audit` returned.
+        stream: a binary stream to write the workbook to (``api.py``/the CLI make it atomic).
+
+    Example:
+        >>> atomic_write("audit.xlsx", lambda s: write_xlsx(findings, s))   # doctest: +SKIP
     """
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter

@@ -464,6 +464,17 @@ def repeats_name(name: str, core: str) -> str | None:
     """``same`` when ``name`` is the core's name, ``part`` when one holds the other's words.
 
     Only names of two words or more count as a part (one shared word is not a repetition).
+
+    Args:
+        name: a code's name.
+        core: the core category's name.
+
+    Returns:
+        ``"same"``, ``"part"`` or ``None``.
+
+    Example:
+        >>> repeats_name("Privacy Paradox", "Privacy paradox behaviour")
+        'part'
     """
     words, core_words = name_words(name), name_words(core)
     if words == core_words:
@@ -474,7 +485,15 @@ def repeats_name(name: str, core: str) -> str | None:
 
 
 def find_core(project: Project, core: str | None = None) -> str | None:
-    """The core category's name as :func:`check_structure` finds it (``None`` if unclear)."""
+    """The core category's name as :func:`check_structure` finds it.
+
+    Args:
+        project: the project or codebook.
+        core: a name given by the user, which wins when set.
+
+    Returns:
+        The name, or ``None`` when there is no single core category.
+    """
     tree = _find_core(project, ProjectIndex(project), core)
     return tree.core_name if not any(rule == "GT1" and code is None for rule, code, _ in tree.problems) \
         else None

@@ -14,7 +14,7 @@ Finding the levels:
   ``[core]``, ``Level: core``, ``核心范畴``).
 
 >>> result = check_structure(project, expect={"concepts": 40})   # doctest: +SKIP
->>> result.levels.as_dict()
+>>> result.levels.as_dict()                                          # doctest: +SKIP
 {'core': 'Privacy paradox behaviour', 'main': 4, 'subcategories': 20, 'concepts': 40}
 """
 

@@ -8,7 +8,8 @@ import click
 
 from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
 from qdx.errors import ReadError
-from qdx.ops.diff import MATCH_LEVELS, Change, DiffResult
+from qdx.ops.diff import Change, DiffResult
+from qdx.ops.pairing import MATCH_LEVELS
 
 _SIGN = {"added": "+", "removed": "-", "boundary-changed": "~"}
 

@@ -17,8 +17,8 @@ from qdx.cli._common import (
 )
 from qdx.errors import QdxError, UsageError
 from qdx.model import Project, iter_selections
-from qdx.ops.diff import MATCH_LEVELS
 from qdx.ops.merge import POLICIES, Conflict
+from qdx.ops.pairing import MATCH_LEVELS
 
 
 @click.command()

@@ -21,22 +21,17 @@ O(n log n) in the number of selections.
 from __future__ import annotations
 
 import difflib
-import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Literal, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
-from qdx.errors import UsageError
 from qdx.model import (
-    AudioSelection,
     AudioSource,
     Case,
     Code,
     Guid,
-    PDFSelection,
     PDFSource,
-    PictureSelection,
     PictureSource,
     Project,
     ProjectIndex,
@@ -44,17 +39,22 @@ from qdx.model import (
     Set,
     Source,
     TextDoc,
-    TextSelection,
     TextSource,
-    TranscriptSelection,
     VariableValue,
-    VideoSelection,
     VideoSource,
     iter_codes,
 )
+from qdx.ops.pairing import (
+    Matching,
+    MatchLevel,
+    content_hash,
+    match_codes,
+    match_named,
+    match_sources,
+    own_key,
+    selection_range,
+)
 
-MatchLevel = Literal["guid", "path", "name"]
-MATCH_LEVELS: tuple[MatchLevel, ...] = ("guid", "path", "name")
 AREAS = (
     "project",
     "codes",
@@ -120,126 +120,6 @@ class DiffResult(tuple[Change, ...]):
         out: dict[str, Json] = {area: [c.as_dict() for c in items] for area, items in self.by_area().items()}
         out["matching"] = self.matching
         return out
-
-
-# --------------------------------------------------------------------------- matching
-
-
-@dataclass(frozen=True, slots=True)
-class Matching:
-    """Pairs of keys (``b_to_a``) and the criterion that paired each B key (``how``)."""
-
-    b_to_a: dict[str, str]
-    how: dict[str, str]
-
-    @property
-    def a_to_b(self) -> dict[str, str]:
-        return {a: b for b, a in self.b_to_a.items()}
-
-    def counts(self) -> dict[str, int]:
-        return dict(Counter(self.how.values()))
-
-
-Criterion = tuple[str, Callable[[T], Hashable | None], Callable[[U], Hashable | None]]
-
-
-def match_by(a: Mapping[str, T], b: Mapping[str, U], criteria: Sequence[Criterion[T, U]]) -> Matching:
-    """Pair the keys of ``a`` and ``b`` by each criterion in turn (first one wins).
-
-    A criterion is ``(label, value_of_a, value_of_b)``; a value shared by exactly one unpaired
-    item on each side pairs them. Ambiguous or ``None`` values never pair anything.
-
-    Args:
-        a: items of the first input by key.
-        b: items of the second input by key.
-        criteria: the criteria, strongest first.
-
-    Returns:
-        A :class:`Matching` from B keys to A keys.
-    """
-    b_to_a: dict[str, str] = {}
-    how: dict[str, str] = {}
-    for label, value_a, value_b in criteria:
-        left = _unique_values({k: v for k, v in a.items() if k not in b_to_a.values()}, value_a)
-        taken = set(b_to_a.values())
-        left = {value: key for value, key in left.items() if key not in taken}
-        right = _unique_values({k: v for k, v in b.items() if k not in b_to_a}, value_b)
-        for value, key_b in right.items():
-            key_a = left.get(value)
-            if key_a is not None:
-                b_to_a[key_b] = key_a
-                how[key_b] = label
-    return Matching(b_to_a, how)
-
-
-def _unique_values(items: Mapping[str, T], value_of: Callable[[T], Hashable | None]) -> dict[Hashable, str]:
-    seen: dict[Hashable, str] = {}
-    dupes: set[Hashable] = set()
-    for key, item in items.items():
-        value = value_of(item)
-        if value is None:
-            continue
-        if value in seen:
-            dupes.add(value)
-        seen[value] = key
-    return {value: key for value, key in seen.items() if value not in dupes}
-
-
-def _levels(level: MatchLevel) -> int:
-    if level not in MATCH_LEVELS:
-        raise UsageError(f"unknown match level {level!r}; use one of {', '.join(MATCH_LEVELS)}")
-    return MATCH_LEVELS.index(level) + 1
-
-
-def _by_guid(item: object) -> Hashable | None:
-    guid = getattr(item, "guid", None)
-    return guid.key if isinstance(guid, Guid) else None
-
-
-def match_codes(a: ProjectIndex, b: ProjectIndex, level: MatchLevel = "name") -> Matching:
-    """Pair codes: by GUID, then full path, then unique name (stopping after ``level``).
-
-    Raises:
-        UsageError: ``level`` is not one of guid, path, name.
-    """
-    items_a = {g.key: g for g in a.codes}
-    items_b = {g.key: g for g in b.codes}
-    criteria: list[Criterion[Guid, Guid]] = [
-        ("guid", lambda g: g.key, lambda g: g.key),
-        ("path", a.code_path, b.code_path),
-        ("name", lambda g: a.codes[g].name, lambda g: b.codes[g].name),
-    ]
-    return match_by(items_a, items_b, criteria[: _levels(level)])
-
-
-def content_hash(source: Source) -> str | None:
-    """SHA-256 of a source's text (text sources) or embedded file (others); None if absent."""
-    if isinstance(source, TextSource):
-        data = source.text.encode("utf-8") if source.text is not None else None
-    else:
-        data = source.blob.data if source.blob is not None else None
-    if data is None:
-        return None
-    return f"{type(source).__name__}:{hashlib.sha256(data).hexdigest()}"
-
-
-def match_sources(a: Sequence[Source], b: Sequence[Source]) -> Matching:
-    """Pair sources by GUID, then identical content, then unique name."""
-    items_a = {s.guid.key: s for s in a}
-    items_b = {s.guid.key: s for s in b}
-    criteria: list[Criterion[Source, Source]] = [
-        ("guid", _by_guid, _by_guid),
-        ("content", content_hash, content_hash),
-        ("name", lambda s: s.name, lambda s: s.name),
-    ]
-    return match_by(items_a, items_b, criteria)
-
-
-def match_named(a: Sequence[T], b: Sequence[T], name: Callable[[T], Hashable | None]) -> Matching:
-    """Pair records by GUID, then by ``name(record)`` (users, variables, cases, sets, notes)."""
-    items_a = {str(_by_guid(x)): x for x in a}
-    items_b = {str(_by_guid(x)): x for x in b}
-    return match_by(items_a, items_b, [("guid", _by_guid, _by_guid), ("name", name, name)])
 
 
 # --------------------------------------------------------------------------- diff
@@ -482,26 +362,6 @@ _LANE_OF: dict[type, str] = {
 }
 
 
-def selection_range(sel: Selection) -> tuple[int | str | None, ...]:
-    """What locates a selection in its source: ``(start, end)`` for text and media, corners
-    (and page) for pictures and PDFs, sync-point keys for transcripts."""
-    if isinstance(sel, TextSelection):
-        return (sel.start, sel.end)
-    if isinstance(sel, AudioSelection | VideoSelection):
-        return (sel.begin, sel.end)
-    if isinstance(sel, PictureSelection):
-        return (sel.first_x, sel.first_y, sel.second_x, sel.second_y)
-    if isinstance(sel, PDFSelection):
-        return (sel.page, sel.first_x, sel.first_y, sel.second_x, sel.second_y)
-    if isinstance(sel, TranscriptSelection):
-        return (_key(sel.from_sync_point), _key(sel.to_sync_point))
-    return ()
-
-
-def _key(guid: Guid | None) -> str | None:
-    return guid.key if guid is not None else None
-
-
 def _lanes(source: Source) -> Iterator[tuple[str, Sequence[Selection], TextDoc | None]]:
     """(lane, selections, text doc) for every part of a source that holds selections."""
     if isinstance(source, TextSource):
@@ -689,10 +549,10 @@ def _diff_records(
     fields: Callable[[T, bool], dict[str, Json]],
 ) -> None:
     """Added, removed and per-field ``changed`` for paired records (``fields(x, is_b)``)."""
-    by_b = {str(_by_guid(x)): x for x in b}
+    by_b = {str(own_key(x)): x for x in b}
     a_to_b = matching.a_to_b
     for item in a:
-        key = str(_by_guid(item))
+        key = str(own_key(item))
         ident: tuple[tuple[str, Json], ...] = (("name", label(item)), ("guid", _guid_str(item)))
         if key not in a_to_b:
             ctx.changes.append(Change(area, "removed", ident, before=label(item)))
@@ -706,7 +566,7 @@ def _diff_records(
             if before[name] != after[name]:
                 ctx.changes.append(Change(area, "changed", (*ident, ("field", name)), before[name], after[name]))
     for item in b:
-        if str(_by_guid(item)) not in matching.b_to_a:
+        if str(own_key(item)) not in matching.b_to_a:
             ident = (("name", label(item)), ("guid", _guid_str(item)))
             ctx.changes.append(Change(area, "added", ident, after=label(item)))
 

@@ -22,16 +22,13 @@ default) raises :class:`MergeConflictError` listing them all.
 
 from __future__ import annotations
 
-import re
-import uuid
-from collections.abc import Callable, Hashable, Iterator, Sequence
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
 from qdx.errors import QdxError, UsageError
 from qdx.model import (
     AudioSource,
-    Blob,
     Case,
     Code,
     Coding,
@@ -49,21 +46,25 @@ from qdx.model import (
     VideoSource,
     iter_codes,
 )
-from qdx.ops.diff import (
+from qdx.ops.pairing import (
     MATCH_LEVELS,
     Matching,
     MatchLevel,
+    children,
     content_hash,
+    is_record,
     match_codes,
     match_named,
     match_sources,
+    mint_guid,
+    own_key,
+    owners,
+    remap_guids,
     selection_range,
 )
 
 Policy = Literal["fail", "ours", "theirs", "keep-both"]
 POLICIES: tuple[Policy, ...] = ("fail", "ours", "theirs", "keep-both")
-# Fixed namespace so re-minted GUIDs are the same on every run (deterministic output).
-_MINT_NS = uuid.UUID("6b1f3c2e-8f0a-5d7e-9c41-2a7d5e3b9f10")
 
 R = TypeVar("R")
 Json = object
@@ -166,97 +167,6 @@ def merge(*projects: Project, policy: Policy = "fail", match: MatchLevel = "path
 # --------------------------------------------------------------------------- generic walks
 
 
-# Names in field annotations that can never hold a record (so walks can skip those fields).
-_SCALAR_NAMES = frozenset(
-    {"str", "int", "float", "bool", "None", "Blob", "VariableType", "ValueKind", "Direction", "Shape", "LineStyle"}
-)
-_LAYOUT: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-
-
-def _layout(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(fields that may hold a GUID or a record, fields that may hold records) of a record type.
-
-    Read from the annotations (strings under ``from __future__ import annotations``) once per
-    type, because looking at every value of 100,000 selections is what made walks slow.
-    """
-    layout = _LAYOUT.get(cls)
-    if layout is None:
-        guidish: list[str] = []
-        nested: list[str] = []
-        for f in fields(cls):
-            names = set(re.findall(r"[A-Za-z_]\w*", str(f.type))) - {"tuple"}
-            if not f.compare or names <= _SCALAR_NAMES:  # loc, provenance: not content
-                continue
-            guidish.append(f.name)
-            if names - _SCALAR_NAMES - {"Guid"}:
-                nested.append(f.name)
-        layout = _LAYOUT[cls] = (tuple(guidish), tuple(nested))
-    return layout
-
-
-def _is_record(value: object) -> bool:
-    return hasattr(type(value), "__dataclass_fields__") and not isinstance(value, Blob)
-
-
-def remap_guids(value: R, remap: dict[str, Guid]) -> R:
-    """``value`` with every GUID (own or reference) in ``remap`` replaced; shares what is unchanged.
-
-    Args:
-        value: a record, a tuple of records or GUIDs, or a GUID.
-        remap: canonical GUID key -> replacement.
-
-    Returns:
-        A new value (or ``value`` itself when nothing changed).
-    """
-    if isinstance(value, Guid):
-        new = remap.get(value.key)
-        return value if new is None else new  # type: ignore[return-value]
-    if isinstance(value, tuple):
-        items = tuple(remap_guids(item, remap) for item in value)
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items  # type: ignore[return-value]
-    if _is_record(value):
-        changes: dict[str, object] = {}
-        for name in _layout(type(value))[0]:
-            old = getattr(value, name)
-            new_value = remap_guids(old, remap)
-            if new_value is not old:
-                changes[name] = new_value
-        return replace(value, **changes) if changes else value  # type: ignore[type-var]
-    return value
-
-
-def _children(record: object) -> Iterator[object]:
-    for name in _layout(type(record))[1]:
-        value = getattr(record, name)
-        if isinstance(value, tuple):
-            yield from value
-        elif value is not None:
-            yield value
-
-
-def _own_key(record: object) -> str | None:
-    guid = getattr(record, "guid", None)
-    return guid.key if isinstance(guid, Guid) else None
-
-
-def _owners(project: Project) -> dict[str, tuple[str, str]]:
-    """Every GUID of the project -> (record type, GUID of the record that holds it)."""
-    out: dict[str, tuple[str, str]] = {}
-    stack: list[tuple[object, str]] = [(child, "") for child in _children(project)]
-    while stack:
-        record, owner = stack.pop()
-        key = _own_key(record)
-        if key is not None:
-            out.setdefault(key, (type(record).__name__, owner))
-        stack.extend((child, key or owner) for child in _children(record))
-    return out
-
-
-def mint_guid(key: str, salt: int) -> Guid:
-    """A new GUID derived from ``key`` and ``salt`` (stable across runs)."""
-    return Guid(str(uuid.uuid5(_MINT_NS, f"{key}/{salt}")))
-
-
 # --------------------------------------------------------------------------- phase 1: pairing
 
 # Areas where keep-both can keep a second object: it gets a new GUID and its own codings.
@@ -309,8 +219,8 @@ class _Step:
         self._pair("graphs", match_named(o.graphs, t.graphs, _no_name), o.graphs, t.graphs, self._sig_mapped)
 
     def _pair(self, area: str, matching: Matching, ours: Sequence[R], theirs: Sequence[R], sig: _Sig[R]) -> None:
-        by_ours = {_own_key(x): x for x in ours}
-        by_theirs = {_own_key(x): x for x in theirs}
+        by_ours = {own_key(x): x for x in ours}
+        by_theirs = {own_key(x): x for x in theirs}
         for key_t, key_o in matching.b_to_a.items():
             o, t = by_ours[key_o], by_theirs[key_t]
             self.paired[key_t] = key_o
@@ -337,7 +247,7 @@ class _Step:
             self._conflict("moved", "codes", self.io.codes[Guid(key_o)], key_t, before, after)
 
     def _conflict(self, kind: str, area: str, ours: object, key_t: str, before: Json, after: Json) -> None:
-        key_o = _own_key(ours)
+        key_o = own_key(ours)
         assert key_o is not None
         resolution: str = self.policy
         if self.policy == "keep-both" and area in _KEEP_BOTH_AREAS:
@@ -359,17 +269,17 @@ class _Step:
 
     def _mint_collisions(self) -> None:
         """Re-mint theirs' GUIDs that name a different object in ours (REFI §3.1 uniqueness)."""
-        ours = _owners(self.ours)
-        stack: list[tuple[object, str]] = [(child, "") for child in _children(self.theirs)]
+        ours = owners(self.ours)
+        stack: list[tuple[object, str]] = [(child, "") for child in children(self.theirs)]
         while stack:
             record, owner = stack.pop()
-            key = _own_key(record)
+            key = own_key(record)
             if key is not None and key not in self.paired and key not in self.kept:
                 hit = ours.get(key)
                 if hit is not None and (hit != (type(record).__name__, owner) or owner == ""):
                     self.remap[key] = mint_guid(key, self.number)
             new_owner = self.result_key(key) if key is not None else owner
-            stack.extend((child, new_owner) for child in _children(record))
+            stack.extend((child, new_owner) for child in children(record))
 
 
 _Sig = Callable[[R, bool], Json]
@@ -398,7 +308,7 @@ def _sig_named(record: object, _: bool) -> Json:
 
 
 def _sig_plain(record: object, _: bool) -> Json:
-    return repr(replace(record, guid=Guid(""))) if _is_record(record) else repr(record)  # type: ignore[type-var]
+    return repr(replace(record, guid=Guid(""))) if is_record(record) else repr(record)  # type: ignore[type-var]
 
 
 def _no_name(_: object) -> Hashable | None:
@@ -427,13 +337,13 @@ def _union_refs(ours: tuple[Guid, ...], theirs: tuple[Guid, ...]) -> tuple[Guid,
 
 def _records(ours: tuple[R, ...], theirs: tuple[R, ...], combine: Callable[[R, R], R]) -> tuple[R, ...]:
     """Union by GUID, ours' order first; ``combine(ours, theirs)`` for records in both."""
-    index = {_own_key(x): i for i, x in enumerate(ours)}
+    index = {own_key(x): i for i, x in enumerate(ours)}
     out = list(ours)
     changed = False
     for item in theirs:
-        i = index.get(_own_key(item))
+        i = index.get(own_key(item))
         if i is None:
-            index[_own_key(item)] = len(out)
+            index[own_key(item)] = len(out)
             out.append(item)
             changed = True
         else:
@@ -471,7 +381,7 @@ class _Union:
         )
 
     def _pick(self, ours: R, theirs: R) -> R:
-        return theirs if _own_key(ours) in self.step.prefer_theirs else ours
+        return theirs if own_key(ours) in self.step.prefer_theirs else ours
 
     def _case(self, ours: Case, theirs: Case) -> Case:
         base = self._pick(ours, theirs)

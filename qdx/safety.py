@@ -93,6 +93,9 @@ class SafeZip:
         for info in infos:
             self._check(info)
             self.infos.append(info)
+        # name -> first entry of that name; an archive with thousands of sources must not
+        # cost O(n) per read.
+        self._by_name = {i.filename: i for i in reversed(self.infos)}
 
     def _check(self, info: zipfile.ZipInfo) -> None:
         where = f"{self.label}!{info.filename}"
@@ -124,7 +127,7 @@ class SafeZip:
 
     def read(self, name: str) -> bytes:
         """Read one member, counting inflated bytes so a lying header cannot pass the cap."""
-        info = next((i for i in self.infos if i.filename == name), None)
+        info = self._by_name.get(name)
         if info is None:
             raise ReadError(f"no entry {name!r} in the archive", location=self.label)
         where = f"{self.label}!{name}"

@@ -17,7 +17,7 @@ from qdx.formats import ReadOptions
 from qdx.formats.refi._context import Context
 from qdx.formats.refi.reader import parse_xml, read_root
 from qdx.formats.refi.units import choose_unit, convert_positions, find_marker, restore_lf
-from qdx.model import Project, Provenance
+from qdx.model import Project, Provenance, iter_codes
 from qdx.safety import SafeZip
 
 ROOTS = ("Project", "CodeBook")
@@ -79,9 +79,26 @@ def _finish(data: bytes, ctx: Context, options: ReadOptions) -> tuple[Project, s
     mark = find_marker(data)
     unit = choose_unit(project, ctx, forced=options.unit, declared=mark.unit if mark else None)
     convert_positions(project, unit, ctx)
+    if mark is None and unit in UNIT_QUIRKS:
+        ctx.quirk(UNIT_QUIRKS[unit])
+    _content_quirks(project, ctx)
     if mark is not None and mark.lf_docs:
         restore_lf(project, mark.lf_docs)
     return project, unit
+
+
+UNIT_QUIRKS = {"utf16": "quirk1:utf16-positions", "codepoint-lf": "quirk9:crlf-counted-once"}
+ATLAS_PSEUDO_USER = "c32a2bd5-537f-4838-8b17-df9efbafdf4b"
+
+
+def _content_quirks(project: Project, ctx: Context) -> None:
+    """Label producer habits visible in the content (STANDARD.md §6), for ``qdx info``."""
+    if any(u.guid.key == ATLAS_PSEUDO_USER for u in project.users):
+        ctx.quirk("quirk11:atlas-pseudo-user")
+    if any("::" in code.name for code, _ in iter_codes(project.codes)):
+        ctx.quirk("quirk12:flattened-code-names")
+    if any(case.name is None for case in project.cases):
+        ctx.quirk("quirk16:nameless-cases")
 
 
 def _provenance(fmt: str, unit: str, ctx: Context) -> Provenance:

@@ -268,8 +268,40 @@ def _selection_common(el: Element, ctx: Context) -> tuple[dict[str, list[Element
 
 
 def read_text_selection(el: Element, ctx: Context) -> TextSelection:
-    _, common = _selection_common(el, ctx)
-    return TextSelection(start=ctx.req_int(el, "startPosition"), end=ctx.req_int(el, "endPosition"), **common)
+    # Hot path (one per PlainTextSelection): children walked directly, no grouping dict.
+    loc = ctx.loc(el)
+    description: str | None = None
+    codings: list[Coding] = []
+    notes: list[Guid] = []
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        name = local(tag)
+        if name == "Coding":
+            codings.append(read_coding(child, ctx))
+        elif name == "NoteRef":
+            notes.append(ctx.guid(child, "targetGUID"))
+        elif name == "Description" and description is None:
+            description = child.text or ""
+        else:
+            ctx.issue("QDX007", f"unexpected <{name}> in <PlainTextSelection> ignored", child)
+    get = el.get
+    user, modifier = get("creatingUser"), get("modifyingUser")
+    return TextSelection(
+        guid=ctx.own_guid(el, loc),
+        name=get("name"),
+        start=ctx.req_int(el, "startPosition"),
+        end=ctx.req_int(el, "endPosition"),
+        description=description,
+        codings=tuple(codings),
+        note_refs=tuple(notes),
+        creating_user=Guid(user.strip()) if user else None,
+        creation_datetime=get("creationDateTime"),
+        modifying_user=Guid(modifier.strip()) if modifier else None,
+        modified_datetime=get("modifiedDateTime"),
+        loc=loc,
+    )
 
 
 def _corners(el: Element, ctx: Context) -> dict[str, Any]:

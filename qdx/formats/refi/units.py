@@ -29,6 +29,8 @@ MARKER_RE = re.compile(
 MIN_EVIDENCE = 5
 MIN_SHARE = 0.8
 MIN_MARGIN = 0.3
+# Enough discriminating selections to decide; more only costs time on huge projects.
+MAX_EVIDENCE = 5000
 
 
 def marker(unit: str, lf_docs: list[int]) -> str:
@@ -112,6 +114,8 @@ def measure(project: Project) -> Evidence:
         if all(m.identity for m in maps.values()):
             continue
         for sel in doc.selections:
+            if total >= MAX_EVIDENCE:
+                return Evidence(hits, total)
             starts = {unit: m.to_model(sel.start) for unit, m in maps.items()}
             if len(set(starts.values())) == 1:
                 continue

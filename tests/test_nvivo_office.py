@@ -299,3 +299,95 @@ def test_reader_options_label_in_errors() -> None:
     with pytest.raises(ReadError) as caught:
         read_matrix(io.BytesIO(_zip({"xl/workbook.xml": b"<workbook/>"})), options=ReadOptions(label="m.xlsx"))
     assert "m.xlsx" in str(caught.value)
+
+
+def _codebook_docx(rows_by_folder: dict[str, list[tuple[str, int, str]]], twips: int) -> bytes:
+    """A codebook in the §b.1 layout, built with python-docx (styles named as NVivo names them)."""
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Twips
+
+    document = docx.Document()
+    for style in ("CodebookTitle", "FolderName", "FolderDescription"):
+        document.styles.add_style(style, WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("Clinic study", style="CodebookTitle")
+    for folder, rows in rows_by_folder.items():
+        document.add_paragraph(folder, style="FolderName")
+        document.add_paragraph("", style="FolderDescription")
+        table = document.add_table(rows=1, cols=4)
+        for cell, caption in zip(table.rows[0].cells, ("Name", "Description", "Files", "References"), strict=True):
+            cell.text = caption
+        for name, depth, description in rows:
+            cells = table.add_row().cells
+            cells[0].text = name
+            cells[0].paragraphs[0].paragraph_format.left_indent = Twips(twips * depth)
+            cells[1].text = description
+            cells[2].text, cells[3].text = "1", "2"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_constructed_codebook_folders_irregular_indent_and_jumps() -> None:
+    data = _codebook_docx(
+        {
+            "Codes": [("Access", 0, "Getting to care"), ("Distance", 1, ""), ("Rural roads", 2, "Terrain")],
+            "Themes": [("Cost", 0, ""), ("Hidden fees", 2, "")],  # jumps two levels
+        },
+        twips=360,  # not NVivo's 450: depth comes from the common indent step
+    )
+    project = qdx.read(io.BytesIO(data), fmt="nvivo-codebook-docx")
+    paths = [(*(a.name for a in anc), c.name) for c, anc in iter_codes(project.codes)]
+    assert paths == [
+        ("Access",),
+        ("Access", "Distance"),
+        ("Access", "Distance", "Rural roads"),
+        ("Themes",),
+        ("Themes", "Cost"),
+        ("Themes", "Cost", "Hidden fees"),
+    ]
+    themes = project.codes[1]
+    assert not themes.is_codable  # a sub-folder is a non-codable code, as NVivo's REFI export writes it
+    assert project.codes[0].description == "Getting to care"
+    jumps = [i for i in project.provenance.issues if i.code == "QDX410"]  # type: ignore[union-attr]
+    assert len(jumps) == 1 and "Themes" in (jumps[0].location or "")
+
+
+def test_code_list_reads_as_codes_with_counts() -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["", "Name", "Files", "References", "Created on"])
+    sheet.append([None, "Trust", 4, 9, None])
+    sheet.append([None, "Cost", 0, 0, None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    project = qdx.read(io.BytesIO(buffer.getvalue()))
+    assert project.provenance.fmt == "nvivo-list-xlsx"  # type: ignore[union-attr]
+    assert [c.name for c in project.codes] == ["Trust", "Cost"]
+    counts = [(c.files, c.references) for c in project.provenance.code_counts]  # type: ignore[union-attr]
+    assert counts == [(4, 9), (0, 0)]
+
+
+def test_rebuild_with_a_word_source() -> None:
+    import docx
+
+    from qdx.formats.nvivo import rebuild
+
+    document = docx.Document()
+    for line in ("Intro line.", "We only go to the clinic when the road is open.", "End."):
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    export = (
+        "Files\\\\Interview 01 - § 1 reference coded [ 9.00% Coverage]\n"
+        "Reference 1 - 9.00% Coverage\nWe only go to the clinic when the road is open.\n"
+    ).encode("utf-8-sig")
+    project = rebuild({"Road.txt": export}, {"Interview 01.docx": buffer.getvalue()}, ReadOptions())
+    source = project.sources[0]
+    assert isinstance(source, TextSource) and source.text == "\n".join(
+        ("Intro line.", "We only go to the clinic when the road is open.", "End.")
+    )
+    assert (source.selections[0].start, source.selections[0].end) == (12, 12 + 47)

@@ -41,7 +41,7 @@ def load_with_sources(source: str, sources_dir: str, limits: Limits) -> Project:
     if not path.exists():
         raise UsageError(f"no such file or folder: {source}")
     files = _tree(path) if path.is_dir() else {path.name: path.read_bytes()}
-    texts = {k: v for k, v in _tree(Path(sources_dir)).items() if k.lower().endswith((".txt", ".text", ".md"))}
+    texts = {k: v for k, v in _tree(Path(sources_dir)).items() if k.lower().endswith((".txt", ".text", ".md", ".docx"))}
     return rebuild(files, texts, ReadOptions(label=path.name, limits=limits))
 
 

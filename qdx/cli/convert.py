@@ -42,7 +42,7 @@ from qdx.errors import LossyConversionWarning
     "sources_dir",
     type=click.Path(exists=True, file_okay=False),
     default=None,
-    help="NVivo coded-text input: folder of the source .txt files; references are placed at exact offsets.",
+    help="NVivo coded-text input: folder of source .txt/.docx files; references get exact offsets.",
 )
 @json_option
 @limits_options

@@ -27,7 +27,7 @@ from qdx.formats.nvivo.codedtext import decode, looks_like_coded_text
 from qdx.formats.nvivo.lists import (
     classification_table,
     list_header,
-    list_table,
+    list_project,
     read_classification_project,
     read_list_project,
     table_project,
@@ -101,7 +101,7 @@ def read_any_xlsx(stream: BinaryIO, options: ReadOptions) -> Project:
         return read_matrix_project(io.BytesIO(data), options)
     header = list_header(rows)
     if header is not None:
-        return table_project(list_table(rows, header, options.label), fmt="nvivo-list-xlsx", label=options.label)
+        return list_project(rows, header, options.label)
     if rows and rows[0] and rows[0][0] not in (None, "") and len(rows) > 1:
         table = classification_table(rows, options.label)
         return table_project(table, fmt="nvivo-classification-xlsx", label=options.label)

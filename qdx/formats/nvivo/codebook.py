@@ -10,6 +10,7 @@ verified for the JamMack sample).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
@@ -22,6 +23,8 @@ from qdx.formats.nvivo.office import open_docx, read_all
 from qdx.model import Code, CodeCount, Project, Provenance
 
 TWIPS_PER_LEVEL = 450
+# Below this many twips a common step is noise (odd indents), so rank the values instead.
+MIN_STEP = 100
 EMU_PER_TWIP = 635
 _HEADERS = {"name": "name", "description": "description", "files": "files", "references": "references"}
 
@@ -91,31 +94,37 @@ def _columns(header: Sequence[str]) -> dict[str, int]:
 
 
 def _depths(indents: Sequence[int]) -> list[int]:
-    """Depth per row: left/450 when every indent is a multiple, else the rank of the indent (§b.1)."""
-    if all(i % TWIPS_PER_LEVEL == 0 for i in indents):
+    """Depth per row from all rows' indents (§b.1): left/450 when every indent is a multiple
+    of 450 twips; else the greatest common step (skipped levels still show); else the rank."""
+    steps = [i for i in indents if i > 0]
+    if all(i % TWIPS_PER_LEVEL == 0 for i in steps):
         return [i // TWIPS_PER_LEVEL for i in indents]
+    unit = math.gcd(*steps)
+    if unit >= MIN_STEP:
+        return [i // unit for i in indents]
     ranks = {value: rank for rank, value in enumerate(sorted(set(indents)))}
     return [ranks[i] for i in indents]
 
 
-def _table_rows(table: Any, folder: str, label: str, issues: list[Issue]) -> list[CodebookRow]:
+_Raw = list[tuple[int, list[str], int]]
+
+
+def _table_rows(table: Any, label: str) -> tuple[dict[str, int], _Raw]:
     rows = list(table.rows)
     if not rows:
-        return []
+        return {}, []
     cols = _columns([c.text for c in rows[0].cells])
     if "name" not in cols:
         raise FormatError("codebook table has no Name column", location=label)
     raw = []
     for number, row in enumerate(rows[1:], start=2):
         cells = row.cells
-        texts = [c.text for c in cells]
-        raw.append((number, texts, _indent_twips(cells[cols["name"]])))
-    depths = _depths([r[2] for r in raw])
-    return _nest(raw, depths, cols, folder, label, issues)
+        raw.append((number, [c.text for c in cells], _indent_twips(cells[cols["name"]])))
+    return cols, raw
 
 
 def _nest(
-    raw: list[tuple[int, list[str], int]],
+    raw: _Raw,
     depths: list[int],
     cols: dict[str, int],
     folder: str,
@@ -158,19 +167,23 @@ def parse_codebook(data: bytes, options: ReadOptions) -> Codebook:
     """
     document = open_docx(data, options)
     title, folder = "", ""
-    rows: list[CodebookRow] = []
-    issues: list[Issue] = []
-    tables = 0
+    tables: list[tuple[str, dict[str, int], _Raw]] = []
     for kind, block in _blocks(document):
         if kind == "CodebookTitle":
             title = block.text.strip()
         elif kind == "FolderName":
             folder = block.text.strip()
         elif kind == "table":
-            tables += 1
-            rows.extend(_table_rows(block, folder, options.label, issues))
+            cols, raw = _table_rows(block, options.label)
+            tables.append((folder, cols, raw))
     if not tables:
         raise FormatError("no codebook table (NodesTable) in the document", location=options.label)
+    depths = iter(_depths([r[2] for _, _, raw in tables for r in raw]))
+    rows: list[CodebookRow] = []
+    issues: list[Issue] = []
+    for folder, cols, raw in tables:
+        table_depths = [next(depths) for _ in raw]
+        rows.extend(_nest(raw, table_depths, cols, folder, options.label, issues))
     return Codebook(title, tuple(rows), tuple(issues))
 
 

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, BinaryIO
 from qdx.errors import FormatError, Issue, Severity
 from qdx.formats import ReadOptions, WriteOptions
 from qdx.formats.nvivo.attributes import AttributeTable, is_unset
+from qdx.formats.nvivo.build import stable_guid
 from qdx.formats.nvivo.names import parse_hname
 from qdx.formats.nvivo.office import open_xlsx, read_all
 from qdx.formats.nvivo.xlsxutil import Cell, put, save_deterministic, sheet_rows, text
-from qdx.model import Project, ProjectIndex, Provenance, Variable, VariableType
+from qdx.model import Code, CodeCount, Project, ProjectIndex, Provenance, Variable, VariableType
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -131,7 +132,44 @@ def read_list_project(stream: BinaryIO, options: ReadOptions) -> Project:
     header = list_header(rows)
     if header is None:
         raise FormatError("not an NVivo Export List (no Name column)", location=f"{options.label}!A1")
-    return table_project(list_table(rows, header, options.label), fmt="nvivo-list-xlsx", label=options.label)
+    return list_project(rows, header, options.label)
+
+
+def list_project(rows: list[list[Cell]], header: list[str], label: str) -> Project:
+    """A Codes list (a Files column, no Codes column) as codes with their reported counts;
+    any other list (Files, Cases) as cases with attribute variables."""
+    lowered = [h.lower() for h in header]
+    if "files" in lowered and "codes" not in lowered:
+        return _code_list_project(rows, lowered, label)
+    return table_project(list_table(rows, header, label), fmt="nvivo-list-xlsx", label=label)
+
+
+def _code_list_project(rows: list[list[Cell]], lowered: list[str], label: str) -> Project:
+    name, files = lowered.index(NAME), lowered.index("files")
+    refs = lowered.index("references") if "references" in lowered else None
+    codes: list[Code] = []
+    counts: list[CodeCount] = []
+    for i, row in enumerate(rows[1:], start=2):
+        if not text(row[name]):
+            continue
+        guid = stable_guid("list-code", str(i), text(row[name]))
+        codes.append(Code(guid=guid, name=text(row[name]), loc=f"{label}!A{i}"))
+        references = _int(row[refs]) if refs is not None else None
+        counts.append(CodeCount(code=guid, files=_int(row[files]), references=references))
+    issue = Issue("QDX423", Severity.INFO, "Export List of codes: flat list (the export keeps no hierarchy)", label)
+    return Project(
+        name=label,
+        origin="NVivo (Export List)",
+        codes=tuple(codes),
+        is_codebook=True,
+        provenance=Provenance(fmt="nvivo-list-xlsx", issues=(issue,), code_counts=tuple(counts)),
+    )
+
+
+def _int(value: Cell) -> int | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
 
 
 def read_classification_project(stream: BinaryIO, options: ReadOptions) -> Project:

@@ -105,7 +105,9 @@ def rebuild(
         FormatError: the folder holds no export.
     """
     parsed, skipped = _parse_tree(files, options)
-    decoded = None if texts is None else SourceTexts({k: _source_text(v) for k, v in texts.items()})
+    decoded = None
+    if texts is not None:
+        decoded = SourceTexts({k: _source_text(v, k, options) for k, v in texts.items()})
     builder = ProjectBuilder(_stem(options.label), decoded)
     builder.issues.extend(skipped)
     for item in parsed:
@@ -113,8 +115,13 @@ def rebuild(
     return builder.project(FMT)
 
 
-def _source_text(data: bytes) -> str:
-    """A source .txt as the model keeps it: BOM removed, line ends as stored (model.TextDoc)."""
+def _source_text(data: bytes, name: str, options: ReadOptions) -> str:
+    """A source as the model keeps its text: .txt with the BOM removed and line ends as stored
+    (model.TextDoc); .docx as its paragraphs joined by newlines (NVivo's plain text of a
+    Word source, EXPORTS.md §a.1 keeps a .txt beside each .docx)."""
+    if data.startswith(b"PK\x03\x04"):
+        document = open_docx(data, ReadOptions(label=name, limits=options.limits))
+        return "\n".join(p.text for p in document.paragraphs)
     text, _, _ = decode(data)
     return text
 

@@ -49,6 +49,7 @@ from qdx.model import (
     PDFSource,
     PictureSource,
     Project,
+    Selection,
     Set,
     Source,
     SyncPoint,
@@ -58,7 +59,8 @@ from qdx.model import (
     VariableValue,
     VideoSelection,
     VideoSource,
-    iter_codes,
+    _Audited,
+    guid_key,
 )
 
 # Reference rules: the record kinds a reference may point at, its issue code and its name.
@@ -80,16 +82,24 @@ _TAGS = {
 _EXTERNAL = ("relative://", "absolute://")
 
 
-@dataclass(frozen=True, slots=True)
+# GUIDs are compared through their canonical key (plain str): hashing a Guid costs a strip()
+# and lower() per look-up. The walk is the hot path on 100,000-selection projects, so its
+# records are plain (not frozen) slotted classes and paths are only built when a record has
+# no ``loc``.
+
+
+@dataclass(slots=True)
 class _Def:
     guid: Guid
+    key: str
     kind: str
     where: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Ref:
     target: Guid
+    key: str
     kinds: frozenset[str]
     code: str
     what: str
@@ -105,16 +115,16 @@ class _Walk:
     defs: list[_Def] = field(default_factory=list)
     refs: list[_Ref] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-    non_codable: set[Guid] = field(default_factory=set)
-    variable_types: dict[Guid, str] = field(default_factory=dict)
+    non_codable: set[str] = field(default_factory=set)
+    variable_types: dict[str, str] = field(default_factory=dict)
     values: list[tuple[VariableValue, str]] = field(default_factory=list)
 
     def define(self, guid: Guid, kind: str, where: str) -> None:
-        self.defs.append(_Def(guid, kind, where))
+        self.defs.append(_Def(guid, guid.strip("{}").lower(), kind, where))  # guid_key, inlined
 
     def refer(self, target: Guid | None, kinds: frozenset[str], code: str, what: str, where: str) -> None:
         if target is not None:
-            self.refs.append(_Ref(target, kinds, code, what, where))
+            self.refs.append(_Ref(target, target.strip("{}").lower(), kinds, code, what, where))
 
     def problem(self, code: str, severity: Severity, message: str, where: str) -> None:
         self.issues.append(Issue(code, severity, message, where))
@@ -136,7 +146,8 @@ def check_integrity(project: Project) -> list[Issue]:
     bare_qde = project.provenance is not None and project.provenance.fmt == "qde"
     walk = _Walk(bare_qde=bare_qde, scope="codebook" if project.is_codebook else "project")
     _walk_project(walk, project)
-    return _dangling(walk) + _duplicates(walk) + walk.issues + _value_kinds(walk)
+    first, shared, duplicates = _index_defs(walk)
+    return _dangling(walk, first, shared) + duplicates + walk.issues + _value_kinds(walk)
 
 
 # --------------------------------------------------------------------------- the walk
@@ -157,7 +168,7 @@ def _walk_project(walk: _Walk, project: Project) -> None:
     _walk_codes(walk, project.codes, f"{root}/CodeBook/Codes" if not project.is_codebook else f"{root}/Codes")
     for i, variable in enumerate(project.variables):
         walk.define(variable.guid, "variable", _where(variable, f"{root}/Variables/Variable[{i + 1}]"))
-        walk.variable_types[variable.guid] = variable.type.value
+        walk.variable_types[guid_key(variable.guid)] = variable.type.value
     for i, case in enumerate(project.cases):
         _walk_case(walk, case, f"{root}/Cases/Case[{i + 1}]")
     _walk_sources(walk, project.sources, f"{root}/Sources")
@@ -173,21 +184,15 @@ def _walk_project(walk: _Walk, project: Project) -> None:
 
 
 def _walk_codes(walk: _Walk, codes: tuple[Code, ...], base: str) -> None:
-    paths: dict[int, str] = {}
-    for code, ancestors in iter_codes(codes):
-        parent = paths[id(ancestors[-1])] if ancestors else base
-        siblings = ancestors[-1].children if ancestors else codes
-        path = f"{parent}/Code[{_index(siblings, code)}]"
-        paths[id(code)] = path
+    """Codes depth-first; nesting is the hierarchy (REFI §3.2), so paths nest too."""
+    for i, code in enumerate(codes, 1):
+        path = f"{base}/Code[{i}]"
         where = _where(code, path)
         walk.define(code.guid, "code", where)
         if not code.is_codable:
-            walk.non_codable.add(code.guid)
+            walk.non_codable.add(guid_key(code.guid))
         _note_refs(walk, code.note_refs, where)
-
-
-def _index(items: Iterable[object], item: object) -> int:
-    return next(i for i, candidate in enumerate(items, 1) if candidate is item)
+        _walk_codes(walk, code.children, path)
 
 
 def _note_refs(walk: _Walk, refs: Iterable[Guid], where: str) -> None:
@@ -195,9 +200,11 @@ def _note_refs(walk: _Walk, refs: Iterable[Guid], where: str) -> None:
         walk.refer(ref, _NOTE, "QDX102", "NoteRef", where)
 
 
-def _audit(walk: _Walk, record: object, where: str) -> None:
-    walk.refer(getattr(record, "creating_user", None), _USER, "QDX106", "creatingUser", where)
-    walk.refer(getattr(record, "modifying_user", None), _USER, "QDX106", "modifyingUser", where)
+def _audit(walk: _Walk, record: _Audited, where: str) -> None:
+    if record.creating_user is not None:
+        walk.refer(record.creating_user, _USER, "QDX106", "creatingUser", where)
+    if record.modifying_user is not None:
+        walk.refer(record.modifying_user, _USER, "QDX106", "modifyingUser", where)
 
 
 def _walk_case(walk: _Walk, case: Case, path: str) -> None:
@@ -221,22 +228,25 @@ def _walk_values(walk: _Walk, values: Iterable[VariableValue], where: str) -> No
 
 def _walk_codings(walk: _Walk, codings: Iterable[Coding], base: str) -> None:
     for i, coding in enumerate(codings):
-        where = _where(coding, f"{base}/Coding[{i + 1}]")
+        where = coding.loc or f"{base}/Coding[{i + 1}]"
         walk.define(coding.guid, "coding", where)
         walk.refer(coding.code, _CODE, "QDX101", "CodeRef", where)
-        walk.refer(coding.creating_user, _USER, "QDX106", "creatingUser", where)
-        _note_refs(walk, coding.note_refs, where)
-        if coding.code in walk.non_codable:
+        if coding.creating_user is not None:
+            walk.refer(coding.creating_user, _USER, "QDX106", "creatingUser", where)
+        if coding.note_refs:
+            _note_refs(walk, coding.note_refs, where)
+        if guid_key(coding.code) in walk.non_codable:
             message = f"coding applies code {coding.code} whose isCodable is false (REFI §11)"
             walk.problem("QDX114", Severity.WARNING, message, where)
 
 
-def _walk_selection_common(walk: _Walk, selection: object, path: str) -> str:
-    where = _where(selection, path)
-    walk.define(getattr(selection, "guid"), "selection", where)  # noqa: B009 - any selection kind
+def _walk_selection_common(walk: _Walk, selection: Selection, path: str) -> str:
+    where = selection.loc or path
+    walk.define(selection.guid, "selection", where)
     _audit(walk, selection, where)
-    _walk_codings(walk, getattr(selection, "codings", ()), path)
-    _note_refs(walk, getattr(selection, "note_refs", ()), where)
+    _walk_codings(walk, selection.codings, path)
+    if selection.note_refs:
+        _note_refs(walk, selection.note_refs, where)
     return where
 
 
@@ -424,42 +434,45 @@ def _walk_graph(walk: _Walk, graph: Graph, path: str) -> None:
 # --------------------------------------------------------------------------- rules over the walk
 
 
-def _dangling(walk: _Walk) -> list[Issue]:
-    kinds: dict[Guid, set[str]] = defaultdict(set)
+def _index_defs(walk: _Walk) -> tuple[dict[str, _Def], dict[str, set[str]], list[Issue]]:
+    """First record per GUID key, the kinds of GUIDs used more than once, and QDX110 issues."""
+    first: dict[str, _Def] = {}
+    shared: dict[str, set[str]] = {}
+    issues = []
     for definition in walk.defs:
-        kinds[definition.guid].add(definition.kind)
+        earlier = first.setdefault(definition.key, definition)
+        if earlier is definition:
+            continue
+        shared.setdefault(definition.key, {earlier.kind}).add(definition.kind)
+        message = (
+            f"GUID {definition.guid} of this {definition.kind} is already used by the {earlier.kind} at {earlier.where}"
+        )
+        issues.append(Issue("QDX110", Severity.ERROR, message, definition.where))
+    return first, shared, issues
+
+
+def _dangling(walk: _Walk, first: dict[str, _Def], shared: dict[str, set[str]]) -> list[Issue]:
     issues = []
     for ref in walk.refs:
-        found = kinds.get(ref.target)
-        if found and (not ref.kinds or found & ref.kinds):
+        found = first.get(ref.key)
+        if found is not None and (not ref.kinds or found.kind in ref.kinds):
+            continue
+        kinds = shared.get(ref.key, set()) | ({found.kind} if found is not None else set())
+        if kinds and (not ref.kinds or kinds & ref.kinds):
             continue
         wanted = "/".join(sorted(ref.kinds)) or "record"
-        if found:
-            message = f"{ref.what} {ref.target} names a {'/'.join(sorted(found))}, not a {wanted}"
+        if kinds:
+            message = f"{ref.what} {ref.target} names a {'/'.join(sorted(kinds))}, not a {wanted}"
         else:
             message = f"{ref.what} {ref.target} names no {wanted} in the {walk.scope}"
         issues.append(Issue(ref.code, Severity.ERROR, message, ref.where))
     return issues
 
 
-def _duplicates(walk: _Walk) -> list[Issue]:
-    first: dict[Guid, _Def] = {}
-    issues = []
-    for definition in walk.defs:
-        earlier = first.setdefault(definition.guid, definition)
-        if earlier is not definition:
-            message = (
-                f"GUID {definition.guid} of this {definition.kind} is already used by the"
-                f" {earlier.kind} at {earlier.where}"
-            )
-            issues.append(Issue("QDX110", Severity.ERROR, message, definition.where))
-    return issues
-
-
 def _value_kinds(walk: _Walk) -> list[Issue]:
     issues = []
     for value, where in walk.values:
-        expected = walk.variable_types.get(value.variable)
+        expected = walk.variable_types.get(guid_key(value.variable))
         if value.kind is None or expected is None or value.kind.value == f"{expected}Value":
             continue
         message = f"variable {value.variable} is of type {expected} but the value is a {value.kind.value}"

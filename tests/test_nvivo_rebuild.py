@@ -190,3 +190,19 @@ def test_cli_unplaced_reference_exits_1(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "exp/Bad.txt:7" in result.output and "QDX402" in result.output
+
+
+def test_folder_skips_files_that_are_not_exports() -> None:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Minutes of the meeting")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    files = {"Road.txt": (FX / "export" / "Road.txt").read_bytes(), "minutes.docx": buffer.getvalue(), "LICENSE": b"MIT"}
+    project = rebuild(files, None, ReadOptions())
+    skipped = sorted(i.location or "" for i in project.provenance.issues if i.code == "QDX409")  # type: ignore[union-attr]
+    assert skipped == ["LICENSE", "minutes.docx"]
+    assert [c.name for c in project.codes] == ["Road"]

@@ -41,9 +41,10 @@ def parse_export(data: bytes, options: ReadOptions) -> CodedText:
     return parse_text(data, label=options.label)
 
 
-def _is_export(data: bytes, name: str) -> bool:
-    if name.lower().endswith(".docx"):
-        return True
+def _may_be_export(data: bytes, name: str) -> bool:
+    """Cheap pre-check: a .docx (parsed to find out), or text whose first lines fit §c.1."""
+    if data.startswith(b"PK\x03\x04"):
+        return name.lower().endswith(".docx")
     text, _, _ = decode(data[:8192])
     return looks_like_coded_text(text)
 
@@ -72,11 +73,13 @@ def _parse_tree(files: Mapping[str, bytes], options: ReadOptions) -> tuple[list[
     skipped: list[Issue] = []
     for name in sorted(files):
         data = files[name]
-        if not _is_export(data, name):
+        label = f"{options.label}/{name}" if options.label != "<input>" else name
+        item = None
+        if _may_be_export(data, name):
+            item = parse_export(data, ReadOptions(label=label, limits=options.limits))
+        if item is None or not item.blocks:
             skipped.append(Issue("QDX409", Severity.INFO, "not an NVivo coded-text export; skipped", name))
             continue
-        label = f"{options.label}/{name}" if options.label != "<input>" else name
-        item = parse_export(data, ReadOptions(label=label, limits=options.limits))
         parsed.append(CodeFile(code_path_for(name, item), item))
     if not parsed:
         raise FormatError("no NVivo coded-text export in the folder", location=options.label)

@@ -201,7 +201,8 @@ def test_folder_skips_files_that_are_not_exports() -> None:
     document.add_paragraph("Minutes of the meeting")
     buffer = io.BytesIO()
     document.save(buffer)
-    files = {"Road.txt": (FX / "export" / "Road.txt").read_bytes(), "minutes.docx": buffer.getvalue(), "LICENSE": b"MIT"}
+    road = (FX / "export" / "Road.txt").read_bytes()
+    files = {"Road.txt": road, "minutes.docx": buffer.getvalue(), "LICENSE": b"MIT"}
     project = rebuild(files, None, ReadOptions())
     skipped = sorted(i.location or "" for i in project.provenance.issues if i.code == "QDX409")  # type: ignore[union-attr]
     assert skipped == ["LICENSE", "minutes.docx"]

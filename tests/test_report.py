@@ -79,7 +79,7 @@ def test_formatting(gt_book: Path) -> None:
     matrix = book["Matrix"]
     assert matrix.freeze_panes == "D2"
     assert matrix.conditional_formatting, "heat map"
-    assert matrix["D2"].number_format == "0"
+    assert isinstance(matrix["D2"].value, int)  # numbers stored as numbers, not text (METHODS.md §D.4)
     assert book["Coverage"]["B2"].number_format == "0.0%"
     assert book["Co-occurrence"]["G2"].number_format == "0.000"
     codebook = book["Codebook"]

@@ -248,3 +248,33 @@ def test_doctype_refused() -> None:
 def test_records_know_their_line() -> None:
     project = qdx.read(io.BytesIO(qde("x", "", 0, 0)), fmt="qde")
     assert project.codes[0].loc == "<input>:3"
+
+
+def _selection_xml(starts: list[tuple[int, int]]) -> str:
+    return "".join(
+        f'<PlainTextSelection guid="{n:08x}-0000-4000-8000-00000000abcd" startPosition="{a}" endPosition="{b}"/>'
+        for n, (a, b) in enumerate(starts)
+    )
+
+
+@pytest.mark.parametrize(("origin", "unit"), [("MAXQDA 24 (Release 24.7.0)", "utf16"), ("NVivo 14", "codepoint")])
+def test_faked_origin_is_overridden_by_measurement(origin: str, unit: str) -> None:
+    """Quirk 23: positions that only make sense in another unit than ``origin`` suggests."""
+    words = [f"word{i}" for i in range(12)]
+    text = " ".join(f"{w} 😀" for w in words)
+    spans = []
+    for w in words:
+        cp = text.index(w + " ")
+        if unit == "utf16":
+            a = len(text[:cp].encode("utf-16-le")) // 2
+            spans.append((a, a + len(w)))
+        else:
+            spans.append((cp, cp + len(w)))
+    xml = f"""<Project xmlns="{NS}" name="f" origin="{origin}"><Sources><TextSource guid="{G_SRC}">
+    <PlainTextContent>{text}</PlainTextContent>{_selection_xml(spans)}</TextSource></Sources></Project>"""
+    project = qdx.read(io.BytesIO(xml.encode()))
+    assert project.provenance is not None and project.provenance.position_unit == unit
+    assert "quirk23:origin-unit-mismatch" in project.provenance.quirks
+    source = project.sources[0]
+    assert isinstance(source, TextSource) and source.text is not None
+    assert [source.text[s.start : s.end] for s in source.selections] == words

@@ -78,8 +78,8 @@ def _finish(data: bytes, ctx: Context, options: ReadOptions) -> tuple[Project, s
             gc.enable()
     mark = find_marker(data)
     unit = choose_unit(project, ctx, forced=options.unit, declared=mark.unit if mark else None)
-    convert_positions(project, unit, ctx)
-    if mark is None and unit in UNIT_QUIRKS:
+    changed = convert_positions(project, unit, ctx)
+    if mark is None and changed and unit in UNIT_QUIRKS:
         ctx.quirk(UNIT_QUIRKS[unit])
     _content_quirks(project, ctx)
     if mark is not None and mark.lf_docs:

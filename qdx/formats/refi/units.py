@@ -152,15 +152,21 @@ def _unit_issue(ctx: Context, message: str) -> Issue:
     return Issue("QDX008", Severity.WARNING, message, ctx.label)
 
 
-def convert_positions(project: Project, unit: str, ctx: Context) -> None:
+def convert_positions(project: Project, unit: str, ctx: Context) -> int:
     """Rewrite, in place, every text position of a freshly read project from ``unit`` to
-    code points (the reader owns these records until it returns them)."""
+    code points (the reader owns these records until it returns them).
+
+    Returns:
+        How many texts the unit made a difference for.
+    """
+    changed = 0
     for doc in iter_docs(project):
         if doc.text is None:
             continue
         pmap = PositionMap(doc.text, unit)
         if pmap.identity:
             continue
+        changed += 1
         if isinstance(doc, TextSource):
             for sel in doc.selections:
                 if not (pmap.exact(sel.start) and pmap.exact(sel.end)):
@@ -171,3 +177,4 @@ def convert_positions(project: Project, unit: str, ctx: Context) -> None:
             for point in doc.sync_points:
                 if point.position is not None:
                     point.position = pmap.to_model(point.position)
+    return changed

@@ -114,8 +114,9 @@ def _table_rows(table: Any, label: str) -> tuple[dict[str, int], _Raw]:
     if not rows:
         return {}, []
     cols = _columns([c.text for c in rows[0].cells])
-    if "name" not in cols:
-        raise FormatError("codebook table has no Name column", location=label)
+    if "name" not in cols or "description" not in cols:
+        # NVivo's header row is always Name | Description [| Files | References] (§b.1).
+        raise FormatError("table is not an NVivo codebook table (Name | Description …)", location=label)
     raw = []
     for number, row in enumerate(rows[1:], start=2):
         cells = row.cells

@@ -434,3 +434,61 @@ def test_codebook_merged_with_a_project_is_a_project() -> None:
     assert merge(book, book).project.is_codebook
     merged = merge(book, coder_a()).project
     assert not merged.is_codebook and len(merged.sources) == 2
+
+
+def test_notes_cases_sets_links_are_carried_over_and_deduplicated() -> None:
+    from qdx.model import Case, Link, Variable, VariableType, VariableValue
+
+    age = Variable(guid=g(200), name="Age", type=VariableType.INTEGER)
+    a = replace(
+        coder_a(),
+        notes=(TextSource(guid=g(400), name="Memo", text="Parents are blocked."),),
+        variables=(age,),
+        cases=(Case(guid=g(300), name="P1", code_refs=(g(11),)),),
+        links=(Link(guid=g(600), name="leads to", origin=g(11), target=g(13)),),
+    )
+    b = replace(
+        coder_b(),
+        notes=(TextSource(guid=g(401), name="Memo", text="Parents are blocked."),),  # same text
+        variables=(replace(age, guid=g(201)),),  # same name
+        cases=(
+            Case(
+                guid=g(301),
+                name="P1",
+                code_refs=(g(13),),
+                variable_values=(VariableValue(variable=g(201), value="31"),),
+            ),
+        ),
+        sets=(Set(guid=g(501), name="Core", member_codes=(g(13),)),),
+        links=(
+            Link(guid=g(601), name="leads to", origin=g(11), target=g(13)),  # same ends and name
+            Link(guid=g(602), name="contradicts", origin=g(11), target=g(15)),
+        ),
+    )
+    merged = merge(a, b).project
+    assert [n.guid for n in merged.notes] == [g(400)]
+    assert [v.guid for v in merged.variables] == [g(200)]
+    (case,) = merged.cases
+    assert case.guid == g(300) and case.code_refs == (g(11), g(13))
+    assert case.variable_values == (VariableValue(variable=g(200), value="31"),)  # B's variable is A's
+    (core,) = merged.sets
+    assert core.member_codes == (g(11), g(13))
+    assert [link.guid for link in merged.links] == [g(600), g(602)]
+    assert errors(merged) == []
+
+
+def test_case_variable_value_conflict() -> None:
+    from qdx.model import Case, Variable, VariableType, VariableValue
+
+    age = Variable(guid=g(200), name="Age", type=VariableType.INTEGER)
+
+    def with_age(p: Project, value: str) -> Project:
+        case = Case(guid=g(300), name="P1", variable_values=(VariableValue(variable=g(200), value=value),))
+        return replace(p, variables=(age,), cases=(case,))
+
+    a, b = with_age(coder_a(), "31"), with_age(coder_b(), "32")
+    with pytest.raises(MergeConflictError) as info:
+        merge(a, b)
+    assert [(c.area, c.ours, c.theirs) for c in info.value.conflicts] == [("cases", "31", "32")]
+    assert merge(a, b, policy="ours").project.cases[0].variable_values[0].value == "31"
+    assert merge(a, b, policy="theirs").project.cases[0].variable_values[0].value == "32"

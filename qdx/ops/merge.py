@@ -33,6 +33,7 @@ from qdx.model import (
     Code,
     Coding,
     Guid,
+    Link,
     PDFSource,
     PictureSource,
     Project,
@@ -42,6 +43,8 @@ from qdx.model import (
     Source,
     TextSource,
     Transcript,
+    User,
+    Variable,
     VariableValue,
     VideoSource,
     iter_codes,
@@ -52,7 +55,6 @@ from qdx.ops.pairing import (
     MatchLevel,
     children,
     content_hash,
-    is_record,
     match_codes,
     match_named,
     match_sources,
@@ -164,9 +166,6 @@ def merge(*projects: Project, policy: Policy = "fail", match: MatchLevel = "path
     return MergeResult(result, tuple(conflicts))
 
 
-# --------------------------------------------------------------------------- generic walks
-
-
 # --------------------------------------------------------------------------- phase 1: pairing
 
 # Areas where keep-both can keep a second object: it gets a new GUID and its own codings.
@@ -212,10 +211,11 @@ class _Step:
         self._pair("sources", match_sources(o.sources, t.sources), o.sources, t.sources, _sig_source)
         self._pair("notes", match_named(o.notes, t.notes, lambda n: n.text), o.notes, t.notes, _sig_source)
         variables = match_named(o.variables, t.variables, lambda v: v.name)
-        self._pair("variables", variables, o.variables, t.variables, _sig_plain)
+        self._pair("variables", variables, o.variables, t.variables, _sig_variable)
         self._pair("cases", match_named(o.cases, t.cases, lambda c: c.name), o.cases, t.cases, _sig_named)
         self._pair("sets", match_named(o.sets, t.sets, lambda s: s.name), o.sets, t.sets, _sig_named)
-        self._pair("links", match_named(o.links, t.links, _no_name), o.links, t.links, self._sig_mapped)
+        links = match_named(o.links, t.links, _link_ends, self._link_ends_theirs)
+        self._pair("links", links, o.links, t.links, self._sig_mapped)
         self._pair("graphs", match_named(o.graphs, t.graphs, _no_name), o.graphs, t.graphs, self._sig_mapped)
 
     def _pair(self, area: str, matching: Matching, ours: Sequence[R], theirs: Sequence[R], sig: _Sig[R]) -> None:
@@ -228,6 +228,9 @@ class _Step:
                 self.remap[key_t] = _guid_of(o)
             before, after = sig(o, False), sig(t, True)
             if before != after:
+                # Report only the fields that differ, so the conflict list is readable.
+                before = {k: v for k, v in before.items() if after.get(k) != v}
+                after = {k: after[k] for k in before}
                 text = area == "sources" and isinstance(o, TextSource) and _text_differs(o, t)
                 self._conflict("text" if text else "content", area, o, key_t, before, after)
 
@@ -263,9 +266,15 @@ class _Step:
         name = getattr(ours, "name", None)
         self.conflicts.append(Conflict(kind, area, str(_guid_of(ours)), name, before, after, self.number, resolution))
 
-    def _sig_mapped(self, record: object, is_theirs: bool) -> Json:
+    def _link_ends_theirs(self, link: Link) -> Hashable | None:
+        ends = (link.origin, link.target)
+        if any(end is None for end in ends):
+            return None
+        return (link.name, *(self.result_key(end.key) for end in ends if end is not None))
+
+    def _sig_mapped(self, record: object, is_theirs: bool) -> dict[str, Json]:
         value = remap_guids(record, self.remap) if is_theirs else record
-        return repr(value)
+        return {"content": repr(value)}
 
     def _mint_collisions(self) -> None:
         """Re-mint theirs' GUIDs that name a different object in ours (REFI §3.1 uniqueness)."""
@@ -282,7 +291,7 @@ class _Step:
             stack.extend((child, new_owner) for child in children(record))
 
 
-_Sig = Callable[[R, bool], Json]
+_Sig = Callable[[R, bool], dict[str, Json]]
 
 
 def _guid_of(record: object) -> Guid:
@@ -291,24 +300,47 @@ def _guid_of(record: object) -> Guid:
     return guid
 
 
-def _sig_user(user: object, _: bool) -> Json:
-    return getattr(user, "name", None)
+def _sig_user(user: User, _: bool) -> dict[str, Json]:
+    return {"name": user.name}
 
 
-def _sig_code(code: Code, _: bool) -> Json:
-    return [code.name, _colour(code.color), code.description, code.is_codable]
+def _sig_code(code: Code, _: bool) -> dict[str, Json]:
+    # Colour case carries no meaning (REFI RGBType, STANDARD.md §2).
+    return {
+        "name": code.name,
+        "color": _colour(code.color),
+        "description": code.description,
+        "codable": code.is_codable,
+    }
 
 
-def _sig_source(source: Source, _: bool) -> Json:
-    return [type(source).__name__, source.name, source.description, content_hash(source)]
+def _sig_source(source: Source, _: bool) -> dict[str, Json]:
+    sig: dict[str, Json] = {"type": type(source).__name__, "name": source.name, "description": source.description}
+    if isinstance(source, TextSource):
+        sig["text"] = None if source.text is None else f"{len(source.text)} chars, sha256 {_short_hash(source)}"
+    else:
+        sig["content"] = _short_hash(source)
+    return sig
 
 
-def _sig_named(record: object, _: bool) -> Json:
-    return [getattr(record, "name", None), getattr(record, "description", None)]
+def _short_hash(source: Source) -> str | None:
+    digest = content_hash(source)
+    return digest.rsplit(":", 1)[-1][:12] if digest is not None else None
 
 
-def _sig_plain(record: object, _: bool) -> Json:
-    return repr(replace(record, guid=Guid(""))) if is_record(record) else repr(record)  # type: ignore[type-var]
+def _sig_variable(variable: Variable, _: bool) -> dict[str, Json]:
+    return {"name": variable.name, "type": variable.type.value, "description": variable.description}
+
+
+def _sig_named(record: Case | Set, _: bool) -> dict[str, Json]:
+    return {"name": record.name, "description": record.description}
+
+
+def _link_ends(link: Link) -> Hashable | None:
+    """A link without a GUID match is the same link when it joins the same ends by the same name."""
+    if link.origin is None or link.target is None:
+        return None
+    return (link.name, link.origin.key, link.target.key)
 
 
 def _no_name(_: object) -> Hashable | None:
@@ -385,29 +417,44 @@ class _Union:
 
     def _case(self, ours: Case, theirs: Case) -> Case:
         base = self._pick(ours, theirs)
-        values = {v.variable.key: v for v in base.variable_values}
         other = theirs if base is ours else ours
-        extra = tuple(v for v in other.variable_values if v.variable.key not in values)
-        for value in other.variable_values:
-            mine = values.get(value.variable.key)
-            if mine is not None and (mine.kind, mine.value) != (value.kind, value.value):
-                self._value_conflict(ours, value.variable, mine.value, value.value, base is theirs)
-        return replace(
+        new = replace(
             base,
             code_refs=_union_refs(base.code_refs, other.code_refs),
             source_refs=_union_refs(base.source_refs, other.source_refs),
             selection_refs=_union_refs(base.selection_refs, other.selection_refs),
-            variable_values=(*base.variable_values, *extra),
+            variable_values=self._case_values(ours, theirs),
         )
+        return ours if new == ours else new
 
-    def _value_conflict(self, case: Case, variable: Guid, ours: Json, theirs: Json, took_theirs: bool) -> None:
-        if took_theirs:
-            ours, theirs = theirs, ours
-        resolution = "theirs" if took_theirs else ("fail" if self.step.policy == "fail" else "ours")
-        name = f"{case.name} / variable {variable}"
-        self.step.conflicts.append(
-            Conflict("content", "cases", str(case.guid), name, ours, theirs, self.step.number, resolution)
-        )
+    def _case_values(self, case: Case, theirs: Case) -> tuple[VariableValue, ...]:
+        """Ours' values plus theirs' for other variables; a value both set differently conflicts."""
+        values = list(case.variable_values)
+        where = {v.variable.key: i for i, v in enumerate(values)}
+        policy = self.step.policy
+        for value in theirs.variable_values:
+            i = where.get(value.variable.key)
+            if i is None:
+                where[value.variable.key] = len(values)
+                values.append(value)
+            elif (values[i].kind, values[i].value) != (value.kind, value.value):
+                resolution = policy if policy in {"fail", "theirs"} else "ours"
+                name = f"{case.name} / variable {value.variable}"
+                self.step.conflicts.append(
+                    Conflict(
+                        "content",
+                        "cases",
+                        str(case.guid),
+                        name,
+                        values[i].value,
+                        value.value,
+                        self.step.number,
+                        resolution,
+                    )
+                )
+                if policy == "theirs":
+                    values[i] = value
+        return tuple(values)
 
     def _set(self, ours: Set, theirs: Set) -> Set:
         base = self._pick(ours, theirs)

@@ -153,11 +153,20 @@ def match_sources(a: Sequence[Source], b: Sequence[Source]) -> Matching:
     return match_by(items_a, items_b, criteria)
 
 
-def match_named(a: Sequence[T], b: Sequence[T], name: Callable[[T], Hashable | None]) -> Matching:
-    """Pair records by GUID, then by ``name(record)`` (users, variables, cases, sets, notes)."""
+def match_named(
+    a: Sequence[T],
+    b: Sequence[T],
+    name: Callable[[T], Hashable | None],
+    name_b: Callable[[T], Hashable | None] | None = None,
+) -> Matching:
+    """Pair records by GUID, then by ``name(record)`` (users, variables, cases, sets, notes).
+
+    ``name_b`` reads the second side when its value must be translated first (links, whose
+    ends are GUIDs of the second project).
+    """
     items_a = {str(_by_guid(x)): x for x in a}
     items_b = {str(_by_guid(x)): x for x in b}
-    return match_by(items_a, items_b, [("guid", _by_guid, _by_guid), ("name", name, name)])
+    return match_by(items_a, items_b, [("guid", _by_guid, _by_guid), ("name", name, name_b or name)])
 
 
 def selection_range(sel: Selection) -> tuple[int | str | None, ...]:

@@ -545,3 +545,32 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
     assert CliRunner().invoke(main, ["agree", str(pa), str(pb), "--unit", "word"]).exit_code == 2
     bad = CliRunner().invoke(main, ["agree", str(pa), "--coders", "A", "nobody"])
     assert bad.exit_code == 2 and "nobody" in bad.output
+
+
+# --------------------------------------------------------------------------- the bundled study
+
+STUDY = Path(__file__).resolve().parent.parent / "fixtures" / "wechat-moments"
+
+
+def test_study_two_researchers_agree_plausibly(tmp_path: Path) -> None:
+    """§A.1 on the bundled study (A: project.qdpx, B: coder-b.qdpx, transcripts 1–5 only).
+
+    The study's second coder is built to agree substantially but not perfectly: most codes'
+    pooled character-level κ falls in 0.5–0.85 (Landis & Koch "moderate" to "substantial").
+    """
+    from openpyxl import load_workbook
+
+    import qdx
+
+    a_path, b_path = STUDY / "project.qdpx", STUDY / "coder-b.qdpx"
+    if not (a_path.exists() and b_path.exists()):
+        pytest.skip("the bundled study is not generated yet")
+    result = agree(qdx.read(a_path), qdx.read(b_path))
+    assert {r.source for r in result.per_code_source} == {f"Interview {n:02d}" for n in range(1, 6)}
+    kappas = [c.summary.kappa_pooled for c in result.per_code]
+    inside = sum(0.5 <= k <= 0.85 for k in kappas)
+    assert inside >= 0.75 * len(kappas), sorted(kappas)
+    out = tmp_path / "agreement.xlsx"
+    write_agreement_xlsx(result, out)
+    sheet = load_workbook(out, read_only=True)["Coding Comparison"]
+    assert sheet.max_row >= len(result.per_code_source) + 1

@@ -110,28 +110,59 @@ def _text_docs(project: Project) -> Iterator[tuple[TextSource, str]]:
             yield doc, base if doc is source else f"{base} / {doc.name or doc.guid}"
 
 
+class _Lookup:
+    """Per-project memo of code numbers and coder membership, keyed by the GUID's spelling.
+
+    :class:`Guid` hashes case-insensitively in Python code; on 100,000 codings that dominates,
+    so each distinct spelling is resolved once and then looked up as a plain ``str``.
+    """
+
+    def __init__(self, project: Project, users: set[Guid] | None, catalog: Catalog) -> None:
+        self.index = ProjectIndex(project)
+        self.users = users
+        self.catalog = catalog
+        self.codes: dict[str, int] = {}
+        self.members: dict[str | None, bool] = {}
+
+    def code(self, guid: Guid) -> int:
+        raw = str.__str__(guid)
+        number = self.codes.get(raw)
+        if number is None:
+            number = self.codes[raw] = _code_key(self.catalog, self.index, guid)
+        return number
+
+    def chosen(self, user: Guid | None) -> bool:
+        if self.users is None:
+            return True
+        raw = None if user is None else str.__str__(user)
+        known = self.members.get(raw)
+        if known is None:
+            known = self.members[raw] = user is not None and user in self.users
+        return known
+
+
 def gather(project: Project, users: set[Guid] | None, catalog: Catalog) -> Side:
     """Every text coding of the chosen users as (code, doc, start, end)."""
-    index = ProjectIndex(project)
+    look = _Lookup(project, users, catalog)
     side = Side()
 
     def add(code: Guid, doc: int, start: int, end: int) -> None:
-        side.code.append(_code_key(catalog, index, code))
+        side.code.append(look.code(code))
         side.doc.append(doc)
         side.start.append(start)
         side.end.append(end)
 
     for code, _ in iter_codes(project.codes):  # number codes in tree order, for the reports
-        _code_key(catalog, index, code.guid)
+        look.code(code.guid)
     for doc, name in _text_docs(project):
         number = _doc_key(catalog, doc, name)
         side.present.add(number)
         for sel in doc.selections:
             for coding in sel.codings:
-                if users is None or (coding.creating_user or sel.creating_user) in users:
+                if look.chosen(coding.creating_user or sel.creating_user):
                     add(coding.code, number, sel.start, sel.end)
         for coding in doc.codings:  # a whole-source coding covers all of its text
-            if users is None or coding.creating_user in users:
+            if look.chosen(coding.creating_user):
                 add(coding.code, number, 0, len(doc.text or ""))
     return side
 

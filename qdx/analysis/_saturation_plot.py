@@ -1,4 +1,4 @@
-"""The saturation curve as a PNG (matplotlib, Agg backend, imported only when drawing).
+"""The saturation curve as a PNG (matplotlib's Agg canvas, imported only when drawing).
 
 Bars: new codes per document; lines: cumulative codes at each level of the code tree; the
 held-out documents are shaded and the Guest 2020 point, when reached, is marked.
@@ -17,9 +17,8 @@ _PLURAL = {"concept": "concepts", "subcategory": "subcategories", "main category
 
 def draw(result: SaturationResult, stream: BinaryIO) -> None:
     """Render ``result`` as a PNG into ``stream``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    # A bare Figure (no pyplot) renders through the Agg canvas and leaves the process's
+    # global backend alone, so a library call never changes a user's interactive setup.
     from matplotlib.figure import Figure
 
     curve = result.curve
@@ -53,6 +52,6 @@ def draw(result: SaturationResult, stream: BinaryIO) -> None:
     ax.set_ylabel("codes")
     ax.set_title("Code discovery curve")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="center right", fontsize=8, framealpha=0.95)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)  # outside: never hides a line
     fig.tight_layout()
     fig.savefig(stream, format="png")

@@ -159,6 +159,7 @@ def agree(
         overlap_measure=overlap_measure,
         all_pairs=all_pairs,
         all_sources=all_sources,
+        passages=output is not None,
         label_a=", ".join(side_a) if side_a else Path(paths[0]).name,
         label_b=", ".join(side_b) if side_b else Path(paths[-1]).name,
     )

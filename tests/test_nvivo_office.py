@@ -391,3 +391,56 @@ def test_rebuild_with_a_word_source() -> None:
         ("Intro line.", "We only go to the clinic when the road is open.", "End.")
     )
     assert (source.selections[0].start, source.selections[0].end) == (12, 12 + 47)
+
+
+def test_cli_attributes_from_a_classification_sheet(tmp_path: Path) -> None:
+    import openpyxl
+    from click.testing import CliRunner
+
+    from qdx.cli import main
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "nvivo"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in (["File", "Site"], ["Interview 01", "North"], ["Ghost", "South"]):
+        sheet.append(row)
+    sheet_path = tmp_path / "files.xlsx"
+    workbook.save(sheet_path)
+    out = tmp_path / "out.qdpx"
+    args = ["convert", str(fixtures / "export"), str(out), "--sources", str(fixtures / "sources")]
+    result = CliRunner().invoke(main, [*args, "--attributes", str(sheet_path)])
+    assert result.exit_code == 0, result.output
+    assert "no case or source named 'Ghost'" in result.output
+    project = qdx.read(out)
+    (site,) = project.variables
+    one = next(s for s in project.sources if s.name == "Interview 01")
+    assert [(v.variable, v.value) for v in one.variable_values] == [(site.guid, "North")]
+
+
+def test_file_classification_written_from_sources() -> None:
+    import openpyxl
+
+    site = Variable(guid=Guid("a0000000-0000-0000-0000-000000000009"), name="Site", type=VariableType.TEXT)
+    value = VariableValue(variable=site.guid, kind=ValueKind.TEXT, value="North")
+    source = TextSource(guid=Guid("e0000000-0000-0000-0000-000000000002"), name="Doc 1", text="x",
+                        variable_values=(value,))  # fmt: skip
+    buffer = io.BytesIO()
+    write_classification(Project(name="p", variables=(site,), sources=(source,)), buffer)
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).worksheets[0]
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [["File", "Site"], ["Doc 1", "North"]]
+
+
+def test_fixture_generator_reproduces_the_committed_text_files(tmp_path: Path) -> None:
+    import importlib.util
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "nvivo"
+    spec = importlib.util.spec_from_file_location("make_fixtures", fixtures / "make_fixtures.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path, with_docx=False)
+    made = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.txt"))
+    assert made == sorted(p.relative_to(fixtures).as_posix() for p in fixtures.rglob("*.txt"))
+    for name in made:
+        assert (tmp_path / name).read_bytes() == (fixtures / name).read_bytes(), name

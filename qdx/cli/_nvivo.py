@@ -45,6 +45,22 @@ def load_with_sources(source: str, sources_dir: str, limits: Limits) -> Project:
     return rebuild(files, texts, ReadOptions(label=path.name, limits=limits))
 
 
+def attach_attributes(project: Project, sheet: str, limits: Limits) -> tuple[Project, list[str]]:
+    """Set the attributes of an Export List or classification sheet on matching cases/sources.
+
+    Returns:
+        The new project and one line per row that matched nothing.
+    """
+    from qdx.formats.nvivo.attributes import apply_attributes
+    from qdx.formats.nvivo.lists import read_attribute_table
+
+    path = Path(sheet)
+    with path.open("rb") as stream:
+        table = read_attribute_table(stream, ReadOptions(label=path.name, limits=limits))
+    enriched, issues = apply_attributes(project, table)
+    return enriched, [f"warning: {i.location}: {i.message} [{i.code}]" for i in issues]
+
+
 def wants_folder(target: str, fmt: str | None) -> bool:
     """Coded text for a multi-code project is a folder: OUT is a folder or ends with ``/``."""
     return fmt == "nvivo-text" and (target.endswith(("/", "\\")) or Path(target).is_dir())

@@ -44,6 +44,13 @@ from qdx.errors import LossyConversionWarning
     default=None,
     help="NVivo coded-text input: folder of source .txt/.docx files; references get exact offsets.",
 )
+@click.option(
+    "--attributes",
+    "attributes",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="NVivo Export List or classification sheet (.xlsx): attributes set on cases/sources of the same name.",
+)
 @json_option
 @limits_options
 @handle_errors
@@ -54,6 +61,7 @@ def convert(
     dialect: str,
     unit: str | None,
     sources_dir: str | None,
+    attributes: str | None,
     as_json: bool,
     max_member_size: int,
     max_ratio: float,
@@ -69,6 +77,9 @@ def convert(
     else:
         project = load(source, limits=limits, unit=unit)
     read_notes, failed = _nvivo.read_notes(project)
+    if attributes is not None:
+        project, unmatched = _nvivo.attach_attributes(project, attributes, limits)
+        read_notes += unmatched
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LossyConversionWarning)
         if _nvivo.wants_folder(target, fmt):

@@ -20,7 +20,7 @@ from qdx.formats.nvivo.build import stable_guid
 from qdx.formats.nvivo.names import parse_hname
 from qdx.formats.nvivo.office import open_xlsx, read_all
 from qdx.formats.nvivo.xlsxutil import Cell, put, save_deterministic, sheet_rows, text
-from qdx.model import Code, CodeCount, Project, ProjectIndex, Provenance, Variable, VariableType
+from qdx.model import Code, CodeCount, Project, Provenance, Variable, VariableType, VariableValue
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -172,6 +172,19 @@ def _int(value: Cell) -> int | None:
     return int(value) if isinstance(value, str) and value.strip().isdigit() else None
 
 
+def read_attribute_table(stream: BinaryIO, options: ReadOptions) -> AttributeTable:
+    """An Export List's attribute columns or a classification sheet, whichever the sheet is.
+
+    Raises:
+        FormatError: the sheet is empty.
+    """
+    rows = sheet_rows(open_xlsx(read_all(stream), options).worksheets[0])
+    header = list_header(rows)
+    if header is not None:
+        return list_table(rows, header, options.label)
+    return classification_table(rows, options.label)
+
+
 def read_classification_project(stream: BinaryIO, options: ReadOptions) -> Project:
     """Format reader: a classification sheet as cases with variables (§f)."""
     rows = sheet_rows(open_xlsx(read_all(stream), options).worksheets[0])
@@ -201,24 +214,33 @@ def _cell(value: str | None, kind: VariableType) -> Cell:
     return value
 
 
-def classification_rows(project: Project, *, classification: str = "Case") -> list[list[Cell]]:
-    """The sheet as rows: A1 the classification name, attribute names across, cases down."""
+def classification_rows(project: Project, *, classification: str | None = None) -> list[list[Cell]]:
+    """The sheet as rows: A1 the classification name, attribute names across, items down.
+
+    Items are the project's cases (classification ``Case``); a project without cases whose
+    sources carry values gives a file classification (``File``) instead (§f: "case (or file)").
+    """
+    items: Sequence[tuple[str, tuple[VariableValue, ...]]] = [
+        (c.name or str(c.guid), c.variable_values) for c in project.cases
+    ]
+    default = "Case"
+    if not items:
+        items = [(s.name or str(s.guid), s.variable_values) for s in project.sources if s.variable_values]
+        default = "File" if items else default
     variables: Sequence[Variable] = project.variables
-    index = ProjectIndex(project)
-    rows: list[list[Cell]] = [[classification, *(v.name for v in variables)]]
-    for case in project.cases:
-        values = {v.variable: v.value for v in case.variable_values}
-        cells = [_cell(values.get(v.guid), index.variables[v.guid].type) for v in variables]
-        rows.append([case.name or str(case.guid), *cells])
+    rows: list[list[Cell]] = [[classification or default, *(v.name for v in variables)]]
+    for name, item_values in items:
+        values = {v.variable: v.value for v in item_values}
+        rows.append([name, *(_cell(values.get(v.guid), v.type) for v in variables)])
     return rows
 
 
 def write_classification(project: Project, stream: BinaryIO, options: WriteOptions | None = None) -> None:
     """Format writer: the project's cases and variables as an NVivo classification sheet (§f).
 
-    A1 holds the classification name (the project name's ``Case`` classification), row 1 the
-    attribute (variable) names, column A the case names; a missing value is a blank cell,
-    which NVivo imports as Unassigned.
+    A1 holds the classification name (``Case``, or ``File`` for file attributes), row 1 the
+    attribute (variable) names, column A the case (file) names; a missing value is a blank
+    cell, which NVivo imports as Unassigned.
     """
     import openpyxl
 

@@ -381,25 +381,18 @@ def test_cli_writes_each_format(gt_file: Path, tmp_path: Path, suffix: str) -> N
     assert int(back.iloc[:, 1:].to_numpy().sum()) == 14
 
 
-def _nvivo_reader() -> object:
-    try:
-        from qdx.formats.nvivo import matrix as theirs  # the NVivo helper's reader, when present
-    except ImportError:
-        return None
-    return getattr(theirs, "read_matrix", None)
-
-
 @pytest.mark.parametrize("value", ["references", "sources", "presence", "coverage"])
-def test_nvivo_layout_reads_back_to_the_same_numbers(gt_file: Path, tmp_path: Path, value: str) -> None:
+def test_nvivo_layout_reads_back_through_the_nvivo_reader(gt_file: Path, tmp_path: Path, value: str) -> None:
     from qdx.cli import main
-    from qdx.report.nvivo_layout import read_nvivo_xlsx
+    from qdx.formats.nvivo.matrix import read_matrix
 
     out = tmp_path / "nvivo.xlsx"
     args = ["matrix", str(gt_file), "--level", "concepts", "--value", value, "--layout", "nvivo", "-o", str(out)]
     assert CliRunner().invoke(main, args).exit_code == 0
     expected = matrix(qdx.read(gt_file), level="concepts", value=value)
     with out.open("rb") as stream:
-        back = read_nvivo_xlsx(stream)
+        back = read_matrix(stream)
+    assert back.attrs["layout"] == "matrix"
     assert list(back.index) == list(expected.index) and list(back.columns) == list(expected.columns)
     assert back.to_numpy().ravel().tolist() == pytest.approx(expected.to_numpy().ravel().tolist())
     from openpyxl import load_workbook
@@ -407,3 +400,22 @@ def test_nvivo_layout_reads_back_to_the_same_numbers(gt_file: Path, tmp_path: Pa
     ws = load_workbook(out).active
     assert ws is not None
     assert ws["A1"].value is None and ws["B1"].value == "A : Interview 1" and ws["A2"].value == "1 : concept 1"
+
+
+def test_nvivo_layout_csv_and_hostile_labels(tmp_path: Path) -> None:
+    import dataclasses
+
+    from qdx.report.output import write_matrix
+
+    project = mx.r1()
+    project = dataclasses.replace(project, codes=(Code(guid=project.codes[0].guid, name="=1+1"),
+                                                  *project.codes[1:]))
+    frame = matrix(project)
+    write_matrix(frame, tmp_path / "n.csv", layout="nvivo")
+    lines = (tmp_path / "n.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == ",A : D1,B : D2" and lines[1] == "1 : =1+1,1,2"  # "1 : " already defuses it
+    write_matrix(frame, tmp_path / "q.csv")
+    lines = (tmp_path / "q.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[1] == "'=1+1,1,2"
+    with pytest.raises(UsageError):
+        write_matrix(frame, tmp_path / "n.parquet", layout="nvivo")

@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from qdx.report.frames import Frames
 
 MATRIX_SUFFIXES = (".xlsx", ".csv", ".parquet")
+# NVivo's names for the cell content (EXPORTS.md §e.1); the last three are qdx's own measures.
+NVIVO_MEASURES = {
+    "references": "Coding References", "sources": "Files Coded", "cases": "Cases Coded",
+    "words": "Words Coded", "presence": "Coding Presence", "row-pct": "Row Percentage",
+    "col-pct": "Column Percentage", "characters": "Characters Coded", "coverage": "Coverage (%)",
+    "c-coefficient": "c-coefficient",
+}
 _FORMATS = {"coverage": DECIMAL, "row-pct": DECIMAL, "col-pct": DECIMAL, "c-coefficient": COEFF}
 
 
@@ -99,10 +106,14 @@ def _put(stream: IO[bytes], text: str, encoding: str) -> None:
 def _write_nvivo(frame: pd.DataFrame, path: str | os.PathLike[str], suffix: str) -> None:
     import pandas as pd
 
-    from qdx.report.nvivo_layout import nvivo_grid, write_nvivo_xlsx
+    from qdx.formats.nvivo.matrix import write_matrix as write_nvivo_xlsx
+    from qdx.report.nvivo_layout import nvivo_grid
 
     if suffix == ".xlsx":
-        atomic_write(path, lambda s: write_nvivo_xlsx(frame, s))
+        # The NVivo package's writer (EXPORTS.md §e.1) records the cell measure in the workbook
+        # subject, since NVivo's layout itself does not say which one was used.
+        measure = NVIVO_MEASURES.get(str(frame.attrs.get("value", "references")), "Coding References")
+        atomic_write(path, lambda s: write_nvivo_xlsx(frame, s, measure=measure))
     elif suffix == ".csv":
         grid = pd.DataFrame(nvivo_grid(frame))
         atomic_write(path, lambda s: _put(s, csv_frame(grid).to_csv(index=False, header=False), "utf-8-sig"))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +42,6 @@ Span = tuple[str, str, int, int, str]  # (code, source, start, end, user)
 
 def _g(kind: str, name: str) -> Guid:
     """A stable GUID per (kind, name), so two projects built separately share GUIDs."""
-    import uuid
-
     return Guid(str(uuid.uuid5(uuid.NAMESPACE_URL, f"qdx-test/{kind}/{name}")))
 
 
@@ -574,3 +574,43 @@ def test_study_two_researchers_agree_plausibly(tmp_path: Path) -> None:
     write_agreement_xlsx(result, out)
     sheet = load_workbook(out, read_only=True)["Coding Comparison"]
     assert sheet.max_row >= len(result.per_code_source) + 1
+
+
+def test_sources_line_up_by_name_across_projects_but_not_within_one() -> None:
+    """§A.2 (MAXQDA pairs same-named documents): different GUIDs, same name → one source;
+    two same-named sources inside one project stay apart."""
+    texts = {"S1": "x" * 1000}
+    a = build(texts, [("X", "S1", 0, 150, "A")])
+    b = build(texts, [("X", "S1", 100, 200, "B")])
+    fresh = [replace(s, guid=Guid(str(uuid.uuid4()))) for s in b.sources]
+    b2 = replace(b, sources=tuple(fresh))
+    assert row(agree(a, b2), "X", "S1").table.both == 50  # type: ignore[attr-defined]
+    # Inside one project: a second "S1" (another GUID) is another source, not a merge.
+    twin = replace(a.sources[0], guid=Guid(str(uuid.uuid4())), selections=())
+    a2 = replace(a, sources=(*a.sources, twin))
+    rows = agree(a2, b, all_sources=True, all_pairs=True).per_code_source
+    assert sorted(r.table.both for r in rows) == [0, 50]
+
+
+def test_non_text_codings_are_reported_not_compared() -> None:
+    """§A.1 units: regions and media are reported separately by NVivo; qdx says it skipped them."""
+    from qdx.model import PictureSelection, PictureSource
+
+    a, b = two_coders(N1_TEXTS, N1_A, N1_B)
+    pic = PictureSource(
+        guid=Guid(str(uuid.uuid4())),
+        name="photo",
+        selections=(
+            PictureSelection(
+                guid=Guid(str(uuid.uuid4())),
+                first_x=0,
+                first_y=0,
+                second_x=5,
+                second_y=5,
+                codings=(Coding(guid=Guid(str(uuid.uuid4())), code=a.codes[0].guid),),
+            ),
+        ),
+    )
+    result = agree(replace(a, sources=(*a.sources, pic)), b)
+    assert any("1 picture/PDF-region/media coding" in w for w in result.warnings)
+    assert result.per_code[0].summary.kappa_pooled == pytest.approx(0.4333, abs=5e-5)

@@ -15,7 +15,17 @@ import numpy as np
 
 from qdx.analysis import _intervals as iv
 from qdx.errors import UsageError
-from qdx.model import Code, Guid, Project, ProjectIndex, TextSource, iter_codes, text_docs
+from qdx.model import (
+    Code,
+    Guid,
+    Project,
+    ProjectIndex,
+    TextSelection,
+    TextSource,
+    iter_codes,
+    iter_selections,
+    text_docs,
+)
 from qdx.segment import LABEL_RE
 
 # A sentence ends at . ! ? (then space or end), at Chinese 。！？, or at the end of a line.
@@ -43,6 +53,8 @@ class Catalog:
     code_paths: list[tuple[str, ...]] = field(default_factory=list)
     doc_keys: dict[str, int] = field(default_factory=dict)
     docs: list[Doc] = field(default_factory=list)
+    code_claims: list[set[str]] = field(default_factory=list)  # which sides hold each code
+    doc_claims: list[set[str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -69,37 +81,52 @@ def resolve_users(project: Project, specs: Sequence[str], side: str) -> set[Guid
     return found
 
 
-def _code_key(catalog: Catalog, index: ProjectIndex, guid: Guid) -> int:
-    """Codes line up by GUID, else by their full path (two coders' copies of one codebook)."""
-    code: Code | None = index.codes.get(guid)
-    path = index.code_path(code) if code is not None else (str(guid),)
-    for key in (f"guid:{Guid(guid).key}", "path:" + "\x1f".join(path)):
-        if key in catalog.code_keys:
-            number = catalog.code_keys[key]
-            break
-    else:
-        number = len(catalog.code_paths)
-        catalog.code_paths.append(path)
-    catalog.code_keys.setdefault(f"guid:{Guid(guid).key}", number)
-    catalog.code_keys.setdefault("path:" + "\x1f".join(path), number)
+def _line_up(keys: dict[str, int], claims: list[set[str]], side: str, guid: str, alt: str) -> int | None:
+    """The number an item lines up with: the same GUID, else the same name/path on the *other* side.
+
+    Matching by name only across sides keeps two same-named items of one project apart.
+    """
+    number = keys.get(guid)
+    if number is None:
+        number = keys.get(alt)
+        if number is not None and side in claims[number]:
+            number = None
     return number
 
 
-def _doc_key(catalog: Catalog, doc: TextSource, name: str) -> int:
+def _register(keys: dict[str, int], claims: list[set[str]], side: str, number: int, *names: str) -> None:
+    for name in names:
+        keys.setdefault(name, number)
+    claims[number].add(side)
+
+
+def _code_key(catalog: Catalog, index: ProjectIndex, guid: Guid, side: str) -> int:
+    """Codes line up by GUID, else by their full path (two coders' copies of one codebook)."""
+    code: Code | None = index.codes.get(guid)
+    path = index.code_path(code) if code is not None else (str(guid),)
+    keys = (f"guid:{Guid(guid).key}", "path:" + "\x1f".join(path))
+    number = _line_up(catalog.code_keys, catalog.code_claims, side, *keys)
+    if number is None:
+        number = len(catalog.code_paths)
+        catalog.code_paths.append(path)
+        catalog.code_claims.append(set())
+    _register(catalog.code_keys, catalog.code_claims, side, number, *keys)
+    return number
+
+
+def _doc_key(catalog: Catalog, doc: TextSource, name: str, side: str) -> int:
     """Sources line up by GUID, else by name (MAXQDA pairs same-named documents, §A.2)."""
-    for key in (f"guid:{doc.guid.key}", f"name:{name}"):
-        if key in catalog.doc_keys:
-            number = catalog.doc_keys[key]
-            known = catalog.docs[number]
-            if doc.text is not None and known.text is not None and len(doc.text) != len(known.text):
-                catalog.warnings.append(f"source {name!r} differs in length between the two sides")
-            break
-    else:
+    keys = (f"guid:{doc.guid.key}", f"name:{name}")
+    number = _line_up(catalog.doc_keys, catalog.doc_claims, side, *keys)
+    if number is None:
         number = len(catalog.docs)
-        size = len(doc.text) if doc.text is not None else 0
-        catalog.docs.append(Doc(name=name, text=doc.text, size=size))
-    catalog.doc_keys.setdefault(f"guid:{doc.guid.key}", number)
-    catalog.doc_keys.setdefault(f"name:{name}", number)
+        catalog.docs.append(Doc(name=name, text=doc.text, size=len(doc.text) if doc.text is not None else 0))
+        catalog.doc_claims.append(set())
+    else:
+        known = catalog.docs[number]
+        if doc.text is not None and known.text is not None and len(doc.text) != len(known.text):
+            catalog.warnings.append(f"source {name!r} differs in length between the two sides")
+    _register(catalog.doc_keys, catalog.doc_claims, side, number, *keys)
     return number
 
 
@@ -117,8 +144,9 @@ class _Lookup:
     so each distinct spelling is resolved once and then looked up as a plain ``str``.
     """
 
-    def __init__(self, project: Project, users: set[Guid] | None, catalog: Catalog) -> None:
+    def __init__(self, project: Project, users: set[Guid] | None, catalog: Catalog, side: str) -> None:
         self.index = ProjectIndex(project)
+        self.side = side
         self.users = users
         self.catalog = catalog
         self.codes: dict[str, int] = {}
@@ -128,7 +156,7 @@ class _Lookup:
         raw = str.__str__(guid)
         number = self.codes.get(raw)
         if number is None:
-            number = self.codes[raw] = _code_key(self.catalog, self.index, guid)
+            number = self.codes[raw] = _code_key(self.catalog, self.index, guid, self.side)
         return number
 
     def chosen(self, user: Guid | None) -> bool:
@@ -141,9 +169,9 @@ class _Lookup:
         return known
 
 
-def gather(project: Project, users: set[Guid] | None, catalog: Catalog) -> Side:
+def gather(project: Project, users: set[Guid] | None, catalog: Catalog, side_name: str) -> Side:
     """Every text coding of the chosen users as (code, doc, start, end)."""
-    look = _Lookup(project, users, catalog)
+    look = _Lookup(project, users, catalog, side_name)
     side = Side()
 
     def add(code: Guid, doc: int, start: int, end: int) -> None:
@@ -155,7 +183,7 @@ def gather(project: Project, users: set[Guid] | None, catalog: Catalog) -> Side:
     for code, _ in iter_codes(project.codes):  # number codes in tree order, for the reports
         look.code(code.guid)
     for doc, name in _text_docs(project):
-        number = _doc_key(catalog, doc, name)
+        number = _doc_key(catalog, doc, name, side_name)
         side.present.add(number)
         for sel in doc.selections:
             for coding in sel.codings:
@@ -164,7 +192,20 @@ def gather(project: Project, users: set[Guid] | None, catalog: Catalog) -> Side:
         for coding in doc.codings:  # a whole-source coding covers all of its text
             if look.chosen(coding.creating_user):
                 add(coding.code, number, 0, len(doc.text or ""))
+    skipped = _non_text_codings(project)
+    if skipped:
+        # NVivo reports regions and media separately (METHODS.md §A.1 "Units"); qdx compares text.
+        catalog.warnings.append(f"side {side_name}: {skipped} picture/PDF-region/media coding(s) are not compared")
     return side
+
+
+def _non_text_codings(project: Project) -> int:
+    count = 0
+    for source in project.sources:
+        count += sum(len(sel.codings) for sel in iter_selections(source) if not isinstance(sel, TextSelection))
+        if not isinstance(source, TextSource):
+            count += len(source.codings)
+    return count
 
 
 # --------------------------------------------------------------------------- units

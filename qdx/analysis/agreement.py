@@ -482,8 +482,8 @@ def agree(
         raise UsageError("comparing coders inside one project needs coders for both sides")
     proj_b = a if b is None else b
     catalog = Catalog()
-    side_a = gather(a, resolve_users(a, coders_a, "A"), catalog)
-    side_b = gather(proj_b, resolve_users(proj_b, coders_b, "B"), catalog)
+    side_a = gather(a, resolve_users(a, coders_a, "A"), catalog, "A")
+    side_b = gather(proj_b, resolve_users(proj_b, coders_b, "B"), catalog, "B")
     prepare_docs(catalog, (side_a, side_b), unit)
     char_a = _Arrays(*side_arrays(side_a, catalog, "char"))
     char_b = _Arrays(*side_arrays(side_b, catalog, "char"))

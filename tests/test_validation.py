@@ -576,3 +576,24 @@ def test_codebook_messages_speak_of_the_codebook(tmp_path: Path) -> None:
     issues = validate_file(path)
     assert codes_of(issues) == ["QDX101"]
     assert issues[0].location == "cb.qdc:2" and issues[0].message.endswith("names no code in the codebook")
+
+
+@pytest.mark.parametrize("name", ["empty.qde", "empty.qdpx", "empty.qdc"])
+def test_empty_file_is_invalid(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"")
+    issues = validate_file(path)
+    assert codes_of(issues) == ["QDX050"]
+    assert has_errors(issues)
+
+
+def test_dtd_is_refused_as_an_issue(tmp_path: Path) -> None:
+    path = tmp_path / "xxe.qde"
+    path.write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+        f'<Project xmlns="{P_NS}" name="&x;"/>',
+        encoding="utf-8",
+    )
+    issues = validate_file(path)
+    assert codes_of(issues) == ["QDX050"]
+    assert "DTD" in issues[0].message

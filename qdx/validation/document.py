@@ -69,7 +69,7 @@ def validate_file(
     loaded = load_document(path, limits=limits)
     label = loaded.label
     issues = list(loaded.issues)
-    if not loaded.data:
+    if not loaded.data and loaded.issues:  # a package without a .qde: nothing to parse
         return issues
     try:
         doc = parse_document(loaded.data, label=label)

@@ -198,15 +198,28 @@ def _prefixes(doc: etree._ElementTree) -> dict[str, str]:
 
 
 def _from_libxml2(entry: Any, doc: etree._ElementTree, prefixes: dict[str, str], label: str) -> Issue:
-    path = None
+    elem = None
     if entry.path:
         try:
             found = doc.xpath(entry.path, namespaces=prefixes)
         except etree.XPathError:
             found = None
         if isinstance(found, list) and found and isinstance(found[0], etree._Element):
-            path = element_path(found[0])
-    return _issue(_tidy(entry.message), label, entry.line or None, path)
+            elem = found[0]
+    message = _tidy(entry.message) + (_namespace_hint(elem, doc) if elem is not None else "")
+    return _issue(message, label, entry.line or None, element_path(elem) if elem is not None else None)
+
+
+def _namespace_hint(elem: etree._Element, doc: etree._ElementTree) -> str:
+    """Name a foreign namespace on an element inside a REFI document (quirk 7: a pasted
+    ``.qdc`` root inside a project), which libxml2 only shows in Clark notation."""
+    namespace = etree.QName(elem).namespace
+    expected = etree.QName(doc.getroot()).namespace
+    if namespace == expected or elem is doc.getroot():
+        return ""
+    known = KNOWN_VARIANTS.get(namespace or "")
+    where = f"namespace {namespace!r}" if namespace else "no namespace"
+    return f" <{etree.QName(elem).localname}> is in {where}" + (f", {known}" if known else "") + f", not {expected!r}."
 
 
 def _from_xmlschema(error: Any, label: str) -> Issue:

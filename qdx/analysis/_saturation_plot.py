@@ -25,7 +25,10 @@ def draw(result: SaturationResult, stream: BinaryIO) -> None:
     xs = list(range(1, len(curve) + 1))
     fig = Figure(figsize=(max(8.0, 0.45 * len(curve) + 3), 5.5), dpi=110)
     ax = fig.add_subplot()
-    ax.bar(xs, [p.new for p in curve], color="#9ecae1", label="new codes in document")
+    colours = ["#cb181d" if p.held_out else "#9ecae1" for p in curve]
+    ax.bar(xs, [p.new for p in curve], color=colours, label="new codes in document")
+    if any(p.held_out and p.new for p in curve):
+        ax.bar([0], [0], color="#cb181d", label="new codes in a held-out document")  # legend entry only
     for level in result.levels:
         ax.plot(
             xs,

@@ -278,3 +278,26 @@ def test_faked_origin_is_overridden_by_measurement(origin: str, unit: str) -> No
     source = project.sources[0]
     assert isinstance(source, TextSource) and source.text is not None
     assert [source.text[s.start : s.end] for s in source.selections] == words
+
+
+def test_utf16_text_file_and_percent_encoded_path() -> None:
+    xml = qde("Tool", 'plainTextPath="internal://my%20doc.txt"', 0, 5)
+    project = qdx.read(qdpx({"project.qde": xml, "sources/my doc.txt": "hello 😀".encode("utf-16")}))
+    assert only_text(project) == ("hello 😀", "hello")
+    assert project.provenance is not None and "QDX009" in {i.code for i in project.provenance.issues}
+
+
+def test_not_utf8_falls_back_with_issue() -> None:
+    xml = qde("Tool", 'plainTextPath="internal://a.txt"', 0, 4)
+    project = qdx.read(qdpx({"project.qde": xml, "sources/a.txt": "café au lait".encode("cp1252")}))
+    assert only_text(project) == ("café au lait", "café")
+
+
+def test_external_text_is_not_read() -> None:
+    xml = qde("Tool", 'plainTextPath="absolute:///C:/x.txt"', 0, 4)
+    project = qdx.read(io.BytesIO(xml))
+    source = project.sources[0]
+    assert isinstance(source, TextSource) and source.text is None
+    assert source.plain_text_path == "absolute:///C:/x.txt"
+    assert project.provenance is not None
+    assert any("outside the archive" in i.message for i in project.provenance.issues)

@@ -142,21 +142,28 @@ class Context:
         """Decode the ``.txt`` behind ``path`` (UTF-8, BOM stripped); None when absent."""
         found = self.resolve(path)
         if found is None:
-            self.issue("QDX001", f"text file {path!r} not found", el)
+            where = "not found" if _is_internal(path) or "://" not in path else "is outside the archive; not read"
+            self.issue("QDX001", f"text file {path!r} {where}", el)
             return None
         member, data = found
         self.used_members.add(member)
         self._scheme_quirk(path)
+        if len(data) <= 1:
+            self.issue("QDX002", f"text file {member} holds {len(data)} byte(s)", el)
+            self.quirk("quirk4:empty-text-file")
+        return self._decode(member, data, el)
+
+    def _decode(self, member: str, data: bytes, el: Element) -> str:
         if data.startswith(b"\xef\xbb\xbf"):
             # REFI §9.1.2 asks for UTF-8 and is silent on BOMs; NVivo Windows and QualCoder
             # write one (quirks 2, 21). It is not part of the text and never counted.
             data = data[3:]
             self.quirk("quirk2:utf8-bom")
+        elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            self.issue("QDX009", f"{member} is UTF-16, not UTF-8 (REFI §9.1.2); decoded as UTF-16", el)
+            return data.decode("utf-16", errors="replace")
         if b"\r\n" in data:
             self.quirk("quirk2:crlf-text")
-        if len(data) <= 1:
-            self.issue("QDX002", f"text file {member} holds {len(data)} byte(s)", el)
-            self.quirk("quirk4:empty-text-file")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import zipfile
 from typing import BinaryIO
+from urllib.parse import unquote
 
 from qdx.errors import ReadError, Severity
 from qdx.formats import ReadOptions
@@ -152,7 +153,8 @@ class _Members:
         if sep and scheme.lower() != "internal":
             return None  # relative:// and absolute:// point outside the archive (REFI §8.3)
         name = (rest if sep else path).lstrip("/").lower()
-        for candidate in (f"sources/{name}", name):
+        plain = unquote(name)  # some writers percent-encode file names in paths
+        for candidate in (f"sources/{name}", name, f"sources/{plain}", plain):
             member = self.by_lower.get(candidate)
             if member is not None:
                 return member, self.archive.read(member)

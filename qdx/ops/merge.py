@@ -22,7 +22,8 @@ default) raises :class:`MergeConflictError` listing them all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
@@ -473,7 +474,7 @@ class _Union:
         if type(ours) is not type(theirs) or key in self.step.drop:
             return ours
         changes: dict[str, object] = {
-            "codings": self._codings(None, (), ours.codings, theirs.codings, {}),
+            "codings": self._codings((), ours.codings, theirs.codings, _Seen().add((), ours.guid, ours.codings)),
             "note_refs": _union_refs(ours.note_refs, theirs.note_refs),
             "variable_values": _union_values(ours.variable_values, theirs.variable_values),
             "selections": self._selections(ours.selections, theirs.selections),
@@ -512,30 +513,24 @@ class _Union:
         return replace(ours, selections=sels, sync_points=points)  # type: ignore[arg-type]
 
     def _selections(self, ours: tuple[Selection, ...], theirs: tuple[Selection, ...]) -> tuple[Selection, ...]:
-        """Union of selections: by GUID, then by range; each coding once per (range, code, coder)."""
+        """Union of selections: by GUID, then by range; codings as a multiset union per (range, code, coder)."""
         by_guid = {s.guid.key: i for i, s in enumerate(ours)}
-        seen: dict[_CodingId, Guid] = {}
-        ranges: dict[_Rng, Guid] = {}
+        seen = _Seen()
         for sel in ours:
-            rng = selection_range(sel)
-            ranges.setdefault(rng, sel.guid)
-            for coding in sel.codings:
-                seen.setdefault(_coding_id(rng, coding), sel.guid)
+            seen.add(selection_range(sel), sel.guid, sel.codings)
         out = list(ours)
         for sel in theirs:
             i = by_guid.get(sel.guid.key)
             if i is not None:
                 out[i] = self._same_selection(out[i], sel, seen, out)
             else:
-                self._new_selection(sel, seen, ranges, out)
+                self._new_selection(sel, seen, out)
         return tuple(out) if len(out) != len(ours) or any(a is not b for a, b in zip(out, ours, strict=False)) else ours
 
-    def _same_selection(
-        self, ours: Selection, theirs: Selection, seen: dict[_CodingId, Guid], out: list[Selection]
-    ) -> Selection:
+    def _same_selection(self, ours: Selection, theirs: Selection, seen: _Seen, out: list[Selection]) -> Selection:
         rng = selection_range(theirs)
         if selection_range(ours) == rng:
-            codings = self._codings(ours.guid, rng, ours.codings, theirs.codings, seen)
+            codings = self._codings(rng, ours.codings, theirs.codings, seen)
             return ours if codings is ours.codings else replace(ours, codings=codings)
         policy = self.step.policy
         self.step.conflicts.append(
@@ -556,47 +551,29 @@ class _Union:
             out.append(_reminted(theirs, self.step.number))
         return ours
 
-    def _new_selection(
-        self, sel: Selection, seen: dict[_CodingId, Guid], ranges: dict[_Rng, Guid], out: list[Selection]
-    ) -> None:
+    def _new_selection(self, sel: Selection, seen: _Seen, out: list[Selection]) -> None:
         rng = selection_range(sel)
-        fresh = tuple(c for c in sel.codings if _coding_id(rng, c) not in seen)
+        fresh = tuple(c for c in sel.codings if not seen.consume(_coding_id(rng, c)))
         if not fresh:
             # Everything it codes is already there: fold it into the selection that has it.
-            twin = seen.get(_coding_id(rng, sel.codings[0])) if sel.codings else ranges.get(rng)
+            twin = seen.holder.get(_coding_id(rng, sel.codings[0])) if sel.codings else seen.ranges.get(rng)
             if twin is not None:
                 self.folded[sel.guid.key] = twin
                 return
-        for coding in fresh:
-            seen[_coding_id(rng, coding)] = sel.guid
-        ranges.setdefault(rng, sel.guid)
         out.append(sel if len(fresh) == len(sel.codings) else replace(sel, codings=fresh))
 
     def _codings(
-        self,
-        owner: Guid | None,
-        rng: _Rng,
-        ours: tuple[Coding, ...],
-        theirs: tuple[Coding, ...],
-        seen: dict[_CodingId, Guid],
+        self, rng: _Rng, ours: tuple[Coding, ...], theirs: tuple[Coding, ...], seen: _Seen
     ) -> tuple[Coding, ...]:
-        """Theirs' codings not already present (same range, code and coder) appended to ours."""
-        local = {_coding_id(rng, c) for c in ours}
+        """Theirs' codings not matched by one of ours (same range, code and coder), appended to ours."""
         guids = {c.guid.key for c in ours}
         extra: list[Coding] = []
         for coding in theirs:
-            ident = _coding_id(rng, coding)
-            if ident in local or (owner is not None and ident in seen):
+            if seen.consume(_coding_id(rng, coding)):
                 continue
-            kept: Coding | None = coding
-            if coding.guid.key in guids:
-                kept = self._coding_clash(coding, ours)
-            if kept is None:
-                continue
-            local.add(ident)
-            extra.append(kept)
-            if owner is not None:
-                seen[ident] = owner
+            kept = self._coding_clash(coding, ours) if coding.guid.key in guids else coding
+            if kept is not None:
+                extra.append(kept)
         return (*ours, *extra) if extra else ours
 
     def _coding_clash(self, theirs: Coding, ours: tuple[Coding, ...]) -> Coding | None:
@@ -616,6 +593,31 @@ class _Union:
             )
         )
         return replace(theirs, guid=mint_guid(theirs.guid.key, self.step.number)) if policy == "keep-both" else None
+
+
+class _Seen:
+    """Ours' codings of one part of a source, counted. A theirs coding equal to one of them
+    (same range, code and coder) consumes it and is dropped, so the merge is the multiset
+    union: an input's own repeated codings survive, what several inputs share is kept once."""
+
+    def __init__(self) -> None:
+        self.count: Counter[_CodingId] = Counter()
+        self.holder: dict[_CodingId, Guid] = {}
+        self.ranges: dict[_Rng, Guid] = {}
+
+    def add(self, rng: _Rng, owner: Guid, codings: Iterable[Coding]) -> _Seen:
+        self.ranges.setdefault(rng, owner)
+        for coding in codings:
+            ident = _coding_id(rng, coding)
+            self.count[ident] += 1
+            self.holder.setdefault(ident, owner)
+        return self
+
+    def consume(self, ident: _CodingId) -> bool:
+        if self.count[ident] > 0:
+            self.count[ident] -= 1
+            return True
+        return False
 
 
 def _first(ours: R, _: R) -> R:

@@ -597,3 +597,18 @@ def test_dtd_is_refused_as_an_issue(tmp_path: Path) -> None:
     issues = validate_file(path)
     assert codes_of(issues) == ["QDX050"]
     assert "DTD" in issues[0].message
+
+
+def test_reader_notes_repeating_a_schema_violation_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "noname.qde"
+    path.write_text(f'<Project xmlns="{P_NS}"/>', encoding="utf-8")
+    issues = validate_file(path)
+    # The reader also notes the missing name (QDX006); the schema violation says it already.
+    assert codes_of(issues) == ["QDX055"]
+    assert "'name' is required" in issues[0].message
+
+
+def test_top_level_api_exports_validate() -> None:
+    import qdx
+
+    assert qdx.validate(sound_project()) == []

@@ -78,7 +78,8 @@ def validate_file(
         return issues
     issues += check_document(doc, label=label, schema=schema)
     issues += xml_rules(doc, label=label)
-    if integrity:
+    # Not a REFI root (QDX052): no reader can build a model, and the issue already says why.
+    if integrity and not any(issue.code == "QDX052" for issue in issues):
         issues += model_issues(path, limits=limits, reported=issues)
     return _unique(issues)
 
@@ -197,6 +198,9 @@ def model_issues(
 
 
 # Reader codes (qdx.formats.refi._context) that report what an integrity rule also finds.
+# Reader codes for what the schema also rejects (bad value, missing attribute, unknown element):
+# when a schema violation is reported on the same line, the reader's note adds nothing.
+_SCHEMA_RULES = frozenset({"QDX005", "QDX006", "QDX007"})
 _SAME_RULE = {"QDX001": "QDX113", "QDX004": "QDX113", "QDX003": "QDX110", "QDX010": "QDX051"}
 
 
@@ -208,7 +212,12 @@ def _without_repeats(reading: list[Issue], found: list[Issue]) -> list[Issue]:
     the spec (REFI §3.7, §5.3, §8.3) and the context (a bare .qde cannot carry its files).
     """
     covered = {(issue.code, issue.location) for issue in found}
-    return [i for i in reading if (_SAME_RULE.get(i.code), i.location) not in covered]
+    return [
+        i
+        for i in reading
+        if (_SAME_RULE.get(i.code), i.location) not in covered
+        and not (i.code in _SCHEMA_RULES and ("QDX055", i.location) in covered)
+    ]
 
 
 def _unique(issues: list[Issue]) -> list[Issue]:

@@ -497,3 +497,29 @@ def test_case_variable_value_conflict() -> None:
     assert [(c.area, c.ours, c.theirs) for c in info.value.conflicts] == [("cases", "31", "32")]
     assert merge(a, b, policy="ours").project.cases[0].variable_values[0].value == "31"
     assert merge(a, b, policy="theirs").project.cases[0].variable_values[0].value == "32"
+
+
+@st.composite
+def independent_projects(draw: st.DrawFn) -> Project:
+    """Selections numbered from 1 in every draw: two draws share GUIDs for different content."""
+    sources: list[tuple[TextSelection, ...]] = []
+    n = 0
+    for text in TEXTS:
+        sels = []
+        for _ in range(draw(st.integers(0, 5))):
+            n += 1
+            start = draw(st.integers(0, len(text) - 1))
+            end = draw(st.integers(start, len(text)))
+            sels.append(sel(n, start, end, draw(st.sampled_from([11, 12, 13, 15])), draw(st.sampled_from([1, 2]))))
+        sources.append(tuple(sels))
+    return make_project(tuple(sources), users=USERS[:2])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(independent_projects(), independent_projects())
+def test_property_keep_both_keeps_everything_despite_guid_clashes(a: Project, b: Project) -> None:
+    merged = merge(a, b, policy="keep-both").project
+    assert Counter(identities(merged)) == Counter(identities(a)) | Counter(identities(b))
+    keys = all_guids(merged)
+    assert len(keys) == len(set(keys))
+    assert errors(merged) == []

@@ -176,3 +176,90 @@ def test_generated_round_trip(project: Project, dialect: str, fmt: str) -> None:
         project = replace(project, sources=inline)
     assert back == project
     assert [s.text for s in segments(back)] == [s.text for s in segments(project)]
+
+
+# --------------------------------------------------------------------------- every element
+
+
+def full_project() -> Project:
+    """A project using the elements no vendor sample has (STANDARD.md §7): cases, variables,
+    every value kind, notes and NoteRefs, links, MemberNote, whole-source codings, media."""
+    from qdx.model import (
+        AudioSelection,
+        AudioSource,
+        Blob,
+        Case,
+        Direction,
+        Link,
+        PDFSelection,
+        PDFSource,
+        PictureSelection,
+        PictureSource,
+        Set,
+        SyncPoint,
+        Transcript,
+        TranscriptSelection,
+        ValueKind,
+        Variable,
+        VariableType,
+        VariableValue,
+    )
+
+    code = Code(guid=guid(900), name="c", color="#ABC", description="d", note_refs=(guid(700),))
+    note = TextSource(guid=guid(700), name="memo", text="a note 😀\r\n", text_inline=True)
+    kinds = [
+        (ValueKind.TEXT, "x"), (ValueKind.BOOLEAN, "true"), (ValueKind.INTEGER, "-3"), (ValueKind.FLOAT, "1.5"),
+        (ValueKind.DATE, "2024-01-31"), (ValueKind.DATETIME, "2024-01-31T10:00:00Z"), (None, None),
+    ]  # fmt: skip
+    variables = tuple(
+        Variable(guid=guid(800 + i), name=f"v{i}", type=VariableType.TEXT, description="v") for i in range(len(kinds))
+    )
+    values = tuple(VariableValue(variable=v.guid, kind=k, value=x) for v, (k, x) in zip(variables, kinds, strict=True))
+    coding = Coding(guid=guid(600), code=code.guid, creating_user=guid(1), creation_datetime="2024-01-01T00:00:00")
+    text = TextSource(
+        guid=guid(100), name="t", text="你好 world", codings=(coding,), variable_values=values[:2],
+        note_refs=(guid(700),),
+        selections=(TextSelection(guid=guid(101), start=3, end=8, note_refs=(guid(700),)),),
+    )  # fmt: skip
+    transcript = Transcript(
+        guid=guid(200), text="one two", sync_points=(SyncPoint(guid=guid(201), time_stamp=0, position=4),),
+        selections=(TranscriptSelection(guid=guid(202), from_sync_point=guid(201), to_sync_point=guid(201)),),
+    )  # fmt: skip
+    audio = AudioSource(
+        guid=guid(210), name="a", blob=Blob("m4a", b"\0audio"), transcripts=(transcript,),
+        selections=(AudioSelection(guid=guid(211), begin=10, end=20),),
+    )  # fmt: skip
+    pdf = PDFSource(
+        guid=guid(300), name="p", blob=Blob("pdf", b"%PDF-1.4"),
+        representation=TextSource(guid=guid(301), text="pdf text"),
+        selections=(PDFSelection(guid=guid(302), page=0, first_x=1, first_y=2, second_x=3, second_y=4,
+                                 representation=TextSource(guid=guid(303), text="sel", text_inline=True)),),
+    )  # fmt: skip
+    picture = PictureSource(
+        guid=guid(400), blob=Blob("png", b"\x89PNG"), text_description=TextSource(guid=guid(401), text="pic"),
+        selections=(PictureSelection(guid=guid(402), first_x=0, first_y=0, second_x=5, second_y=5),),
+    )  # fmt: skip
+    case = Case(
+        guid=guid(500), description="case", code_refs=(code.guid,), variable_values=values,
+        source_refs=(text.guid,), selection_refs=(guid(101),),
+    )  # fmt: skip
+    return Project(
+        name="full", origin="qdx test", creating_user=guid(1), creation_datetime="2024-01-01T00:00:00Z",
+        base_path="//PROJECT/Sources", users=(User(guid=guid(1), name="u", id="7"),), codes=(code,),
+        variables=variables, cases=(case,), sources=(text, audio, pdf, picture), notes=(note,),
+        links=(Link(guid=guid(550), direction=Direction.ONE_WAY, origin=code.guid, target=text.guid,
+                    note_refs=(guid(700),)),),
+        sets=(Set(guid=guid(560), name="s", member_codes=(code.guid,), member_sources=(text.guid,),
+                  member_notes=(note.guid,)),),
+        description="project", note_refs=(guid(700),),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("dialect", ["refi", "nvivo"])
+def test_full_project_round_trip_and_schema(schemas: tuple[etree.XMLSchema, etree.XMLSchema], dialect: str) -> None:
+    project = full_project()
+    data = write_bytes(project, "qdpx", dialect)
+    assert schemas[0].validate(etree.fromstring(qde_of(data))), schemas[0].error_log.last_error
+    assert qdx.read(io.BytesIO(data)) == project
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert {n.rpartition(".")[2] for n in names} == {"qde", "txt", "m4a", "pdf", "png"}

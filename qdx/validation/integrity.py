@@ -33,8 +33,9 @@ QDX115  warning   a VariableValue's kind does not match its variable's typeOfVar
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from qdx.errors import Issue, Severity
 from qdx.model import (
@@ -59,7 +60,6 @@ from qdx.model import (
     VariableValue,
     VideoSelection,
     VideoSource,
-    _Audited,
     guid_key,
 )
 
@@ -80,6 +80,16 @@ _TAGS = {
     VideoSource: "VideoSource",
 }
 _EXTERNAL = ("relative://", "absolute://")
+
+
+class _Audited(Protocol):
+    """Records with the audit attributes (sources, selections, transcripts)."""
+
+    @property
+    def creating_user(self) -> Guid | None: ...
+
+    @property
+    def modifying_user(self) -> Guid | None: ...
 
 
 # GUIDs are compared through their canonical key (plain str): hashing a Guid costs a strip()
@@ -478,8 +488,3 @@ def _value_kinds(walk: _Walk) -> list[Issue]:
         message = f"variable {value.variable} is of type {expected} but the value is a {value.kind.value}"
         issues.append(Issue("QDX115", Severity.WARNING, message, where))
     return issues
-
-
-def iter_rule_codes() -> Iterator[str]:
-    """The integrity rule codes, for documentation and tests."""
-    yield from (f"QDX{n}" for n in range(101, 116))

@@ -614,3 +614,25 @@ def test_non_text_codings_are_reported_not_compared() -> None:
     result = agree(replace(a, sources=(*a.sources, pic)), b)
     assert any("1 picture/PDF-region/media coding" in w for w in result.warnings)
     assert result.per_code[0].summary.kappa_pooled == pytest.approx(0.4333, abs=5e-5)
+
+
+def test_u1_u2_unitizing_alpha_binary() -> None:
+    """U1/U2 (§A.3, [D]): L 10, A k[3–6], B k[4–7] (1-based, inclusive) → |uα 0.6292; same → 1.0.
+
+    In code points: A [2,6), B [3,7). Note the ordinary binary α over the same 10 units differs
+    (1 − 19·2/(12·8) = 0.6042, by hand from §A.0): unitizing α also weighs run lengths through
+    S = Σ len² (METHODS.md §A.3).
+    """
+    a, b = two_coders({"D": "u" * 10}, [("X", "D", 2, 6)], [("X", "D", 3, 7)])
+    s = agree(a, b).per_code[0].summary
+    assert s.u_alpha == pytest.approx(0.6292, abs=5e-5)
+    assert s.alpha == pytest.approx(0.6042, abs=5e-5)
+    same_a, same_b = two_coders({"D": "u" * 10}, [("X", "D", 2, 6)], [("X", "D", 2, 6)])
+    assert agree(same_a, same_b).per_code[0].summary.u_alpha == 1.0
+
+
+def test_unitizing_alpha_counts_runs_not_selections() -> None:
+    """§A.3 S_c sums squared lengths of each coder's *runs*: two touching selections are one run."""
+    a1, b1 = two_coders({"D": "u" * 10}, [("X", "D", 2, 6)], [("X", "D", 3, 7)])
+    a2, b2 = two_coders({"D": "u" * 10}, [("X", "D", 2, 4), ("X", "D", 4, 6)], [("X", "D", 3, 7)])
+    assert agree(a2, b2).per_code[0].summary.u_alpha == pytest.approx(agree(a1, b1).per_code[0].summary.u_alpha)

@@ -44,6 +44,7 @@ PER_CODE_HEADER = (
     "Agreement (%) (pooled)",
     "Agreement (%) (simple mean)",
     "Krippendorff alpha (binary, over units)",
+    "Krippendorff |u-alpha (continuum, ATLAS.ti-style)",
     "Segments (both coders)",
     "Segment agreement (%) (MAXQDA-style)",
     "Holsti",
@@ -114,6 +115,7 @@ def _aggregate_cells(agg: Aggregate) -> list[object]:
         100.0 * agg.agreement,
         100.0 * agg.agreement_mean,
         agg.alpha,
+        agg.u_alpha,
         agg.segments,
         100.0 * agg.segment_agreement,
         agg.holsti,
@@ -161,9 +163,8 @@ def _per_code_sheet(ws: Worksheet, result: AgreementResult) -> None:
         _row(ws, i, [c.code, " / ".join(c.code_path), *_aggregate_cells(c.summary)])
     _row(ws, len(result.per_code) + 2, ["Overall", "", *_aggregate_cells(result.overall)])
     four = "0.0000"
-    _formats(
-        ws, {"E": four, "F": four, "G": four, "H": "0.00", "I": "0.00", "J": four, "L": "0.00", "M": four, "N": four}
-    )
+    # E-G kappas, H-I agreement %, J-K alphas, L segments, M segment %, N Holsti, O BP kappa
+    _formats(ws, {**dict.fromkeys("EFGJKNO", four), **dict.fromkeys("HIM", "0.00")})
 
 
 def _disagreement_sheet(ws: Worksheet, result: AgreementResult) -> None:
@@ -191,6 +192,7 @@ def _readme_sheet(ws: Worksheet, result: AgreementResult) -> None:
         ("Weighted mean", "mean weighted by source size in units"),
         ("Pooled", "one 2x2 table over all units of all sources of the node"),
         ("Alpha", "Krippendorff's alpha, nominal, binary per node over units (not ATLAS.ti's continuum alpha)"),
+        ("|u-alpha", "Krippendorff's unitizing alpha, binary: coded runs and gaps on the continuum (ATLAS.ti-style)"),
         ("Segments", f"MAXQDA-style: same code overlapping >= {result.overlap:.0%} ({result.overlap_measure})"),
         ("Brennan-Prediger", "free-marginal kappa, chance = 1 / number of nodes in the analysis"),
         *(("Warning", w) for w in result.warnings),

@@ -125,3 +125,19 @@ def to_units(unit_start: IntArray, unit_end: IntArray, start: IntArray, end: Int
     first = np.searchsorted(unit_end, start, side="right")
     last = np.searchsorted(unit_start, end, side="left")
     return first.astype(np.int64), last.astype(np.int64)
+
+
+def run_square_sums(pieces: Pieces, covered: NDArray[np.bool_], n_groups: int) -> IntArray:
+    """Per group, Σ length² of one coder's maximal coded runs (``covered`` says which pieces).
+
+    Krippendorff's unitizing α needs squared segment lengths (METHODS.md §A.3, S_c); adjacent
+    covered pieces of a group are one run.
+    """
+    group, start, end = pieces.group[covered], pieces.start[covered], pieces.end[covered]
+    if group.size == 0:
+        return np.zeros(n_groups, dtype=np.int64)
+    joins = (group[1:] == group[:-1]) & (start[1:] == end[:-1])
+    first = np.flatnonzero(np.concatenate([[True], ~joins]))
+    lengths = np.add.reduceat(end - start, first).astype(np.float64)
+    summed = np.bincount(group[first], weights=lengths * lengths, minlength=n_groups)
+    return np.rint(summed).astype(np.int64)

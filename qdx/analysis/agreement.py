@@ -38,6 +38,7 @@ from qdx.analysis.coefficients import (
     cohen_kappa,
     holsti,
     percent_agreement,
+    unitized_binary_alpha,
 )
 from qdx.errors import UsageError
 from qdx.model import Project
@@ -63,6 +64,7 @@ class CodeSourceAgreement:
     matched_a: int = 0
     matched_b: int = 0
     pairs: int = 0
+    run_squares: int = 0  # Σ len² of both coders' coded runs, for the unitizing α
 
     @property
     def units(self) -> int:
@@ -75,6 +77,10 @@ class CodeSourceAgreement:
     @property
     def kappa(self) -> float:
         return cohen_kappa(self.table)
+
+    @property
+    def u_alpha(self) -> float:
+        return unitized_binary_alpha(self.table, self.run_squares)
 
     def as_dict(self) -> dict[str, object]:
         t = self.table
@@ -89,6 +95,7 @@ class CodeSourceAgreement:
             "neither": t.neither,
             "agreement": self.agreement,
             "kappa": self.kappa,
+            "u_alpha": self.u_alpha,
             "segments_a": self.segments_a,
             "segments_b": self.segments_b,
             "segments_matched_a": self.matched_a,
@@ -103,7 +110,9 @@ class Aggregate:
     ``kappa_mean``: simple mean over sources; ``kappa_weighted``: mean weighted by source size
     (units); ``kappa_pooled``: κ of the summed 2×2 table (all units concatenated). ``agreement``
     is pooled (equal to the size-weighted mean of PA); ``agreement_mean`` the simple mean.
-    ``alpha`` is Krippendorff's α (nominal, binary) over the pooled units. Segment measures:
+    ``alpha`` is Krippendorff's α (nominal, binary) over the pooled units; ``u_alpha`` his
+    unitizing |uα over the continuum of coded runs and gaps (ATLAS.ti's "α-binary", §A.3), which
+    also weighs how long the runs are. Segment measures:
     ``segment_agreement`` (share of both coders' segments matched, MAXQDA-style), ``holsti``
     (one-to-one matches) and ``bp_kappa`` (Brennan–Prediger with k = codes in the analysis).
     """
@@ -116,6 +125,7 @@ class Aggregate:
     agreement: float
     agreement_mean: float
     alpha: float
+    u_alpha: float
     segments: int
     segment_agreement: float
     holsti: float
@@ -135,6 +145,7 @@ class Aggregate:
             "agreement": self.agreement,
             "agreement_mean": self.agreement_mean,
             "alpha": self.alpha,
+            "u_alpha": self.u_alpha,
             "segments": self.segments,
             "segment_agreement": self.segment_agreement,
             "holsti": self.holsti,
@@ -290,6 +301,7 @@ def _aggregate(rows: Sequence[CodeSourceAgreement], n_codes: int) -> Aggregate:
         agreement=percent_agreement(table),
         agreement_mean=_mean([r.agreement for r in rows]),
         alpha=binary_alpha(table),
+        u_alpha=unitized_binary_alpha(table, sum(r.run_squares for r in rows)),
         segments=segs,
         segment_agreement=seg_agreement,
         holsti=holsti(sum(r.pairs for r in rows), sum(r.segments_a for r in rows), sum(r.segments_b for r in rows)),
@@ -357,6 +369,7 @@ def _rows(
 
     pieces = iv.sweep(intervals(ua), intervals(ub), stride)
     both, a_only, b_only = iv.counts(pieces, len(keys))
+    squares = iv.run_square_sums(pieces, pieces.in_a, len(keys)) + iv.run_square_sums(pieces, pieces.in_b, len(keys))
     ca, cb = char_arrays
     seg_a = _segments_by_group(ca.code * n_docs + ca.doc, ca.start, ca.end)
     seg_b = _segments_by_group(cb.code * n_docs + cb.doc, cb.start, cb.end)
@@ -384,6 +397,7 @@ def _rows(
                 matched_a=matched_a,
                 matched_b=matched_b,
                 pairs=pairs,
+                run_squares=int(squares[i]),
             )
         )
     return rows, pieces

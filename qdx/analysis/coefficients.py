@@ -97,6 +97,24 @@ def binary_alpha(t: Table2x2) -> float:
     return 1.0 - (n - 1) * (t.a_only + t.b_only) / (n0 * n1)
 
 
+def unitized_binary_alpha(t: Table2x2, coded_square_sum: int) -> float:
+    """Krippendorff's |uα for two coders on a continuum of N units (METHODS.md §A.3, U1–U2).
+
+    The continuum is each coder's coded runs (value k) and gaps (φ). With m = 2 coders the
+    observed coincidences are ℓ_kk = 2a, ℓ_φφ = 2d, ℓ_kφ = ℓ_φk = b + c; the expected ones use
+    ε_kφ = ℓ_k· ℓ_φ· / (ℓ·· − S/ℓ··), where S = Σ len² over coded runs (``coded_square_sum``,
+    both coders) plus Σ len over gaps (= ℓ_φ·). So |uα = 1 − (b + c)(ℓ·· − S/ℓ··) / (ℓ_k· ℓ_φ·).
+    No variation (nothing or everything coded) gives 1.0, as for :func:`binary_alpha`.
+    """
+    total = 2 * t.units
+    coded = 2 * t.both + t.a_only + t.b_only
+    gaps = total - coded
+    if coded == 0 or gaps == 0:
+        return 1.0
+    correction = total - (coded_square_sum + gaps) / total
+    return 1.0 - (t.a_only + t.b_only) * correction / (coded * gaps)
+
+
 def brennan_prediger(po: float, categories: int) -> float:
     """Brennan & Prediger's free-marginal κn = (Po − 1/q) / (1 − 1/q) (METHODS.md §A.0, §A.2).
 

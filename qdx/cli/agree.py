@@ -42,7 +42,7 @@ def _cell(text: str, width: int) -> str:
 def _numbers(agg: Aggregate) -> str:
     return (
         f"{agg.rows:>4} {agg.kappa_mean:>7.3f} {agg.kappa_weighted:>7.3f} {agg.kappa_pooled:>7.3f} "
-        f"{100 * agg.agreement:>7.2f} {agg.alpha:>7.3f} {100 * agg.segment_agreement:>7.1f}"
+        f"{100 * agg.agreement:>7.2f} {agg.alpha:>7.3f} {agg.u_alpha:>7.3f} {100 * agg.segment_agreement:>7.1f}"
     )
 
 
@@ -57,7 +57,7 @@ def _print_table(result: AgreementResult, detail: bool) -> None:
         click.echo("")
     click.echo(
         f"{_cell('code', 30)} {'src':>4} {'k mean':>7} {'k wtd':>7} {'k pool':>7} "
-        f"{'agree%':>7} {'alpha':>7} {'seg%':>7}"
+        f"{'agree%':>7} {'alpha':>7} {'u-alpha':>7} {'seg%':>7}"
     )
     for c in result.per_code:
         click.echo(f"{_cell(c.code, 30)} {_numbers(c.summary)}")
@@ -65,7 +65,8 @@ def _print_table(result: AgreementResult, detail: bool) -> None:
     o = result.overall
     click.echo(
         "k mean = simple mean over sources; k wtd = mean weighted by source size; k pool = pooled over all units; "
-        f"alpha = Krippendorff (binary, over units); seg% = segments matched at >= {result.overlap:.0%} overlap "
+        f"alpha = Krippendorff (binary, over units); u-alpha = Krippendorff unitizing |u-alpha "
+        "(continuum of coded runs and gaps, ATLAS.ti-style); seg% = segments matched at >= {result.overlap:.0%} overlap "
         f"(MAXQDA-style). Brennan-Prediger kappa {o.bp_kappa:.3f} (k = {len(result.per_code)} codes), "
         f"Holsti {o.holsti:.3f}."
     )

@@ -183,3 +183,10 @@ def test_malformed_xml_points_at_line(tmp_path: Path) -> None:
     path.write_bytes(HOSTILE["malformed-xml"][1])
     _, _, err = run("info", str(path))
     assert "bad.qde:3" in err
+
+
+def test_malformed_xml_in_archive_names_both(tmp_path: Path) -> None:
+    path = tmp_path / "bad.qdpx"
+    path.write_bytes(_zip({"project.qde": HOSTILE["malformed-xml"][1]}))
+    code, _, err = run("info", str(path))
+    assert code == 1 and "bad.qdpx!project.qde:3" in err

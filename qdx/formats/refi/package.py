@@ -37,7 +37,7 @@ def read_qdpx(stream: BinaryIO, options: ReadOptions) -> Project:
         data = archive.read(qde)
         ctx = Context(label=qde, resolve=_Members(archive).resolve)
         _packaging_quirks(archive, qde, ctx)
-        project, unit = _finish(data, ctx, options)
+        project, unit = _finish(data, ctx, options, where=f"{options.label}!{qde}")
         _unreferenced(archive, ctx)
     finally:
         archive.close()
@@ -66,8 +66,9 @@ def _read_all(stream: BinaryIO, options: ReadOptions) -> bytes:
     return data
 
 
-def _finish(data: bytes, ctx: Context, options: ReadOptions) -> tuple[Project, str]:
-    root = parse_xml(data, ctx.label)
+def _finish(data: bytes, ctx: Context, options: ReadOptions, where: str | None = None) -> tuple[Project, str]:
+    # Errors name the archive too (``study.qdpx!project.qde:12``); records keep ``project.qde:12``.
+    root = parse_xml(data, where or ctx.label)
     # Building ~10^5 records makes the cyclic GC rescan them over and over (2-3x the
     # read time); none of them form cycles, so it is paused while they are built.
     paused = gc.isenabled()

@@ -63,13 +63,14 @@ def _print_table(result: AgreementResult, detail: bool) -> None:
         click.echo(f"{_cell(c.code, 30)} {_numbers(c.summary)}")
     click.echo(f"{_cell('OVERALL', 30)} {_numbers(result.overall)}")
     o = result.overall
-    click.echo(
-        "k mean = simple mean over sources; k wtd = mean weighted by source size; k pool = pooled over all units; "
-        f"alpha = Krippendorff (binary, over units); u-alpha = Krippendorff unitizing |u-alpha "
-        "(continuum of coded runs and gaps, ATLAS.ti-style); seg% = segments matched at >= {result.overlap:.0%} overlap "
-        f"(MAXQDA-style). Brennan-Prediger kappa {o.bp_kappa:.3f} (k = {len(result.per_code)} codes), "
-        f"Holsti {o.holsti:.3f}."
+    legend = (
+        "k mean = simple mean over sources; k wtd = mean weighted by source size; k pool = pooled over all units",
+        "alpha = Krippendorff (binary, over units); u-alpha = Krippendorff unitizing |u-alpha (coded runs and gaps)",
+        f"seg% = segments matched at >= {result.overlap:.0%} overlap ({result.overlap_measure}, MAXQDA-style)",
+        f"Brennan-Prediger kappa {o.bp_kappa:.3f} (k = {len(result.per_code)} codes), Holsti {o.holsti:.3f}",
     )
+    for line in legend:
+        click.echo(line)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
 

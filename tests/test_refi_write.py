@@ -222,7 +222,7 @@ def full_project() -> Project:
         selections=(TextSelection(guid=guid(101), start=3, end=8, note_refs=(guid(700),)),),
     )  # fmt: skip
     transcript = Transcript(
-        guid=guid(200), text="one two", sync_points=(SyncPoint(guid=guid(201), time_stamp=0, position=4),),
+        guid=guid(200), text="one 😀\ntwo", sync_points=(SyncPoint(guid=guid(201), time_stamp=0, position=6),),
         selections=(TranscriptSelection(guid=guid(202), from_sync_point=guid(201), to_sync_point=guid(201)),),
     )  # fmt: skip
     audio = AudioSource(
@@ -263,3 +263,7 @@ def test_full_project_round_trip_and_schema(schemas: tuple[etree.XMLSchema, etre
     assert qdx.read(io.BytesIO(data)) == project
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert {n.rpartition(".")[2] for n in names} == {"qde", "txt", "m4a", "pdf", "png"}
+    # SyncPoint@position is a text position too (REFI §3.15): "two" starts at code point 6,
+    # at UTF-16 unit 8 once the emoji counts 2 and the LF became CRLF (nvivo dialect).
+    point = etree.fromstring(qde_of(data)).find(".//{urn:QDA-XML:project:1.0}SyncPoint")
+    assert point is not None and point.get("position") == ("8" if dialect == "nvivo" else "6")

@@ -99,5 +99,8 @@ def _where(side: object) -> str:
 
 
 def _short(value: object, limit: int = 60) -> str:
+    if isinstance(value, list) and all(isinstance(x, str) for x in value):  # a code path
+        text = " > ".join(value) if value else "(top level)"
+        return text if len(text) <= limit else "..." + text[3 - limit :]
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

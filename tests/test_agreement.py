@@ -378,6 +378,9 @@ def test_paragraph_units_are_non_blank_lines() -> None:
 def test_segment_overlap_agreement_and_holsti() -> None:
     """§A.2 overlap ≥ 90% (intersection over combined extent) and §A.0 Holsti, by hand.
 
+    The overlap-rate definition and the 90% default are [R] in METHODS.md (§F item 1), so qdx
+    labels these measures "MAXQDA-style"; this test fixes qdx's own definition.
+
     A: [0,100) [200,300); B: [5,100) IoU .95 ✓, [200,250) IoU .50 ✗, [400,500) none.
     Matched segments 1 + 1 of 5 → 40%; one-to-one pairs 1 → Holsti 2·1/5 = 0.4.
     """
@@ -534,6 +537,7 @@ def test_cli_table_and_workbook(tmp_path: Path) -> None:
     out = CliRunner().invoke(main, ["agree", str(pa), str(pb), "-o", str(xlsx), "--unit", "char"])
     assert out.exit_code == 0, out.output
     assert "OVERALL" in out.output and "0.526" in out.output and "0.387" in out.output and "0.433" in out.output
+    assert ">= 90% overlap" in out.output
     assert load_workbook(xlsx)["Coding Comparison"].cell(2, 4).value == pytest.approx(0.3182, abs=5e-5)
 
 

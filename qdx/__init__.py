@@ -19,6 +19,7 @@ _EXPORTS: dict[str, str] = {
     "write": "qdx.api",
     "detect": "qdx.api",
     "validate": "qdx.validation",
+    "validate_file": "qdx.validation",
     "segments": "qdx.segment",
     "Project": "qdx.model",
     "ProjectIndex": "qdx.model",

@@ -640,3 +640,16 @@ def test_unitizing_alpha_counts_runs_not_selections() -> None:
     a1, b1 = two_coders({"D": "u" * 10}, [("X", "D", 2, 6)], [("X", "D", 3, 7)])
     a2, b2 = two_coders({"D": "u" * 10}, [("X", "D", 2, 4), ("X", "D", 4, 6)], [("X", "D", 3, 7)])
     assert agree(a2, b2).per_code[0].summary.u_alpha == pytest.approx(agree(a1, b1).per_code[0].summary.u_alpha)
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_alpha_with_missing_values_cross_checked(level: str) -> None:
+    """§A.0/§A.4: α on coders × units with gaps equals the GPL package's (dev-only cross-check)."""
+    kripp = pytest.importorskip("krippendorff")
+    rng = np.random.default_rng(11)
+    for _ in range(15):
+        data = rng.integers(1, 6, size=(3, 25)).astype(float)
+        data[rng.random(data.shape) < 0.2] = np.nan
+        theirs = kripp.alpha(reliability_data=data, level_of_measurement=level)
+        ours = krippendorff_alpha([[None if np.isnan(v) else float(v) for v in r] for r in data], level)
+        assert ours == pytest.approx(theirs)

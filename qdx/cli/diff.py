@@ -72,7 +72,8 @@ def _line(change: Change) -> str:
     what = f"{label} [{field}]" if field is not None and field != label else str(label)
     if change.kind in {"added", "removed"}:
         return f"  {_SIGN[change.kind]} {what}"
-    text = f"  {change.kind:<16} {what}: {_short(change.before)} -> {_short(change.after)}"
+    path = change.area == "codes" and change.kind == "moved"
+    text = f"  {change.kind:<16} {what}: {_short(change.before, path=path)} -> {_short(change.after, path=path)}"
     patch = change.get("diff")
     if isinstance(patch, str) and patch:
         text += "\n" + "\n".join("      " + line for line in patch.splitlines())
@@ -98,8 +99,8 @@ def _where(side: object) -> str:
     return str(side.get("range", ""))
 
 
-def _short(value: object, limit: int = 60) -> str:
-    if isinstance(value, list) and all(isinstance(x, str) for x in value):  # a code path
+def _short(value: object, limit: int = 60, *, path: bool = False) -> str:
+    if path and isinstance(value, list):  # a code path, root first
         text = " > ".join(value) if value else "(top level)"
         return text if len(text) <= limit else "..." + text[3 - limit :]
     text = repr(value)

@@ -28,6 +28,7 @@ from qdx.model import (
     Project,
     ProjectIndex,
     Set,
+    Source,
     TextSelection,
     TextSource,
     User,
@@ -523,3 +524,57 @@ def test_property_keep_both_keeps_everything_despite_guid_clashes(a: Project, b:
     keys = all_guids(merged)
     assert len(keys) == len(set(keys))
     assert errors(merged) == []
+
+
+def media_sources(user: int, n: int, offsets: list[int]) -> tuple[Source, ...]:
+    """A picture and an audio source (with a transcript) coded by ``user`` at ``offsets``."""
+    from qdx.model import (
+        AudioSelection,
+        AudioSource,
+        Blob,
+        PictureSelection,
+        PictureSource,
+        SyncPoint,
+        Transcript,
+        TranscriptSelection,
+    )
+
+    def coding(k: int, code: int) -> tuple[Coding, ...]:
+        return (Coding(guid=g(8000 + k), code=g(code), creating_user=g(user)),)
+
+    pictures = tuple(
+        PictureSelection(
+            guid=g(7000 + n + i), first_x=x, first_y=0, second_x=x + 10, second_y=10, codings=coding(n + i, 11)
+        )
+        for i, x in enumerate(offsets)
+    )
+    clips = tuple(
+        AudioSelection(guid=g(7100 + n + i), begin=x, end=x + 500, codings=coding(100 + n + i, 13))
+        for i, x in enumerate(offsets)
+    )
+    points = (SyncPoint(guid=g(703), time_stamp=0, position=0), SyncPoint(guid=g(704), time_stamp=900, position=5))
+    said = TranscriptSelection(
+        guid=g(7200 + n), from_sync_point=g(703), to_sync_point=g(704), codings=coding(200 + n, 15)
+    )
+    transcript = Transcript(guid=g(702), name="T", text="hello there", sync_points=points, selections=(said,))
+    photo = PictureSource(guid=g(700), name="Photo", blob=Blob(ext="png", data=b"PNG"), selections=pictures)
+    call = AudioSource(
+        guid=g(701), name="Call", blob=Blob(ext="mp3", data=b"ID3"), selections=clips, transcripts=(transcript,)
+    )
+    return (photo, call)
+
+
+def test_picture_audio_and_transcript_codings_are_merged_and_diffed() -> None:
+    a = replace(coder_a(), sources=(*coder_a().sources, *media_sources(1, 0, [0, 20])))
+    b = replace(coder_b(), sources=(*coder_b().sources, *media_sources(2, 50, [0, 40])), users=USERS[:2])
+    merged = merge(a, b).project
+    assert merge(merged, merged).project == merged
+    photo, call = merged.sources[2:]
+    assert len(photo.selections) == 4 and len(call.selections) == 4  # type: ignore[union-attr]
+    (transcript,) = call.transcripts  # type: ignore[union-attr]
+    assert sorted(str(s.codings[0].creating_user) for s in transcript.selections) == [str(g(1)), str(g(2))]
+    assert errors(merged) == []
+    lanes = Counter(c.get("lane") for c in diff(a, merged) if c.area == "codings")
+    assert lanes == {"text": 3, "picture": 2, "audio": 2, "transcript:" + g(702).key: 1}
+    same_range = merge(a, replace(a, users=USERS[:2])).project  # nothing new: nothing added
+    assert same_range == replace(a, users=USERS[:2])

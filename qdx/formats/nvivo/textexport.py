@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import BinaryIO
 
-from qdx.errors import FormatError, Issue, Severity
+from qdx.errors import FormatError, Issue, Severity, UnsafeInputError
 from qdx.formats import ReadOptions
 from qdx.formats.nvivo.build import CodeFile, ProjectBuilder, SourceTexts, code_path_for
 from qdx.formats.nvivo.codedtext import CodedText, decode, looks_like_coded_text, parse_lines, parse_text
-from qdx.formats.nvivo.office import open_docx, read_all
+from qdx.formats.nvivo.office import open_docx
 from qdx.model import Project
 
 FMT = "nvivo-text"
+HEAD_BYTES = 8192
+NO_HEADER = "no NVivo source header (… - § N references coded […% Coverage]) in the first lines"
 
 
 def parse_docx(data: bytes, options: ReadOptions) -> CodedText:
@@ -52,15 +54,35 @@ def _may_be_export(data: bytes, name: str) -> bool:
 def read_coded_text(stream: BinaryIO, options: ReadOptions) -> Project:
     """Format reader: one Reference-view export (.txt or .docx) as a Project.
 
+    The first bytes are checked before the rest is read, so a huge file that is no export
+    (a 1 GB line, binary data) is refused at once; the rest is read within the member limit.
+
     Raises:
         FormatError: the file holds no source header.
+        UnsafeInputError: the file is larger than ``limits.max_member_size``.
     """
-    parsed = parse_export(read_all(stream), options)
+    head = stream.read(HEAD_BYTES)
+    if not head.startswith(b"PK\x03\x04"):
+        text, _, _ = decode(head)
+        if "\x00" in text or not looks_like_coded_text(text):
+            raise FormatError(NO_HEADER, location=options.label)
+    data = head + _read_capped(stream, options.limits.max_member_size - len(head), options.label)
+    parsed = parse_export(data, options)
     if not parsed.blocks:
-        raise FormatError("no NVivo source header (… - § N references coded …) found", location=options.label)
+        raise FormatError(NO_HEADER, location=options.label)
     builder = ProjectBuilder(_stem(options.label), None)
     builder.add(CodeFile(code_path_for(_stem(options.label) + ".txt", parsed), parsed))
     return builder.project(FMT)
+
+
+def _read_capped(stream: BinaryIO, budget: int, label: str) -> bytes:
+    chunks: list[bytes] = []
+    while chunk := stream.read(1 << 20):
+        budget -= len(chunk)
+        if budget < 0:
+            raise UnsafeInputError("export is larger than the size limit (--max-member-size)", location=label)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _stem(label: str) -> str:

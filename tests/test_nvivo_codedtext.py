@@ -212,3 +212,39 @@ def test_stream_without_header_is_a_format_error() -> None:
 
     with pytest.raises(FormatError):
         qdx.read(io.BytesIO(b"Reference 1 - 1.00% Coverage\nx\n"), fmt="nvivo-text")
+
+
+class _Endless(io.RawIOBase):
+    """A stream of one line and then NUL bytes forever; counts what was read."""
+
+    def __init__(self) -> None:
+        self.served = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        prefix = b"Name: Nodes\\\\bomb\n" if self.served == 0 else b""
+        size = len(buffer)
+        buffer[:size] = (prefix + b"\x00" * size)[:size]
+        self.served += size
+        return size
+
+
+def test_huge_non_export_is_refused_after_the_head() -> None:
+    from qdx.errors import FormatError
+    from qdx.formats.nvivo.textexport import read_coded_text
+
+    stream = _Endless()
+    with pytest.raises(FormatError, match="no NVivo source header"):
+        read_coded_text(stream, ReadOptions(label="huge.txt"))  # type: ignore[arg-type]
+    assert stream.served <= 64 * 1024
+
+
+def test_oversized_export_is_refused() -> None:
+    from qdx.errors import UnsafeInputError
+    from qdx.safety import Limits
+
+    data = (FX / "export" / "Road.txt").read_bytes() + b"x" * 20_000
+    with pytest.raises(UnsafeInputError):
+        qdx.read(io.BytesIO(data), fmt="nvivo-text", limits=Limits(max_member_size=10_000))

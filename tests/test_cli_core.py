@@ -190,3 +190,15 @@ def test_malformed_xml_in_archive_names_both(tmp_path: Path) -> None:
     path.write_bytes(_zip({"project.qde": HOSTILE["malformed-xml"][1]}))
     code, _, err = run("info", str(path))
     assert code == 1 and "bad.qdpx!project.qde:3" in err
+
+
+def test_convert_reports_reading_errors_and_exits_1(tmp_path: Path) -> None:
+    src = tmp_path / "broken.qde"
+    src.write_bytes(
+        b'<Project xmlns="urn:QDA-XML:project:1.0" name="b"><CodeBook><Codes>'
+        b'<Code guid="bbbbbbbb-0000-0000-0000-000000000003" isCodable="true"/></Codes></CodeBook></Project>'
+    )
+    out = tmp_path / "fixed.qdpx"
+    code, _, err = run("convert", str(src), str(out))
+    assert code == 1 and "broken.qde:1: QDX006" in err and "lacks required attribute name" in err
+    assert qdx.read(out).codes[0].name == ""  # written anyway, schema-valid

@@ -2,7 +2,8 @@
 
 The output format comes from ``--to`` or OUT's extension; any format registered with a
 writer works (REFI ``qdpx``/``qde``/``qdc`` and whatever ``qdx.formats`` adds). The write is
-atomic and never onto the input. Lossy steps are reported as warnings on stderr.
+atomic and never onto the input. Reading problems and lossy steps go to stderr; the exit
+status is 1 when reading found errors (the output is still written), else 0.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from qdx.cli._common import (
     refuse_overwriting_input,
 )
 from qdx.cli.info import UNIT_CHOICE, summary
-from qdx.errors import LossyConversionWarning
+from qdx.errors import Issue, LossyConversionWarning, Severity
+from qdx.model import Project
+
+SHOWN_ISSUES = 20
 
 
 @click.command()
@@ -37,20 +41,6 @@ from qdx.errors import LossyConversionWarning
     help="refi: the spec (code points); nvivo: what NVivo for Windows writes (UTF-16, CRLF, BOM).",
 )
 @click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the input's text-position unit.")
-@click.option(
-    "--sources",
-    "sources_dir",
-    type=click.Path(exists=True, file_okay=False),
-    default=None,
-    help="NVivo coded-text input: folder of source .txt/.docx files; references get exact offsets.",
-)
-@click.option(
-    "--attributes",
-    "attributes",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="NVivo Export List or classification sheet (.xlsx): attributes set on cases/sources of the same name.",
-)
 @json_option
 @limits_options
 @handle_errors
@@ -60,48 +50,46 @@ def convert(
     fmt: str | None,
     dialect: str,
     unit: str | None,
-    sources_dir: str | None,
-    attributes: str | None,
     as_json: bool,
     max_member_size: int,
     max_ratio: float,
 ) -> None:
     """Convert IN to OUT (for example project.qdpx to codebook.qdc, or to the NVivo dialect)."""
-    from qdx.api import write
-    from qdx.cli import _nvivo
-
     refuse_overwriting_input(target, source)
-    limits = make_limits(max_member_size, max_ratio)
-    if sources_dir is not None:
-        project = _nvivo.load_with_sources(source, sources_dir, limits)
-    else:
-        project = load(source, limits=limits, unit=unit)
-    read_notes, failed = _nvivo.read_notes(project)
-    if attributes is not None:
-        project, unmatched = _nvivo.attach_attributes(project, attributes, limits)
-        read_notes += unmatched
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", LossyConversionWarning)
-        if _nvivo.wants_folder(target, fmt):
-            _nvivo.write_folder(project, target, dialect)
-        else:
-            write(project, target, fmt=fmt, dialect="nvivo" if dialect == "nvivo" else "refi")
-    notes = [str(w.message) for w in caught if issubclass(w.category, LossyConversionWarning)]
+    project = load(source, limits=make_limits(max_member_size, max_ratio), unit=unit)
+    notes = _write(project, target, fmt, dialect)
+    issues = [i for i in (project.provenance.issues if project.provenance else ()) if i.severity is not Severity.INFO]
+    failed = any(i.severity is Severity.ERROR for i in issues)
     counts = summary(project)
     if as_json:
-        emit_json({"input": source, "output": target, "format": fmt, "dialect": dialect,
-                   "warnings": notes, "read_issues": read_notes,
-                   **{k: counts[k] for k in ("sources", "selections", "codings", "codes")}})
-        if failed:
-            sys.exit(1)
-        return
-    for note in notes:
-        click.echo(f"qdx: warning: {note}", err=True)
-    for line in read_notes:
-        click.echo(f"qdx: {line}", err=True)
-    click.echo(
-        f"{source} -> {target} ({dialect}): {counts['codes']} codes, {counts['sources']} sources,"
-        f" {counts['selections']} selections, {counts['codings']} codings"
-    )
+        emit_json({"input": source, "output": target, "format": fmt, "dialect": dialect, "warnings": notes,
+                   "issues": [i.as_dict() for i in issues],
+                   **{k: counts[k] for k in ("codes", "sources", "selections", "codings")}})  # fmt: skip
+    else:
+        _report(notes, issues)
+        click.echo(
+            f"{source} -> {target} ({dialect}): {counts['codes']} codes, {counts['sources']} sources,"
+            f" {counts['selections']} selections, {counts['codings']} codings"
+        )
     if failed:
         sys.exit(1)
+
+
+def _write(project: Project, target: str, fmt: str | None, dialect: str) -> list[str]:
+    """Write atomically; return the lossy-conversion warnings raised on the way."""
+    from qdx.api import write
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", LossyConversionWarning)
+        write(project, target, fmt=fmt, dialect="nvivo" if dialect == "nvivo" else "refi")
+    return [str(w.message) for w in caught if issubclass(w.category, LossyConversionWarning)]
+
+
+def _report(notes: list[str], issues: list[Issue]) -> None:
+    for note in notes:
+        click.echo(f"qdx: warning: {note}", err=True)
+    for issue in issues[:SHOWN_ISSUES]:
+        where = f"{issue.location}: " if issue.location else ""
+        click.echo(f"qdx: {issue.severity.value}: {where}{issue.code} {issue.message}", err=True)
+    if len(issues) > SHOWN_ISSUES:
+        click.echo(f"qdx: ... and {len(issues) - SHOWN_ISSUES} more reading issues (see qdx info --json)", err=True)

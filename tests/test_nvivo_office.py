@@ -444,3 +444,17 @@ def test_fixture_generator_reproduces_the_committed_text_files(tmp_path: Path) -
     assert made == sorted(p.relative_to(fixtures).as_posix() for p in fixtures.rglob("*.txt"))
     for name in made:
         assert (tmp_path / name).read_bytes() == (fixtures / name).read_bytes(), name
+
+
+def test_presence_cells_and_hierarchical_row_names() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"Ana": ["Yes", "No"], "Ben": ["No", "Yes"]}, index=["Codes\\\\Att\\Pos", "Codes\\\\Att\\Neg"])
+    buffer = io.BytesIO()
+    write_matrix(frame, buffer, measure="Coding Presence")
+    back = read_matrix(io.BytesIO(buffer.getvalue()))
+    assert back.loc["Codes\\\\Att\\Pos"].tolist() == [True, False]
+    assert back.attrs["measure"] == "Coding Presence"
+    project = qdx.read(io.BytesIO(buffer.getvalue()))
+    assert [(len(anc), c.name) for c, anc in iter_codes(project.codes)] == [(0, "Att"), (1, "Pos"), (1, "Neg")]
+    assert [c.name for c in project.cases] == ["Ana", "Ben"]

@@ -33,6 +33,7 @@ ROW_ID = re.compile(r"^\s*(\d+)\s:\s(.*)$", re.DOTALL)
 CROSSTAB_COLUMN = re.compile(r"^(.+?\s=\s.*?)\s\((\d+)\)$", re.DOTALL)
 TOTAL_ROW = re.compile(r"^Total(\s\(unique\))?$", re.IGNORECASE)
 _SUBJECT = "Cell content: "
+PRESENCE = {"yes": True, "no": False}
 
 
 def column_letters(index: int) -> str:
@@ -85,6 +86,9 @@ def _frame(
         return frame.fillna(0).astype("int64")
     if all(isinstance(v, int | float) for v in values):
         return frame.astype("float64")
+    if values and all(isinstance(v, str) and v.lower() in PRESENCE for v in values):
+        # Coding Presence cells (§e.1, NVivo 11 help: "Yes/No").
+        return frame.map(lambda v: None if v is None else PRESENCE[str(v).lower()]).astype("boolean")
     return frame
 
 
@@ -202,6 +206,23 @@ def _plain(value: object) -> Cell:
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
 
+def _row_codes(labels: list[str]) -> tuple[Code, ...]:
+    """Row labels as codes; hierarchical names (``Codes\\\\A\\B``, §0.2) nest under their parents."""
+    children: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for label in labels:
+        item = parse_hname(label).item or (label,)
+        for depth in range(1, len(item) + 1):
+            path, parent = item[:depth], item[: depth - 1]
+            if path not in children.get(parent, []):
+                children.setdefault(parent, []).append(path)
+
+    def make(path: tuple[str, ...]) -> Code:
+        kids = tuple(make(p) for p in children.get(path, []))
+        return Code(guid=stable_guid("matrix-row", *path), name=path[-1], children=kids)
+
+    return tuple(make(p) for p in children.get((), []))
+
+
 def read_matrix_project(stream: BinaryIO, options: ReadOptions) -> Project:
     """Format reader: a matrix as a Project (row labels → codes, column labels → cases).
 
@@ -209,10 +230,7 @@ def read_matrix_project(stream: BinaryIO, options: ReadOptions) -> Project:
     :func:`read_matrix` for the table itself.
     """
     frame = read_matrix(stream, options=options)
-    codes = tuple(
-        Code(guid=stable_guid("matrix-row", str(i), str(name)), name=parse_hname(str(name)).name or str(name))
-        for i, name in enumerate(frame.index)
-    )
+    codes = _row_codes([str(name) for name in frame.index])
     cases = tuple(
         Case(guid=stable_guid("matrix-column", str(j), str(name)), name=str(name))
         for j, name in enumerate(frame.columns)

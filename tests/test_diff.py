@@ -531,3 +531,26 @@ def test_study_with_edited_codebook_diffs_to_the_edits(tmp_path: Path) -> None:
     assert [(c["kind"], c["code"]) for c in data["codings"]] == [("removed", deleted.name)] * n_deleted
     assert data["sets"] == [] or all(c["kind"] == "changed" for c in data["sets"])
     assert all(data[key] == [] for key in ("sources", "notes", "variables", "users"))
+
+
+def test_study_with_reminted_code_guids_pairs_every_code_by_path() -> None:
+    from qdx.api import read
+    from qdx.ops.pairing import remap_guids
+
+    a = read(need(STUDY_PROJECT))
+    fresh = {c.guid.key: Guid(str(uuid.uuid5(uuid.NAMESPACE_DNS, c.guid.key))) for c, _ in iter_codes(a.codes)}
+    b = remap_guids(a, fresh)  # codes, and every reference to them (codings, sets, cases)
+    assert {c.guid.key for c, _ in iter_codes(b.codes)}.isdisjoint(fresh)
+    result = diff(a, b)
+    assert {(c.area, c.kind, c.get("match")) for c in result} == {("codes", "guid-changed", "path")}
+    assert len(result) == len(fresh) == 65
+
+
+def test_links_are_compared_by_what_they_join() -> None:
+    from qdx.model import Link
+
+    a = replace(make_project(), links=(Link(guid=g(600), name="leads to", origin=g(11), target=g(13)),))
+    b = replace(a, links=(replace(a.links[0], target=g(15)),))
+    (change,) = diff(a, b)
+    assert (change.area, change.kind, change.get("field")) == ("links", "changed", "target")
+    assert (change.before, change.after) == ("code Privacy > Hiding > Blocking", "code Sharing > Food")

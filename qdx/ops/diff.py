@@ -23,14 +23,16 @@ from __future__ import annotations
 import difflib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
 from qdx.model import (
     AudioSource,
     Case,
     Code,
+    Graph,
     Guid,
+    Link,
     PDFSource,
     PictureSource,
     Project,
@@ -623,9 +625,11 @@ def _diff_others(ctx: _Context) -> None:
     sets = match_named(pa.sets, pb.sets, lambda s: s.name)
     _diff_records(ctx, "sets", pa.sets, pb.sets, sets, lambda s: s.name, lambda s, is_b: _set_fields(ctx, s, is_b))
     links = match_named(pa.links, pb.links, lambda _: None)
-    _diff_records(ctx, "links", pa.links, pb.links, links, lambda x: x.name, lambda x, _: _plain(x))
+    _diff_records(ctx, "links", pa.links, pb.links, links, lambda x: x.name, lambda x, is_b: _link_fields(ctx, x, is_b))
     graphs = match_named(pa.graphs, pb.graphs, lambda _: None)
-    _diff_records(ctx, "graphs", pa.graphs, pb.graphs, graphs, lambda g: g.name, lambda g, _: _plain(g))
+    _diff_records(
+        ctx, "graphs", pa.graphs, pb.graphs, graphs, lambda g: g.name, lambda g, is_b: _graph_fields(ctx, g, is_b)
+    )
     ctx.changes.sort(key=lambda c: AREAS.index(c.area) if c.area in AREAS else len(AREAS))
 
 
@@ -651,6 +655,53 @@ def _set_fields(ctx: _Context, item: Set, is_b: bool) -> dict[str, Json]:
     }
 
 
-def _plain(record: object) -> dict[str, Json]:
-    """Fields of a link or graph as comparable strings (no cross-reference mapping)."""
-    return {f.name: repr(getattr(record, f.name)) for f in fields(record) if f.compare and f.name != "guid"}  # type: ignore[arg-type]
+def _any_name(ctx: _Context, guid: Guid | None, is_b: bool) -> str | None:
+    """What a link end or graph vertex stands for, named in A's terms when paired."""
+    if guid is None:
+        return None
+    for kind in ("code", "source", "note"):
+        name = _names(ctx, (guid,), kind, is_b)[0]
+        if name != guid.key:
+            return f"{kind} {name}"
+    return guid.key
+
+
+def _link_fields(ctx: _Context, link: Link, is_b: bool) -> dict[str, Json]:
+    return {
+        "name": link.name,
+        "direction": link.direction.value if link.direction else None,
+        "color": _colour(link.color),
+        "origin": _any_name(ctx, link.origin, is_b),
+        "target": _any_name(ctx, link.target, is_b),
+    }
+
+
+def _graph_fields(ctx: _Context, graph: Graph, is_b: bool) -> dict[str, Json]:
+    vertices = [
+        [
+            v.guid.key,
+            v.name,
+            _any_name(ctx, v.represented, is_b),
+            v.first_x,
+            v.first_y,
+            v.second_x,
+            v.second_y,
+            v.shape.value if v.shape else None,
+            _colour(v.color),
+        ]
+        for v in graph.vertices
+    ]
+    edges = [
+        [
+            e.guid.key,
+            e.name,
+            e.source_vertex.key,
+            e.target_vertex.key,
+            _any_name(ctx, e.represented, is_b),
+            _colour(e.color),
+            e.direction.value if e.direction else None,
+            e.line_style.value if e.line_style else None,
+        ]
+        for e in graph.edges
+    ]
+    return {"name": graph.name, "vertices": vertices, "edges": edges}

@@ -301,3 +301,17 @@ def test_external_text_is_not_read() -> None:
     assert source.plain_text_path == "absolute:///C:/x.txt"
     assert project.provenance is not None
     assert any("outside the archive" in i.message for i in project.provenance.issues)
+
+
+def test_archive_with_top_folder() -> None:
+    xml = qde("Tool", 'plainTextPath="internal://a.txt"', 0, 5)
+    project = qdx.read(qdpx({"Study/project.qde": xml, "Study/sources/a.txt": b"hello world"}))
+    assert only_text(project) == ("hello world", "hello")
+
+
+def test_missing_text_keeps_producer_units_with_issue() -> None:
+    xml = qde("NVivo for Windows 12.6", 'plainTextPath="internal://gone.txt"', 10, 20)
+    project = qdx.read(qdpx({"project.qde": xml}))
+    source = project.sources[0]
+    assert isinstance(source, TextSource) and (source.selections[0].start, source.selections[0].end) == (10, 20)
+    assert project.provenance is not None and "QDX013" in {i.code for i in project.provenance.issues}

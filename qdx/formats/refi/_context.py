@@ -14,6 +14,8 @@ QDX008    position-unit               text positions re-read in another unit tha
 QDX009    text-encoding               a ``.txt`` that is not UTF-8 (decoded as cp1252)
 QDX010    namespace                   a namespace other than REFI-QDA 1.0 (quirks 6, 7, 25)
 QDX011    position-inexact            a UTF-16 position inside a surrogate pair
+QDX012    unreferenced-file           an archive entry no element refers to (info)
+QDX013    unconverted-positions       positions left in the producer's unit (text missing)
 ========  ==========================  =====================================================
 """
 
@@ -84,16 +86,18 @@ class Context:
     def guid(self, el: Element, name: str = "guid") -> Guid:
         """A required GUID attribute; a missing one is reported and replaced by a stable UUID."""
         value = el.get(name)
-        if value is None or not value.strip():
-            self.issue("QDX006", f"<{local(el.tag)}> lacks required attribute {name}", el, Severity.ERROR)
-            return Guid(str(uuid.uuid5(uuid.NAMESPACE_URL, f"qdx:{self.loc(el)}:{name}")))
-        return Guid(value.strip())
+        if value:
+            stripped = value.strip()
+            if stripped:
+                return Guid(stripped)
+        self.issue("QDX006", f"<{local(el.tag)}> lacks required attribute {name}", el, Severity.ERROR)
+        return Guid(str(uuid.uuid5(uuid.NAMESPACE_URL, f"qdx:{self.loc(el)}:{name}")))
 
     def own_guid(self, el: Element, loc: str | None = None) -> Guid:
         """The element's own ``guid``, checked for duplicates (REFI §3.7 wants them unique)."""
         value = self.guid(el)
         here = loc or self.loc(el)
-        first = self.guids.setdefault(value.strip("{}").lower(), here)
+        first = self.guids.setdefault(value.key, here)
         if first is not here:
             self.issue("QDX003", f"GUID {value} already used at {first}", el)
             self.quirk("quirk13:duplicate-guids")
@@ -101,7 +105,9 @@ class Context:
 
     def opt_guid(self, el: Element, name: str) -> Guid | None:
         value = el.get(name)
-        return Guid(value.strip()) if value is not None and value.strip() else None
+        if value:
+            value = value.strip()
+        return Guid(value) if value else None
 
     def integer(self, el: Element, name: str, required: bool = True) -> int | None:
         value = el.get(name)

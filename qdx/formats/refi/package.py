@@ -35,7 +35,7 @@ def read_qdpx(stream: BinaryIO, options: ReadOptions) -> Project:
     try:
         qde = _pick_qde(archive, options.label)
         data = archive.read(qde)
-        ctx = Context(label=qde, resolve=_Members(archive).resolve)
+        ctx = Context(label=qde, resolve=_Members(archive, qde).resolve)
         _packaging_quirks(archive, qde, ctx)
         project, unit = _finish(data, ctx, options, where=f"{options.label}!{qde}")
         _unreferenced(archive, ctx)
@@ -121,9 +121,10 @@ def _pick_qde(archive: SafeZip, label: str) -> str:
 
 
 def _packaging_quirks(archive: SafeZip, qde: str, ctx: Context) -> None:
-    if qde == "Project.qde":
+    base = qde.rpartition("/")[2]
+    if base == "Project.qde":
         ctx.quirk("quirk24:capital-project-qde")
-    elif qde.lower() != "project.qde":
+    elif base.lower() != "project.qde":
         ctx.quirk("quirk8:qde-named-after-project")
     names = archive.names()
     if any(n.startswith("Sources/") for n in names):
@@ -145,9 +146,11 @@ def _unreferenced(archive: SafeZip, ctx: Context) -> None:
 class _Members:
     """Resolves REFI paths to archive members (REFI §8.3; quirks 2, 22)."""
 
-    def __init__(self, archive: SafeZip) -> None:
+    def __init__(self, archive: SafeZip, qde: str) -> None:
         self.archive = archive
         self.by_lower = {n.lower(): n for n in archive.names() if not n.endswith("/")}
+        # A re-zipped export may keep its top folder: "Study/project.qde" + "Study/sources/".
+        self.prefix = qde.rpartition("/")[0].lower() + "/" if "/" in qde else ""
 
     def resolve(self, path: str) -> tuple[str, bytes] | None:
         scheme, sep, rest = path.partition("://")
@@ -156,7 +159,7 @@ class _Members:
         name = (rest if sep else path).lstrip("/").lower()
         plain = unquote(name)  # some writers percent-encode file names in paths
         for candidate in (f"sources/{name}", name, f"sources/{plain}", plain):
-            member = self.by_lower.get(candidate)
+            member = self.by_lower.get(self.prefix + candidate)
             if member is not None:
                 return member, self.archive.read(member)
         return None

@@ -148,8 +148,8 @@ def choose_unit(project: Project, ctx: Context, *, forced: str | None, declared:
     return prior
 
 
-def _unit_issue(ctx: Context, message: str) -> Issue:
-    return Issue("QDX008", Severity.WARNING, message, ctx.label)
+def _unit_issue(ctx: Context, message: str, code: str = "QDX008") -> Issue:
+    return Issue(code, Severity.WARNING, message, ctx.label)
 
 
 def convert_positions(project: Project, unit: str, ctx: Context) -> int:
@@ -162,19 +162,29 @@ def convert_positions(project: Project, unit: str, ctx: Context) -> int:
     changed = 0
     for doc in iter_docs(project):
         if doc.text is None:
+            _missing_text(doc, unit, ctx)
             continue
         pmap = PositionMap(doc.text, unit)
-        if pmap.identity:
-            continue
-        changed += 1
-        if isinstance(doc, TextSource):
-            for sel in doc.selections:
-                if not (pmap.exact(sel.start) and pmap.exact(sel.end)):
-                    ctx.issue("QDX011", f"selection {sel.guid} splits a character in {unit}", None)
-                sel.start = pmap.to_model(sel.start)
-                sel.end = pmap.to_model(sel.end)
-        elif isinstance(doc, Transcript):
-            for point in doc.sync_points:
-                if point.position is not None:
-                    point.position = pmap.to_model(point.position)
+        if not pmap.identity:
+            changed += 1
+            _convert_doc(doc, pmap, ctx)
     return changed
+
+
+def _missing_text(doc: TextDoc, unit: str, ctx: Context) -> None:
+    if unit != CODEPOINT and isinstance(doc, TextSource) and doc.selections:
+        message = f"text of {doc.guid} is missing, so its selections stay in {unit} units"
+        ctx.issues.append(_unit_issue(ctx, message, "QDX013"))
+
+
+def _convert_doc(doc: TextDoc, pmap: PositionMap, ctx: Context) -> None:
+    if isinstance(doc, TextSource):
+        for sel in doc.selections:
+            if not (pmap.exact(sel.start) and pmap.exact(sel.end)):
+                ctx.issue("QDX011", f"selection {sel.guid} splits a character in {pmap.unit}", None)
+            sel.start = pmap.to_model(sel.start)
+            sel.end = pmap.to_model(sel.end)
+    elif isinstance(doc, Transcript):
+        for point in doc.sync_points:
+            if point.position is not None:
+                point.position = pmap.to_model(point.position)

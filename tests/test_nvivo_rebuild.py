@@ -167,7 +167,7 @@ def test_cli_convert_with_sources_and_folder_output(tmp_path: Path) -> None:
     out = tmp_path / "rebuilt.qdpx"
     result = runner.invoke(main, ["convert", str(FX / "export"), str(out), "--sources", str(FX / "sources")])
     assert result.exit_code == 0, result.output
-    assert "Clinic leaflet: source text not found" in result.output
+    assert "Clinic leaflet: QDX404 source text not found" in result.output
     folder = tmp_path / "v4"
     result = runner.invoke(main, ["convert", str(out), f"{folder}/", "--to", "nvivo-text", "--dialect", "nvivo"])
     assert result.exit_code == 0, result.output

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qdx.errors import ReadError, Severity, UsageError
+from qdx.errors import Issue, ReadError, UsageError
 from qdx.formats import ReadOptions
 from qdx.model import Project
 from qdx.safety import Limits, atomic_write
 
 MAX_FILES = 10_000
-# What a user converting an NVivo export must see (the rest stays in `qdx info`).
-SHOWN = frozenset({"QDX401", "QDX402", "QDX404", "QDX405", "QDX406", "QDX408"})
 
 
 def _tree(path: Path) -> dict[str, bytes]:
@@ -45,11 +43,11 @@ def load_with_sources(source: str, sources_dir: str, limits: Limits) -> Project:
     return rebuild(files, texts, ReadOptions(label=path.name, limits=limits))
 
 
-def attach_attributes(project: Project, sheet: str, limits: Limits) -> tuple[Project, list[str]]:
+def attach_attributes(project: Project, sheet: str, limits: Limits) -> tuple[Project, list[Issue]]:
     """Set the attributes of an Export List or classification sheet on matching cases/sources.
 
     Returns:
-        The new project and one line per row that matched nothing.
+        The new project and an Issue per row that matched nothing.
     """
     from qdx.formats.nvivo.attributes import apply_attributes
     from qdx.formats.nvivo.lists import read_attribute_table
@@ -58,7 +56,26 @@ def attach_attributes(project: Project, sheet: str, limits: Limits) -> tuple[Pro
     with path.open("rb") as stream:
         table = read_attribute_table(stream, ReadOptions(label=path.name, limits=limits))
     enriched, issues = apply_attributes(project, table)
-    return enriched, [f"warning: {i.location}: {i.message} [{i.code}]" for i in issues]
+    return enriched, list(issues)
+
+
+def load(
+    source: str, limits: Limits, *, unit: str | None, sources_dir: str | None, attributes: str | None
+) -> tuple[Project, list[Issue]]:
+    """Read IN for ``qdx convert``: rebuilt with ``--sources``, enriched with ``--attributes``.
+
+    Returns:
+        The project and the attribute-matching issues (reading issues stay in provenance).
+    """
+    from qdx.cli._common import load as plain_load
+
+    if sources_dir:
+        project = load_with_sources(source, sources_dir, limits)
+    else:
+        project = plain_load(source, limits=limits, unit=unit)
+    if not attributes:
+        return project, []
+    return attach_attributes(project, attributes, limits)
 
 
 def wants_folder(target: str, fmt: str | None) -> bool:
@@ -66,11 +83,11 @@ def wants_folder(target: str, fmt: str | None) -> bool:
     return fmt == "nvivo-text" and (target.endswith(("/", "\\")) or Path(target).is_dir())
 
 
-def write_folder(project: Project, target: str, dialect: str) -> int:
+def write_folder(project: Project, target: str, dialect: str) -> list[str]:
     """Write one Reference-view file per coded code under ``target`` (V3, or V4 for nvivo).
 
     Returns:
-        The number of files written.
+        Notes for the user (none so far; the signature matches convert's ``_write``).
     """
     from qdx.formats.nvivo import export_files
 
@@ -80,16 +97,4 @@ def write_folder(project: Project, target: str, dialect: str) -> int:
         out = root / name
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, lambda stream, data=data: stream.write(data))  # type: ignore[misc]
-    return len(files)
-
-
-def read_notes(project: Project) -> tuple[list[str], bool]:
-    """Lines to show for an NVivo export's reading issues, and whether any is an error."""
-    prov = project.provenance
-    if prov is None or not prov.fmt.startswith("nvivo"):
-        return [], False
-    shown = [i for i in prov.issues if i.code in SHOWN]
-    lines = [
-        f"{i.severity.value}: {i.location + ': ' if i.location else ''}{i.message} [{i.code}]" for i in shown
-    ]
-    return lines, any(i.severity is Severity.ERROR for i in shown)
+    return []

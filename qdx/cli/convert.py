@@ -18,7 +18,6 @@ from qdx.cli._common import (
     handle_errors,
     json_option,
     limits_options,
-    load,
     make_limits,
     refuse_overwriting_input,
 )
@@ -41,6 +40,19 @@ SHOWN_ISSUES = 20
     help="refi: the spec (code points); nvivo: what NVivo for Windows writes (UTF-16, CRLF, BOM).",
 )
 @click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the input's text-position unit.")
+@click.option(
+    "--sources",
+    "sources_dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="NVivo coded-text input: folder of source .txt/.docx files; references get exact offsets.",
+)
+@click.option(
+    "--attributes",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="NVivo Export List or classification sheet (.xlsx): attributes set on cases/sources of the same name.",
+)
 @json_option
 @limits_options
 @handle_errors
@@ -50,15 +62,21 @@ def convert(
     fmt: str | None,
     dialect: str,
     unit: str | None,
+    sources_dir: str | None,
+    attributes: str | None,
     as_json: bool,
     max_member_size: int,
     max_ratio: float,
 ) -> None:
     """Convert IN to OUT (for example project.qdpx to codebook.qdc, or to the NVivo dialect)."""
+    from qdx.cli import _nvivo
+
     refuse_overwriting_input(target, source)
-    project = load(source, limits=make_limits(max_member_size, max_ratio), unit=unit)
+    limits = make_limits(max_member_size, max_ratio)
+    project, extra = _nvivo.load(source, limits, unit=unit, sources_dir=sources_dir, attributes=attributes)
     notes = _write(project, target, fmt, dialect)
     issues = [i for i in (project.provenance.issues if project.provenance else ()) if i.severity is not Severity.INFO]
+    issues += extra
     failed = any(i.severity is Severity.ERROR for i in issues)
     counts = summary(project)
     if as_json:
@@ -78,7 +96,10 @@ def convert(
 def _write(project: Project, target: str, fmt: str | None, dialect: str) -> list[str]:
     """Write atomically; return the lossy-conversion warnings raised on the way."""
     from qdx.api import write
+    from qdx.cli import _nvivo
 
+    if _nvivo.wants_folder(target, fmt):  # NVivo coded text: one file per code
+        return _nvivo.write_folder(project, target, dialect)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LossyConversionWarning)
         write(project, target, fmt=fmt, dialect="nvivo" if dialect == "nvivo" else "refi")

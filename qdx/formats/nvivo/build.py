@@ -207,7 +207,7 @@ class ProjectBuilder:
             issues.append(
                 Issue(
                     "QDX405",
-                    Severity.INFO,
+                    Severity.WARNING,
                     "no --sources given: sources hold only the coded passages, so offsets are"
                     " not those of the original documents",
                 )

@@ -507,9 +507,10 @@ def agree(
     docs = _compared_docs(catalog, side_a, side_b, b is None, all_sources)
     keys = _group_keys(unit_a, unit_b, docs, n_docs, n_codes, all_pairs)
     rows, pieces = _rows(catalog, keys, (unit_a, unit_b), (char_a, char_b), unit, (overlap, overlap_measure))
-    by_code: dict[tuple[str, ...], list[CodeSourceAgreement]] = {}
-    for row in rows:
-        by_code.setdefault(row.code_path, []).append(row)
+    # Group by code number, not path: two same-named codes of one project stay apart.
+    by_code: dict[int, list[CodeSourceAgreement]] = {}
+    for key, row in zip(keys.tolist(), rows, strict=True):
+        by_code.setdefault(key // max(n_docs, 1), []).append(row)
     k = len(by_code)
     return AgreementResult(
         unit=unit,
@@ -519,7 +520,9 @@ def agree(
         label_b=label_b or (", ".join(coders_b) if coders_b else proj_b.name or "B"),
         all_pairs=all_pairs,
         per_code_source=tuple(rows),
-        per_code=tuple(CodeAgreement(code=p[-1], code_path=p, summary=_aggregate(r, k)) for p, r in by_code.items()),
+        per_code=tuple(
+            CodeAgreement(code=r[0].code, code_path=r[0].code_path, summary=_aggregate(r, k)) for r in by_code.values()
+        ),
         overall=_aggregate(rows, k),
         disagreements=tuple(_disagreements(catalog, keys, pieces, unit)) if passages else (),
         warnings=tuple(dict.fromkeys(catalog.warnings)),

@@ -50,6 +50,10 @@ def test_rebuild_places_references_at_exact_offsets() -> None:
     assert spans[("Interview 01", road, road + 47, ("Road",))] == 1
     # NVivo-11 "Internals\\" and NVivo-12 "Files\\" headers of Interview 01 are one source.
     assert sorted(s.name or "" for s in project.sources) == ["Clinic leaflet", "Interview 01", "Interview 02"]
+    # By hand: Road 3 + Care 2 + Clinic 2 + Access 1+2 + Hidden fees 1 text references; Care's
+    # second passage is the CRLF one; Access has the only region.
+    (summary,) = [i.message for i in project.provenance.issues if i.code == "QDX403"]  # type: ignore[union-attr]
+    assert summary == "11 text references placed (10 exact, 1 whitespace-normalised), 0 not found, 1 region references"
     missing = [i for i in project.provenance.issues if i.code == "QDX404"]  # type: ignore[union-attr]
     assert [i.location for i in missing] == ["Files\\\\Round 1\\\\Clinic leaflet"]
 

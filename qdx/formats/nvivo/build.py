@@ -217,6 +217,7 @@ class ProjectBuilder:
                 Issue("QDX404", Severity.WARNING, "source text not found; built from coded passages", a.hname.render())
                 for a in missing
             )
+            issues.append(self._summary())
         quirks = ("nvivo-region-top-left",) if self.count.regions else ()
         return Project(
             name=self.name,
@@ -227,6 +228,16 @@ class ProjectBuilder:
             provenance=Provenance(
                 fmt=fmt, position_unit="codepoint", quirks=quirks, issues=tuple(issues)
             ),
+        )
+
+    def _summary(self) -> Issue:
+        count = self.count
+        return Issue(
+            "QDX403",
+            Severity.INFO,
+            f"{count.placed} text references placed ({count.placed - count.whitespace} exact,"
+            f" {count.whitespace} whitespace-normalised), {count.unplaced} not found,"
+            f" {count.regions} region references",
         )
 
     def _build_source(self, acc: _SourceAcc) -> Source:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from lxml import etree
 
@@ -31,6 +32,7 @@ from qdx.errors import Issue, Severity
 from qdx.model import Blob, Guid
 
 Element = etree._Element
+E = TypeVar("E")
 
 # Resolves a path attribute (plainTextPath, richTextPath, path) to (member name, bytes).
 Resolver = Callable[[str], tuple[str, bytes] | None]
@@ -192,3 +194,56 @@ class Context:
 
 def _is_internal(path: str) -> bool:
     return path.lower().startswith("internal://")
+
+
+# --------------------------------------------------------------------------- element helpers
+
+
+def _text(el: Element | None) -> str | None:
+    if el is None:
+        return None
+    return el.text or ""
+
+
+def _one(k: dict[str, list[Element]], name: str) -> Element | None:
+    found = k.get(name)
+    return found[0] if found else None
+
+
+def _desc(k: dict[str, list[Element]]) -> str | None:
+    return _text(_one(k, "Description"))
+
+
+def _refs(k: dict[str, list[Element]], name: str, ctx: Context, attr: str = "targetGUID") -> tuple[Guid, ...]:
+    return tuple(ctx.guid(el, attr) for el in k.get(name, ()))
+
+
+def _many(k: dict[str, list[Element]], name: str, ctx: Context, fn: Callable[[Element, Context], E]) -> tuple[E, ...]:
+    return tuple(fn(el, ctx) for el in k.get(name, ()))
+
+
+def _enum(el: Element, name: str, enum_type: type[Any], ctx: Context) -> Any:
+    value = el.get(name)
+    if value is None:
+        return None
+    try:
+        return enum_type(value.strip())
+    except ValueError:
+        ctx.issue("QDX005", f"{name}={value!r} is not a valid {enum_type.__name__}", el)
+        return None
+
+
+def _audit(el: Element, ctx: Context) -> dict[str, Any]:
+    return {
+        "creating_user": ctx.opt_guid(el, "creatingUser"),
+        "creation_datetime": el.get("creationDateTime"),
+        "modifying_user": ctx.opt_guid(el, "modifyingUser"),
+        "modified_datetime": el.get("modifiedDateTime"),
+    }
+
+
+def _check_children(el: Element, k: dict[str, list[Element]], allowed: frozenset[str], ctx: Context) -> None:
+    for name in k.keys() - allowed:
+        ctx.issue("QDX007", f"unknown element <{name}> in <{local(el.tag)}> ignored", k[name][0])
+
+

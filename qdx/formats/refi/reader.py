@@ -8,52 +8,44 @@ quirk 25). Text positions are stored here exactly as written (producer units); t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
 
 from lxml import etree
 
 from qdx.errors import ReadError, Severity
-from qdx.formats.refi._context import Context, Element, kids, local
+from qdx.formats.refi._context import (
+    Context,
+    E,
+    Element,
+    _check_children,
+    _desc,
+    _enum,
+    _many,
+    _one,
+    _refs,
+    kids,
+    local,
+)
+from qdx.formats.refi.sources import read_sources, read_text_source, read_variable_value
 from qdx.model import (
-    AudioSelection,
-    AudioSource,
     Case,
     Code,
-    Coding,
     Direction,
     Edge,
     Graph,
-    Guid,
     LineStyle,
     Link,
-    PDFSelection,
-    PDFSource,
-    PictureSelection,
-    PictureSource,
     Project,
     Set,
     Shape,
-    Source,
-    SyncPoint,
-    TextSelection,
-    TextSource,
-    Transcript,
-    TranscriptSelection,
     User,
-    ValueKind,
     Variable,
     VariableType,
-    VariableValue,
     Vertex,
-    VideoSelection,
-    VideoSource,
 )
 from qdx.safety import check_no_doctype, xml_parser
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
-
-E = TypeVar("E")
 
 
 def parse_xml(data: bytes, label: str) -> Element:
@@ -73,57 +65,6 @@ def parse_xml(data: bytes, label: str) -> Element:
     if doctype:
         raise ReadError("document declares a DTD, which REFI-QDA never needs; refused", location=label)
     return root
-
-
-# --------------------------------------------------------------------------- small helpers
-
-
-def _text(el: Element | None) -> str | None:
-    if el is None:
-        return None
-    return el.text or ""
-
-
-def _one(k: dict[str, list[Element]], name: str) -> Element | None:
-    found = k.get(name)
-    return found[0] if found else None
-
-
-def _desc(k: dict[str, list[Element]]) -> str | None:
-    return _text(_one(k, "Description"))
-
-
-def _refs(k: dict[str, list[Element]], name: str, ctx: Context, attr: str = "targetGUID") -> tuple[Guid, ...]:
-    return tuple(ctx.guid(el, attr) for el in k.get(name, ()))
-
-
-def _many(k: dict[str, list[Element]], name: str, ctx: Context, fn: Callable[[Element, Context], E]) -> tuple[E, ...]:
-    return tuple(fn(el, ctx) for el in k.get(name, ()))
-
-
-def _enum(el: Element, name: str, enum_type: type[Any], ctx: Context) -> Any:
-    value = el.get(name)
-    if value is None:
-        return None
-    try:
-        return enum_type(value.strip())
-    except ValueError:
-        ctx.issue("QDX005", f"{name}={value!r} is not a valid {enum_type.__name__}", el)
-        return None
-
-
-def _audit(el: Element, ctx: Context) -> dict[str, Any]:
-    return {
-        "creating_user": ctx.opt_guid(el, "creatingUser"),
-        "creation_datetime": el.get("creationDateTime"),
-        "modifying_user": ctx.opt_guid(el, "modifyingUser"),
-        "modified_datetime": el.get("modifiedDateTime"),
-    }
-
-
-def _check_children(el: Element, k: dict[str, list[Element]], allowed: frozenset[str], ctx: Context) -> None:
-    for name in k.keys() - allowed:
-        ctx.issue("QDX007", f"unknown element <{name}> in <{local(el.tag)}> ignored", k[name][0])
 
 
 # --------------------------------------------------------------------------- users, codes, sets
@@ -189,24 +130,6 @@ def read_variable(el: Element, ctx: Context) -> Variable:
     )
 
 
-_VALUE_KINDS = {kind.value: kind for kind in ValueKind}
-
-
-def read_variable_value(el: Element, ctx: Context) -> VariableValue:
-    k = kids(el)
-    ref = _one(k, "VariableRef")
-    kind = next((_VALUE_KINDS[name] for name in k if name in _VALUE_KINDS), None)
-    value = _text(_one(k, kind.value)) if kind is not None else None
-    if ref is None:
-        ctx.issue("QDX006", "<VariableValue> lacks <VariableRef>", el, Severity.ERROR)
-    return VariableValue(
-        variable=ctx.guid(ref, "targetGUID") if ref is not None else Guid(""),
-        kind=kind,
-        value=value,
-        loc=ctx.loc(el),
-    )
-
-
 def read_case(el: Element, ctx: Context) -> Case:
     k = kids(el)
     return Case(
@@ -219,284 +142,6 @@ def read_case(el: Element, ctx: Context) -> Case:
         selection_refs=_refs(k, "SelectionRef", ctx),
         loc=ctx.loc(el),
     )
-
-
-# --------------------------------------------------------------------------- codings, selections
-
-
-def read_coding(el: Element, ctx: Context) -> Coding:
-    # Hot path (one per coding): walk the children directly instead of grouping them.
-    loc = ctx.loc(el)
-    ref: Element | None = None
-    notes: list[Guid] = []
-    for child in el:
-        tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        name = local(tag)
-        if name == "CodeRef" and ref is None:
-            ref = child
-        elif name == "NoteRef":
-            notes.append(ctx.guid(child, "targetGUID"))
-        else:
-            ctx.issue("QDX007", f"unexpected <{name}> in <Coding> ignored", child)
-    if ref is None:
-        ctx.issue("QDX006", "<Coding> lacks <CodeRef>", el, Severity.ERROR)
-    return Coding(
-        guid=ctx.own_guid(el, loc),
-        code=ctx.guid(ref, "targetGUID") if ref is not None else Guid(""),
-        creating_user=ctx.opt_guid(el, "creatingUser"),
-        creation_datetime=el.get("creationDateTime"),
-        note_refs=tuple(notes),
-        loc=loc,
-    )
-
-
-def _selection_common(el: Element, ctx: Context) -> tuple[dict[str, list[Element]], dict[str, Any]]:
-    k = kids(el)
-    loc = ctx.loc(el)
-    common = {
-        "guid": ctx.own_guid(el, loc),
-        "name": el.get("name"),
-        "description": _desc(k),
-        "codings": _many(k, "Coding", ctx, read_coding),
-        "note_refs": _refs(k, "NoteRef", ctx),
-        "loc": loc,
-        **_audit(el, ctx),
-    }
-    return k, common
-
-
-def read_text_selection(el: Element, ctx: Context) -> TextSelection:
-    # Hot path (one per PlainTextSelection): children walked directly, no grouping dict.
-    loc = ctx.loc(el)
-    description: str | None = None
-    codings: list[Coding] = []
-    notes: list[Guid] = []
-    for child in el:
-        tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        name = local(tag)
-        if name == "Coding":
-            codings.append(read_coding(child, ctx))
-        elif name == "NoteRef":
-            notes.append(ctx.guid(child, "targetGUID"))
-        elif name == "Description" and description is None:
-            description = child.text or ""
-        else:
-            ctx.issue("QDX007", f"unexpected <{name}> in <PlainTextSelection> ignored", child)
-    get = el.get
-    user, modifier = get("creatingUser"), get("modifyingUser")
-    return TextSelection(
-        guid=ctx.own_guid(el, loc),
-        name=get("name"),
-        start=ctx.req_int(el, "startPosition"),
-        end=ctx.req_int(el, "endPosition"),
-        description=description,
-        codings=tuple(codings),
-        note_refs=tuple(notes),
-        creating_user=Guid(user.strip()) if user else None,
-        creation_datetime=get("creationDateTime"),
-        modifying_user=Guid(modifier.strip()) if modifier else None,
-        modified_datetime=get("modifiedDateTime"),
-        loc=loc,
-    )
-
-
-def _corners(el: Element, ctx: Context) -> dict[str, Any]:
-    return {
-        "first_x": ctx.req_int(el, "firstX"),
-        "first_y": ctx.req_int(el, "firstY"),
-        "second_x": ctx.req_int(el, "secondX"),
-        "second_y": ctx.req_int(el, "secondY"),
-    }
-
-
-def read_picture_selection(el: Element, ctx: Context) -> PictureSelection:
-    _, common = _selection_common(el, ctx)
-    return PictureSelection(**_corners(el, ctx), **common)
-
-
-def read_pdf_selection(el: Element, ctx: Context) -> PDFSelection:
-    k, common = _selection_common(el, ctx)
-    rep = _one(k, "Representation")
-    return PDFSelection(
-        page=ctx.req_int(el, "page"),
-        representation=read_text_source(rep, ctx) if rep is not None else None,
-        **_corners(el, ctx),
-        **common,
-    )
-
-
-def read_audio_selection(el: Element, ctx: Context) -> AudioSelection:
-    _, common = _selection_common(el, ctx)
-    return AudioSelection(begin=ctx.req_int(el, "begin"), end=ctx.req_int(el, "end"), **common)
-
-
-def read_video_selection(el: Element, ctx: Context) -> VideoSelection:
-    _, common = _selection_common(el, ctx)
-    return VideoSelection(begin=ctx.req_int(el, "begin"), end=ctx.req_int(el, "end"), **common)
-
-
-def read_transcript_selection(el: Element, ctx: Context) -> TranscriptSelection:
-    _, common = _selection_common(el, ctx)
-    return TranscriptSelection(
-        from_sync_point=ctx.opt_guid(el, "fromSyncPoint"), to_sync_point=ctx.opt_guid(el, "toSyncPoint"), **common
-    )
-
-
-def read_sync_point(el: Element, ctx: Context) -> SyncPoint:
-    return SyncPoint(
-        guid=ctx.own_guid(el),
-        time_stamp=ctx.integer(el, "timeStamp", required=False),
-        position=ctx.integer(el, "position", required=False),
-        loc=ctx.loc(el),
-    )
-
-
-# --------------------------------------------------------------------------- sources
-
-
-def _text_doc(el: Element, k: dict[str, list[Element]], ctx: Context) -> dict[str, Any]:
-    """Attributes and text shared by TextSourceType and Transcript (REFI §5.3, §8.3)."""
-    plain_path = el.get("plainTextPath")
-    rich_path = el.get("richTextPath")
-    inline = _one(k, "PlainTextContent")
-    text: str | None = None
-    if inline is not None:
-        # Inline text wins; a plainTextPath beside it (forbidden by the XSD comment but
-        # schema-valid) is kept verbatim so nothing is lost.
-        text = inline.text or ""
-    elif plain_path is not None:
-        text = ctx.text_file(plain_path, el)
-        if text is not None:
-            plain_path = None
-    rich = ctx.blob(rich_path, el) if rich_path is not None else None
-    return {
-        "guid": ctx.own_guid(el),
-        "name": el.get("name"),
-        "description": _desc(k),
-        "text": text,
-        "text_inline": inline is not None,
-        "plain_text_path": plain_path,
-        "rich_text": rich,
-        "rich_text_path": None if rich is not None else rich_path,
-        "note_refs": _refs(k, "NoteRef", ctx),
-        "loc": ctx.loc(el),
-        **_audit(el, ctx),
-    }
-
-
-def read_text_source(el: Element, ctx: Context) -> TextSource:
-    """TextSourceType: TextSource, Note, PDF Representation, Picture TextDescription."""
-    k = kids(el)
-    return TextSource(
-        selections=_many(k, "PlainTextSelection", ctx, read_text_selection),
-        codings=_many(k, "Coding", ctx, read_coding),
-        variable_values=_many(k, "VariableValue", ctx, read_variable_value),
-        **_text_doc(el, k, ctx),
-    )
-
-
-def read_transcript(el: Element, ctx: Context) -> Transcript:
-    k = kids(el)
-    return Transcript(
-        sync_points=_many(k, "SyncPoint", ctx, read_sync_point),
-        selections=_many(k, "TranscriptSelection", ctx, read_transcript_selection),
-        **_text_doc(el, k, ctx),
-    )
-
-
-def _file_source(el: Element, k: dict[str, list[Element]], ctx: Context) -> dict[str, Any]:
-    path = el.get("path")
-    blob = ctx.blob(path, el) if path is not None else None
-    _path_quirks(path, ctx)
-    return {
-        "guid": ctx.own_guid(el),
-        "name": el.get("name"),
-        "description": _desc(k),
-        "blob": blob,
-        "path": None if blob is not None else path,
-        "current_path": el.get("currentPath"),
-        "codings": _many(k, "Coding", ctx, read_coding),
-        "note_refs": _refs(k, "NoteRef", ctx),
-        "variable_values": _many(k, "VariableValue", ctx, read_variable_value),
-        "loc": ctx.loc(el),
-        **_audit(el, ctx),
-    }
-
-
-def _path_quirks(path: str | None, ctx: Context) -> None:
-    if path is None:
-        return
-    low = path.lower()
-    if low.startswith("absolute://") and not low.startswith("absolute:///"):
-        ctx.quirk("quirk19:absolute-two-slashes")
-    elif low.startswith("relative://"):
-        ctx.quirk("quirk10:relative-media")
-
-
-def read_picture_source(el: Element, ctx: Context) -> PictureSource:
-    k = kids(el)
-    desc = _one(k, "TextDescription")
-    return PictureSource(
-        text_description=read_text_source(desc, ctx) if desc is not None else None,
-        selections=_many(k, "PictureSelection", ctx, read_picture_selection),
-        **_file_source(el, k, ctx),
-    )
-
-
-def read_pdf_source(el: Element, ctx: Context) -> PDFSource:
-    k = kids(el)
-    rep = _one(k, "Representation")
-    return PDFSource(
-        selections=_many(k, "PDFSelection", ctx, read_pdf_selection),
-        representation=read_text_source(rep, ctx) if rep is not None else None,
-        **_file_source(el, k, ctx),
-    )
-
-
-def read_audio_source(el: Element, ctx: Context) -> AudioSource:
-    k = kids(el)
-    return AudioSource(
-        transcripts=_many(k, "Transcript", ctx, read_transcript),
-        selections=_many(k, "AudioSelection", ctx, read_audio_selection),
-        **_file_source(el, k, ctx),
-    )
-
-
-def read_video_source(el: Element, ctx: Context) -> VideoSource:
-    k = kids(el)
-    return VideoSource(
-        transcripts=_many(k, "Transcript", ctx, read_transcript),
-        selections=_many(k, "VideoSelection", ctx, read_video_selection),
-        **_file_source(el, k, ctx),
-    )
-
-
-SOURCE_READERS: dict[str, Callable[[Element, Context], Source]] = {
-    "TextSource": read_text_source,
-    "PictureSource": read_picture_source,
-    "PDFSource": read_pdf_source,
-    "AudioSource": read_audio_source,
-    "VideoSource": read_video_source,
-}
-
-
-def read_sources(el: Element | None, ctx: Context) -> tuple[Source, ...]:
-    if el is None:
-        return ()
-    out: list[Source] = []
-    for child in el:
-        if not isinstance(child.tag, str):
-            continue
-        handler = SOURCE_READERS.get(local(child.tag))
-        if handler is None:
-            ctx.issue("QDX007", f"unknown source element <{local(child.tag)}> ignored", child)
-            continue
-        out.append(handler(child, ctx))
-    return tuple(out)
 
 
 # --------------------------------------------------------------------------- links, graphs

@@ -653,3 +653,48 @@ def test_alpha_with_missing_values_cross_checked(level: str) -> None:
         theirs = kripp.alpha(reliability_data=data, level_of_measurement=level)
         ours = krippendorff_alpha([[None if np.isnan(v) else float(v) for v in r] for r in data], level)
         assert ours == pytest.approx(theirs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 330), st.integers(1, 60)), max_size=6),
+    st.lists(st.tuples(st.integers(0, 330), st.integers(1, 60)), max_size=6),
+)
+def test_sentence_counts_equal_a_unit_by_unit_count(
+    a_spans: list[tuple[int, int]], b_spans: list[tuple[int, int]]
+) -> None:
+    """§A.1 sentence unit: a sentence is coded when any of its characters is (brute force)."""
+    text, spans = _sentences(12)
+    a, b = two_coders(
+        {"D": text}, [("X", "D", s, s + n) for s, n in a_spans], [("X", "D", s, s + n) for s, n in b_spans]
+    )
+
+    def coded(coder: list[tuple[int, int]]) -> list[bool]:
+        return [any(s < ue and s + n > us for s, n in coder) for us, ue in spans]
+
+    ca, cb = coded(a_spans), coded(b_spans)
+    result = agree(a, b, unit="sentence", all_pairs=True, all_sources=True)
+    if not result.per_code_source:
+        assert not any(ca) and not any(cb)
+        return
+    t = result.per_code_source[0].table
+    pairs = list(zip(ca, cb, strict=True))
+    expected = (pairs.count((True, True)), pairs.count((True, False)), pairs.count((False, True)))
+    assert (t.both, t.a_only, t.b_only) == expected
+    assert t.units == len(spans)
+
+
+def test_cli_groups_of_users_in_one_project(tmp_path: Path) -> None:
+    """`--coder-a x --coder-a y --coder-b z`: group A is the union of its members (§A.1 groups)."""
+    import qdx
+    from qdx.cli import main
+
+    spans = [("X", "S1", 0, 90, "a1"), ("X", "S1", 60, 150, "a2"), ("X", "S1", 100, 200, "b")]
+    path = tmp_path / "team.qdpx"
+    qdx.write(build({"S1": "x" * 1000}, spans), path)
+    args = ["agree", str(path), "--coder-a", "a1", "--coder-a", "a2", "--coder-b", "b", "--json"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["per_code_source"][0]["kappa"] == pytest.approx(0.3182, abs=5e-5)
+    mixed = CliRunner().invoke(main, ["agree", str(path), "--coders", "a1", "b", "--coder-a", "a2"])
+    assert mixed.exit_code == 2

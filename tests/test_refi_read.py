@@ -315,3 +315,10 @@ def test_missing_text_keeps_producer_units_with_issue() -> None:
     source = project.sources[0]
     assert isinstance(source, TextSource) and (source.selections[0].start, source.selections[0].end) == (10, 20)
     assert project.provenance is not None and "QDX013" in {i.code for i in project.provenance.issues}
+
+
+def test_unknown_unit_is_a_usage_error() -> None:
+    from qdx.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown position unit"):
+        qdx.read(io.BytesIO(qde("x", "", 0, 0)), unit="bytes")

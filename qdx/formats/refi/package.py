@@ -13,13 +13,14 @@ import zipfile
 from typing import BinaryIO
 from urllib.parse import unquote
 
-from qdx.errors import ReadError, Severity
+from qdx.errors import ReadError, Severity, UsageError
 from qdx.formats import ReadOptions
 from qdx.formats.refi._context import Context
 from qdx.formats.refi.reader import parse_xml, read_root
 from qdx.formats.refi.units import choose_unit, convert_positions, find_marker, restore_lf
 from qdx.model import Project, Provenance, iter_codes
 from qdx.safety import SafeZip
+from qdx.text import UNITS
 
 ROOTS = ("Project", "CodeBook")
 
@@ -78,6 +79,8 @@ def _finish(data: bytes, ctx: Context, options: ReadOptions, where: str | None =
     finally:
         if paused:
             gc.enable()
+    if options.unit is not None and options.unit not in UNITS:
+        raise UsageError(f"unknown position unit {options.unit!r}; known: {', '.join(UNITS)}")
     mark = find_marker(data)
     unit = choose_unit(project, ctx, forced=options.unit, declared=mark.unit if mark else None)
     changed = convert_positions(project, unit, ctx)

@@ -507,6 +507,8 @@ def agree(
     docs = _compared_docs(catalog, side_a, side_b, b is None, all_sources)
     keys = _group_keys(unit_a, unit_b, docs, n_docs, n_codes, all_pairs)
     rows, pieces = _rows(catalog, keys, (unit_a, unit_b), (char_a, char_b), unit, (overlap, overlap_measure))
+    if not rows:
+        catalog.warnings.append("no coded text to compare: every value is the empty-table convention (1.0)")
     # Group by code number, not path: two same-named codes of one project stay apart.
     by_code: dict[int, list[CodeSourceAgreement]] = {}
     for key, row in zip(keys.tolist(), rows, strict=True):

@@ -446,6 +446,8 @@ def _split(
             raise UsageError(f"set {holdout_set!r} holds no sources")
         return [s for s in ordered if s.guid not in members], test
     if holdout is not None:
+        if len(ordered) < 2:
+            raise UsageError(f"the held-out test needs at least 2 documents, the project has {len(ordered)}")
         if not 0 < holdout < len(ordered):
             raise UsageError(f"--holdout must be between 1 and {len(ordered) - 1}, got {holdout}")
         return ordered[:-holdout], ordered[-holdout:]

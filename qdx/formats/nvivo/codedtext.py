@@ -18,7 +18,7 @@ The ``§ N references`` count is a checksum: a mismatch is an Issue with file an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qdx.errors import Issue, Severity
 from qdx.formats.nvivo.names import HName, parse_hname
@@ -423,13 +423,5 @@ def parse_text(data: bytes, *, label: str, phrases: Phrases = ENGLISH) -> CodedT
     parsed = parse_lines(lines, label=label, phrases=phrases, encoding=encoding, newline=newline)
     if issues:
         located = tuple(Issue(i.code, i.severity, i.message, label) for i in issues)
-        parsed = CodedText(
-            parsed.label,
-            parsed.blocks,
-            parsed.code_name,
-            parsed.variant,
-            encoding,
-            newline,
-            located + parsed.issues,
-        )
+        parsed = replace(parsed, issues=located + parsed.issues)
     return parsed

@@ -426,6 +426,7 @@ def test_brennan_prediger_uses_number_of_codes() -> None:
 
 
 def test_bad_options_are_usage_errors() -> None:
+    """STYLE rule 6/8: impossible requests are UsageErrors with a message naming the option."""
     a, b = two_coders(N1_TEXTS, N1_A, N1_B)
     with pytest.raises(UsageError, match="unit"):
         agree(a, b, unit="word")
@@ -528,6 +529,7 @@ def test_cli_json_has_the_documented_keys(tmp_path: Path) -> None:
 
 
 def test_cli_table_and_workbook(tmp_path: Path) -> None:
+    """N1 (§A.1) through `qdx agree -o`: the table shows the three labelled means; the xlsx κ cell."""
     from openpyxl import load_workbook
 
     from qdx.cli import main
@@ -542,6 +544,7 @@ def test_cli_table_and_workbook(tmp_path: Path) -> None:
 
 
 def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
+    """CLI contract (brief): usage errors exit 2 with a one-line message."""
     from qdx.cli import main
 
     pa, pb = _write_pair(tmp_path)

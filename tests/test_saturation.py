@@ -246,6 +246,7 @@ def test_document_order(order: str, expected: list[str]) -> None:
 
 
 def test_bad_order_set_or_holdout_is_a_usage_error() -> None:
+    """§B.6 order must be stated and valid; bad held-out choices are UsageErrors (exit 2)."""
     project = _ordered_project()
     for kwargs in (
         {"order": "random"},
@@ -260,6 +261,7 @@ def test_bad_order_set_or_holdout_is_a_usage_error() -> None:
 
 
 def test_inputs_are_not_mutated() -> None:
+    """STYLE rule 5: analysis is a pure function."""
     project = _s4_project(["c3", "c41"], extra=True)
     before = copy.deepcopy(project)
     saturation(project, holdout_set="Saturation sample")

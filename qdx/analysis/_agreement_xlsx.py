@@ -133,7 +133,8 @@ def _header(ws: Worksheet, names: Sequence[str]) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for col in range(1, len(names) + 1):
         ws.column_dimensions[get_column_letter(col)].width = 13
-    ws.row_dimensions[1].height = 30
+    # Wrapped headers need a taller row: about 12 characters fit a 13-wide column per line.
+    ws.row_dimensions[1].height = 15 * max(-(-len(name) // 12) for name in names)
     ws.freeze_panes = "A2"
 
 

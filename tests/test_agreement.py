@@ -23,6 +23,7 @@ from qdx.analysis._intervals import Intervals, counts, sweep
 from qdx.analysis.agreement import agree, write_agreement_xlsx
 from qdx.analysis.coefficients import (
     Table2x2,
+    alpha_expected_agreement,
     binary_alpha,
     brennan_prediger,
     brennan_prediger_matrix,
@@ -117,11 +118,12 @@ def test_k1_krippendorff_2011_binary() -> None:
 
 
 def test_k2_atlas_percent_agreement() -> None:
-    """K2 (§A.0, ATLAS.ti manual): PA 60%, α 0.0952 (same marginals as K1)."""
+    """K2 (§A.0, ATLAS.ti manual): PA 60%, expected agreement 55.8%, α 0.0952 (K1's marginals)."""
     c1 = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0]
     c2 = [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]
     t = _table(c1, c2)
     assert percent_agreement(t) == pytest.approx(0.60)
+    assert alpha_expected_agreement(t) == pytest.approx(0.558, abs=5e-4)
     assert krippendorff_alpha([c1, c2]) == pytest.approx(0.0952, abs=5e-5)
     assert binary_alpha(t) == pytest.approx(0.0952, abs=5e-5)
 

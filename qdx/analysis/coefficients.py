@@ -97,6 +97,17 @@ def binary_alpha(t: Table2x2) -> float:
     return 1.0 - (n - 1) * (t.a_only + t.b_only) / (n0 * n1)
 
 
+def alpha_expected_agreement(t: Table2x2) -> float:
+    """α's chance agreement Ae = Σ_c n_c(n_c − 1) / (n(n − 1)) over pooled values (1 − De).
+
+    ATLAS.ti reports it as "expected agreement" (METHODS.md K2: (14·13/19 + 6·5/19)/20 = 0.558).
+    """
+    n = 2 * t.units
+    n1 = 2 * t.both + t.a_only + t.b_only
+    n0 = n - n1
+    return (n1 * (n1 - 1) + n0 * (n0 - 1)) / (n * (n - 1)) if n > 1 else 1.0
+
+
 def unitized_binary_alpha(t: Table2x2, coded_square_sum: int) -> float:
     """Krippendorff's |uα for two coders on a continuum of N units (METHODS.md §A.3, U1–U2).
 

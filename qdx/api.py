@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
-from qdx.errors import FormatError, ReadError, UsageError
+from qdx.errors import FormatError, ReadError, UnsafeInputError, UsageError
 from qdx.formats import Dialect, Format, ReadOptions, WriteOptions, by_id, registry
 from qdx.model import Project
 from qdx.safety import DEFAULT_LIMITS, Limits, atomic_write
@@ -20,6 +20,10 @@ from qdx.safety import DEFAULT_LIMITS, Limits, atomic_write
 PathLike = str | os.PathLike[str]
 HEAD_SIZE = 4096
 MAX_TREE_FILES = 10_000
+# A folder of exports is read into memory: cap each file and the total so a stray huge file
+# (or a sparse 1 GB "export") is refused before it is loaded.
+MAX_TREE_FILE_BYTES = 256 << 20
+MAX_TREE_BYTES = 1 << 30
 
 
 def detect(head: bytes, name: str = "") -> Format:
@@ -86,11 +90,25 @@ def _read_stream(stream: BinaryIO, name: str, fmt: str | None, options: ReadOpti
     chosen = _choose(head, name, fmt)
     if chosen.reader is None:
         raise FormatError(f"format {chosen.id} cannot be read", location=name)
+    _check_size(stream, chosen, name)
     if stream.seekable():
         stream.seek(0)
     else:
         stream = io.BytesIO(head + stream.read())
     return chosen.reader(stream, options)
+
+
+def _check_size(stream: BinaryIO, chosen: Format, name: str) -> None:
+    """Refuse inputs over the format's cap before reading them (a 1 GB 'text export')."""
+    cap = chosen.max_input_bytes
+    if cap is None or not stream.seekable():
+        return
+    size = stream.seek(0, io.SEEK_END)
+    if size > cap:
+        raise UnsafeInputError(
+            f"{chosen.description} of {size:,} bytes exceeds the {cap:,}-byte limit for this format; refused",
+            location=name,
+        )
 
 
 def _choose(head: bytes, name: str, fmt: str | None) -> Format:
@@ -105,10 +123,18 @@ def _choose(head: bytes, name: str, fmt: str | None) -> Format:
 def _read_tree(path: Path, fmt: str | None, options: ReadOptions) -> Project:
     """Read a folder of exported files (formats with a ``tree_reader``)."""
     files: dict[str, bytes] = {}
+    total = 0
     for child in sorted(path.rglob("*")):
         if child.is_file() and not child.is_symlink():
             if len(files) >= MAX_TREE_FILES:
                 raise ReadError(f"folder holds more than {MAX_TREE_FILES} files", location=str(path))
+            size = child.stat().st_size
+            total += size
+            if size > MAX_TREE_FILE_BYTES or total > MAX_TREE_BYTES:
+                raise UnsafeInputError(
+                    f"file of {size:,} bytes (folder total {total:,}) exceeds the limits for an export folder",
+                    location=str(child),
+                )
             files[child.relative_to(path).as_posix()] = child.read_bytes()
     if not files:
         raise ReadError("folder holds no files", location=str(path))

@@ -62,6 +62,9 @@ class Format:
     writer: Writer | None = None
     tree_reader: TreeReader | None = None
     priority: int = field(default=0)
+    # Inputs of this format larger than this are refused before reading (None: no cap).
+    # Line-oriented text exports have no reason to reach hundreds of MB; a 1 GB line is an attack.
+    max_input_bytes: int | None = None
 
 
 _PACKAGES = ("qdx.formats.refi", "qdx.formats.nvivo")

@@ -160,6 +160,7 @@ FORMATS: tuple[Format, ...] = (
         writer=write_coded_text,
         tree_reader=read_coded_tree,
         priority=5,
+        max_input_bytes=256 << 20,
     ),
     Format(
         id="nvivo-codebook-docx",

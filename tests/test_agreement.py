@@ -703,3 +703,13 @@ def test_cli_groups_of_users_in_one_project(tmp_path: Path) -> None:
     assert json.loads(out.output)["per_code_source"][0]["kappa"] == pytest.approx(0.3182, abs=5e-5)
     mixed = CliRunner().invoke(main, ["agree", str(path), "--coders", "a1", "b", "--coder-a", "a2"])
     assert mixed.exit_code == 2
+
+
+def test_empty_selection_codes_no_sentence() -> None:
+    """§A.1 units: a zero-length selection covers no character, so it codes no sentence either."""
+    text, spans = _sentences(3)
+    a, b = two_coders(
+        {"D": text}, [("X", "D", spans[1][0] + 2, spans[1][0] + 2)], [("X", "D", spans[0][0], spans[0][0] + 1)]
+    )
+    t = agree(a, b, unit="sentence").per_code_source[0].table
+    assert (t.both, t.a_only, t.b_only, t.neither) == (0, 0, 1, 2)

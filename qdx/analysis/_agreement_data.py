@@ -251,10 +251,12 @@ def side_arrays(side: Side, catalog: Catalog, unit: str) -> tuple[iv.IntArray, i
     end = np.clip(end, 0, sizes[doc] if doc.size else 0)
     if unit == "char":
         return code, doc, start, end
+    empty = end <= start  # an empty selection touches no unit, whatever unit it sits in
     for number, d in enumerate(catalog.docs):
-        mask = doc == number
+        mask = (doc == number) & ~empty
         if mask.any() and d.unit_start is not None and d.unit_end is not None:
             start[mask], end[mask] = iv.to_units(d.unit_start, d.unit_end, start[mask], end[mask])
+    end[empty] = start[empty]
     return code, doc, start, end
 
 

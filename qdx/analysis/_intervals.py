@@ -5,10 +5,14 @@ looping over characters, every group (one code in one source) is shifted onto it
 one long axis (``group * stride + position``), all interval ends become +1/−1 events, and one
 sort plus two cumulative sums give each elementary piece's coverage by coder A and coder B.
 Counts per group then come from ``np.bincount`` over the pieces' lengths.
+
+Segment matching (MAXQDA-style overlap, Holsti pairs) works on each group's own segments.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,3 +145,54 @@ def run_square_sums(pieces: Pieces, covered: NDArray[np.bool_], n_groups: int) -
     lengths = np.add.reduceat(end - start, first).astype(np.float64)
     summed = np.bincount(group[first], weights=lengths * lengths, minlength=n_groups)
     return np.rint(summed).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- segment matching
+
+
+def overlap_rate(a: tuple[int, int], b: tuple[int, int], measure: str) -> float:
+    """How much two segments overlap: over their combined extent (``iou``) or the shorter one."""
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    if inter <= 0:
+        return 0.0
+    # "iou": shared extent over the combined extent of both segments (MAXQDA, METHODS.md §A.2).
+    whole = max(a[1], b[1]) - min(a[0], b[0]) if measure == "iou" else min(a[1] - a[0], b[1] - b[0])
+    return inter / whole
+
+
+def match_segments(
+    a: list[tuple[int, int]], b: list[tuple[int, int]], threshold: float, measure: str
+) -> tuple[int, int, int]:
+    """Segments of A with a match in B, segments of B with a match in A, one-to-one pairs.
+
+    The overlap rate is symmetric, so one pass from A's side finds every matching pair; the
+    greedy one-to-one pairing (first free partner) gives Holsti's A.
+    """
+    b = sorted(b)
+    starts = [s for s, _ in b]
+    longest = max((e - s for s, e in b), default=0)
+    matched_a, hit_b, used, pairs = 0, set(), set(), 0
+    for seg in sorted(a):
+        lo = bisect.bisect_left(starts, seg[0] - longest)
+        hi = bisect.bisect_left(starts, seg[1])
+        hits = [j for j in range(lo, hi) if overlap_rate(seg, b[j], measure) >= threshold - 1e-12]
+        if hits:
+            matched_a += 1
+            hit_b.update(hits)
+            free = next((j for j in hits if j not in used), None)
+            if free is not None:
+                used.add(free)
+                pairs += 1
+    return matched_a, len(hit_b), pairs
+
+
+def segments_by_group(keys: IntArray, start: IntArray, end: IntArray) -> dict[int, list[tuple[int, int]]]:
+    """Each group's non-empty segments, partitioned with one sort instead of a Python loop."""
+    keep = end > start
+    keys, start, end = keys[keep], start[keep], end[keep]
+    order = np.lexsort((start, keys))
+    keys, start, end = keys[order], start[order], end[order]
+    firsts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if keys.size else keys
+    bounds = [*firsts.tolist(), int(keys.size)]
+    starts, ends = start.tolist(), end.tolist()
+    return {int(keys[lo]): list(zip(starts[lo:hi], ends[lo:hi], strict=True)) for lo, hi in itertools.pairwise(bounds)}

@@ -21,8 +21,6 @@ media and picture regions separately (§A.1 "Units") and qdx does not yet.
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -222,54 +220,6 @@ class AgreementResult:
         }
 
 
-# --------------------------------------------------------------------------- segment matching
-
-
-def _overlap(a: tuple[int, int], b: tuple[int, int], measure: str) -> float:
-    inter = min(a[1], b[1]) - max(a[0], b[0])
-    if inter <= 0:
-        return 0.0
-    # "iou": shared extent over the combined extent of both segments (MAXQDA, METHODS.md §A.2).
-    whole = max(a[1], b[1]) - min(a[0], b[0]) if measure == "iou" else min(a[1] - a[0], b[1] - b[0])
-    return inter / whole
-
-
-def _match(a: list[tuple[int, int]], b: list[tuple[int, int]], threshold: float, measure: str) -> tuple[int, int, int]:
-    """Segments of A with a match in B, segments of B with a match in A, one-to-one pairs.
-
-    The overlap rate is symmetric, so one pass from A's side finds every matching pair; the
-    greedy one-to-one pairing (first free partner) gives Holsti's A.
-    """
-    b = sorted(b)
-    starts = [s for s, _ in b]
-    longest = max((e - s for s, e in b), default=0)
-    matched_a, hit_b, used, pairs = 0, set(), set(), 0
-    for seg in sorted(a):
-        lo = bisect.bisect_left(starts, seg[0] - longest)
-        hi = bisect.bisect_left(starts, seg[1])
-        hits = [j for j in range(lo, hi) if _overlap(seg, b[j], measure) >= threshold - 1e-12]
-        if hits:
-            matched_a += 1
-            hit_b.update(hits)
-            free = next((j for j in hits if j not in used), None)
-            if free is not None:
-                used.add(free)
-                pairs += 1
-    return matched_a, len(hit_b), pairs
-
-
-def _segments_by_group(keys: iv.IntArray, start: iv.IntArray, end: iv.IntArray) -> dict[int, list[tuple[int, int]]]:
-    """Each group's non-empty segments, partitioned with one sort instead of a Python loop."""
-    keep = end > start
-    keys, start, end = keys[keep], start[keep], end[keep]
-    order = np.lexsort((start, keys))
-    keys, start, end = keys[order], start[order], end[order]
-    firsts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if keys.size else keys
-    bounds = [*firsts.tolist(), int(keys.size)]
-    starts, ends = start.tolist(), end.tolist()
-    return {int(keys[lo]): list(zip(starts[lo:hi], ends[lo:hi], strict=True)) for lo, hi in itertools.pairwise(bounds)}
-
-
 # --------------------------------------------------------------------------- aggregation
 
 
@@ -371,14 +321,14 @@ def _rows(
     both, a_only, b_only = iv.counts(pieces, len(keys))
     squares = iv.run_square_sums(pieces, pieces.in_a, len(keys)) + iv.run_square_sums(pieces, pieces.in_b, len(keys))
     ca, cb = char_arrays
-    seg_a = _segments_by_group(ca.code * n_docs + ca.doc, ca.start, ca.end)
-    seg_b = _segments_by_group(cb.code * n_docs + cb.doc, cb.start, cb.end)
+    seg_a = iv.segments_by_group(ca.code * n_docs + ca.doc, ca.start, ca.end)
+    seg_b = iv.segments_by_group(cb.code * n_docs + cb.doc, cb.start, cb.end)
     rows = []
     for i, key in enumerate(keys.tolist()):
         doc = catalog.docs[key % n_docs]
         path = catalog.code_paths[key // n_docs]
         sa, sb = seg_a.get(key, []), seg_b.get(key, [])
-        matched_a, matched_b, pairs = _match(sa, sb, *overlap)
+        matched_a, matched_b, pairs = iv.match_segments(sa, sb, *overlap)
         total = doc_units(doc, unit)
         table = Table2x2(
             both=int(both[i]),

@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+import lzma
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,6 +73,14 @@ def safe_member_name(name: str) -> bool:
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         return False
     return ".." not in name.split("/")
+
+
+# What a damaged member can raise while inflating: zipfile's own errors, and the raw errors of
+# the decompressors (zlib.error for deflate, LZMAError when the method field says LZMA),
+# which zipfile passes through unwrapped (found by scripts/fuzz.py).
+_INFLATE_ERRORS = (
+    zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error, lzma.LZMAError,
+)
 
 
 class SafeZip:
@@ -139,7 +149,7 @@ class SafeZip:
                     total += len(chunk)
                     self._check_size(total, info.compress_size, where)
                     chunks.append(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        except _INFLATE_ERRORS as exc:
             raise ReadError(f"zip entry cannot be read ({exc})", location=where) from exc
         return b"".join(chunks)
 

@@ -1,0 +1,324 @@
+"""Mutations of real REFI-QDA files for fuzzing (shared by tests/test_fuzz.py and scripts/fuzz.py).
+
+A mutation is a short list of :data:`Op` tuples ``(kind, a, b, c)`` whose integers are taken
+modulo the size of whatever they index, so the same op list applies to any seed and a
+hypothesis strategy (CI) or a seeded ``random.Random`` (long runs) can produce them.
+
+Kinds act at three levels:
+
+* bytes of the file as stored (zip bytes for ``.qdpx``): bit flips, truncation, deletion,
+  duplication and insertion of byte ranges, "interesting" byte overwrites;
+* the XML document (``.qde``/``.qdc``, or the ``.qde`` inside a ``.qdpx``, re-zipped after):
+  element deletion, duplication, moving, deep nesting, attribute corruption, text corruption,
+  and the same byte-level mutations on the serialised XML;
+* the zip's members: deletion, duplication, renaming, replacing a member's bytes.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import random
+import warnings
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from lxml import etree
+
+Op = tuple[str, int, int, int]
+
+BYTE_KINDS = ("flip", "truncate", "delete", "duplicate", "insert", "magic")
+XML_KINDS = ("xml-del", "xml-dup", "xml-move", "xml-nest", "xml-attr", "xml-attr-del", "xml-text")
+XML_BYTE_KINDS = tuple(f"xml-{k}" for k in BYTE_KINDS)
+ZIP_KINDS = ("zip-del", "zip-dup", "zip-rename", "zip-replace")
+ALL_KINDS = BYTE_KINDS + XML_KINDS + XML_BYTE_KINDS + ZIP_KINDS
+
+# Values that have broken parsers before: empty, huge, negative, not a number, odd GUIDs,
+# path tricks, control characters, lone surrogates are impossible in XML so U+FFFD instead.
+INTERESTING_VALUES = (
+    "", " ", "-1", "0", "1", "2147483648", "-9223372036854775809", "99999999999999999999999",
+    "1e309", "NaN", "0x10", "١٢", "true", "false", "maybe", "{}", "{00000000-0000-0000-0000-000000000000}",
+    "not-a-guid", "internal://", "internal://../../etc/passwd", "relative://x.txt", "absolute:///etc/passwd",
+    "internal://%2e%2e/x", "C:\\x", "sources/", "a" * 5000, "\u00e9\u4e2d\U0001f600", "\ufffd",
+    "OneWay", "Bidirectional", "Boolean", "Date", "Integer", "Text", "=1+1", "Circle",
+)
+INTERESTING_BYTES = (
+    b"\x00", b"\xff", b"\x7f", b"\x80", b"\xef\xbb\xbf", b"\xff\xfe", b"<", b">", b"&", b"]]>", b"<!--",
+    b"&#0;", b"&#xD800;", b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"\xff\xff\xff\xff", b"\x00\x00\x00\x00",
+    b"<!DOCTYPE x>", b"\r\n", b"\"", b"'",
+)
+MEMBER_NAMES = (
+    "project.qde", "Project.qde", "other.qde", "sources/", "sources/a.txt", "Sources/A.TXT", "../x.txt",
+    "/abs.txt", "sources/.root", "a\\b.txt", "sources/%41.txt",
+)
+
+
+@dataclass(frozen=True)
+class Seed:
+    """One real file to mutate: its name (the suffix picks the format) and bytes."""
+
+    name: str
+    data: bytes
+
+    @property
+    def is_zip(self) -> bool:
+        return self.data.startswith(b"PK")
+
+    @cached_property
+    def members(self) -> list[tuple[zipfile.ZipInfo, bytes]]:
+        with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
+            return [(info, archive.read(info)) for info in archive.infolist()]
+
+    @cached_property
+    def xml_index(self) -> int | None:
+        """Index of the ``.qde`` member (zip seeds) or None."""
+        names = [info.filename.lower() for info, _ in self.members]
+        return next((i for i, n in enumerate(names) if n.endswith(".qde")), None)
+
+    @property
+    def xml(self) -> bytes:
+        if not self.is_zip:
+            return self.data
+        index = self.xml_index
+        return self.members[index][1] if index is not None else b""
+
+
+# --------------------------------------------------------------------------- bytes
+
+
+def mutate_bytes(data: bytes, kind: str, a: int, b: int, c: int) -> bytes:
+    """One byte-level mutation; integers are reduced modulo the data size."""
+    n = len(data)
+    if n == 0:
+        return INTERESTING_BYTES[a % len(INTERESTING_BYTES)] if kind in ("insert", "magic") else data
+    pos = a % n
+    width = 1 + b % max(1, min(n - pos, 4096))
+    if kind == "flip":
+        return data[:pos] + bytes([data[pos] ^ (1 << (b % 8))]) + data[pos + 1 :]
+    if kind == "truncate":
+        return data[:pos]
+    if kind == "delete":
+        return data[:pos] + data[pos + width :]
+    if kind == "duplicate":
+        times = 1 + c % 8
+        return data[:pos] + data[pos : pos + width] * (times + 1) + data[pos + width :]
+    if kind == "insert":
+        return data[:pos] + INTERESTING_BYTES[c % len(INTERESTING_BYTES)] + data[pos:]
+    if kind == "magic":
+        blob = INTERESTING_BYTES[c % len(INTERESTING_BYTES)]
+        return data[:pos] + blob + data[pos + len(blob) :]
+    raise ValueError(kind)
+
+
+# --------------------------------------------------------------------------- XML
+
+
+def _elements(root: etree._Element) -> list[etree._Element]:
+    return [el for el in root.iter() if isinstance(el.tag, str)]
+
+
+def mutate_xml(xml: bytes, kind: str, a: int, b: int, c: int) -> bytes:
+    """One structural mutation of an XML document (left as is when it does not parse)."""
+    if kind.startswith("xml-") and kind[4:] in BYTE_KINDS:
+        return mutate_bytes(xml, kind[4:], a, b, c)
+    try:
+        root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    except etree.XMLSyntaxError:
+        return xml
+    els = _elements(root)
+    el = els[a % len(els)]
+    _XML_OPS[kind](root, els, el, b, c)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def _xml_del(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    parent = el.getparent()
+    if parent is not None:
+        parent.remove(el)
+
+
+def _xml_dup(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    parent = el.getparent()
+    if parent is not None:
+        for _ in range(1 + c % 3):
+            el.addnext(_copy(el))
+
+
+def _xml_move(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    """Put a copy of ``el`` somewhere it does not belong (an element inside another type)."""
+    host = els[b % len(els)]
+    if el is not host:
+        host.append(_copy(el))
+
+
+def _xml_nest(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    """Nest a copy of ``el`` inside itself many times (Code inside Code inside Code...)."""
+    depth = 1 + b % 300
+    inner = etree.SubElement(el, el.tag, dict(el.attrib))
+    for _ in range(depth):
+        inner = etree.SubElement(inner, el.tag, dict(el.attrib))
+
+
+def _xml_attr(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    names = list(el.attrib) or ["guid"]
+    name = names[b % len(names)]
+    el.set(name, INTERESTING_VALUES[c % len(INTERESTING_VALUES)])
+
+
+def _xml_attr_del(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    names = list(el.attrib)
+    if names:
+        del el.attrib[names[b % len(names)]]
+
+
+def _xml_text(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    el.text = INTERESTING_VALUES[c % len(INTERESTING_VALUES)]
+
+
+def _copy(el: etree._Element) -> etree._Element:
+    return copy.deepcopy(el)
+
+
+_XML_OPS = {
+    "xml-del": _xml_del,
+    "xml-dup": _xml_dup,
+    "xml-move": _xml_move,
+    "xml-nest": _xml_nest,
+    "xml-attr": _xml_attr,
+    "xml-attr-del": _xml_attr_del,
+    "xml-text": _xml_text,
+}
+
+
+# --------------------------------------------------------------------------- zip members
+
+
+def _zip(members: Sequence[tuple[zipfile.ZipInfo, bytes]]) -> bytes:
+    out = io.BytesIO()
+    # Duplicate member names are one of the mutations; zipfile warns about them.
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w") as archive:
+        warnings.simplefilter("ignore")
+        for info, data in members:
+            fresh = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            fresh.compress_type = info.compress_type
+            fresh.external_attr = info.external_attr
+            archive.writestr(fresh, data)
+    return out.getvalue()
+
+
+def mutate_members(
+    members: list[tuple[zipfile.ZipInfo, bytes]], kind: str, a: int, b: int, c: int
+) -> list[tuple[zipfile.ZipInfo, bytes]]:
+    """One change to the list of zip members (deleted, duplicated, renamed, replaced)."""
+    if not members:
+        return members
+    i = a % len(members)
+    info, data = members[i]
+    out = list(members)
+    if kind == "zip-del":
+        del out[i]
+    elif kind == "zip-dup":
+        out.insert(i, (info, data))
+    elif kind == "zip-rename":
+        out[i] = (zipfile.ZipInfo(MEMBER_NAMES[b % len(MEMBER_NAMES)], date_time=info.date_time), data)
+    elif kind == "zip-replace":
+        out[i] = (info, mutate_bytes(data, BYTE_KINDS[b % len(BYTE_KINDS)], c, b, c))
+    return out
+
+
+# --------------------------------------------------------------------------- applying op lists
+
+
+def apply(seed: Seed, ops: Sequence[Op]) -> bytes:
+    """The seed's bytes after ``ops`` (XML and member ops first, then whole-file byte ops).
+
+    XML-level and member-level ops on a zip seed rewrite the archive (a fresh, valid zip with
+    the mutated members), so the reader gets past the zip layer and meets the bad XML.
+    """
+    structural = [op for op in ops if op[0] not in BYTE_KINDS]
+    raw = [op for op in ops if op[0] in BYTE_KINDS]
+    data = seed.data
+    if structural:
+        data = _apply_structural(seed, structural)
+    for kind, a, b, c in raw:
+        data = mutate_bytes(data, kind, a, b, c)
+    return data
+
+
+def _apply_structural(seed: Seed, ops: Sequence[Op]) -> bytes:
+    xml_ops = [op for op in ops if op[0].startswith("xml-")]
+    zip_ops = [op for op in ops if op[0].startswith("zip-")]
+    xml = seed.xml
+    for kind, a, b, c in xml_ops:
+        xml = mutate_xml(xml, kind, a, b, c)
+    if not seed.is_zip:
+        return xml
+    members = list(seed.members)
+    if seed.xml_index is not None and xml_ops:
+        info, _ = members[seed.xml_index]
+        members[seed.xml_index] = (info, xml)
+    for kind, a, b, c in zip_ops:
+        members = mutate_members(members, kind, a, b, c)
+    return _zip(members)
+
+
+def random_ops(rng: random.Random, seed: Seed, most: int = 4) -> list[Op]:
+    """A random op list for long fuzz runs (zip-only kinds only for zip seeds)."""
+    kinds = ALL_KINDS if seed.is_zip else BYTE_KINDS + XML_KINDS + XML_BYTE_KINDS
+    return [
+        (rng.choice(kinds), rng.getrandbits(32), rng.getrandbits(32), rng.getrandbits(32))
+        for _ in range(rng.randint(1, most))
+    ]
+
+
+# --------------------------------------------------------------------------- the property
+
+
+def check(data: bytes, name: str, folder: str, *, deep: bool = False) -> str:
+    """Read ``data`` as file ``name`` through :func:`qdx.read`; return ``project`` or the error class.
+
+    With ``deep``, a project read is also summarised (``qdx info``), cut into segments and
+    written back as ``.qdpx`` and read again, as a user's next command would do.
+
+    Raises:
+        Exception: anything other than a :class:`~qdx.errors.QdxError` (the bug a fuzzer hunts).
+    """
+    import os
+
+    import qdx
+    from qdx.errors import QdxError
+
+    path = os.path.join(folder, name)
+    with open(path, "wb") as out:
+        out.write(data)
+    try:
+        project = qdx.read(path)
+    except QdxError as exc:
+        assert str(exc) and "\n" not in str(exc), f"error message not one line: {exc!r}"
+        return f"error:{type(exc).__name__}"
+    if deep:
+        _deep(project)
+    return "project"
+
+
+def _deep(project: object) -> None:
+    import json
+
+    import qdx
+    from qdx.cli.info import summary
+    from qdx.errors import QdxError
+    from qdx.model import Project
+    from qdx.segment import segments
+
+    assert isinstance(project, Project)
+    json.dumps(summary(project), default=str)
+    segments(project)
+    buffer = io.BytesIO()
+    try:
+        qdx.write(project, buffer, fmt="qdpx")
+    except QdxError:
+        return
+    buffer.seek(0)
+    qdx.read(buffer, fmt="qdpx")

@@ -134,7 +134,7 @@ def test_codebook_member_code_uses_guid() -> None:
 
 # --------------------------------------------------------------------------- property test
 
-PIECES = ["a", "b", " ", ".", "😀", "🇭🇺", "你好", "é", "\r\n", "\n", "Zürich"]
+PIECES = ["a", "b", " ", ".", "😀", "🇭🇺", "你好", "é", "\r\n", "\n", "Zürich", "&", "<b>", '"', "\t", "]]>"]
 texts = st.lists(st.sampled_from(PIECES), min_size=1, max_size=30).map("".join)
 
 
@@ -144,7 +144,8 @@ def guid(n: int) -> Guid:
 
 @st.composite
 def projects(draw: st.DrawFn) -> Project:
-    codes = tuple(Code(guid=guid(900 + i), name=f"code {i} 😀") for i in range(draw(st.integers(1, 3))))
+    names = st.lists(st.sampled_from(PIECES), max_size=6).map("".join)
+    codes = tuple(Code(guid=guid(900 + i), name=draw(names)) for i in range(draw(st.integers(1, 3))))
     sources = []
     n = 0
     for i in range(draw(st.integers(1, 3))):

@@ -9,7 +9,6 @@ dialect's unit: ``refi`` = code points (REFI §10.2); ``nvivo`` = UTF-16 units o
 
 from __future__ import annotations
 
-import gc
 import re
 import uuid
 import warnings
@@ -17,9 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml import etree
-
 from qdx.errors import LossyConversionWarning
+from qdx.formats.refi._emit import Emitter, Node
 from qdx.formats.refi.units import iter_docs, marker
 from qdx.model import (
     AudioSelection,
@@ -57,7 +55,7 @@ PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-Element = etree._Element
+Element = Node
 Attrs = Iterable[tuple[str, object]]
 
 
@@ -107,23 +105,15 @@ class Writer:
     doc_index: dict[int, int] = field(default_factory=dict)
     lf_docs: list[int] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
-    _names: dict[str, str] = field(default_factory=dict)
+    out: Emitter = field(default_factory=lambda: Emitter(""))
 
     # ----------------------------------------------------------------- primitives
 
     def el(self, parent: Element | None, tag: str, attrs: Attrs = (), text: str | None = None) -> Element:
-        name = self._names.get(tag)
-        if name is None:
-            name = self._names[tag] = f"{{{self.ns}}}{tag}"
-        # One C call with an ordered dict keeps attribute order (XSD order) and is fast.
         attrib = {key: _attr(value) for key, value in attrs if value is not None}
         if parent is None:
-            node = etree.Element(name, attrib, nsmap={None: self.ns})  # type: ignore[dict-item]
-        else:
-            node = etree.SubElement(parent, name, attrib)
-        if text is not None:
-            node.text = clean(text)
-        return node
+            attrib = {"xmlns": self.ns, **attrib}
+        return self.out.open(parent, tag, attrib, None if text is None else clean(text))
 
     def desc(self, parent: Element, value: str | None) -> None:
         if value is not None:
@@ -478,31 +468,24 @@ def _lossy(message: str) -> None:
     warnings.warn(message, LossyConversionWarning, stacklevel=4)
 
 
-def serialize(root: Element, note: str | None) -> bytes:
-    """XML bytes: declaration, the qdx marker comment (projects only), the tree, ``\\n`` line ends."""
-    if note is not None:
-        root.addprevious(etree.Comment(note))
-    body = etree.tostring(root.getroottree(), encoding="utf-8", xml_declaration=True, pretty_print=True)
-    return bytes(body)
+def prolog(note: str | None) -> str:
+    """The XML declaration and, for projects, the qdx marker comment."""
+    head = "<?xml version='1.0' encoding='utf-8'?>"
+    return head if note is None else f"{head}\n<!--{note}-->"
 
 
 def project_xml(project: Project, dialect: str, files: Files | None) -> bytes:
     """``project.qde`` bytes for ``project`` (a codebook-only project becomes a Project too)."""
     writer = Writer(dialect=dialect, files=files)
     writer.doc_index = {id(doc): i for i, doc in enumerate(iter_docs(project))}
-    # ~10^5 lxml proxies would make the cyclic GC rescan over and over; none form cycles.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        root = writer.project(project)
-    finally:
-        if paused:
-            gc.enable()
+    writer.project(project)
     if writer.dropped:
         shown = ", ".join(writer.dropped[:3])
         _lossy(f"a bare .qde cannot hold embedded files; dropped {len(writer.dropped)}: {shown}")
     unit = UTF16 if dialect == "nvivo" else CODEPOINT
-    return serialize(root, marker(unit, sorted(writer.lf_docs)))
+    # The marker follows the tree (it lists the widened texts), so the prolog goes in last.
+    body = writer.out.finish()
+    return prolog(marker(unit, sorted(writer.lf_docs))).encode("utf-8") + body
 
 
 def codebook_xml(project: Project) -> bytes:
@@ -510,7 +493,9 @@ def codebook_xml(project: Project) -> bytes:
     lost = [name for name, items in _non_codebook_parts(project) if items]
     if lost:
         _lossy(f"a .qdc holds only codes and code sets; dropped {', '.join(lost)}")
-    return serialize(Writer(ns=CODEBOOK_NS).codebook(project), None)
+    writer = Writer(ns=CODEBOOK_NS)
+    writer.codebook(project)
+    return prolog(None).encode("utf-8") + writer.out.finish()
 
 
 def _non_codebook_parts(p: Project) -> list[tuple[str, object]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import lzma
 import os
+import shutil
 import tempfile
 import zipfile
 import zlib
@@ -157,22 +158,42 @@ class SafeZip:
         self._zip.close()
 
 
+# Temporary files are named ``.<target name>.qdx-<pid>-<random>.tmp`` so a later write of the
+# same target can recognise the ones a killed process (SIGKILL, power loss) left behind.
+TMP_PREFIX = ".{name}.qdx-"
+TMP_SUFFIX = ".tmp"
+
+
 def atomic_write(path: str | os.PathLike[str], produce: Callable[[BinaryIO], None]) -> None:
     """Write ``path`` through ``produce(stream)`` atomically (temp file + ``os.replace``).
 
+    The temporary file lives in the target's folder (a rename never crosses file systems)
+    and is removed on any failure, including KeyboardInterrupt/SystemExit; only a process
+    killed outright leaves one behind, and the next write of the same target removes it.
+    The final file gets the mode a plain ``open(path, "w")`` would give: the existing file's
+    mode, or ``0o666 & ~umask`` for a new file (mkstemp alone would make it 0600).
+
     Raises:
-        WriteError: the target folder is missing or the write failed; nothing is left behind.
+        WriteError: the target folder is missing or the write failed; the previous file is
+            intact and no temporary file is left behind.
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise WriteError(f"folder {folder} does not exist", location=str(target))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    remove_stale_temps(target)
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=TMP_PREFIX.format(name=target.name) + f"{os.getpid()}-", suffix=TMP_SUFFIX, dir=folder
+        )
+    except OSError as exc:
+        raise WriteError(f"cannot write ({exc.strerror or exc})", location=str(target)) from exc
     try:
         with os.fdopen(fd, "wb") as stream:
             produce(cast(BinaryIO, stream))
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(tmp, _final_mode(target))
         os.replace(tmp, target)
     except BaseException as exc:
         with _quiet():
@@ -180,6 +201,91 @@ def atomic_write(path: str | os.PathLike[str], produce: Callable[[BinaryIO], Non
         if isinstance(exc, OSError):
             raise WriteError(f"cannot write ({exc.strerror or exc})", location=str(target)) from exc
         raise
+
+
+def remove_stale_temps(target: Path) -> list[Path]:
+    """Delete temporary files of ``target`` left by writers that no longer run.
+
+    Only files matching ``.<name>.qdx-<pid>-*.tmp`` whose ``pid`` is not a live process are
+    removed, so a concurrent write of the same target (same machine) is left alone.
+
+    Returns:
+        The files removed.
+    """
+    folder = target.parent if str(target.parent) else Path(".")
+    prefix = TMP_PREFIX.format(name=target.name)
+    removed: list[Path] = []
+    with _quiet():
+        for entry in os.scandir(folder):
+            if not (entry.name.startswith(prefix) and entry.name.endswith(TMP_SUFFIX)):
+                continue
+            pid = entry.name[len(prefix) :].partition("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                with _quiet():
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # exists but is someone else's, or not a pid we can ask about: keep it
+    return True
+
+
+def _final_mode(target: Path) -> int:
+    """What ``open(target, "w")`` would leave: the old file's mode, else 0666 minus umask."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    # Linux shows the umask without changing it; elsewhere it can only be read by setting it.
+    with _quiet(), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def backup_path(path: str | os.PathLike[str]) -> Path:
+    """``<name>.bak``, or ``<name>.bak.N`` with the first free N when that exists."""
+    target = Path(path)
+    candidate = target.with_name(target.name + ".bak")
+    n = 1
+    while candidate.exists():
+        candidate = target.with_name(f"{target.name}.bak.{n}")
+        n += 1
+    return candidate
+
+
+def make_backup(path: str | os.PathLike[str]) -> Path:
+    """Copy ``path`` to :func:`backup_path` (atomically, never over an existing backup).
+
+    Raises:
+        WriteError: the copy could not be written; ``path`` is untouched.
+    """
+    source = Path(path)
+    backup = backup_path(source)
+
+    def copy(stream: BinaryIO) -> None:
+        with source.open("rb") as original:
+            shutil.copyfileobj(original, stream, 1 << 20)
+
+    atomic_write(backup, copy)
+    with _quiet():
+        shutil.copystat(source, backup)
+    return backup
 
 
 @contextmanager

@@ -53,6 +53,11 @@ SHOWN_ISSUES = 20
     default=None,
     help="NVivo Export List or classification sheet (.xlsx): attributes set on cases/sources of the same name.",
 )
+@click.option(
+    "--in-place",
+    is_flag=True,
+    help="Allow OUT to be IN; IN is first copied to IN.bak (or IN.bak.N when that exists).",
+)
 @json_option
 @limits_options
 @handle_errors
@@ -64,6 +69,7 @@ def convert(
     unit: str | None,
     sources_dir: str | None,
     attributes: str | None,
+    in_place: bool,
     as_json: bool,
     max_member_size: int,
     max_ratio: float,
@@ -71,9 +77,12 @@ def convert(
     """Convert IN to OUT (for example project.qdpx to codebook.qdc, or to the NVivo dialect)."""
     from qdx.cli import _nvivo
 
-    refuse_overwriting_input(target, source)
+    if not in_place:
+        refuse_overwriting_input(target, source)
     limits = make_limits(max_member_size, max_ratio)
     project, extra = _nvivo.load(source, limits, unit=unit, sources_dir=sources_dir, attributes=attributes)
+    if in_place:
+        _backup_if_same(source, target)
     notes = _write(project, target, fmt, dialect)
     issues = [i for i in (project.provenance.issues if project.provenance else ()) if i.severity is not Severity.INFO]
     issues += extra
@@ -91,6 +100,17 @@ def convert(
         )
     if failed:
         sys.exit(1)
+
+
+def _backup_if_same(source: str, target: str) -> None:
+    """--in-place: keep the input as ``IN.bak`` (``.bak.N``) before OUT replaces it."""
+    import os
+
+    from qdx.safety import make_backup
+
+    if os.path.isfile(target) and os.path.samefile(source, target):
+        backup = make_backup(source)
+        click.echo(f"qdx: kept the original as {backup}", err=True)
 
 
 def _write(project: Project, target: str, fmt: str | None, dialect: str) -> list[str]:

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import (
+    emit_json,
+    handle_errors,
+    json_option,
+    limits_options,
+    load,
+    make_limits,
+    refuse_overwriting_input,
+)
 
 if TYPE_CHECKING:
     from qdx.analysis.saturation import SaturationResult
@@ -100,6 +108,8 @@ def saturation(
     from qdx.analysis.saturation import plot_saturation
     from qdx.analysis.saturation import saturation as compute
 
+    if plot is not None:
+        refuse_overwriting_input(plot, path)
     project = load(path, limits=make_limits(max_member_size, max_ratio))
     result = compute(
         project,

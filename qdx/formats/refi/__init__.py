@@ -7,29 +7,17 @@ schema-valid, byte-deterministic files in the ``refi`` (spec) or ``nvivo`` diale
 
 from __future__ import annotations
 
-import re
 import zipfile
 from typing import BinaryIO
 
 from qdx.formats import Format, WriteOptions
 from qdx.formats.refi.package import read_qdc, read_qde, read_qdpx
+from qdx.formats.refi.reader import root_name
 from qdx.formats.refi.writer import Files, codebook_xml, project_xml
 from qdx.model import Project
 
 # Fixed entry time: identical projects give identical bytes (STYLE.md rule 10).
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-# The first element after the XML declaration, comments and any (refused later) DOCTYPE.
-_ROOT_RE = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:(?:<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)\s*)*<(?:[\w.-]+:)?(\w+)[\s/>]",
-    re.DOTALL,
-)
-
-
-def _root_name(head: bytes) -> str | None:
-    found = _ROOT_RE.match(head)
-    return found.group(1).decode("ascii") if found else None
-
 
 def sniff_qdpx(head: bytes, name: str) -> bool:
     """A zip whose first entries include a ``.qde``, or a zip named ``*.qdpx``."""
@@ -41,12 +29,12 @@ def sniff_qdpx(head: bytes, name: str) -> bool:
 
 def sniff_qde(head: bytes, name: str) -> bool:
     """XML whose root element is ``Project``."""
-    return _root_name(head) == "Project"
+    return root_name(head) == "Project"
 
 
 def sniff_qdc(head: bytes, name: str) -> bool:
     """XML whose root element is ``CodeBook``."""
-    return _root_name(head) == "CodeBook"
+    return root_name(head) == "CodeBook"
 
 
 def write_qdpx(project: Project, stream: BinaryIO, options: WriteOptions) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from qdx.errors import ReadError, Severity, UsageError
 from qdx.formats import ReadOptions
 from qdx.formats.refi._context import Context
-from qdx.formats.refi.reader import parse_xml, read_root
+from qdx.formats.refi.reader import read_document
 from qdx.formats.refi.units import choose_unit, convert_positions, find_marker, restore_lf
 from qdx.model import Project, Provenance, iter_codes
 from qdx.safety import SafeZip
@@ -69,13 +69,13 @@ def _read_all(stream: BinaryIO, options: ReadOptions) -> bytes:
 
 def _finish(data: bytes, ctx: Context, options: ReadOptions, where: str | None = None) -> tuple[Project, str]:
     # Errors name the archive too (``study.qdpx!project.qde:12``); records keep ``project.qde:12``.
-    root = parse_xml(data, where or ctx.label)
+    where = where or ctx.label
     # Building ~10^5 records makes the cyclic GC rescan them over and over (2-3x the
     # read time); none of them form cycles, so it is paused while they are built.
     paused = gc.isenabled()
     gc.disable()
     try:
-        project = read_root(root, ctx, ROOTS)
+        project = read_document(data, where, ctx, ROOTS)
     finally:
         if paused:
             gc.enable()

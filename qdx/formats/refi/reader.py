@@ -7,7 +7,10 @@ quirk 25). Text positions are stored here exactly as written (producer units); t
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Callable
+from typing import Any
 
 from lxml import etree
 
@@ -25,7 +28,7 @@ from qdx.formats.refi._context import (
     kids,
     local,
 )
-from qdx.formats.refi.sources import read_sources, read_text_source, read_variable_value
+from qdx.formats.refi.sources import SOURCE_READERS, read_sources, read_text_source, read_variable_value
 from qdx.model import (
     Case,
     Code,
@@ -37,6 +40,7 @@ from qdx.model import (
     Project,
     Set,
     Shape,
+    Source,
     User,
     Variable,
     VariableType,
@@ -59,12 +63,95 @@ def parse_xml(data: bytes, label: str) -> Element:
     try:
         root = etree.fromstring(data, parser=xml_parser())
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno or (exc.position[0] if exc.position else 0)
-        raise ReadError(f"malformed XML: {exc.msg}", location=f"{label}:{line}") from exc
+        raise _syntax_error(exc, label) from exc
+    _refuse_doctype(root, label)
+    return root
+
+
+# The first element after the XML declaration, comments and any (refused) DOCTYPE.
+_ROOT_RE = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:(?:<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)\s*)*<(?:[\w.-]+:)?(\w+)[\s/>]",
+    re.DOTALL,
+)
+
+
+def root_name(head: bytes) -> str | None:
+    """Local name of the document element, read from the first bytes (None if unclear)."""
+    found = _ROOT_RE.match(head)
+    return found.group(1).decode("ascii") if found else None
+
+
+def read_document(data: bytes, label: str, ctx: Context, expected: tuple[str, ...]) -> Project:
+    """Parse and read a ``.qde``/``.qdc`` document.
+
+    A ``Project`` is streamed: each source, and each top-level section, is read when its end
+    tag arrives and its subtree is then freed, so peak memory is the model plus one source's
+    elements rather than the whole lxml tree. Other roots are parsed whole.
+
+    Raises:
+        UnsafeInputError: the document declares a DTD or entities.
+        ReadError: malformed XML (``label:line``) or an unexpected root element.
+    """
+    check_no_doctype(data, location=label)
+    if root_name(data[:65536]) != "Project":
+        return read_root(parse_xml(data, label), ctx, expected)
+    try:
+        root, parts = _stream(data, ctx)
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc, label) from exc
+    _refuse_doctype(root, label)
+    return read_root(root, ctx, expected, parts)
+
+
+def _stream(data: bytes, ctx: Context) -> tuple[Element, Parts]:
+    parts: Parts = {}
+    sources: list[Source] = []
+    last: Element | None = None
+    events = etree.iterparse(
+        io.BytesIO(data), events=("end",), resolve_entities=False, no_network=True, load_dtd=False
+    )
+    for _, el in events:
+        last = el
+        name = local(el.tag)
+        handler = SOURCE_READERS.get(name)
+        if handler is not None and _depth(el) == 2:
+            sources.append(handler(el, ctx))
+            _free(el, siblings=True)
+        elif name in SECTIONS and name != "Sources" and _depth(el) == 1:
+            parts[name] = SECTIONS[name][1](el, ctx)
+            _free(el, siblings=False)
+    if last is None:  # pragma: no cover - iterparse raises on an empty document first
+        raise ReadError("document has no root element")
+    parts["Sources"] = tuple(sources)
+    return last, parts
+
+
+def _depth(el: Element) -> int:
+    depth = 0
+    parent = el.getparent()
+    while parent is not None and depth < 3:
+        depth += 1
+        parent = parent.getparent()
+    return depth
+
+
+def _free(el: Element, *, siblings: bool) -> None:
+    el.clear()
+    if siblings:
+        parent = el.getparent()
+        while parent is not None and el.getprevious() is not None:
+            del parent[0]
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, label: str) -> ReadError:
+    line = exc.lineno or (exc.position[0] if exc.position else 0)
+    return ReadError(f"malformed XML: {exc.msg}", location=f"{label}:{line}")
+
+
+def _refuse_doctype(root: Element, label: str) -> None:
     doctype: str = getattr(root.getroottree().docinfo, "doctype", "")
     if doctype:
         raise ReadError("document declares a DTD, which REFI-QDA never needs; refused", location=label)
-    return root
 
 
 # --------------------------------------------------------------------------- users, codes, sets
@@ -224,15 +311,62 @@ def _namespace(el: Element, expected: str, ctx: Context) -> None:
 _PROJECT_CHILDREN = frozenset(
     {"Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Links", "Sets", "Graphs", "Description", "NoteRef"}
 )
+Parts = dict[str, tuple[Any, ...]]
 
 
-def read_project_root(root: Element, ctx: Context) -> Project:
-    """The ``Project`` root element -> Project (positions still in producer units)."""
+def _inner(inner: str, fn: Callable[[Element, Context], E]) -> Callable[[Element, Context], tuple[E, ...]]:
+    def read(el: Element, ctx: Context) -> tuple[E, ...]:
+        return _many(kids(el), inner, ctx, fn)
+
+    return read
+
+
+def _codebook_in_project(el: Element, ctx: Context) -> tuple[Code, ...]:
+    ns = el.tag.partition("}")[0].lstrip("{") if el.tag.startswith("{") else ""
+    if ns != PROJECT_NS:
+        # paper_themes pastes a whole .qdc CodeBook into a Project (STANDARD.md §7).
+        _namespace(el, PROJECT_NS, ctx)
+    codes = _one(kids(el), "Codes")
+    return () if codes is None else _many(kids(codes), "Code", ctx, read_code)
+
+
+def _sets(el: Element, ctx: Context) -> tuple[Set, ...]:
+    return read_sets(el, ctx)
+
+
+def _sources(el: Element, ctx: Context) -> tuple[Source, ...]:
+    return read_sources(el, ctx)
+
+
+# Project child element -> (Project field, reader of the whole section), in schema order.
+SECTIONS: dict[str, tuple[str, Callable[[Element, Context], tuple[Any, ...]]]] = {
+    "Users": ("users", _inner("User", read_user)),
+    "CodeBook": ("codes", _codebook_in_project),
+    "Variables": ("variables", _inner("Variable", read_variable)),
+    "Cases": ("cases", _inner("Case", read_case)),
+    "Sources": ("sources", _sources),
+    "Notes": ("notes", _inner("Note", read_text_source)),
+    "Links": ("links", _inner("Link", read_link)),
+    "Sets": ("sets", _sets),
+    "Graphs": ("graphs", _inner("Graph", read_graph)),
+}
+
+
+def read_project_root(root: Element, ctx: Context, parts: Parts | None = None) -> Project:
+    """The ``Project`` root element -> Project (positions still in producer units).
+
+    ``parts`` holds sections already read while streaming (their elements were cleared).
+    """
     _namespace(root, PROJECT_NS, ctx)
     k = kids(root)
     _check_children(root, k, _PROJECT_CHILDREN, ctx)
     if root.get("name") is None:
         ctx.issue("QDX006", "<Project> lacks required attribute name", root)
+    done = parts or {}
+    fields: dict[str, Any] = {}
+    for name, (field, reader) in SECTIONS.items():
+        el = _one(k, name)
+        fields[field] = done[name] if name in done else (reader(el, ctx) if el is not None else ())
     return Project(
         name=root.get("name") or "",
         origin=root.get("origin"),
@@ -241,29 +375,10 @@ def read_project_root(root: Element, ctx: Context) -> Project:
         modifying_user=ctx.opt_guid(root, "modifyingUserGUID"),
         modified_datetime=root.get("modifiedDateTime"),
         base_path=root.get("basePath"),
-        users=_container(k, "Users", "User", ctx, read_user),
-        codes=_codebook_in_project(_one(k, "CodeBook"), ctx),
-        variables=_container(k, "Variables", "Variable", ctx, read_variable),
-        cases=_container(k, "Cases", "Case", ctx, read_case),
-        sources=read_sources(_one(k, "Sources"), ctx),
-        notes=_container(k, "Notes", "Note", ctx, read_text_source),
-        links=_container(k, "Links", "Link", ctx, read_link),
-        sets=read_sets(_one(k, "Sets"), ctx),
-        graphs=_container(k, "Graphs", "Graph", ctx, read_graph),
         description=_desc(k),
         note_refs=_refs(k, "NoteRef", ctx),
+        **fields,
     )
-
-
-def _codebook_in_project(el: Element | None, ctx: Context) -> tuple[Code, ...]:
-    if el is None:
-        return ()
-    ns = el.tag.partition("}")[0].lstrip("{") if el.tag.startswith("{") else ""
-    if ns != PROJECT_NS:
-        # paper_themes pastes a whole .qdc CodeBook into a Project (STANDARD.md §7).
-        _namespace(el, PROJECT_NS, ctx)
-    codes = _one(kids(el), "Codes")
-    return () if codes is None else _many(kids(codes), "Code", ctx, read_code)
 
 
 def read_codebook_root(root: Element, ctx: Context) -> Project:
@@ -280,13 +395,17 @@ def read_codebook_root(root: Element, ctx: Context) -> Project:
     )
 
 
-ROOT_READERS: dict[str, Callable[[Element, Context], Project]] = {
+def _codebook_root(root: Element, ctx: Context, parts: Parts | None = None) -> Project:
+    return read_codebook_root(root, ctx)
+
+
+ROOT_READERS: dict[str, Callable[[Element, Context, Parts | None], Project]] = {
     "Project": read_project_root,
-    "CodeBook": read_codebook_root,
+    "CodeBook": _codebook_root,
 }
 
 
-def read_root(root: Element, ctx: Context, expected: tuple[str, ...]) -> Project:
+def read_root(root: Element, ctx: Context, expected: tuple[str, ...], parts: Parts | None = None) -> Project:
     """Dispatch on the root's local name.
 
     Raises:
@@ -298,4 +417,4 @@ def read_root(root: Element, ctx: Context, expected: tuple[str, ...]) -> Project
             f"root element <{name}> is not {' or '.join(f'<{e}>' for e in expected)}",
             location=f"{ctx.label}:{root.sourceline}",
         )
-    return ROOT_READERS[name](root, ctx)
+    return ROOT_READERS[name](root, ctx, parts)

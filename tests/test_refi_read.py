@@ -322,3 +322,20 @@ def test_unknown_unit_is_a_usage_error() -> None:
 
     with pytest.raises(UsageError, match="unknown position unit"):
         qdx.read(io.BytesIO(qde("x", "", 0, 0)), unit="bytes")
+
+
+STREAMED = ["atlasti-8.4-refi-standard-example/Project.qde", "tool-generated-paper_themes/project_with_generated_codes.qde"]
+
+
+@pytest.mark.parametrize("name", STREAMED)
+def test_streaming_equals_whole_tree(name: str) -> None:
+    from qdx.formats.refi._context import Context
+    from qdx.formats.refi.reader import parse_xml, read_document, read_root
+
+    data = need_shared(REFI_SAMPLES / name).read_bytes()
+    streamed, whole = Context(label="x"), Context(label="x")
+    a = read_document(data, "x", streamed, ("Project",))
+    b = read_root(parse_xml(data, "x"), whole, ("Project",))
+    assert a == b
+    assert streamed.issues == whole.issues and streamed.quirks == whole.quirks
+    assert [c.loc for c in a.codes] == [c.loc for c in b.codes]

@@ -324,7 +324,10 @@ def test_unknown_unit_is_a_usage_error() -> None:
         qdx.read(io.BytesIO(qde("x", "", 0, 0)), unit="bytes")
 
 
-STREAMED = ["atlasti-8.4-refi-standard-example/Project.qde", "tool-generated-paper_themes/project_with_generated_codes.qde"]
+STREAMED = [
+    "atlasti-8.4-refi-standard-example/Project.qde",
+    "tool-generated-paper_themes/project_with_generated_codes.qde",
+]
 
 
 @pytest.mark.parametrize("name", STREAMED)

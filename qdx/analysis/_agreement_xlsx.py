@@ -9,11 +9,11 @@ string cell, quote-prefixed when it starts like a formula.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
 from qdx import __version__
+from qdx.cells import set_text
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -52,26 +52,10 @@ PER_CODE_HEADER = (
 )
 DISAGREEMENT_HEADER = ("Node", "Node path", "Source", "Start", "End", "Units", "Coded by", "Text")
 
-# Spreadsheets run text starting like this as a formula (OWASP CSV injection); XML 1.0 cannot
-# hold C0 controls; an Excel cell holds at most 32,767 characters.
-_RISKY_START = ("=", "+", "-", "@", "\t", "\r")
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_EXCEL_MAX = 32_767
-_CUT = " …[truncated]"
-
-
-def _cell_text(text: str) -> str:
-    text = _ILLEGAL_XML.sub("\ufffd", text)
-    return text if len(text) <= _EXCEL_MAX else text[: _EXCEL_MAX - len(_CUT)] + _CUT
-
-
 def _text(ws: Worksheet, row: int, col: int, value: str) -> None:
-    """A string cell that no spreadsheet will run as a formula."""
-    cell = ws.cell(row=row, column=col)
-    cell.value = _cell_text(value)
-    cell.data_type = "s"
-    if value.startswith(_RISKY_START):
-        cell.quotePrefix = True
+    """A string cell that no spreadsheet will run as a formula (OWASP CSV injection; XML 1.0
+    cannot hold C0 controls; an Excel cell holds at most 32,767 characters: :mod:`qdx.cells`)."""
+    set_text(ws.cell(row=row, column=col), value)
 
 
 def _row(ws: Worksheet, row: int, values: Sequence[object]) -> None:

@@ -17,13 +17,21 @@ from typing import IO
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cells import csv_text, set_text
+from qdx.cli._common import (
+    emit_json,
+    handle_errors,
+    json_option,
+    limits_options,
+    load,
+    make_limits,
+    refuse_overwriting_input,
+)
 from qdx.cli.info import UNIT_CHOICE
 from qdx.errors import UsageError
 from qdx.safety import atomic_write
 
 COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @click.command()
@@ -39,6 +47,8 @@ def segments(
     """List the coded segments of PATH with their exact text."""
     from qdx.segment import segments as find_segments
 
+    if output is not None:
+        refuse_overwriting_input(output, path)
     project = load(path, limits=make_limits(max_member_size, max_ratio), unit=unit)
     rows = [seg.as_dict() for seg in find_segments(project)]
     if output is not None:
@@ -78,10 +88,8 @@ def _flat(row: dict[str, object]) -> list[object]:
 
 
 def defuse(value: object) -> object:
-    """A CSV cell that a spreadsheet will never evaluate (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A CSV cell that a spreadsheet will never evaluate (OWASP CSV injection; :mod:`qdx.cells`)."""
+    return csv_text(value)
 
 
 def _csv(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
@@ -96,7 +104,6 @@ def _csv(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
 
 def _xlsx(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook()
     sheet = book.active
@@ -107,8 +114,7 @@ def _xlsx(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
         for c, value in enumerate(_flat(row), start=1):
             cell = sheet.cell(row=r, column=c)
             if isinstance(value, str):
-                cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-                cell.data_type = "s"  # text, even when it starts with "=" (no formula)
+                set_text(cell, value)  # text, even when it starts with "=" (no formula)
             else:
                 cell.value = value  # type: ignore[assignment]
     book.save(stream)

@@ -12,36 +12,15 @@ cells hold at most 32,767 characters, so longer text is cut with a visible marke
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
+
+# The rule lives in qdx.cells, shared by every writer; re-exported here for qdx.report.
+from qdx.cells import EXCEL_MAX_CHARS, RISKY_START, csv_text, is_risky, xlsx_text
 
 if TYPE_CHECKING:
     import pandas as pd
 
-RISKY_START = ("=", "+", "-", "@", "\t", "\r")
-EXCEL_MAX_CHARS = 32_767
-_TRUNCATED = " …[truncated]"
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def is_risky(text: str) -> bool:
-    """True when a spreadsheet could read ``text`` as a formula."""
-    return text.startswith(RISKY_START)
-
-
-def csv_text(value: object) -> object:
-    """``value`` made safe for a CSV cell (text only; numbers pass through)."""
-    if isinstance(value, str) and is_risky(value):
-        return "'" + value
-    return value
-
-
-def xlsx_text(text: str) -> str:
-    """``text`` with XML-illegal characters replaced and cut to Excel's cell limit."""
-    text = _ILLEGAL_XML.sub("\ufffd", text)
-    if len(text) > EXCEL_MAX_CHARS:
-        text = text[: EXCEL_MAX_CHARS - len(_TRUNCATED)] + _TRUNCATED
-    return text
+__all__ = ["EXCEL_MAX_CHARS", "RISKY_START", "csv_frame", "csv_text", "is_risky", "xlsx_text"]
 
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:

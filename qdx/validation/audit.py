@@ -299,14 +299,11 @@ def _short(text: str | None, limit: int = 60) -> str | None:
 # --------------------------------------------------------------------------- Excel
 
 
-_RISKY_START = ("=", "+", "-", "@")
-
-
 def write_xlsx(findings: Sequence[Finding], stream: BinaryIO) -> None:
     """Write findings as an .xlsx sheet: header frozen, autofilter on, readable widths.
 
-    Text that a spreadsheet would run as a formula (starting ``= + - @``) is stored as a
-    string with Excel's quote prefix, never as a formula.
+    Text that a spreadsheet would run as a formula (starting ``= + - @``, tab or CR) is
+    stored as a string with Excel's quote prefix, never as a formula (:mod:`qdx.cells`).
 
     Args:
         findings: what :func:`audit` returned.
@@ -317,6 +314,8 @@ def write_xlsx(findings: Sequence[Finding], stream: BinaryIO) -> None:
     """
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
+
+    from qdx.cells import set_text
 
     book = Workbook()
     sheet = book.active
@@ -329,11 +328,7 @@ def write_xlsx(findings: Sequence[Finding], stream: BinaryIO) -> None:
         row = sheet.max_row
         for column, value in enumerate((f.file or "", f.rule, f.name, f.severity.value, f.code_path,
                                         f.message), start=1):
-            cell = sheet.cell(row=row, column=column)
-            cell.value = value
-            if value.startswith(_RISKY_START):
-                cell.data_type = "s"
-                cell.quotePrefix = True
+            set_text(sheet.cell(row=row, column=column), value)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(sheet.max_row, 1)}"
     for column, title in enumerate(header, start=1):

@@ -8,6 +8,8 @@ import re
 import zipfile
 from typing import TYPE_CHECKING, BinaryIO
 
+from qdx.cells import set_text
+
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
@@ -43,11 +45,12 @@ def text(value: Cell) -> str:
 
 
 def put(sheet: Worksheet, row: int, column: int, value: Cell) -> None:
-    """Set a cell; text starting with ``=`` stays text (openpyxl would store a formula, which
-    Excel would run: a CSV/formula-injection risk for names taken from user data)."""
-    cell = sheet.cell(row=row, column=column, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
+    """Set a cell; text is always a string cell, never a formula (openpyxl would store text
+    starting with ``=`` as one, which Excel would run: formula injection, :mod:`qdx.cells`)."""
+    if isinstance(value, str):
+        set_text(sheet.cell(row=row, column=column), value)
+    else:
+        sheet.cell(row=row, column=column, value=value)
 
 
 def save_deterministic(workbook: Workbook, stream: BinaryIO) -> None:

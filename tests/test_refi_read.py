@@ -342,3 +342,13 @@ def test_streaming_equals_whole_tree(name: str) -> None:
     assert a == b
     assert streamed.issues == whole.issues and streamed.quirks == whole.quirks
     assert [c.loc for c in a.codes] == [c.loc for c in b.codes]
+
+
+def test_sniff_qdpx_without_a_name() -> None:
+    from qdx.formats.refi import sniff_qdpx
+
+    sources_first = qdpx({"sources/a.txt": b"x", "project.qde": qde("x", "", 0, 0)}).getvalue()
+    assert sniff_qdpx(sources_first[:4096], "")
+    office = qdpx({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}).getvalue()
+    assert not sniff_qdpx(office[:4096], "")
+    assert qdx.read(io.BytesIO(sources_first)).name == "t"

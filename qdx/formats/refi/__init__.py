@@ -24,7 +24,10 @@ def sniff_qdpx(head: bytes, name: str) -> bool:
     if not head.startswith(b"PK\x03\x04"):
         return False
     probe = head.lower()
-    return b".qde" in probe or name.lower().endswith(".qdpx")
+    # The first local header names the first entry: project.qde, or (MAXQDA, NVivo Mac)
+    # a file under sources/ with the .qde last (STANDARD.md quirks 3, 15).
+    first = head[30 : 30 + int.from_bytes(head[26:28], "little")].lower() if len(head) >= 30 else b""
+    return b".qde" in probe or first.startswith(b"sources/") or name.lower().endswith(".qdpx")
 
 
 def sniff_qde(head: bytes, name: str) -> bool:

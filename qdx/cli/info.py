@@ -32,7 +32,16 @@ def info(path: str, unit: str | None, as_json: bool, max_member_size: int, max_r
         if key == "issue_list":
             continue
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        if key == "issues" and value:
+            shown = f"{value} ({_by_code(project)})"
         click.echo(f"{key:>15}: {'' if shown is None else shown}")
+
+
+def _by_code(project: Project) -> str:
+    from collections import Counter
+
+    counts = Counter(i.code for i in (project.provenance.issues if project.provenance else ()))
+    return ", ".join(f"{code} x{n}" for code, n in sorted(counts.items()))
 
 
 def summary(project: Project) -> dict[str, object]:

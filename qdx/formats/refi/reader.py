@@ -106,12 +106,16 @@ def read_document(data: bytes, label: str, ctx: Context, expected: tuple[str, ..
 def _stream(data: bytes, ctx: Context) -> tuple[Element, Parts]:
     parts: Parts = {}
     sources: list[Source] = []
-    last: Element | None = None
+    # Only the end tags of sources and sections reach Python; lxml skips the rest.
     events = etree.iterparse(
-        io.BytesIO(data), events=("end",), resolve_entities=False, no_network=True, load_dtd=False
+        io.BytesIO(data),
+        events=("end",),
+        tag=_stream_tags(),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
     )
     for _, el in events:
-        last = el
         name = local(el.tag)
         handler = SOURCE_READERS.get(name)
         if handler is not None and _depth(el) == 2:
@@ -120,10 +124,17 @@ def _stream(data: bytes, ctx: Context) -> tuple[Element, Parts]:
         elif name in SECTIONS and name != "Sources" and _depth(el) == 1:
             parts[name] = SECTIONS[name][1](el, ctx)
             _free(el, siblings=False)
-    if last is None:  # pragma: no cover - iterparse raises on an empty document first
+    root = events.root
+    if root is None:  # pragma: no cover - iterparse raises on an empty document first
         raise ReadError("document has no root element")
     parts["Sources"] = tuple(sources)
-    return last, parts
+    return root, parts
+
+
+def _stream_tags() -> list[str]:
+    names = (*SOURCE_READERS, *SECTIONS)
+    # "{*}x" matches x in any namespace; plain "x" the documents that have none.
+    return [f"{{*}}{name}" for name in names] + list(names)
 
 
 def _depth(el: Element) -> int:

@@ -62,11 +62,12 @@ class PositionMap:
         # _extra: model positions (code points) of the items that make the two scales
         # differ - astral characters (each +1 in UTF-16) or the LF of CRLF pairs (each -1).
         if unit == UTF16:
-            self._extra = [m.start() for m in _ASTRAL.finditer(text)]
+            # isascii() is a C-speed shortcut for the common case of no astral characters.
+            self._extra = [] if text.isascii() else [m.start() for m in _ASTRAL.finditer(text)]
             # UTF-16 offset where each astral character starts.
             self._extra_units = [pos + i for i, pos in enumerate(self._extra)]
         elif unit == CODEPOINT_LF:
-            self._extra = [m.start() + 1 for m in _CRLF.finditer(text)]
+            self._extra = [m.start() + 1 for m in _CRLF.finditer(text)] if "\r\n" in text else []
             # producer offset of each CR (its LF is not counted).
             self._extra_units = [pos - 1 - i for i, pos in enumerate(self._extra)]
         else:

@@ -169,10 +169,12 @@ def _refuse_doctype(root: Element, label: str) -> None:
 
 
 def read_user(el: Element, ctx: Context) -> User:
+    """``User``: guid, name, id."""
     return User(guid=ctx.own_guid(el), name=el.get("name"), id=el.get("id"), loc=ctx.loc(el))
 
 
 def read_code(el: Element, ctx: Context) -> Code:
+    """``Code`` (REFI §3.2, §11); nested ``Code`` children are the hierarchy."""
     k = kids(el)
     name = el.get("name")
     if name is None:
@@ -192,6 +194,7 @@ def read_code(el: Element, ctx: Context) -> Code:
 
 
 def read_set(el: Element, ctx: Context) -> Set:
+    """``Set``: members are codes, sources and notes (project) or codes by @guid (.qdc)."""
     k = kids(el)
     # In a .qdc MemberCode points with @guid, in a project with @targetGUID (STANDARD.md §3).
     members = tuple(
@@ -209,6 +212,7 @@ def read_set(el: Element, ctx: Context) -> Set:
 
 
 def read_sets(el: Element | None, ctx: Context) -> tuple[Set, ...]:
+    """``Sets``; an empty ``<Sets/>`` (Taguette, quirk 20) gives no sets."""
     if el is None:
         return ()
     found = _many(kids(el), "Set", ctx, read_set)
@@ -221,6 +225,7 @@ def read_sets(el: Element | None, ctx: Context) -> tuple[Set, ...]:
 
 
 def read_variable(el: Element, ctx: Context) -> Variable:
+    """``Variable`` (REFI §3.6) with its ``typeOfVariable``."""
     k = kids(el)
     vtype = _enum(el, "typeOfVariable", VariableType, ctx) or VariableType.TEXT
     return Variable(
@@ -229,6 +234,7 @@ def read_variable(el: Element, ctx: Context) -> Variable:
 
 
 def read_case(el: Element, ctx: Context) -> Case:
+    """``Case``: code, source and selection references and variable values."""
     k = kids(el)
     return Case(
         guid=ctx.own_guid(el),
@@ -246,6 +252,7 @@ def read_case(el: Element, ctx: Context) -> Case:
 
 
 def read_link(el: Element, ctx: Context) -> Link:
+    """``Link`` between any two GUID-bearing objects."""
     k = kids(el)
     return Link(
         guid=ctx.own_guid(el),
@@ -260,6 +267,7 @@ def read_link(el: Element, ctx: Context) -> Link:
 
 
 def read_vertex(el: Element, ctx: Context) -> Vertex:
+    """``Vertex`` of a graph."""
     return Vertex(
         guid=ctx.own_guid(el),
         first_x=ctx.req_int(el, "firstX"),
@@ -275,6 +283,7 @@ def read_vertex(el: Element, ctx: Context) -> Vertex:
 
 
 def read_edge(el: Element, ctx: Context) -> Edge:
+    """``Edge`` of a graph."""
     return Edge(
         guid=ctx.own_guid(el),
         source_vertex=ctx.guid(el, "sourceVertex"),
@@ -289,6 +298,7 @@ def read_edge(el: Element, ctx: Context) -> Edge:
 
 
 def read_graph(el: Element, ctx: Context) -> Graph:
+    """``Graph`` with its vertices and edges."""
     k = kids(el)
     return Graph(
         guid=ctx.own_guid(el),

@@ -48,6 +48,7 @@ _VALUE_KINDS = {kind.value: kind for kind in ValueKind}
 
 
 def read_variable_value(el: Element, ctx: Context) -> VariableValue:
+    """``VariableValue``: the variable reference and the lexical value as written."""
     k = kids(el)
     ref = _one(k, "VariableRef")
     kind = next((_VALUE_KINDS[name] for name in k if name in _VALUE_KINDS), None)
@@ -66,6 +67,7 @@ def read_variable_value(el: Element, ctx: Context) -> VariableValue:
 
 
 def read_coding(el: Element, ctx: Context) -> Coding:
+    """``Coding``: exactly one ``CodeRef`` (REFI §3.13)."""
     # Hot path (one per coding): walk the children directly instead of grouping them.
     loc = ctx.loc(el)
     ref: Element | None = None
@@ -109,6 +111,7 @@ def _selection_common(el: Element, ctx: Context) -> tuple[dict[str, list[Element
 
 
 def read_text_selection(el: Element, ctx: Context) -> TextSelection:
+    """``PlainTextSelection``; positions stay in producer units here (REFI §10.2)."""
     # Hot path (one per PlainTextSelection): children walked directly, no grouping dict.
     loc = ctx.loc(el)
     description: str | None = None
@@ -155,11 +158,13 @@ def _corners(el: Element, ctx: Context) -> dict[str, Any]:
 
 
 def read_picture_selection(el: Element, ctx: Context) -> PictureSelection:
+    """``PictureSelection``: pixel corners (REFI §10.4)."""
     _, common = _selection_common(el, ctx)
     return PictureSelection(**_corners(el, ctx), **common)
 
 
 def read_pdf_selection(el: Element, ctx: Context) -> PDFSelection:
+    """``PDFSelection``: page and corners, optional text ``Representation`` (REFI §10.3)."""
     k, common = _selection_common(el, ctx)
     rep = _one(k, "Representation")
     return PDFSelection(
@@ -171,16 +176,19 @@ def read_pdf_selection(el: Element, ctx: Context) -> PDFSelection:
 
 
 def read_audio_selection(el: Element, ctx: Context) -> AudioSelection:
+    """``AudioSelection``: begin/end in ms (REFI §10.4)."""
     _, common = _selection_common(el, ctx)
     return AudioSelection(begin=ctx.req_int(el, "begin"), end=ctx.req_int(el, "end"), **common)
 
 
 def read_video_selection(el: Element, ctx: Context) -> VideoSelection:
+    """``VideoSelection``: begin/end in ms (REFI §10.4)."""
     _, common = _selection_common(el, ctx)
     return VideoSelection(begin=ctx.req_int(el, "begin"), end=ctx.req_int(el, "end"), **common)
 
 
 def read_transcript_selection(el: Element, ctx: Context) -> TranscriptSelection:
+    """``TranscriptSelection`` between two sync points (REFI §3.15)."""
     _, common = _selection_common(el, ctx)
     return TranscriptSelection(
         from_sync_point=ctx.opt_guid(el, "fromSyncPoint"), to_sync_point=ctx.opt_guid(el, "toSyncPoint"), **common
@@ -188,6 +196,7 @@ def read_transcript_selection(el: Element, ctx: Context) -> TranscriptSelection:
 
 
 def read_sync_point(el: Element, ctx: Context) -> SyncPoint:
+    """``SyncPoint``: time stamp (ms) and text position."""
     return SyncPoint(
         guid=ctx.own_guid(el),
         time_stamp=ctx.integer(el, "timeStamp", required=False),
@@ -241,6 +250,7 @@ def read_text_source(el: Element, ctx: Context) -> TextSource:
 
 
 def read_transcript(el: Element, ctx: Context) -> Transcript:
+    """``Transcript`` of an audio or video source."""
     k = kids(el)
     return Transcript(
         sync_points=_many(k, "SyncPoint", ctx, read_sync_point),
@@ -279,6 +289,7 @@ def _path_quirks(path: str | None, ctx: Context) -> None:
 
 
 def read_picture_source(el: Element, ctx: Context) -> PictureSource:
+    """``PictureSource``; the image becomes a Blob when it is in the archive."""
     k = kids(el)
     desc = _one(k, "TextDescription")
     return PictureSource(
@@ -289,6 +300,7 @@ def read_picture_source(el: Element, ctx: Context) -> PictureSource:
 
 
 def read_pdf_source(el: Element, ctx: Context) -> PDFSource:
+    """``PDFSource``; text selections live in its ``Representation``."""
     k = kids(el)
     rep = _one(k, "Representation")
     return PDFSource(
@@ -299,6 +311,7 @@ def read_pdf_source(el: Element, ctx: Context) -> PDFSource:
 
 
 def read_audio_source(el: Element, ctx: Context) -> AudioSource:
+    """``AudioSource`` with transcripts and selections."""
     k = kids(el)
     return AudioSource(
         transcripts=_many(k, "Transcript", ctx, read_transcript),
@@ -308,6 +321,7 @@ def read_audio_source(el: Element, ctx: Context) -> AudioSource:
 
 
 def read_video_source(el: Element, ctx: Context) -> VideoSource:
+    """``VideoSource`` with transcripts and selections."""
     k = kids(el)
     return VideoSource(
         transcripts=_many(k, "Transcript", ctx, read_transcript),
@@ -326,6 +340,7 @@ SOURCE_READERS: dict[str, Callable[[Element, Context], Source]] = {
 
 
 def read_sources(el: Element | None, ctx: Context) -> tuple[Source, ...]:
+    """``Sources``: a repeating choice of the five source kinds."""
     if el is None:
         return ()
     out: list[Source] = []

@@ -268,3 +268,13 @@ def test_full_project_round_trip_and_schema(schemas: tuple[etree.XMLSchema, etre
     # at UTF-16 unit 8 once the emoji counts 2 and the LF became CRLF (nvivo dialect).
     point = etree.fromstring(qde_of(data)).find(".//{urn:QDA-XML:project:1.0}SyncPoint")
     assert point is not None and point.get("position") == ("8" if dialect == "nvivo" else "6")
+
+
+def test_hostile_guids_never_become_zip_paths() -> None:
+    evil = TextSource(guid=Guid("../../etc/passwd"), text="x")
+    from qdx.model import Blob, PictureSource
+
+    pic = PictureSource(guid=Guid("{aaaaaaaa-0000-4000-8000-000000000000}"), blob=Blob("../png", b"\x89PNG"))
+    names = zipfile.ZipFile(io.BytesIO(write_bytes(Project(name="e", sources=(evil, pic)), "qdpx"))).namelist()
+    assert all(".." not in n and n.count("/") <= 1 for n in names), names
+    assert "sources/aaaaaaaa-0000-4000-8000-000000000000.bin" in names

@@ -72,6 +72,10 @@ def clean(value: str) -> str:
     return _ILLEGAL.sub("\ufffd", value)
 
 
+_SAFE_STEM = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_SAFE_EXT = re.compile(r"[A-Za-z0-9]{1,16}")
+
+
 @dataclass(slots=True)
 class Files:
     """Members for the ``sources/`` folder, named ``<GUID>.<ext>`` (REFI §8.3)."""
@@ -81,8 +85,16 @@ class Files:
     _names: set[str] = field(default_factory=set)
 
     def add(self, guid: Guid, ext: str, data: bytes) -> str:
-        """Store ``data`` and return its ``internal://`` path."""
+        """Store ``data`` and return its ``internal://`` path.
+
+        Names are always a plain GUID and a short alphanumeric extension: a GUID attribute
+        read from a hostile file (``../../x``) must never become a zip-slip entry here.
+        """
         stem = guid.strip("{}")
+        if not _SAFE_STEM.fullmatch(stem):
+            stem = str(uuid.uuid5(uuid.NAMESPACE_OID, f"qdx-file:{guid}"))
+        if not _SAFE_EXT.fullmatch(ext):
+            ext = "bin" if ext else ""
         name = f"{stem}.{ext}" if ext else stem
         n = 0
         while name.lower() in self._names:  # duplicate GUIDs (quirk 13) must not clash

@@ -352,3 +352,9 @@ def test_sniff_qdpx_without_a_name() -> None:
     office = qdpx({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}).getvalue()
     assert not sniff_qdpx(office[:4096], "")
     assert qdx.read(io.BytesIO(sources_first)).name == "t"
+
+
+def test_hostile_qdx_marker_is_ignored() -> None:
+    marker = b"<!-- qdx: positions=utf16 lf=" + b"9" * 5000 + b" -->\n"
+    project = qdx.read(io.BytesIO(marker + qde("MAXQDA", "", 0, 0)), fmt="qde")
+    assert project.provenance is not None and project.provenance.position_unit == "codepoint"

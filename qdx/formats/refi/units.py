@@ -23,7 +23,7 @@ from qdx.text import CODEPOINT, CODEPOINT_LF, UNITS, UTF16, PositionMap, is_word
 
 # Only a comment before the root counts (anchored, so a quoted marker in text cannot fool it).
 MARKER_RE = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<!--\s*qdx:\s*positions=([a-z0-9-]+)(?:\s+lf=([0-9,]*))?\s*-->"
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<!--\s*qdx:\s*positions=([a-z0-9-]+)(?:\s+lf=([0-9]{1,9}(?:,[0-9]{1,9})*))?\s*-->"
 )
 # Overriding ``origin`` needs a clear majority on enough evidence (STANDARD.md §8 numbers).
 MIN_EVIDENCE = 5

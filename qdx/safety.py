@@ -93,7 +93,7 @@ class SafeZip:
         try:
             self._zip = zipfile.ZipFile(stream)
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except _INFLATE_ERRORS as exc:  # NotImplementedError: "zip file version 8.4" (fuzzing)
             raise ReadError(f"not a readable zip archive ({exc})", location=label) from exc
         if len(infos) > limits.max_entries:
             raise UnsafeInputError(

@@ -73,9 +73,14 @@ class Seed:
 
     @cached_property
     def xml_index(self) -> int | None:
-        """Index of the ``.qde`` member (zip seeds) or None."""
+        """Index of the main XML member of a zip seed (the ``.qde``; for Office files the
+        document, first sheet or shared strings), or None."""
         names = [info.filename.lower() for info, _ in self.members]
-        return next((i for i, n in enumerate(names) if n.endswith(".qde")), None)
+        for wanted in (".qde", "word/document.xml", "xl/worksheets/sheet1.xml", "xl/sharedstrings.xml"):
+            found = next((i for i, n in enumerate(names) if n.endswith(wanted)), None)
+            if found is not None:
+                return found
+        return None
 
     @property
     def xml(self) -> bytes:

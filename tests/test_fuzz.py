@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import re
 import struct
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -137,3 +139,118 @@ def test_regression_wrong_compression_method_is_a_read_error(method: int) -> Non
     raw[8:10] = raw[central + 10 : central + 12] = struct.pack("<H", method)
     with pytest.raises(QdxError, match="zip entry cannot be read"):
         qdx.read(io.BytesIO(bytes(raw)), fmt="qdpx")
+
+
+def test_regression_unsupported_zip_version_is_a_read_error() -> None:
+    """fuzz crash: a flipped "version needed to extract" made zipfile.ZipFile() raise
+    NotImplementedError ("zip file version 8.4") out of SafeZip."""
+    raw = _zip_one(PROJECT)
+    central = raw.find(b"PK\x01\x02")
+    raw[central + 6 : central + 8] = struct.pack("<H", 84)
+    with pytest.raises(ReadError, match="not a readable zip archive"):
+        qdx.read(io.BytesIO(bytes(raw)), fmt="qdpx")
+
+
+# Office files (NVivo exports): damaged parts must not leak lxml/ElementTree/openpyxl errors.
+
+DOCX = STUDY.parent / "nvivo" / "docx" / "Access.docx"
+
+
+def _rezip(data: bytes, change: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, change.get(info.filename, src.read(info)))
+    return out.getvalue()
+
+
+def _read_as(data: bytes, name: str) -> object:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        return qdx.read(path)
+
+
+@pytest.mark.parametrize("part", ["word/document.xml", "word/styles.xml", "[Content_Types].xml"])
+def test_regression_malformed_office_part_is_a_read_error_with_location(part: str) -> None:
+    """fuzz crash: python-docx raised lxml's XMLSyntaxError (not a QdxError)."""
+    data = DOCX.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        truncated = archive.read(part)[:-40]
+    with pytest.raises(ReadError, match=rf"Access\.docx!{re.escape(part)}:\d+: malformed XML"):
+        _read_as(_rezip(data, {part: truncated}), "Access.docx")
+
+
+def test_regression_docx_without_body_is_a_read_error() -> None:
+    """fuzz crash: deleting <w:body> made python-docx fail later with AttributeError."""
+    data = DOCX.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        document = archive.read("word/document.xml")
+    bodiless = re.sub(rb"<w:body>.*</w:body>", b"", document, flags=re.DOTALL)
+    assert bodiless != document
+    with pytest.raises(ReadError, match="no body"):
+        _read_as(_rezip(data, {"word/document.xml": bodiless}), "Access.docx")
+
+
+def _xlsx(change: Callable[[str, bytes], bytes]) -> bytes:
+    from openpyxl import Workbook
+
+    buffer = io.BytesIO()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet["A1"], sheet["B1"], sheet["A2"], sheet["B2"] = "Name", "Description", "x", "y"
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        parts = {name: change(name, archive.read(name)) for name in archive.namelist()}
+    return _rezip(buffer.getvalue(), parts)
+
+
+def test_regression_workbook_without_sheets_is_a_read_error() -> None:
+    """fuzz crash: worksheets[0] raised IndexError when no <sheet> was left."""
+
+    def no_sheets(name: str, data: bytes) -> bytes:
+        return re.sub(rb"<sheet [^>]*/>", b"", data) if name == "xl/workbook.xml" else data
+
+    with pytest.raises(ReadError, match="no worksheet"):
+        _read_as(_xlsx(no_sheets), "list.xlsx")
+
+
+OPENPYXL_DAMAGE = {
+    # OSError "File contains no valid workbook part": no part has the workbook content type.
+    "[Content_Types].xml": (b"spreadsheetml.sheet.main+xml", b"x-nothing"),
+    # IndexError "cannot fit 'int' into an index-sized integer": a huge style index.
+    "xl/worksheets/sheet1.xml": (b'<c r="A1" t=', b'<c r="A1" s="99999999999999999999999" t='),
+}
+
+
+@pytest.mark.parametrize("part", sorted(OPENPYXL_DAMAGE))
+def test_regression_openpyxl_errors_are_read_errors(part: str) -> None:
+    """fuzz crash: openpyxl raised OSError / IndexError, which open_xlsx did not catch."""
+    old, new = OPENPYXL_DAMAGE[part]
+
+    def damage(name: str, data: bytes) -> bytes:
+        if name != part:
+            return data
+        assert old in data
+        return data.replace(old, new)
+
+    with pytest.raises(ReadError, match="Excel workbook cannot be read"):
+        _read_as(_xlsx(damage), "list.xlsx")
+
+
+def test_regression_codebook_row_shorter_than_header_is_read() -> None:
+    """fuzz crash: a Codebook.docx row with fewer cells than the header raised IndexError."""
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=2)
+    for row, (name, description) in zip(table.rows, [("Name", "Description"), ("Alpha", "a"), ("Beta", "b")],
+                                        strict=True):
+        row.cells[0].text, row.cells[1].text = name, description
+    last = table.rows[2]._tr
+    last.remove(last.tc_lst[-1])  # Beta loses its Description cell
+    buffer = io.BytesIO()
+    document.save(buffer)
+    project = _read_as(buffer.getvalue(), "Codebook.docx")
+    assert [c.name for c in project.codes] == ["Alpha", "Beta"]  # type: ignore[attr-defined]

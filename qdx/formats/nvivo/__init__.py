@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from typing import BinaryIO
 
-from qdx.errors import FormatError
+from qdx.errors import FormatError, ReadError
 from qdx.formats import Format, ReadOptions, WriteOptions
 from qdx.formats.nvivo.codebook import read_codebook_docx
 from qdx.formats.nvivo.codedtext import decode, looks_like_coded_text
@@ -94,7 +94,10 @@ def read_any_xlsx(stream: BinaryIO, options: ReadOptions) -> Project:
         FormatError: the sheet is no NVivo matrix, crosstab, Export List or classification sheet.
     """
     data = read_all(stream)
-    rows = sheet_rows(open_xlsx(data, options).worksheets[0])
+    sheets = open_xlsx(data, options).worksheets
+    if not sheets:  # a workbook whose sheets were all damaged away (found by fuzzing)
+        raise ReadError("workbook has no worksheet", location=options.label)
+    rows = sheet_rows(sheets[0])
     if layout_of(rows) is not None:
         import io
 

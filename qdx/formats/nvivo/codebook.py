@@ -118,9 +118,14 @@ def _table_rows(table: Any, label: str) -> tuple[dict[str, int], _Raw]:
         # NVivo's header row is always Name | Description [| Files | References] (§b.1).
         raise FormatError("table is not an NVivo codebook table (Name | Description …)", location=label)
     raw = []
+    width = max(cols.values()) + 1
     for number, row in enumerate(rows[1:], start=2):
         cells = row.cells
-        raw.append((number, [c.text for c in cells], _indent_twips(cells[cols["name"]])))
+        # A row shorter than the header (damaged or hand-edited table) reads as empty cells
+        # instead of an IndexError (found by fuzzing).
+        texts = [c.text for c in cells] + [""] * (width - len(cells))
+        indent = _indent_twips(cells[cols["name"]]) if cols["name"] < len(cells) else 0
+        raw.append((number, texts, indent))
     return cols, raw
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from qdx.errors import ReadError, UnsafeInputError
 from qdx.formats import ReadOptions
-from qdx.safety import SafeZip, check_no_doctype
+from qdx.safety import SafeZip, check_no_doctype, xml_parser
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -51,10 +51,26 @@ def vetted_members(data: bytes, options: ReadOptions) -> dict[str, bytes]:
                 )
             if name.endswith((".xml", ".rels")):
                 check_no_doctype(content, location=f"{options.label}!{name}")
+                _well_formed(content, f"{options.label}!{name}")
             members[name] = content
     finally:
         archive.close()
     return members
+
+
+def _well_formed(content: bytes, where: str) -> None:
+    """Refuse a malformed XML part here: python-docx and openpyxl would raise lxml's or
+    ElementTree's syntax errors (not ValueError) at load or later, lazily (found by fuzzing).
+
+    Raises:
+        ReadError: the part is not well-formed XML (location ``file!part:line``).
+    """
+    from lxml import etree
+
+    try:
+        etree.fromstring(content, parser=xml_parser())
+    except etree.XMLSyntaxError as exc:
+        raise ReadError(f"malformed XML: {exc.msg}", location=f"{where}:{exc.lineno or 0}") from exc
 
 
 def repack(members: dict[str, bytes]) -> io.BytesIO:
@@ -84,9 +100,12 @@ def open_docx(data: bytes, options: ReadOptions) -> Any:
     if "word/document.xml" not in members:
         raise ReadError("not a Word document (no word/document.xml)", location=options.label)
     try:
-        return docx.Document(repack(members))
+        document = docx.Document(repack(members))
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise ReadError(f"Word document cannot be read ({exc})", location=options.label) from exc
+    if document.element.body is None:  # python-docx fails later, lazily, without one (fuzzing)
+        raise ReadError("Word document has no body (word/document.xml)", location=options.label)
+    return document
 
 
 def open_xlsx(data: bytes, options: ReadOptions) -> Workbook:
@@ -105,7 +124,9 @@ def open_xlsx(data: bytes, options: ReadOptions) -> Workbook:
             # openpyxl warns about styles/extensions it does not know; they do not matter here.
             warnings.simplefilter("ignore", UserWarning)
             return openpyxl.load_workbook(repack(members), data_only=True)
-    except (KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+    # openpyxl also raises OSError (no workbook part) and IndexError (bad sheet references or
+    # sizes) on damaged parts (found by fuzzing).
+    except (KeyError, ValueError, TypeError, IndexError, OSError, zipfile.BadZipFile) as exc:
         raise ReadError(f"Excel workbook cannot be read ({exc})", location=options.label) from exc
 
 

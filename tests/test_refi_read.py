@@ -356,5 +356,8 @@ def test_sniff_qdpx_without_a_name() -> None:
 
 def test_hostile_qdx_marker_is_ignored() -> None:
     marker = b"<!-- qdx: positions=utf16 lf=" + b"9" * 5000 + b" -->\n"
-    project = qdx.read(io.BytesIO(marker + qde("MAXQDA", "", 0, 0)), fmt="qde")
+    body = qde("MAXQDA", "", 0, 0).split(b"?>", 1)[1]  # the comment must precede the root only
+    project = qdx.read(io.BytesIO(marker + body), fmt="qde")
     assert project.provenance is not None and project.provenance.position_unit == "codepoint"
+    sane = qdx.read(io.BytesIO(b"<!-- qdx: positions=utf16 lf=0 -->\n" + body), fmt="qde")
+    assert sane.provenance is not None and sane.provenance.position_unit == "utf16"

@@ -361,3 +361,14 @@ def test_hostile_qdx_marker_is_ignored() -> None:
     assert project.provenance is not None and project.provenance.position_unit == "codepoint"
     sane = qdx.read(io.BytesIO(b"<!-- qdx: positions=utf16 lf=0 -->\n" + body), fmt="qde")
     assert sane.provenance is not None and sane.provenance.position_unit == "utf16"
+
+
+def test_position_inside_surrogate_pair_is_reported() -> None:
+    # "a😀b": UTF-16 offset 2 is the middle of the emoji
+    xml = qde("NVivo for Windows 12.6", "", 2, 4).replace(
+        b">\n<PlainTextSelection", b"><PlainTextContent>a\xf0\x9f\x98\x80b</PlainTextContent>\n<PlainTextSelection", 1
+    )
+    project = qdx.read(io.BytesIO(xml))
+    issues = [i for i in project.provenance.issues if i.code == "QDX011"] if project.provenance else []
+    assert len(issues) == 1 and issues[0].location == "<input>:5"
+    assert only_text(project)[1] == "😀b"  # snapped to the start of the character

@@ -181,7 +181,8 @@ def _convert_doc(doc: TextDoc, pmap: PositionMap, ctx: Context) -> None:
     if isinstance(doc, TextSource):
         for sel in doc.selections:
             if not (pmap.exact(sel.start) and pmap.exact(sel.end)):
-                ctx.issue("QDX011", f"selection {sel.guid} splits a character in {pmap.unit}", None)
+                message = f"selection {sel.guid} starts or ends inside a character ({pmap.unit})"
+                ctx.issues.append(Issue("QDX011", Severity.WARNING, message, sel.loc or ctx.label))
             sel.start = pmap.to_model(sel.start)
             sel.end = pmap.to_model(sel.end)
     elif isinstance(doc, Transcript):

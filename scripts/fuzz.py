@@ -39,15 +39,22 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
     raise Hang
 
 
-def seeds() -> list[fm.Seed]:
-    """Every real sample and the bundled study's files."""
+REFI = {".qdpx", ".qde", ".qdc"}
+OFFICE = {".docx", ".xlsx"}
+
+
+def seeds(office: bool) -> list[fm.Seed]:
+    """Every real sample and the bundled study's files (and NVivo Office exports if asked)."""
     shared = ROOT.parent / "shared"
+    wanted = REFI | OFFICE if office else REFI
     paths: list[Path] = []
     for folder in (shared / "refi" / "samples", shared / "nvivo"):
         if folder.exists():
-            paths += sorted(p for p in folder.rglob("*") if p.suffix.lower() in {".qdpx", ".qde", ".qdc"})
+            paths += sorted(p for p in folder.rglob("*") if p.suffix.lower() in wanted)
     study = ROOT / "fixtures" / "wechat-moments"
-    paths += sorted(p for p in study.iterdir() if p.suffix in {".qdpx", ".qdc"})
+    paths += sorted(p for p in study.iterdir() if p.suffix in REFI)
+    if office:
+        paths += sorted((ROOT / "fixtures" / "nvivo").rglob("*.docx"))
     return [fm.Seed(p.name, p.read_bytes()) for p in paths]
 
 
@@ -65,11 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same inputs)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before an example is a hang")
     parser.add_argument("--deep", action="store_true", help="also summarise, segment and re-write each project")
+    parser.add_argument("--office", action="store_true", help="also mutate NVivo .docx/.xlsx exports")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this long")
     parser.add_argument("--out", type=Path, default=Path("fuzz-crashes"), help="folder for crashing inputs")
     args = parser.parse_args(argv)
 
-    pool = seeds()
+    pool = seeds(args.office)
     rng = random.Random(args.seed)
     outcomes: Counter[str] = Counter()
     crashes: dict[str, int] = {}
@@ -112,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         "examples": run,
         "seeds": len(pool),
         "deep": args.deep,
+        "office": args.office,
         "outcomes": dict(outcomes.most_common()),
         "crashes": sum(crashes.values()),
         "distinct_crashes": crashes,

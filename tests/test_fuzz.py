@@ -1,6 +1,7 @@
 """Fuzzing the readers: mutated real files end in a Project or a QdxError, never anything else.
 
-Seeds are the bundled study (always) and the vendor samples under ../shared (when present).
+Seeds are the bundled study and the NVivo .docx fixture (always) and the vendor samples under
+../shared (when present).
 The mutations (tests/_fuzz_mutate.py) are bit flips, truncation, byte-range deletion and
 duplication on the stored bytes, and element deletion, duplication, moving, deep nesting,
 attribute and text corruption on the XML (inside the zip, re-zipped, and on bare .qde/.qdc).
@@ -47,7 +48,12 @@ fm = _load_mutations()
 CI_SEED_LIMIT = 200_000
 SEEDS = [
     fm.Seed(p.name, p.read_bytes())
-    for p in [*refi_sample_files(), *sorted(STUDY.glob("*.qdpx")), *sorted(STUDY.glob("*.qdc"))]
+    for p in [
+        *refi_sample_files(),
+        *sorted(STUDY.glob("*.qdpx")),
+        *sorted(STUDY.glob("*.qdc")),
+        *sorted((STUDY.parent / "nvivo").rglob("*.docx")),  # NVivo Office export (coded text)
+    ]
     if p.stat().st_size <= CI_SEED_LIMIT
 ]
 ZIP_SEEDS = [s for s in SEEDS if s.is_zip]

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import qdx
-from qdx.errors import QdxError, ReadError
+from qdx.errors import QdxError, ReadError, UnsafeInputError
 from tests.conftest import STUDY, refi_sample_files
 
 
@@ -260,3 +260,15 @@ def test_regression_codebook_row_shorter_than_header_is_read() -> None:
     document.save(buffer)
     project = _read_as(buffer.getvalue(), "Codebook.docx")
     assert [c.name for c in project.codes] == ["Alpha", "Beta"]  # type: ignore[attr-defined]
+
+
+def test_regression_control_characters_in_member_names_are_refused_on_one_line() -> None:
+    """fuzz crash: a flipped central directory put a newline in a member name, and the error
+    location echoed it, so `qdx` printed a two-line error."""
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w") as archive:
+        archive.writestr("project.qde", PROJECT)
+        archive.writestr("sources/a\n.txt", b"x")
+    with pytest.raises(UnsafeInputError, match="control characters") as caught:
+        qdx.read(io.BytesIO(raw.getvalue()), fmt="qdpx")
+    assert "\n" not in str(caught.value) and "a\\x0a.txt" in str(caught.value)

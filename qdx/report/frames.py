@@ -96,8 +96,7 @@ def _code_counts(corpus: Corpus) -> tuple[dict[str, int], dict[str, int], dict[s
     return (refs, refs_total, {k: len(v) for k, v in srcs.items()}, {k: len(v) for k, v in srcs_total.items()})
 
 
-def _level_values(corpus: Corpus, key: str) -> dict[str, str | None]:
-    names = corpus.tree.column_names()
+def _level_values(corpus: Corpus, key: str, names: list[str]) -> dict[str, str | None]:
     path = corpus.tree.paths.get(key, ())
     return {col: corpus.tree.label(path[i]) if i < len(path) else None for i, col in enumerate(names)}
 
@@ -119,7 +118,7 @@ def codes_frame(corpus: Corpus) -> pd.DataFrame:
             "depth": len(ancestors), "level": names[len(ancestors)],
             "parent": str(ancestors[-1].guid) if ancestors else None,
             "is_codable": code.is_codable, "color": code.color, "description": code.description,
-            **_level_values(corpus, key),
+            **_level_values(corpus, key, names),
             "references": refs.get(key, 0), "references_total": refs_total.get(key, 0),
             "sources": srcs.get(key, 0), "sources_total": srcs_total.get(key, 0),
         })
@@ -199,7 +198,7 @@ def segments_frame(corpus: Corpus) -> pd.DataFrame:
             "labels": " ".join(seg.labels), "label_first": seg.labels[0] if seg.labels else None,
             "label_last": seg.labels[-1] if seg.labels else None,
             "code": seg.code, "code_guid": str(seg.code_guid), "code_path": PATH_SEP.join(seg.code_path),
-            **_level_values(corpus, key),
+            **_level_values(corpus, key, names),
             "coder": seg.coder, "coding_guid": str(seg.coding_guid),
             "cases": "; ".join(cases.get(guid_key(seg.coding_guid), [])), "text": seg.text,
         })

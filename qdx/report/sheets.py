@@ -18,6 +18,7 @@ from qdx.report.safe import is_risky, xlsx_text
 if TYPE_CHECKING:
     import pandas as pd
     from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell, MergedCell
     from openpyxl.worksheet.worksheet import Worksheet
 
 COUNT = "0"
@@ -212,12 +213,17 @@ def _heights(ws: Worksheet, table: Table) -> None:
         for c in table.wrap:
             value = row[c] if c < len(row) else None
             if isinstance(value, str) and value:
-                lines = max(lines, _lines(value, max(1, int(widths[c] * 1.1))))
+                lines = max(lines, _lines(value, max(1, int(widths[c] * 1.2))))
         if lines > 1:
             ws.row_dimensions[r].height = min(409, 15 * lines)
-            for cell in ws[r]:
+            for cell in _row(ws, r, len(table.header)):
                 if not cell.alignment.wrap_text:
                     cell.alignment = top
+
+
+def _row(ws: Worksheet, r: int, ncols: int) -> tuple[Cell | MergedCell, ...]:
+    """Row ``r``'s cells (explicit bounds: ``ws[r]`` rescans the whole sheet on every call)."""
+    return next(ws.iter_rows(min_row=r, max_row=r, max_col=max(ncols, 1)))
 
 
 def _totals(ws: Worksheet, table: Table) -> None:
@@ -226,7 +232,7 @@ def _totals(ws: Worksheet, table: Table) -> None:
     bold, fill = Font(bold=True), PatternFill("solid", fgColor=TOTAL_FILL)
     last = len(table.rows) + 1
     for r in range(last - table.totals + 1, last + 1):
-        for cell in ws[r]:
+        for cell in _row(ws, r, len(table.header)):
             cell.font, cell.fill = bold, fill
 
 

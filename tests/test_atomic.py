@@ -267,3 +267,13 @@ def test_saturation_plot_onto_input_is_refused(study_copy: Path) -> None:
     result = CliRunner().invoke(main, ["saturation", str(study_copy), "--plot", str(study_copy)])
     assert result.exit_code == 2, result.output
     assert study_copy.read_bytes() == before
+
+
+def test_in_place_refuses_a_folder(tmp_path: Path) -> None:
+    """A folder has no single backup file: --in-place onto an NVivo export folder is refused."""
+    folder = tmp_path / "export"
+    shutil.copytree(STUDY.parent / "nvivo" / "export", folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    result = CliRunner().invoke(main, ["convert", str(folder), str(folder), "--to", "nvivo-text", "--in-place"])
+    assert result.exit_code == 2 and "not a folder" in result.output
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

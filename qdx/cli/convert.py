@@ -22,7 +22,7 @@ from qdx.cli._common import (
     refuse_overwriting_input,
 )
 from qdx.cli.info import UNIT_CHOICE, summary
-from qdx.errors import Issue, LossyConversionWarning, Severity
+from qdx.errors import Issue, LossyConversionWarning, Severity, UsageError
 from qdx.model import Project
 
 SHOWN_ISSUES = 20
@@ -108,9 +108,12 @@ def _backup_if_same(source: str, target: str) -> None:
 
     from qdx.safety import make_backup
 
-    if os.path.isfile(target) and os.path.samefile(source, target):
-        backup = make_backup(source)
-        click.echo(f"qdx: kept the original as {backup}", err=True)
+    if not (os.path.exists(target) and os.path.samefile(source, target)):
+        return
+    if not os.path.isfile(target):
+        raise UsageError("--in-place rewrites a file, not a folder; write the folder elsewhere")
+    backup = make_backup(source)
+    click.echo(f"qdx: kept the original as {backup}", err=True)
 
 
 def _write(project: Project, target: str, fmt: str | None, dialect: str) -> list[str]:

@@ -210,7 +210,10 @@ def test_every_writing_command_writes_atomically(tmp_path: Path, monkeypatch: py
         result = runner.invoke(main, args)
         kept = output.read_bytes() == OLD
         if result.exit_code != 1 or not kept or "No space left" not in result.output:
-            failures.append(f"{args[0]} -> {output.name}: exit {result.exit_code}, kept {kept}: {result.output[-200:]}")
+            failures.append(
+                f"{args[0]} -> {output.name}: exit {result.exit_code}, kept {kept}: {result.output[-200:]}"
+                f" {result.exception!r}"
+            )
     assert failures == []
     assert [p.name for p in tmp_path.rglob("*.tmp")] == []
 

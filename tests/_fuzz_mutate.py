@@ -161,9 +161,10 @@ def _xml_move(root: etree._Element, els: list[etree._Element], el: etree._Elemen
 def _xml_nest(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
     """Nest a copy of ``el`` inside itself many times (Code inside Code inside Code...)."""
     depth = 1 + b % 300
-    inner = etree.SubElement(el, el.tag, dict(el.attrib))
+    attrib = {str(k): str(v) for k, v in el.attrib.items()}
+    inner = etree.SubElement(el, el.tag, attrib)
     for _ in range(depth):
-        inner = etree.SubElement(inner, el.tag, dict(el.attrib))
+        inner = etree.SubElement(inner, el.tag, attrib)
 
 
 def _xml_attr(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:

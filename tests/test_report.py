@@ -86,6 +86,8 @@ def test_formatting(gt_book: Path) -> None:
     levels = [codebook.row_dimensions[r].outline_level for r in range(2, codebook.max_row + 1)]
     assert levels[:4] == [0, 1, 2, 3]  # core, main, sub, concept: the tree folds
     assert codebook.column_dimensions["F"].width > 10
+    segments = book["Segments"]
+    assert segments["M1"].value == "text" and segments["M2"].alignment.wrap_text
 
 
 def test_formula_text_is_stored_as_text_never_a_formula(gt_book: Path) -> None:

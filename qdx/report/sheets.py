@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from openpyxl import Workbook
     from openpyxl.cell.cell import Cell, MergedCell
+    from openpyxl.styles import Alignment
     from openpyxl.worksheet.worksheet import Worksheet
 
 COUNT = "0"
@@ -179,17 +180,37 @@ def _page(ws: Worksheet) -> None:
 def _formats(ws: Worksheet, table: Table) -> None:
     from openpyxl.styles import Alignment
 
-    top = Alignment(wrap_text=True, vertical="top")
+    last = len(table.rows) + 1
     for col, fmt in table.formats.items():
         if fmt == COUNT:
             continue  # integers already show as integers under "General"; styling 400k cells is slow
-        for (cell,) in ws.iter_rows(min_row=2, max_row=len(table.rows) + 1, min_col=col + 1, max_col=col + 1):
+        for (cell,) in ws.iter_rows(min_row=2, max_row=last, min_col=col + 1, max_col=col + 1):
             cell.number_format = fmt
+    if not table.wrap:
+        return
+    wrap_id = _alignment_id(ws, Alignment(wrap_text=True, vertical="top"))
     for col in table.wrap:
-        for (cell,) in ws.iter_rows(min_row=2, max_row=len(table.rows) + 1, min_col=col + 1, max_col=col + 1):
-            cell.alignment = top
-    if table.wrap:
-        _heights(ws, table)
+        for (cell,) in ws.iter_rows(min_row=2, max_row=last, min_col=col + 1, max_col=col + 1):
+            _set_alignment(cell, wrap_id)
+    _heights(ws, table)
+
+
+def _alignment_id(ws: Worksheet, alignment: Alignment) -> int:
+    """The workbook's index of ``alignment``: setting it by id skips openpyxl's per-cell hashing
+    (the ``cell.alignment = ...`` setter costs ~15 µs a cell, too slow for 100k-row sheets)."""
+    book = ws.parent
+    assert book is not None
+    return int(book._alignments.add(alignment))  # type: ignore[attr-defined]
+
+
+def _set_alignment(cell: object, alignment_id: int) -> None:
+    from openpyxl.styles.cell_style import StyleArray
+
+    style = getattr(cell, "_style", None)
+    if style is None:  # an unstyled cell has no style array yet
+        style = StyleArray()
+        setattr(cell, "_style", style)  # noqa: B010 - a private attribute, set on purpose
+    style.alignmentId = alignment_id
 
 
 def _lines(text: str, per_line: int) -> int:
@@ -206,8 +227,9 @@ def _heights(ws: Worksheet, table: Table) -> None:
     from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
 
-    top = Alignment(vertical="top")
+    top_id = _alignment_id(ws, Alignment(vertical="top"))
     widths = {c: ws.column_dimensions[get_column_letter(c + 1)].width or 10 for c in table.wrap}
+    wrapped = set(table.wrap)
     for r, row in enumerate(table.rows, start=2):
         lines = 1
         for c in table.wrap:
@@ -216,9 +238,9 @@ def _heights(ws: Worksheet, table: Table) -> None:
                 lines = max(lines, _lines(value, max(1, int(widths[c] * 1.2))))
         if lines > 1:
             ws.row_dimensions[r].height = min(409, 15 * lines)
-            for cell in _row(ws, r, len(table.header)):
-                if not cell.alignment.wrap_text:
-                    cell.alignment = top
+            for i, cell in enumerate(_row(ws, r, len(table.header))):
+                if i not in wrapped:
+                    _set_alignment(cell, top_id)
 
 
 def _row(ws: Worksheet, r: int, ncols: int) -> tuple[Cell | MergedCell, ...]:

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -220,7 +221,11 @@ def remove_stale_temps(target: Path) -> list[Path]:
     """Delete temporary files of ``target`` left by writers that no longer run.
 
     Only files matching ``.<name>.qdx-<pid>-*.tmp`` whose ``pid`` is not a live process are
-    removed, so a concurrent write of the same target (same machine) is left alone.
+    removed, so a concurrent write of the same target (same machine) is left alone. Where
+    processes cannot be probed safely (Windows: ``os.kill`` would terminate them), a temporary
+    file counts as stale only after a day untouched. A writer on another machine sharing the
+    folder is not seen (its pid is probed locally); two machines writing one file at the same
+    time is unsafe anyway.
 
     Returns:
         The files removed.
@@ -233,16 +238,25 @@ def remove_stale_temps(target: Path) -> list[Path]:
             if not (entry.name.startswith(prefix) and entry.name.endswith(TMP_SUFFIX)):
                 continue
             pid = entry.name[len(prefix) :].partition("-")[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and _stale(int(pid), entry.stat().st_mtime):
                 with _quiet():
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))
     return removed
 
 
-def _alive(pid: int) -> bool:
+STALE_AFTER = 24 * 3600.0
+
+
+def _stale(pid: int, mtime: float) -> bool:
     if pid == os.getpid():
-        return True
+        return False
+    if os.name != "posix":
+        return time.time() - mtime > STALE_AFTER
+    return not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

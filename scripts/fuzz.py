@@ -43,10 +43,11 @@ REFI = {".qdpx", ".qde", ".qdc"}
 OFFICE = {".docx", ".xlsx"}
 
 
-def seeds(office: bool) -> list[fm.Seed]:
-    """Every real sample and the bundled study's files (and NVivo Office exports if asked)."""
+def seeds(office: bool, text: bool = False) -> list[fm.Seed]:
+    """Every real sample and the bundled study's files (and NVivo Office / coded-text exports
+    if asked; text seeds over 300 kB are left out, byte mutations of them are slow to read)."""
     shared = ROOT.parent / "shared"
-    wanted = REFI | OFFICE if office else REFI
+    wanted = REFI | (OFFICE if office else set()) | ({".txt"} if text else set())
     paths: list[Path] = []
     for folder in (shared / "refi" / "samples", shared / "nvivo"):
         if folder.exists():
@@ -55,6 +56,9 @@ def seeds(office: bool) -> list[fm.Seed]:
     paths += sorted(p for p in study.iterdir() if p.suffix in REFI)
     if office:
         paths += sorted((ROOT / "fixtures" / "nvivo").rglob("*.docx"))
+    if text:
+        paths += sorted((ROOT / "fixtures" / "nvivo" / "export").glob("*.txt"))
+        paths = [p for p in paths if p.suffix != ".txt" or p.stat().st_size < 300_000]
     return [fm.Seed(p.name, p.read_bytes()) for p in paths]
 
 
@@ -73,11 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before an example is a hang")
     parser.add_argument("--deep", action="store_true", help="also summarise, segment and re-write each project")
     parser.add_argument("--office", action="store_true", help="also mutate NVivo .docx/.xlsx exports")
+    parser.add_argument("--text", action="store_true", help="also mutate NVivo coded-text .txt exports")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this long")
     parser.add_argument("--out", type=Path, default=Path("fuzz-crashes"), help="folder for crashing inputs")
     args = parser.parse_args(argv)
 
-    pool = seeds(args.office)
+    pool = seeds(args.office, args.text)
     rng = random.Random(args.seed)
     outcomes: Counter[str] = Counter()
     crashes: dict[str, int] = {}
@@ -121,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         "seeds": len(pool),
         "deep": args.deep,
         "office": args.office,
+        "text": args.text,
         "outcomes": dict(outcomes.most_common()),
         "crashes": sum(crashes.values()),
         "distinct_crashes": crashes,

@@ -72,9 +72,35 @@ class Context:
     quirks: list[str] = field(default_factory=list)
     guids: dict[str, str] = field(default_factory=dict)
     used_members: set[str] = field(default_factory=set)
+    # Interning: the same user, code or timestamp is referenced by ~every coding; sharing
+    # one object per distinct spelling keeps 10^5-10^6 codings lean (issue 9).
+    refs: dict[str, Guid | None] = field(default_factory=dict)
+    strings: dict[str, str] = field(default_factory=dict)
+    progress: Callable[[int], None] | None = None
 
     def loc(self, el: Element) -> str:
         return f"{self.label}:{el.sourceline}"
+
+    def ref(self, raw: str | None) -> Guid | None:
+        """An optional GUID reference, interned (one shared Guid per spelling)."""
+        if not raw:
+            return None
+        found = self.refs.get(raw)
+        if found is None:
+            stripped = raw.strip()
+            found = self.refs[raw] = Guid(stripped) if stripped else None
+        return found
+
+    def req_ref(self, el: Element, name: str) -> Guid:
+        """A required GUID reference, interned; a missing one is reported like :meth:`guid`."""
+        found = self.ref(el.get(name))
+        return found if found is not None else self.guid(el, name)
+
+    def text(self, raw: str | None) -> str | None:
+        """An attribute value that repeats (timestamps), interned."""
+        if raw is None:
+            return None
+        return self.strings.setdefault(raw, raw)
 
     def issue(self, code: str, message: str, el: Element | None, severity: Severity = Severity.WARNING) -> None:
         self.issues.append(Issue(code, severity, message, self.loc(el) if el is not None else self.label))
@@ -97,10 +123,20 @@ class Context:
 
     def own_guid(self, el: Element, loc: str | None = None) -> Guid:
         """The element's own ``guid``, checked for duplicates (REFI §3.7 wants them unique)."""
-        value = self.guid(el)
+        raw = el.get("guid")
         here = loc or self.loc(el)
-        first = self.guids.setdefault(value.key, here)
-        if first is not here:
+        if raw and raw.isascii() and raw[0].isalnum() and raw[-1].isalnum():
+            # Fast path: no braces or blanks to strip; a lower-case spelling (the usual one)
+            # is its own key, so 10^5 selections cost no strip/lower copies.
+            value, key = Guid(raw), (raw if raw.islower() else raw.lower())
+        else:
+            value = self.guid(el)
+            key = value.key
+        # A grown dict means a new key (locations are shared between a selection and its
+        # coding on one line, so ``first is here`` could not tell them apart).
+        before = len(self.guids)
+        first = self.guids.setdefault(key, here)
+        if len(self.guids) == before:
             self.issue("QDX003", f"GUID {value} already used at {first}", el)
             self.quirk("quirk13:duplicate-guids")
         return value

@@ -12,6 +12,7 @@ from typing import Any
 
 from qdx.errors import Severity
 from qdx.formats.refi._context import (
+    _LOCAL,
     Context,
     Element,
     _audit,
@@ -66,31 +67,37 @@ def read_variable_value(el: Element, ctx: Context) -> VariableValue:
 # --------------------------------------------------------------------------- codings, selections
 
 
-def read_coding(el: Element, ctx: Context) -> Coding:
-    """``Coding``: exactly one ``CodeRef`` (REFI §3.13)."""
+def read_coding(el: Element, ctx: Context, line_loc: tuple[object, str] | None = None) -> Coding:
+    """``Coding``: exactly one ``CodeRef`` (REFI §3.13).
+
+    ``line_loc`` is the enclosing selection's (line, location), reused when the coding sits
+    on the same line so the two records share one location string.
+    """
     # Hot path (one per coding): walk the children directly instead of grouping them.
-    loc = ctx.loc(el)
+    line = el.sourceline
+    loc = line_loc[1] if line_loc is not None and line_loc[0] == line else f"{ctx.label}:{line}"
     ref: Element | None = None
     notes: list[Guid] = []
     for child in el:
         tag = child.tag
         if not isinstance(tag, str):
             continue
-        name = local(tag)
+        name = _LOCAL.get(tag) or local(tag)
         if name == "CodeRef" and ref is None:
             ref = child
         elif name == "NoteRef":
-            notes.append(ctx.guid(child, "targetGUID"))
+            notes.append(ctx.req_ref(child, "targetGUID"))
         else:
             ctx.issue("QDX007", f"unexpected <{name}> in <Coding> ignored", child)
     if ref is None:
         ctx.issue("QDX006", "<Coding> lacks <CodeRef>", el, Severity.ERROR)
+    get = el.get
     return Coding(
         guid=ctx.own_guid(el, loc),
-        code=ctx.guid(ref, "targetGUID") if ref is not None else Guid(""),
-        creating_user=ctx.opt_guid(el, "creatingUser"),
-        creation_datetime=el.get("creationDateTime"),
-        note_refs=tuple(notes),
+        code=ctx.req_ref(ref, "targetGUID") if ref is not None else Guid(""),
+        creating_user=ctx.ref(get("creatingUser")),
+        creation_datetime=ctx.text(get("creationDateTime")),
+        note_refs=tuple(notes) if notes else (),
         loc=loc,
     )
 
@@ -112,8 +119,10 @@ def _selection_common(el: Element, ctx: Context) -> tuple[dict[str, list[Element
 
 def read_text_selection(el: Element, ctx: Context) -> TextSelection:
     """``PlainTextSelection``; positions stay in producer units here (REFI §10.2)."""
-    # Hot path (one per PlainTextSelection): children walked directly, no grouping dict.
-    loc = ctx.loc(el)
+    # Hot path (one per PlainTextSelection): children walked directly, no grouping dict;
+    # users and timestamps interned (Context.ref/text), one location string per line.
+    line = el.sourceline
+    loc = f"{ctx.label}:{line}"
     description: str | None = None
     codings: list[Coding] = []
     notes: list[Guid] = []
@@ -121,31 +130,41 @@ def read_text_selection(el: Element, ctx: Context) -> TextSelection:
         tag = child.tag
         if not isinstance(tag, str):
             continue
-        name = local(tag)
+        name = _LOCAL.get(tag) or local(tag)
         if name == "Coding":
-            codings.append(read_coding(child, ctx))
+            codings.append(read_coding(child, ctx, (line, loc)))
         elif name == "NoteRef":
-            notes.append(ctx.guid(child, "targetGUID"))
+            notes.append(ctx.req_ref(child, "targetGUID"))
         elif name == "Description" and description is None:
             description = child.text or ""
         else:
             ctx.issue("QDX007", f"unexpected <{name}> in <PlainTextSelection> ignored", child)
     get = el.get
-    user, modifier = get("creatingUser"), get("modifyingUser")
     return TextSelection(
         guid=ctx.own_guid(el, loc),
         name=get("name"),
-        start=ctx.req_int(el, "startPosition"),
-        end=ctx.req_int(el, "endPosition"),
+        start=_position(el, "startPosition", ctx),
+        end=_position(el, "endPosition", ctx),
         description=description,
         codings=tuple(codings),
-        note_refs=tuple(notes),
-        creating_user=Guid(user.strip()) if user else None,
-        creation_datetime=get("creationDateTime"),
-        modifying_user=Guid(modifier.strip()) if modifier else None,
-        modified_datetime=get("modifiedDateTime"),
+        note_refs=tuple(notes) if notes else (),
+        creating_user=ctx.ref(get("creatingUser")),
+        creation_datetime=ctx.text(get("creationDateTime")),
+        modifying_user=ctx.ref(get("modifyingUser")),
+        modified_datetime=ctx.text(get("modifiedDateTime")),
         loc=loc,
     )
+
+
+def _position(el: Element, name: str, ctx: Context) -> int:
+    # int() accepts the surrounding blanks xsd:integer allows; errors take the slow path.
+    value = el.get(name)
+    if value is not None:
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    return ctx.req_int(el, name)
 
 
 def _corners(el: Element, ctx: Context) -> dict[str, Any]:

@@ -272,3 +272,25 @@ def test_regression_control_characters_in_member_names_are_refused_on_one_line()
     with pytest.raises(UnsafeInputError, match="control characters") as caught:
         qdx.read(io.BytesIO(raw.getvalue()), fmt="qdpx")
     assert "\n" not in str(caught.value) and "a\\x0a.txt" in str(caught.value)
+
+
+def test_regression_bad_attribute_value_in_docx_is_a_read_error() -> None:
+    """fuzz crash: python-docx parses attribute values lazily, so an indent of "may" raised
+    ValueError from deep inside the codebook reader."""
+    import docx
+    from docx.shared import Twips
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Name", "Description"
+    table.rows[1].cells[0].text, table.rows[1].cells[1].text = "Alpha", "a"
+    table.rows[1].cells[0].paragraphs[0].paragraph_format.left_indent = Twips(450)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        xml = archive.read("word/document.xml")
+    assert b'w:left="450"' in xml
+    assert _read_as(buffer.getvalue(), "Codebook.docx").codes  # type: ignore[attr-defined]
+    damaged = _rezip(buffer.getvalue(), {"word/document.xml": xml.replace(b'w:left="450"', b'w:left="may"')})
+    with pytest.raises(ReadError, match=r"Codebook\.docx: document cannot be read"):
+        _read_as(damaged, "Codebook.docx")

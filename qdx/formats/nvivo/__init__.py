@@ -16,11 +16,13 @@ Sniffs never accept a REFI archive (no ``word/`` or ``xl/`` member) or plain XML
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
-from qdx.errors import FormatError, ReadError
+from qdx.errors import FormatError, QdxError, ReadError
 from qdx.formats import Format, ReadOptions, WriteOptions
 from qdx.formats.nvivo.codebook import read_codebook_docx
 from qdx.formats.nvivo.codedtext import decode, looks_like_coded_text
@@ -219,6 +221,41 @@ FORMATS: tuple[Format, ...] = (
         reader=read_any_docx,
         priority=-10,
     ),
+)
+
+
+S = TypeVar("S")
+
+
+def _contained(reader: Callable[[S, ReadOptions], Project]) -> Callable[[S, ReadOptions], Project]:
+    """``reader`` with the Office libraries' own errors turned into ReadError.
+
+    python-docx parses attribute values only when they are used, so a damaged document
+    raises ValueError (``w:left="may"``) or docx's InvalidXmlError deep inside a reader, long
+    after :func:`open_docx` accepted it (found by scripts/fuzz.py).
+    """
+
+    @functools.wraps(reader)
+    def contained(source: S, options: ReadOptions) -> Project:
+        try:
+            return reader(source, options)
+        except QdxError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, ValueError) or type(exc).__module__.startswith(("docx", "openpyxl")):
+                raise ReadError(f"document cannot be read ({exc})", location=options.label) from exc
+            raise
+
+    return contained
+
+
+FORMATS = tuple(
+    dataclasses.replace(
+        fmt,
+        reader=_contained(fmt.reader) if fmt.reader else None,
+        tree_reader=_contained(fmt.tree_reader) if fmt.tree_reader else None,
+    )
+    for fmt in FORMATS
 )
 
 __all__ = [

@@ -1,16 +1,22 @@
 """Measure qdx against a baseline in the same run and print ratios (medians of repeats).
 
-    python benchmarks/make_project.py --selections 1000 10000 100000
-    python benchmarks/run.py --sizes 1000 10000 100000 --repeat 3 [--write-results]
+    python benchmarks/make_project.py --selections 1000 10000 100000 1000000
+    python benchmarks/run.py --sizes 1000 10000 100000 --read-only 1000000 --repeat 3 [--write-results]
 
 Every measurement runs in a fresh subprocess so peak memory (ru_maxrss) is that operation's
-alone; the memory figure is the peak RSS minus the RSS after imports. Baselines:
+alone; the memory figure is the peak RSS minus the RSS after imports (and after the setup
+line, e.g. reading the project an operation works on). Wall and CPU seconds are both
+recorded: on a loaded machine CPU time is the steadier figure, so the ratios use the median
+wall time and the table shows the CPU medians beside them. Baselines are measured in the same
+run, interleaved with qdx's operations, so machine load hits both alike:
 
 * read      ``qdx.read(.qde)``       vs ``lxml.etree.parse`` (time and tree memory), iterparse memory
 * write     ``qdx.write(.qdpx)``     vs ``lxml.etree.tostring`` of the parsed tree + zipping it
 * validate  parse + XSD + integrity  vs ``lxml.etree.parse`` + libxml2 XSD validation
 * segments, diff, merge, agree, matrix: absolute seconds and the ratio to qdx's read time
 * start-up  ``qdx --help``           vs ``python -c "import lxml.etree"``
+* ``--read-only`` sizes: only read vs ``lxml.etree.parse``, and the ratio to the largest
+  full size (the scaling check of issue 9)
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -35,7 +42,7 @@ SETUP = {
     "qdx-read": "import qdx, qdx.api, qdx.formats.refi",
     "lxml-tostring": "from lxml import etree; import zipfile, io; tree = etree.parse(path)",
     "qdx-write": "import qdx, tempfile, os; p = qdx.read(path); out = tempfile.mktemp(suffix='.qdpx')",
-    "lxml-xsd": "from lxml import etree; schema = etree.XMLSchema(etree.parse(XSD))",
+    "lxml-xsd": "from lxml import etree",
     "qdx-validate": "import qdx; from qdx.validation import validate_file",
     "qdx-segments": "import qdx; p = qdx.read(path)",
     "qdx-diff": "import qdx, dataclasses; p = qdx.read(path); q = _modified(p)",
@@ -53,7 +60,8 @@ OPS = {
         "with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as z: z.writestr('project.qde', data)"
     ),
     "qdx-write": "qdx.write(p, out); os.unlink(out)",
-    "lxml-xsd": "ok = schema.validate(etree.parse(path))",
+    # Schema compiled inside the timed part, as qdx's validate_file must do too.
+    "lxml-xsd": "schema = etree.XMLSchema(etree.parse(XSD))\nok = schema.validate(etree.parse(path))",
     "qdx-validate": "result = validate_file(path)",
     "qdx-segments": "result = qdx.segments(p)",
     "qdx-diff": "result = qdx.diff(p, q)",
@@ -73,116 +81,174 @@ def _modified(p):
     return dataclasses.replace(p, sources=tuple(sources))
 '''
 WORKER = """
-import json, resource, sys, time
+import gc, json, resource, sys, time
 path, qdpx, XSD = sys.argv[1], sys.argv[2], sys.argv[3]
 {helpers}
 {setup}
+gc.collect()
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 {op}
-seconds = time.perf_counter() - t0
+seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"seconds": seconds, "mem_mb": (peak - base) / 1024}}))
+print(json.dumps({{"seconds": seconds, "cpu": cpu, "mem_mb": (peak - base) / 1024}}))
 """
 
 
-def measure(op: str, qde: Path, repeat: int) -> tuple[float, float] | None:
-    """Median seconds and median peak-memory MB of ``op``; None when it is unavailable."""
+class Result(NamedTuple):
+    """Medians over the repeats of one operation."""
+
+    seconds: float
+    cpu: float
+    mem_mb: float
+
+
+def run_once(op: str, qde: Path) -> Result | None:
+    """One fresh-process measurement of ``op`` on ``qde``; None when it fails."""
     code = WORKER.format(helpers=HELPERS, setup=SETUP[op], op=OPS[op])
-    times, mems = [], []
+    qdpx = qde.with_suffix(".qdpx")
+    proc = subprocess.run([sys.executable, "-c", code, str(qde), str(qdpx), str(XSD)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        print(f"  {op}: unavailable ({last})", file=sys.stderr)
+        return None
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    return Result(data["seconds"], data["cpu"], data["mem_mb"])
+
+
+def measure_all(ops: list[str], qde: Path, repeat: int) -> dict[str, Result | None]:
+    """Medians per operation; the repeats are interleaved (op1 op2 ... op1 op2 ...) so a
+    burst of load from elsewhere hits qdx and its baselines alike."""
+    samples: dict[str, list[Result]] = {op: [] for op in ops}
+    failed: set[str] = set()
     for _ in range(repeat):
-        qdpx = qde.with_suffix(".qdpx")
-        proc = subprocess.run(
-            [sys.executable, "-c", code, str(qde), str(qdpx), str(XSD)], capture_output=True, text=True
-        )
-        if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-            print(f"  {op}: unavailable ({last})", file=sys.stderr)
-            return None
-        data = json.loads(proc.stdout.strip().splitlines()[-1])
-        times.append(data["seconds"])
-        mems.append(data["mem_mb"])
-    return statistics.median(times), statistics.median(mems)
+        for op in ops:
+            if op in failed:
+                continue
+            found = run_once(op, qde)
+            if found is None:
+                failed.add(op)
+            else:
+                samples[op].append(found)
+    return {op: None if op in failed else _median(samples[op]) for op in ops}
 
 
-def startup(repeat: int) -> tuple[float, float]:
-    def run(cmd: list[str]) -> float:
-        samples = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            subprocess.run(cmd, capture_output=True, check=True)
-            samples.append(time.perf_counter() - t0)
-        return statistics.median(samples)
-
-    qdx_bin = str(Path(sys.executable).with_name("qdx"))
-    return run([qdx_bin, "--help"]), run([sys.executable, "-c", "import lxml.etree"])
-
-
-def _row(name: str, ours: tuple[float, float] | None, base: tuple[float, float] | None) -> str:
-    if ours is None:
-        return f"| {name} | n/a | | | | |"
-    ratio = f"{ours[0] / base[0]:.2f}×" if base else ""
-    btime = f"{base[0]:.3f}" if base else ""
-    return (
-        f"| {name} | {ours[0]:.3f} | {btime} | {ratio} | {ours[1]:.0f} | {base[1]:.0f} |"
-        if base
-        else (f"| {name} | {ours[0]:.3f} | | | {ours[1]:.0f} | |")
+def _median(results: list[Result]) -> Result:
+    return Result(
+        statistics.median(r.seconds for r in results),
+        statistics.median(r.cpu for r in results),
+        statistics.median(r.mem_mb for r in results),
     )
 
 
-def bench_size(n: int, repeat: int) -> list[str]:
+def startup(repeat: int) -> tuple[float, float]:
+    """Median wall seconds of ``qdx --help`` and of ``python -c "import lxml.etree"``."""
+    qdx_bin = str(Path(sys.executable).with_name("qdx"))
+    commands = {"qdx": [qdx_bin, "--help"], "lxml": [sys.executable, "-c", "import lxml.etree"]}
+    samples: dict[str, list[float]] = {"qdx": [], "lxml": []}
+    for _ in range(repeat):
+        for name, cmd in commands.items():
+            t0 = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True)
+            samples[name].append(time.perf_counter() - t0)
+    return statistics.median(samples["qdx"]), statistics.median(samples["lxml"])
+
+
+HEADER = [
+    "| operation | qdx s | qdx CPU s | baseline s | baseline CPU s | ratio (wall) | ratio (CPU) "
+    "| qdx MB | baseline MB |",
+    "|---|---|---|---|---|---|---|---|---|",
+]
+
+
+def _row(name: str, ours: Result | None, base: Result | None, base_mem: bool = True) -> str:
+    if ours is None:
+        return f"| {name} | n/a | | | | | | | |"
+    if base is None:
+        return f"| {name} | {ours.seconds:.3f} | {ours.cpu:.3f} | | | | | {ours.mem_mb:.0f} | |"
+    bmem = f"{base.mem_mb:.0f}" if base_mem else ""
+    return (
+        f"| {name} | {ours.seconds:.3f} | {ours.cpu:.3f} | {base.seconds:.3f} | {base.cpu:.3f} "
+        f"| {ours.seconds / base.seconds:.2f}× | {ours.cpu / max(base.cpu, 1e-9):.2f}× "
+        f"| {ours.mem_mb:.0f} | {bmem} |"
+    )
+
+
+def _memory_row(read: Result, parse: Result) -> str:
+    share = read.mem_mb / max(parse.mem_mb, 1)
+    return f"| read peak memory / lxml tree memory | | | | | {share:.2f}× | | {read.mem_mb:.0f} | {parse.mem_mb:.0f} |"
+
+
+def _title(n: int, qde: Path, note: str = "") -> list[str]:
+    return [f"\n### {n:,} selections ({qde.stat().st_size / 1e6:.1f} MB project.qde){note}\n", *HEADER]
+
+
+def _data(n: int) -> Path:
     qde = DATA / f"bench-{n}.qde"
     if not qde.exists():
         raise SystemExit(f"{qde} missing: run benchmarks/make_project.py --selections {n}")
     print(f"size {n}: {qde.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
-    m = {op: measure(op, qde, repeat) for op in OPS}
-    lines = [
-        f"\n### {n:,} selections ({qde.stat().st_size / 1e6:.1f} MB project.qde)\n",
-        "| operation | qdx s | baseline s | ratio | qdx MB | baseline MB |",
-        "|---|---|---|---|---|---|",
-    ]
-    lines.append(_row("read vs lxml.etree.parse", m["qdx-read"], m["lxml-parse"]))
-    if m["qdx-read"] and m["lxml-iterparse"]:
-        lines.append(
-            f"| read memory vs iterparse | | | | {m['qdx-read'][1]:.0f} | {m['lxml-iterparse'][1]:.0f} |"
-        )
-    if m["qdx-read"] and m["lxml-parse"]:
-        lines.append(
-            f"| read memory / lxml tree memory | | | {m['qdx-read'][1] / max(m['lxml-parse'][1], 1):.2f}× | | |"
-        )
-    lines.append(_row("write vs tostring + zip", m["qdx-write"], m["lxml-tostring"]))
-    xsd_base = None
-    if m["lxml-parse"] and m["lxml-xsd"]:
-        xsd_base = (m["lxml-xsd"][0], m["lxml-xsd"][1])
-    lines.append(_row("validate vs parse + libxml2 XSD", m["qdx-validate"], xsd_base))
-    read = m["qdx-read"]
+    return qde
+
+
+def bench_size(n: int, repeat: int) -> tuple[list[str], Result | None]:
+    """Every operation at size ``n``: the table lines and qdx's read result."""
+    qde = _data(n)
+    m = measure_all(list(OPS), qde, repeat)
+    read, parse = m["qdx-read"], m["lxml-parse"]
+    lines = _title(n, qde)
+    lines.append(_row("read vs `lxml.etree.parse`", read, parse))
+    if read and parse:
+        lines.append(_memory_row(read, parse))
+    lines.append(_row("read vs lxml iterparse (clearing)", read, m["lxml-iterparse"]))
+    lines.append(_row("write .qdpx vs `tostring` + zip", m["qdx-write"], m["lxml-tostring"]))
+    lines.append(_row("validate_file vs parse + libxml2 XSD", m["qdx-validate"], m["lxml-xsd"]))
     for op in ("qdx-segments", "qdx-diff", "qdx-merge", "qdx-agree", "qdx-matrix"):
-        res = m[op]
-        if res is None:
-            lines.append(f"| {op[4:]} | n/a | | | | |")
-        elif read:
-            lines.append(
-                f"| {op[4:]} (ratio to read) | {res[0]:.3f} | {read[0]:.3f} "
-                f"| {res[0] / read[0]:.2f}× | {res[1]:.0f} | |"
-            )
+        lines.append(_row(f"{op[4:]} (baseline: qdx read)", m[op], read, base_mem=False))
+    return lines, read
+
+
+def bench_read_only(n: int, repeat: int, reference: tuple[int, Result] | None) -> list[str]:
+    """Read alone at size ``n`` (too big for every operation), and its scaling."""
+    qde = _data(n)
+    m = measure_all(["lxml-parse", "qdx-read"], qde, repeat)
+    read, parse = m["qdx-read"], m["lxml-parse"]
+    lines = _title(n, qde, ", read only")
+    lines.append(_row("read vs `lxml.etree.parse`", read, parse))
+    if read and parse:
+        lines.append(_memory_row(read, parse))
+    if read and reference is not None:
+        size, ref = reference
+        lines.append(_row(f"read vs qdx read of {size:,} selections", read, ref, base_mem=False))
     return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="qdx benchmarks (ratios against baselines)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--read-only", type=int, nargs="*", default=[], help="sizes measured for read alone")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--write-results", action="store_true", help="write benchmarks/RESULTS.md")
     args = parser.parse_args()
     lines = [
         "# qdx benchmark results",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}, {_cpus()} cores, Linux {platform.release()}; medians of {args.repeat} runs.",
-        "Memory: peak RSS of the operation minus RSS after imports, in a fresh process.",
+        f"Machine: {_machine()}; medians of {args.repeat} runs, each in a fresh process,",
+        "qdx and baselines interleaved. Produced by `python benchmarks/run.py"
+        f" --sizes {' '.join(map(str, args.sizes))}"
+        + (f" --read-only {' '.join(map(str, args.read_only))}" if args.read_only else "")
+        + f" --repeat {args.repeat}`.",
+        "Memory: peak RSS of the operation minus RSS after imports and setup, in a fresh process.",
+        "Ratios: qdx / baseline (wall-clock medians, and CPU-time medians).",
     ]
+    reference: tuple[int, Result] | None = None
     for n in args.sizes:
-        lines.extend(bench_size(n, args.repeat))
+        table, read = bench_size(n, args.repeat)
+        lines.extend(table)
+        if read is not None:
+            reference = (n, read)
+    for n in args.read_only:
+        lines.extend(bench_read_only(n, args.repeat, reference))
     ours, base = startup(max(args.repeat, 5))
     lines += [
         "\n### Start-up\n",
@@ -196,10 +262,23 @@ def main() -> None:
         (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
 
 
-def _cpus() -> int:
+def _machine() -> str:
     import os
 
-    return os.cpu_count() or 1
+    from lxml import etree
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{cpu}, {os.cpu_count() or 1} cores, Linux {platform.release()}, "
+        f"{platform.python_implementation()} {platform.python_version()}, lxml {etree.__version__} "
+        f"(libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))}); load average {load:.1f} at start"
+    )
 
 
 if __name__ == "__main__":

@@ -61,11 +61,13 @@ def test_matrix_sheet_totals(gt_book: Path) -> None:
     total_row = rows[-1]
     assert total_row[0] == "Total"
     body = rows[:-1]
-    assert len(body) == 8
-    # Hand count from _mx_projects.CODINGS: 14 codings on concepts (1 more is on "sub 4").
-    assert total_row[-1] == 14
-    assert [r[-1] for r in body] == [2, 2, 2, 2, 1, 1, 2, 2]
-    assert total_row[3:6] == [5, 5, 4]
+    # Hand count from _mx_projects.CODINGS: 14 codings on concepts, 1 directly on "sub 4", which
+    # gets its own row in tree order (before its concepts 7 and 8) with the concept cell blank.
+    assert [r[2] for r in body] == [f"concept {i}" for i in range(1, 7)] + [None, "concept 7", "concept 8"]
+    assert body[6][:2] == ["user factors", "sub 4"]
+    assert [r[-1] for r in body] == [2, 2, 2, 2, 1, 1, 1, 2, 2]
+    assert total_row[3:6] == [5, 5, 5]
+    assert total_row[-1] == 15
     assert all(sum(r[3:-1]) == r[-1] for r in body)
 
 
@@ -111,8 +113,7 @@ def test_overview_and_about(gt_book: Path) -> None:
     assert facts["Coder: alice"] == 10 and facts["Coder: bob"] == 5
     about = {r[0]: r[1] for r in book["About"].iter_rows(min_row=2, values_only=True)}
     assert "c = n AB / (n A + n B" in about["Co-occurrence"]
-    assert "1 codings are on codes above the concept level" in about["Matrix"] or any(
-        "above the concept level" in str(v) for v in about.values())
+    assert "Grand total 15 = the 15 codings" in about["Matrix"]
 
 
 def test_coverage_sheet_matches_hand_count(gt_book: Path) -> None:
@@ -249,4 +250,4 @@ def test_read_is_used_for_files(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(main, ["report", str(path), "-o", str(tmp_path / "g.xlsx")])
     assert result.exit_code == 0, result.output
-    assert "Matrix total 14 of 15 codings" in result.output
+    assert "Matrix total 15 of 15 codings" in result.output

@@ -72,7 +72,9 @@ def _ancestor_columns(corpus: Corpus, keys: list[str], level: str | int | None) 
         return ["code path"], [[" > ".join(tree.label(p) for p in tree.paths[k])] for k in keys]
     depth = tree.depth(level)
     cols = [n.replace("_", " ") for n in names[first : depth + 1]]
-    return cols, [[tree.label(p) for p in tree.paths[k][first : depth + 1]] for k in keys]
+    width = depth + 1 - first
+    labels = [[tree.label(p) for p in tree.paths[k][first : depth + 1]] for k in keys]
+    return cols, [[*lab, *[""] * (width - len(lab))] for lab in labels]  # a category row: blank below
 
 
 def _matrix_table(ctx: _Ctx, title: str, frame: pd.DataFrame, level: str | int | None) -> Table:
@@ -90,20 +92,42 @@ def _matrix_table(ctx: _Ctx, title: str, frame: pd.DataFrame, level: str | int |
                  label_cols=len(cols), totals=1)
 
 
-def _sheet_matrix(ctx: _Ctx) -> Table:
+def _code_matrix(ctx: _Ctx, cols: str) -> tuple[pd.DataFrame, str | int | None]:
+    """References of codes × ``cols`` that count every coding exactly once.
+
+    Rows are the concepts (codings below them rolled up) and, in tree order among them, any
+    code above the concept level that has codings of its own (GT6's "direct coding on a
+    category"), so the grand total is always the number of codings. A tree without the
+    concept level gets one row per code.
+    """
+    import pandas as pd
+
     level = _row_level(ctx.corpus)
-    frame = matrix_from(ctx.corpus, rows="codes", cols="sources", value="references", level=level)
+    own = matrix_from(ctx.corpus, rows="codes", cols=cols, value="references", level=None)
+    if level is None:
+        return own, None
+    concepts = matrix_from(ctx.corpus, rows="codes", cols=cols, value="references", level=level)
+    tree = ctx.corpus.tree
+    depth = tree.depth(level)
+    concept_rows = dict(zip(concepts.attrs["row_keys"], concepts.to_numpy().tolist(), strict=True))
+    own_rows = dict(zip(own.attrs["row_keys"], own.to_numpy().tolist(), strict=True))
+    keys = [k for k in tree.order if k in concept_rows
+            or (len(tree.paths[k]) <= depth and sum(own_rows.get(k, ())) > 0)]
+    frame = pd.DataFrame([concept_rows[k] if k in concept_rows else own_rows[k] for k in keys],
+                         index=keys, columns=concepts.columns)
+    frame.attrs.update(value="references", row_keys=keys, col_keys=concepts.attrs["col_keys"])
+    return frame, level
+
+
+def _sheet_matrix(ctx: _Ctx) -> Table:
+    frame, level = _code_matrix(ctx, "sources")
     total = int(frame.to_numpy().sum())
     ctx.report.matrix_total, ctx.report.codings = total, len(ctx.corpus.codings)
-    what = "concepts" if level else "codes"
-    ctx.about.append(("Matrix", f"Coding references: the number of codings of each {what[:-1]} (codings of "
-                      "codes below it rolled up) in each source. Total column/row: sums. Grand total "
-                      f"{total} of {len(ctx.corpus.codings)} codings in the project."))
-    if total != len(ctx.corpus.codings):
-        note = (f"{len(ctx.corpus.codings) - total} codings are on codes above the concept level "
-                "and are not in the Matrix sheet (see Codebook references).")
-        ctx.report.notes.append(note)
-        ctx.about.append(("Matrix", note))
+    rows = "each concept (codings of codes below it rolled up)" if level else "each code"
+    ctx.about.append(("Matrix", f"Coding references: the number of codings of {rows} in each source; a "
+                      "category coded directly (not through a concept) has its own row with the concept "
+                      "column blank. Total column/row: sums. Grand total "
+                      f"{total} = the {len(ctx.corpus.codings)} codings in the project."))
     return _matrix_table(ctx, "Matrix", frame, level)
 
 
@@ -234,8 +258,7 @@ def _sheet_by_variable(ctx: _Ctx) -> Table | None:
     name = _pick_variable(ctx.project)
     if name is None:
         return None
-    level = _row_level(ctx.corpus)
-    frame = matrix_from(ctx.corpus, rows="codes", cols=f"variable:{name}", value="references", level=level)
+    frame, level = _code_matrix(ctx, f"variable:{name}")
     ctx.about.append((f"Matrix by {name}", f"Coding references per value of variable '{name}' (a source's "
                       "own value, else the values of the cases holding the coded passage)."))
     return _matrix_table(ctx, f"Matrix by {name}", frame, level)

@@ -419,3 +419,22 @@ def test_nvivo_layout_csv_and_hostile_labels(tmp_path: Path) -> None:
     assert lines[1] == "'=1+1,1,2"
     with pytest.raises(UsageError):
         write_matrix(frame, tmp_path / "n.parquet", layout="nvivo")
+
+
+@settings(max_examples=40, deadline=None)
+@given(_random_projects())
+def test_overlap_counts_equal_brute_force_pairs(project: Project) -> None:
+    # O(n²) over every pair of codings in the same document, different codes, sharing ≥ 1 character.
+    segs = [s for s in segments(project) if s.start is not None and s.end is not None]
+    expected: dict[tuple[str, str], int] = {}
+    for i, a in enumerate(segs):
+        for b in segs[i + 1:]:
+            if a.source_guid == b.source_guid and a.code_guid != b.code_guid and \
+                    max(a.start, b.start) < min(a.end, b.end):  # type: ignore[type-var]
+                key = tuple(sorted((a.code, b.code)))
+                expected[key] = expected.get(key, 0) + 1  # type: ignore[index]
+    co = cooccurrence(project)
+    for a in co.index:
+        for b in co.columns:
+            if a < b:
+                assert co.loc[a, b] == expected.get((a, b), 0), (a, b)

@@ -251,3 +251,18 @@ def test_read_is_used_for_files(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(path), "-o", str(tmp_path / "g.xlsx")])
     assert result.exit_code == 0, result.output
     assert "Matrix total 15 of 15 codings" in result.output
+
+
+def test_compare_adds_an_agreement_sheet(tmp_path: Path) -> None:
+    from qdx.cli import main
+
+    path = tmp_path / "gt.qdpx"
+    qdx.write(mx.gt(), path)
+    out = tmp_path / "c.xlsx"
+    result = CliRunner().invoke(main, ["report", str(path), "--compare", str(path), "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "Agreement" in json.loads(result.output)["sheets"]
+    ws = load_workbook(out)["Agreement"]
+    header = [c.value for c in ws[1]]
+    kappas = [r[header.index("kappa")] for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert kappas and all(k == 1 for k in kappas)  # a project against itself agrees perfectly

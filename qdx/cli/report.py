@@ -43,10 +43,13 @@ def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[
 @click.argument("path", type=click.Path(exists=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The workbook to write (.xlsx).")
+@click.option("--compare", type=click.Path(exists=True), default=None,
+              help="A second coder's project of the same sources: adds an Agreement sheet.")
 @json_option
 @limits_options
 @handle_errors
-def report(path: str, output: str, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+def report(path: str, output: str, compare: str | None, as_json: bool, max_member_size: int,
+           max_ratio: float) -> None:
     """Write the report workbook for PATH: Overview, Codebook, Matrix, Coverage,
     Co-occurrence, Segments, Cases, by-variable Matrix, Structure/Audit/Saturation/Agreement
     (when they apply) and About (how each number was computed).
@@ -61,8 +64,11 @@ def report(path: str, output: str, as_json: bool, max_member_size: int, max_rati
     refuse_overwriting_input(output, path)
     with progress_steps("qdx report", REPORT_STEPS, progress_enabled(as_json)) as step:
         step("Reading")
-        project = load(path, limits=make_limits(max_member_size, max_ratio))
-        result = write_report_file(project, output, input_name=click.format_filename(path), progress=step)
+        limits = make_limits(max_member_size, max_ratio)
+        project = load(path, limits=limits)
+        other = load(compare, limits=limits) if compare else None
+        result = write_report_file(project, output, input_name=click.format_filename(path), progress=step,
+                                   compare=other)
     if as_json:
         emit_json({"output": output, "sheets": result.sheets, "matrix_total": result.matrix_total,
                    "codings": result.codings, "notes": result.notes})

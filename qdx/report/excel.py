@@ -52,6 +52,7 @@ class _Ctx:
     frames: Frames
     about: list[tuple[str, str]] = field(default_factory=list)
     report: Report = field(default_factory=Report)
+    compare: Project | None = None
 
 
 def _row_level(corpus: Corpus) -> str | int | None:
@@ -300,19 +301,19 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> list[Table
         if table is not None:
             tables.append(table)
     progress("Structure, audit, saturation, agreement")
-    tables.extend(optional_tables(ctx.project, ctx.about))
+    tables.extend(optional_tables(ctx.project, ctx.about, ctx.compare))
     return tables
 
 
-def build_workbook(project: Project, *, input_name: str | None = None,
-                   progress: Progress | None = None) -> tuple[object, Report]:
+def build_workbook(project: Project, *, input_name: str | None = None, progress: Progress | None = None,
+                   compare: Project | None = None) -> tuple[object, Report]:
     """The report as an openpyxl ``Workbook`` (not yet saved) and its :class:`Report`."""
     from openpyxl import Workbook
 
     step = progress or (lambda _name: None)
     step("Reading codings")
     corpus = build_corpus(project)
-    ctx = _Ctx(project, corpus, frames_from(corpus))
+    ctx = _Ctx(project, corpus, frames_from(corpus), compare=compare)
     tables = _tables(ctx, input_name, step)
     tables.append(_about(ctx))
     book = Workbook()
@@ -325,7 +326,7 @@ def build_workbook(project: Project, *, input_name: str | None = None,
 
 
 def write_report(project: Project, stream: IO[bytes], *, input_name: str | None = None,
-                 progress: Progress | None = None) -> Report:
+                 progress: Progress | None = None, compare: Project | None = None) -> Report:
     """Write the report workbook to a binary stream.
 
     Args:
@@ -333,11 +334,12 @@ def write_report(project: Project, stream: IO[bytes], *, input_name: str | None 
         stream: a writable binary stream.
         input_name: the file the project came from (shown on Overview).
         progress: called with the name of each step (the CLI draws a progress bar).
+        compare: a second coder's project of the same sources, for the Agreement sheet.
 
     Returns:
         A :class:`Report` with the sheet names and the Matrix grand total.
     """
-    book, report = build_workbook(project, input_name=input_name, progress=progress)
+    book, report = build_workbook(project, input_name=input_name, progress=progress, compare=compare)
     if progress:
         progress("Saving")
     book.save(stream)  # type: ignore[attr-defined]
@@ -345,7 +347,7 @@ def write_report(project: Project, stream: IO[bytes], *, input_name: str | None 
 
 
 def write_report_file(project: Project, path: str | os.PathLike[str], *, input_name: str | None = None,
-                      progress: Progress | None = None) -> Report:
+                      progress: Progress | None = None, compare: Project | None = None) -> Report:
     """Write the report workbook to ``path`` atomically (see :func:`write_report`).
 
     Raises:
@@ -353,7 +355,7 @@ def write_report_file(project: Project, path: str | os.PathLike[str], *, input_n
     """
     result: list[Report] = []
     atomic_write(path, lambda stream: result.append(write_report(project, stream, input_name=input_name,
-                                                                 progress=progress)))
+                                                                 progress=progress, compare=compare)))
     return result[0]
 
 

@@ -89,10 +89,13 @@ def _coders(project: Project) -> list[str]:
     return sorted(counts, key=lambda c: (-counts[c], c))
 
 
-def _agreement(project: Project) -> tuple[object | None, str]:
+def _agreement(project: Project, compare: Project | None) -> tuple[object | None, str]:
     agree = _function("qdx.analysis.agreement", "agree")
     if agree is None:
         return None, "not available in this qdx"
+    if compare is not None:
+        other = compare.name or "the compared project"
+        return agree(project, compare), f"this project against {other}, character units"
     coders = _coders(project)
     if len(coders) < 2:
         return None, "not applicable: the project has fewer than two coders"
@@ -109,26 +112,29 @@ def _call(module: str, name: str) -> Callable[[Project], tuple[object | None, st
     return run
 
 
-_ANALYSES: list[tuple[str, Callable[[Project], tuple[object | None, str]]]] = [
-    ("Structure", _call("qdx.validation.structure", "check_structure")),
-    ("Audit", _call("qdx.validation.audit", "audit")),
-    ("Saturation", _call("qdx.analysis.saturation", "saturation")),
-    ("Agreement", _agreement),
-]
+def _analyses(compare: Project | None) -> list[tuple[str, Callable[[Project], tuple[object | None, str]]]]:
+    return [
+        ("Structure", _call("qdx.validation.structure", "check_structure")),
+        ("Audit", _call("qdx.validation.audit", "audit")),
+        ("Saturation", _call("qdx.analysis.saturation", "saturation")),
+        ("Agreement", lambda project: _agreement(project, compare)),
+    ]
 
 
-def optional_tables(project: Project, about: About) -> list[Table]:
+def optional_tables(project: Project, about: About, compare: Project | None = None) -> list[Table]:
     """Tables for the analyses that exist and apply; what happened goes to ``about``.
 
     Args:
         project: the project (not modified).
         about: (sheet, explanation) rows of the About sheet, appended to.
+        compare: a second coder's project of the same sources (Agreement against it);
+            otherwise Agreement compares the two most active coders inside ``project``.
 
     Returns:
         One table per analysis that produced a result.
     """
     tables: list[Table] = []
-    for title, run in _ANALYSES:
+    for title, run in _analyses(compare):
         try:
             result, how = run(project)
         except Exception as exc:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import qdx
+from qdx.formats import ReadOptions
+from qdx.formats.refi.package import read_qde
+from qdx.formats.refi.reader import HEAD
 
 NS = "urn:QDA-XML:project:1.0"
 
@@ -29,8 +33,9 @@ CODE = "cccccccc-0000-0000-0000-000000000001"
 
 def test_duplicate_between_selection_and_its_coding_on_one_line() -> None:
     # Both elements share one location string; the duplicate must still be reported.
-    sel = SEL.format(g="aaaaaaaa-0000-0000-0000-000000000002", s=0, e=5, u=USER,
-                     c="AAAAAAAA-0000-0000-0000-000000000002", code=CODE)
+    sel = SEL.format(
+        g="aaaaaaaa-0000-0000-0000-000000000002", s=0, e=5, u=USER, c="AAAAAAAA-0000-0000-0000-000000000002", code=CODE
+    )
     project = qdx.read(io.BytesIO(_project(sel)))
     dups = [i for i in project.provenance.issues if i.code == "QDX003"]
     assert len(dups) == 1
@@ -44,14 +49,22 @@ def test_braced_and_upper_case_guids_are_duplicates() -> None:
     assert sum(1 for i in project.provenance.issues if i.code == "QDX003") == 1
     # The spelling is kept (minus surrounding blanks), as before interning.
     sels = project.sources[0].selections
-    assert [str(s.guid) for s in sels] == ["{DDDDDDDD-0000-0000-0000-000000000001}",
-                                           "dddddddd-0000-0000-0000-000000000001"]
+    assert [str(s.guid) for s in sels] == [
+        "{DDDDDDDD-0000-0000-0000-000000000001}",
+        "dddddddd-0000-0000-0000-000000000001",
+    ]
 
 
 def test_repeated_references_share_one_object() -> None:
     sels = "\n".join(
-        SEL.format(g=f"aaaaaaaa-0000-0000-0000-00000000001{i}", s=i, e=i + 3, u=USER,
-                   c=f"eeeeeeee-0000-0000-0000-00000000001{i}", code=CODE)
+        SEL.format(
+            g=f"aaaaaaaa-0000-0000-0000-00000000001{i}",
+            s=i,
+            e=i + 3,
+            u=USER,
+            c=f"eeeeeeee-0000-0000-0000-00000000001{i}",
+            code=CODE,
+        )
         for i in range(3)
     )
     project = qdx.read(io.BytesIO(_project(sels)))
@@ -65,9 +78,80 @@ def test_repeated_references_share_one_object() -> None:
 
 
 def test_blank_reference_is_reported_not_interned() -> None:
-    sel = SEL.format(g="aaaaaaaa-0000-0000-0000-000000000002", s=0, e=5, u="  ",
-                     c="eeeeeeee-0000-0000-0000-000000000002", code="  ")
+    sel = SEL.format(
+        g="aaaaaaaa-0000-0000-0000-000000000002", s=0, e=5, u="  ", c="eeeeeeee-0000-0000-0000-000000000002", code="  "
+    )
     project = qdx.read(io.BytesIO(_project(sel)))
     s = project.sources[0].selections[0]
     assert s.creating_user is None and s.codings[0].creating_user is None
     assert any(i.code == "QDX006" and "targetGUID" in i.message for i in project.provenance.issues)
+
+
+class _OneWay(io.RawIOBase):
+    """A non-seekable stream (a pipe), which the reader must read whole."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def _many_selections(n: int) -> bytes:
+    return _project(
+        "\n".join(
+            SEL.format(
+                g=f"aaaaaaaa-0000-0000-0000-{i + 2:012d}",
+                s=0,
+                e=5,
+                u=USER,
+                c=f"eeeeeeee-0000-0000-0000-{i:012d}",
+                code=CODE,
+            )
+            for i in range(n)
+        )
+    )
+
+
+def test_file_stream_and_pipe_give_the_same_model(tmp_path: Path) -> None:
+    data = _many_selections(50)
+    path = tmp_path / "p.qde"
+    path.write_bytes(data)
+    from_file = qdx.read(path)  # seekable: parsed straight from the file
+    from_pipe = qdx.read(io.BufferedReader(_OneWay(data)))  # not seekable: read whole first
+    assert from_file.sources == from_pipe.sources
+    assert len(from_file.sources[0].selections) == 50
+
+
+def test_progress_reports_bytes_up_to_the_total(tmp_path: Path) -> None:
+    data = _many_selections(20)
+    path = tmp_path / "p.qde"
+    path.write_bytes(data)
+    seen: list[tuple[int, int]] = []
+    with path.open("rb") as stream:
+        read_qde(stream, ReadOptions(label="p.qde", progress=lambda done, total: seen.append((done, total))))
+    assert seen, "progress was never called"
+    assert all(total == len(data) for _, total in seen)
+    assert all(0 < done <= total for done, total in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_marker_longer_than_the_head_is_read_whole(tmp_path: Path) -> None:
+    # A qdx marker whose lf= list runs past the first MiB must still be honoured:
+    # text 0 is listed last, so a cut-short marker would lose it.
+    docs = ",".join(str(i) for i in range(1, 300_000)) + ",0"
+    assert len(docs) > HEAD
+    text = "ab\r\ncd"
+    body = (
+        f'<?xml version="1.0" encoding="utf-8"?><!-- qdx: positions=codepoint lf={docs} -->\n'
+        f'<Project xmlns="{NS}" name="p"><Sources><TextSource guid="aaaaaaaa-0000-0000-0000-000000000001">'
+        f"<PlainTextContent>{text}</PlainTextContent></TextSource></Sources></Project>"
+    ).encode()
+    path = tmp_path / "p.qde"
+    path.write_bytes(body)
+    assert qdx.read(path).sources[0].text == "ab\ncd"  # LF restored: the marker was seen whole

@@ -9,6 +9,7 @@ original file name (qc 1.3.2, quirk 22). All of them are matched case-insensitiv
 from __future__ import annotations
 
 import gc
+import io
 import zipfile
 from typing import BinaryIO
 from urllib.parse import unquote
@@ -16,7 +17,7 @@ from urllib.parse import unquote
 from qdx.errors import ReadError, Severity, UsageError
 from qdx.formats import ReadOptions
 from qdx.formats.refi._context import Context
-from qdx.formats.refi.reader import read_document
+from qdx.formats.refi.reader import read_document, read_head
 from qdx.formats.refi.units import choose_unit, convert_positions, find_marker, restore_lf
 from qdx.model import Project, Provenance, iter_codes
 from qdx.safety import SafeZip
@@ -47,9 +48,14 @@ def read_qdpx(stream: BinaryIO, options: ReadOptions) -> Project:
 
 
 def read_qde(stream: BinaryIO, options: ReadOptions) -> Project:
-    """Read a bare ``project.qde`` (internal files cannot be resolved: reported as issues)."""
+    """Read a bare ``project.qde`` (internal files cannot be resolved: reported as issues).
+
+    A seekable stream (a file) is parsed as it is read, so the document's bytes are never
+    all in memory at once.
+    """
     ctx = Context(label=options.label)
-    project, unit = _finish(_read_all(stream, options), ctx, options)
+    source: bytes | BinaryIO = _read_all(stream, options) if not stream.seekable() else _sized(stream, options)
+    project, unit = _finish(source, ctx, options)
     project.provenance = _provenance("qdc" if project.is_codebook else "qde", unit, ctx)
     return project
 
@@ -67,9 +73,36 @@ def _read_all(stream: BinaryIO, options: ReadOptions) -> bytes:
     return data
 
 
-def _finish(data: bytes, ctx: Context, options: ReadOptions, where: str | None = None) -> tuple[Project, str]:
+def _sized(stream: BinaryIO, options: ReadOptions) -> BinaryIO:
+    """``stream`` at its start, once its size is known to be within the limit."""
+    start = stream.tell()
+    size = stream.seek(0, io.SEEK_END) - start
+    stream.seek(start)
+    if size > options.limits.max_member_size:
+        raise ReadError(f"document larger than {options.limits.max_member_size} bytes", location=options.label)
+    return stream
+
+
+def _progress(data: bytes | BinaryIO, ctx: Context, options: ReadOptions) -> None:
+    report = options.progress
+    if report is None:
+        return
+    if isinstance(data, bytes):
+        total = len(data)
+    else:
+        start = data.tell()
+        total = data.seek(0, io.SEEK_END) - start
+        data.seek(start)
+    ctx.progress = lambda done: report(min(done, total), total)
+
+
+def _finish(
+    data: bytes | BinaryIO, ctx: Context, options: ReadOptions, where: str | None = None
+) -> tuple[Project, str]:
     # Errors name the archive too (``study.qdpx!project.qde:12``); records keep ``project.qde:12``.
     where = where or ctx.label
+    _progress(data, ctx, options)
+    head = read_head(data)
     # Building ~10^5 records makes the cyclic GC rescan them over and over (2-3x the
     # read time); none of them form cycles, so it is paused while they are built.
     paused = gc.isenabled()
@@ -81,7 +114,7 @@ def _finish(data: bytes, ctx: Context, options: ReadOptions, where: str | None =
             gc.enable()
     if options.unit is not None and options.unit not in UNITS:
         raise UsageError(f"unknown position unit {options.unit!r}; known: {', '.join(UNITS)}")
-    mark = find_marker(data)
+    mark = find_marker(head)
     unit = choose_unit(project, ctx, forced=options.unit, declared=mark.unit if mark else None)
     changed = convert_positions(project, unit, ctx)
     if mark is None and changed and unit in UNIT_QUIRKS:

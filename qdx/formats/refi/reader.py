@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO
 
 from lxml import etree
 
@@ -81,34 +81,64 @@ def root_name(head: bytes) -> str | None:
     return found.group(1).decode("ascii") if found else None
 
 
-def read_document(data: bytes, label: str, ctx: Context, expected: tuple[str, ...]) -> Project:
-    """Parse and read a ``.qde``/``.qdc`` document.
+# How much of a document is looked at before parsing (root name, DOCTYPE, qdx marker).
+HEAD = 1 << 20
+
+
+def read_head(data: bytes | BinaryIO) -> bytes:
+    """The first bytes of a document: enough for :func:`root_name` and the qdx marker.
+
+    A stream is left where it was. A marker comment longer than :data:`HEAD` (its ``lf=``
+    list on a project of 10^5 texts) is read to its end so it is never cut short.
+    """
+    if isinstance(data, bytes):
+        head = data[:HEAD]
+        if len(data) > HEAD and b"qdx:" in head[:512] and b"-->" not in head:
+            head = data[: data.find(b"-->") + 3] if b"-->" in data else data
+        return head
+    start = data.tell()
+    head = data.read(HEAD)
+    if b"qdx:" in head[:512]:
+        while b"-->" not in head and len(head) % HEAD == 0 and head:
+            more = data.read(HEAD)
+            if not more:
+                break
+            head += more
+    data.seek(start)
+    return head
+
+
+def read_document(data: bytes | BinaryIO, label: str, ctx: Context, expected: tuple[str, ...]) -> Project:
+    """Parse and read a ``.qde``/``.qdc`` document, given as bytes or a seekable stream.
 
     A ``Project`` is streamed: each source, and each top-level section, is read when its end
     tag arrives and its subtree is then freed, so peak memory is the model plus one source's
-    elements rather than the whole lxml tree. Other roots are parsed whole.
+    elements rather than the whole lxml tree (nor, for a stream, the document's bytes).
+    Other roots are parsed whole.
 
     Raises:
         UnsafeInputError: the document declares a DTD or entities.
         ReadError: malformed XML (``label:line``) or an unexpected root element.
     """
-    check_no_doctype(data, location=label)
-    if root_name(data[:65536]) != "Project":
-        return read_root(parse_xml(data, label), ctx, expected)
+    head = read_head(data)
+    check_no_doctype(head, location=label)
+    if root_name(head[:65536]) != "Project":
+        whole = data if isinstance(data, bytes) else data.read()
+        return read_root(parse_xml(whole, label), ctx, expected)
     try:
-        root, parts = _stream(data, ctx)
+        root, parts = _stream(io.BytesIO(data) if isinstance(data, bytes) else data, ctx)
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc, label) from exc
     _refuse_doctype(root, label)
     return read_root(root, ctx, expected, parts)
 
 
-def _stream(data: bytes, ctx: Context) -> tuple[Element, Parts]:
+def _stream(source: BinaryIO, ctx: Context) -> tuple[Element, Parts]:
     parts: Parts = {}
     sources: list[Source] = []
     # Only the end tags of sources and sections reach Python; lxml skips the rest.
     events = etree.iterparse(
-        io.BytesIO(data),
+        source,
         events=("end",),
         tag=_stream_tags(),
         resolve_entities=False,
@@ -121,6 +151,8 @@ def _stream(data: bytes, ctx: Context) -> tuple[Element, Parts]:
         if handler is not None and _depth(el) == 2:
             sources.append(handler(el, ctx))
             _free(el, siblings=True)
+            if ctx.progress is not None:
+                ctx.progress(source.tell())
         elif name in SECTIONS and name != "Sources" and _depth(el) == 1:
             parts[name] = SECTIONS[name][1](el, ctx)
             _free(el, siblings=False)

@@ -137,6 +137,8 @@ def _stream(source: BinaryIO, ctx: Context) -> tuple[Element, Parts]:
     parts: Parts = {}
     sources: list[Source] = []
     # Only the end tags of sources and sections reach Python; lxml skips the rest.
+    # collect_ids=False: no ID hash table (REFI has no xml:id; qdx never looks elements up
+    # by ID), which halves libxml2's own time on a 10^5-selection project.
     events = etree.iterparse(
         source,
         events=("end",),
@@ -144,6 +146,7 @@ def _stream(source: BinaryIO, ctx: Context) -> tuple[Element, Parts]:
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
+        collect_ids=False,
     )
     for _, el in events:
         name = local(el.tag)

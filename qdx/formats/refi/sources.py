@@ -117,10 +117,62 @@ def _selection_common(el: Element, ctx: Context) -> tuple[dict[str, list[Element
     return k, common
 
 
+# The usual shape of a selection: exactly one Coding holding exactly one CodeRef.
+_CODING_TAGS = frozenset({"Coding", "{urn:QDA-XML:project:1.0}Coding"})
+_CODEREF_TAGS = frozenset({"CodeRef", "{urn:QDA-XML:project:1.0}CodeRef"})
+
+
 def read_text_selection(el: Element, ctx: Context) -> TextSelection:
     """``PlainTextSelection``; positions stay in producer units here (REFI §10.2)."""
-    # Hot path (one per PlainTextSelection): children walked directly, no grouping dict;
-    # users and timestamps interned (Context.ref/text), one location string per line.
+    # Hot path (one per PlainTextSelection, 10^5-10^6 of them): the usual shape is read
+    # without loops; anything else (notes, descriptions, several codings, comments, other
+    # namespaces) takes the general path, which reports what it finds.
+    if len(el) == 1:
+        coding = el[0]
+        if coding.tag in _CODING_TAGS and len(coding) == 1 and coding[0].tag in _CODEREF_TAGS:
+            line = el.sourceline
+            loc = f"{ctx.label}:{line}"
+            return _selection(el, ctx, loc, (_plain_coding(coding, ctx, line, loc),), (), None)
+    return _text_selection(el, ctx)
+
+
+def _plain_coding(el: Element, ctx: Context, line: object, loc: str) -> Coding:
+    """A ``Coding`` whose only child is its ``CodeRef`` (checked by the caller)."""
+    here = el.sourceline
+    if here != line:
+        loc = f"{ctx.label}:{here}"
+    get = el.get
+    return Coding(
+        guid=ctx.own_guid(el, loc),
+        code=ctx.req_ref(el[0], "targetGUID"),
+        creating_user=ctx.ref(get("creatingUser")),
+        creation_datetime=ctx.text(get("creationDateTime")),
+        loc=loc,
+    )
+
+
+def _selection(
+    el: Element, ctx: Context, loc: str, codings: tuple[Coding, ...], notes: tuple[Guid, ...], description: str | None
+) -> TextSelection:
+    get = el.get
+    return TextSelection(
+        guid=ctx.own_guid(el, loc),
+        name=get("name"),
+        start=_position(el, "startPosition", ctx),
+        end=_position(el, "endPosition", ctx),
+        description=description,
+        codings=codings,
+        note_refs=notes,
+        creating_user=ctx.ref(get("creatingUser")),
+        creation_datetime=ctx.text(get("creationDateTime")),
+        modifying_user=ctx.ref(get("modifyingUser")),
+        modified_datetime=ctx.text(get("modifiedDateTime")),
+        loc=loc,
+    )
+
+
+def _text_selection(el: Element, ctx: Context) -> TextSelection:
+    """Any ``PlainTextSelection``: children walked and checked one by one."""
     line = el.sourceline
     loc = f"{ctx.label}:{line}"
     description: str | None = None
@@ -139,21 +191,7 @@ def read_text_selection(el: Element, ctx: Context) -> TextSelection:
             description = child.text or ""
         else:
             ctx.issue("QDX007", f"unexpected <{name}> in <PlainTextSelection> ignored", child)
-    get = el.get
-    return TextSelection(
-        guid=ctx.own_guid(el, loc),
-        name=get("name"),
-        start=_position(el, "startPosition", ctx),
-        end=_position(el, "endPosition", ctx),
-        description=description,
-        codings=tuple(codings),
-        note_refs=tuple(notes) if notes else (),
-        creating_user=ctx.ref(get("creatingUser")),
-        creation_datetime=ctx.text(get("creationDateTime")),
-        modifying_user=ctx.ref(get("modifyingUser")),
-        modified_datetime=ctx.text(get("modifiedDateTime")),
-        loc=loc,
-    )
+    return _selection(el, ctx, loc, tuple(codings), tuple(notes) if notes else (), description)
 
 
 def _position(el: Element, name: str, ctx: Context) -> int:

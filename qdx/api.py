@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -48,6 +49,7 @@ def read(
     fmt: str | None = None,
     unit: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Project:
     """Read a project or codebook from a path, a folder (NVivo exports) or a binary stream.
 
@@ -56,6 +58,8 @@ def read(
         fmt: force a format id (``qdpx``, ``qde``, ``qdc``, ...) instead of detecting it.
         unit: force the producer's text-position unit (``codepoint``, ``utf16``, ``codepoint-lf``).
         limits: safety limits for archives.
+        progress: called with (bytes parsed, total bytes) while a large document is read
+            (REFI-QDA readers; others may never call it).
 
     Returns:
         A new :class:`~qdx.model.Project`; reading problems are in ``project.provenance.issues``.
@@ -67,9 +71,9 @@ def read(
         >>> p = qdx.read("project.qdpx"); len(p.sources)   # doctest: +SKIP
     """
     if not isinstance(source, str | os.PathLike):
-        return _read_stream(source, "<stream>", fmt, ReadOptions(unit=unit, limits=limits))
+        return _read_stream(source, "<stream>", fmt, ReadOptions(unit=unit, limits=limits, progress=progress))
     path = Path(source)
-    options = ReadOptions(label=path.name, unit=unit, limits=limits)
+    options = ReadOptions(label=path.name, unit=unit, limits=limits, progress=progress)
     if path.is_dir():
         return _read_tree(path, fmt, options)
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 import qdx
 from qdx.formats import ReadOptions
 from qdx.formats.refi.package import read_qde
@@ -155,3 +157,35 @@ def test_marker_longer_than_the_head_is_read_whole(tmp_path: Path) -> None:
     path = tmp_path / "p.qde"
     path.write_bytes(body)
     assert qdx.read(path).sources[0].text == "ab\ncd"  # LF restored: the marker was seen whole
+
+
+def test_cli_load_with_a_progress_bar_reads_the_same_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qdx.cli._common import load
+
+    path = tmp_path / "p.qde"
+    path.write_bytes(_many_selections(30))
+    with_bar = load(str(path), progress=True)
+    assert "reading p.qde" in capsys.readouterr().err
+    assert with_bar.sources == load(str(path), progress=False).sources
+    assert capsys.readouterr().err == ""
+
+
+def test_cli_load_draws_no_bar_off_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qdx.cli import _common
+
+    path = tmp_path / "p.qde"
+    path.write_bytes(_many_selections(3))
+    monkeypatch.setattr(_common, "PROGRESS_MIN_BYTES", 0)  # every file counts as large
+    # No bar when stderr is not a terminal (pytest captures it) ...
+    assert not _common._auto_progress(str(path))
+    # ... and none on a terminal either when the file is small.
+    monkeypatch.setattr(_common.sys.stderr, "isatty", lambda: True, raising=False)
+    assert _common._auto_progress(str(path))
+    monkeypatch.setattr(_common, "PROGRESS_MIN_BYTES", 1 << 40)
+    assert not _common._auto_progress(str(path))
+    _common.load(str(path))
+    assert capsys.readouterr().err == ""

@@ -64,13 +64,40 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def load(path: str, *, limits: Limits | None = None, unit: str | None = None) -> Project:
-    """Read a project for a command (the library does the work; this only adapts options)."""
+# Reads smaller than this finish before a bar would be worth drawing.
+PROGRESS_MIN_BYTES = 8 << 20
+
+
+def load(path: str, *, limits: Limits | None = None, unit: str | None = None, progress: bool | None = None) -> Project:
+    """Read a project for a command (the library does the work; this only adapts options).
+
+    ``progress``: draw a progress bar on stderr while reading; by default only for a large
+    file on an interactive terminal, never under ``--json`` nor inside another bar (a
+    command drawing its own sets ``click`` context ``meta["qdx.progress"]``).
+    """
     from qdx.api import read
 
-    if limits is None:
-        return read(path, unit=unit)
-    return read(path, unit=unit, limits=limits)
+    options: dict[str, Any] = {"unit": unit} if limits is None else {"unit": unit, "limits": limits}
+    if not (_auto_progress(path) if progress is None else progress):
+        return read(path, **options)
+    with click.progressbar(length=1, label=f"reading {Path(path).name}", file=sys.stderr) as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        return read(path, progress=advance, **options)
+
+
+def _auto_progress(path: str) -> bool:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and (ctx.params.get("as_json") or ctx.meta.get("qdx.progress")):
+        return False
+    try:
+        large = os.path.getsize(path) >= PROGRESS_MIN_BYTES
+    except OSError:
+        return False
+    return large and sys.stderr.isatty()
 
 
 def emit_json(data: Any) -> None:

@@ -93,7 +93,15 @@ def _progress(data: bytes | BinaryIO, ctx: Context, options: ReadOptions) -> Non
         start = data.tell()
         total = data.seek(0, io.SEEK_END) - start
         data.seek(start)
-    ctx.progress = lambda done: report(min(done, total), total)
+    step = max(total // 200, 1)  # ~200 calls at most, however many sources there are
+    last = [0]
+
+    def advance(done: int) -> None:
+        if done - last[0] >= step:
+            last[0] = done
+            report(min(done, total), total)
+
+    ctx.progress = advance
 
 
 def _finish(

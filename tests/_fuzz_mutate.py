@@ -332,7 +332,9 @@ def _deep(project: object) -> None:
     segments(project)
     buffer = io.BytesIO()
     try:
-        qdx.write(project, buffer, fmt="qdpx")
+        with warnings.catch_warnings():  # lossy-write notes (U+FFFD for control characters)
+            warnings.simplefilter("ignore")
+            qdx.write(project, buffer, fmt="qdpx")
     except QdxError:
         return
     buffer.seek(0)

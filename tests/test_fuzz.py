@@ -294,3 +294,30 @@ def test_regression_bad_attribute_value_in_docx_is_a_read_error() -> None:
     damaged = _rezip(buffer.getvalue(), {"word/document.xml": xml.replace(b'w:left="450"', b'w:left="may"')})
     with pytest.raises(ReadError, match=r"Codebook\.docx: document cannot be read"):
         _read_as(damaged, "Codebook.docx")
+
+
+def test_regression_relationships_part_with_another_root_is_a_read_error() -> None:
+    """fuzz crash: python-docx raised AttributeError ('Relationship_lst') on a well-formed
+    relationships part whose root is not <Relationships>."""
+    data = _rezip(DOCX.read_bytes(), {"word/_rels/document.xml.rels": b'<?xml version="1.0"?><Other/>'})
+    with pytest.raises(ReadError, match="Word document cannot be read"):
+        _read_as(data, "Access.docx")
+
+
+def test_regression_huge_matrix_cell_is_a_read_error(tmp_path: Path) -> None:
+    """fuzz crash: a matrix cell of 10^23 overflowed pandas' int64 (OverflowError)."""
+    from click.testing import CliRunner
+
+    from qdx.cli import main
+
+    matrix = tmp_path / "matrix.xlsx"
+    result = CliRunner().invoke(main, ["matrix", str(STUDY / "project.qdpx"), "--layout", "nvivo", "-o", str(matrix)])
+    assert result.exit_code == 0, result.output
+    data = matrix.read_bytes()
+    assert _read_as(data, "matrix.xlsx").provenance.fmt == "nvivo-matrix-xlsx"  # type: ignore[attr-defined]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    huge = re.sub(rb"<v>\d+</v>", b"<v>99999999999999999999999</v>", sheet, count=1)
+    assert huge != sheet
+    with pytest.raises(ReadError, match="document cannot be read"):
+        _read_as(_rezip(data, {"xl/worksheets/sheet1.xml": huge}), "matrix.xlsx")

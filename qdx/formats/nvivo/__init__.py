@@ -232,7 +232,8 @@ def _contained(reader: Callable[[S, ReadOptions], Project]) -> Callable[[S, Read
 
     python-docx parses attribute values only when they are used, so a damaged document
     raises ValueError (``w:left="may"``) or docx's InvalidXmlError deep inside a reader, long
-    after :func:`open_docx` accepted it (found by scripts/fuzz.py).
+    after :func:`open_docx` accepted it; a matrix cell of 10^23 overflows pandas' int64
+    (OverflowError). Both found by scripts/fuzz.py.
     """
 
     @functools.wraps(reader)
@@ -242,7 +243,7 @@ def _contained(reader: Callable[[S, ReadOptions], Project]) -> Callable[[S, Read
         except QdxError:
             raise
         except Exception as exc:
-            if isinstance(exc, ValueError) or type(exc).__module__.startswith(("docx", "openpyxl")):
+            if isinstance(exc, ValueError | OverflowError) or type(exc).__module__.startswith(("docx", "openpyxl")):
                 raise ReadError(f"document cannot be read ({exc})", location=options.label) from exc
             raise
 

@@ -101,7 +101,9 @@ def open_docx(data: bytes, options: ReadOptions) -> Any:
         raise ReadError("not a Word document (no word/document.xml)", location=options.label)
     try:
         document = docx.Document(repack(members))
-    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+    # AttributeError: a part whose root is not the element python-docx expects, e.g. a
+    # relationships part without <Relationships> (found by fuzzing).
+    except (KeyError, ValueError, AttributeError, zipfile.BadZipFile) as exc:
         raise ReadError(f"Word document cannot be read ({exc})", location=options.label) from exc
     if document.element.body is None:  # python-docx fails later, lazily, without one (fuzzing)
         raise ReadError("Word document has no body (word/document.xml)", location=options.label)

@@ -473,4 +473,6 @@ def read_root(root: Element, ctx: Context, expected: tuple[str, ...], parts: Par
             f"root element <{name}> is not {' or '.join(f'<{e}>' for e in expected)}",
             location=f"{ctx.label}:{root.sourceline}",
         )
-    return ROOT_READERS[name](root, ctx, parts)
+    project = ROOT_READERS[name](root, ctx, parts)
+    ctx.check_duplicates()
+    return project

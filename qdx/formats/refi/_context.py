@@ -52,10 +52,16 @@ def local(tag: str) -> str:
 def kids(el: Element) -> dict[str, list[Element]]:
     """Child elements of ``el`` grouped by local name, in document order."""
     out: dict[str, list[Element]] = {}
-    for child in el:
+    names = _LOCAL.get
+    for child in el:  # a TextSource may hold 10^4 selections: kept tight
         tag = child.tag
         if isinstance(tag, str):
-            out.setdefault(local(tag), []).append(child)
+            name = names(tag) or local(tag)
+            group = out.get(name)
+            if group is None:
+                out[name] = [child]
+            else:
+                group.append(child)
     return out
 
 
@@ -272,7 +278,7 @@ def _refs(k: dict[str, list[Element]], name: str, ctx: Context, attr: str = "tar
 
 
 def _many(k: dict[str, list[Element]], name: str, ctx: Context, fn: Callable[[Element, Context], E]) -> tuple[E, ...]:
-    return tuple(fn(el, ctx) for el in k.get(name, ()))
+    return tuple([fn(el, ctx) for el in k.get(name, ())])
 
 
 def _enum(el: Element, name: str, enum_type: type[Any], ctx: Context) -> Any:

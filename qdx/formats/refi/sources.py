@@ -142,11 +142,15 @@ def _plain_coding(el: Element, ctx: Context, line: object, loc: str) -> Coding:
     if here != line:
         loc = f"{ctx.label}:{here}"
     get = el.get
+    user, created = get("creatingUser"), get("creationDateTime")
+    code = el[0].get("targetGUID")
+    refs = ctx.refs
     return Coding(
         guid=ctx.own_guid(el, loc),
-        code=ctx.req_ref(el[0], "targetGUID"),
-        creating_user=ctx.ref(get("creatingUser")),
-        creation_datetime=ctx.text(get("creationDateTime")),
+        code=(code and refs.get(code)) or ctx.req_ref(el[0], "targetGUID"),
+        # Context.ref/text inlined: a dict hit is the usual case (interned users, dates).
+        creating_user=(refs.get(user) or ctx.ref(user)) if user else None,
+        creation_datetime=ctx.strings.setdefault(created, created) if created else created,
         loc=loc,
     )
 
@@ -155,18 +159,25 @@ def _selection(
     el: Element, ctx: Context, loc: str, codings: tuple[Coding, ...], notes: tuple[Guid, ...], description: str | None
 ) -> TextSelection:
     get = el.get
+    try:
+        start, end = int(get("startPosition")), int(get("endPosition"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # missing or not integers: reported by req_int
+        start, end = ctx.req_int(el, "startPosition"), ctx.req_int(el, "endPosition")
+    user, modifier = get("creatingUser"), get("modifyingUser")
+    created, modified = get("creationDateTime"), get("modifiedDateTime")
+    refs, strings = ctx.refs, ctx.strings
     return TextSelection(
         guid=ctx.own_guid(el, loc),
         name=get("name"),
-        start=_position(el, "startPosition", ctx),
-        end=_position(el, "endPosition", ctx),
+        start=start,
+        end=end,
         description=description,
         codings=codings,
         note_refs=notes,
-        creating_user=ctx.ref(get("creatingUser")),
-        creation_datetime=ctx.text(get("creationDateTime")),
-        modifying_user=ctx.ref(get("modifyingUser")),
-        modified_datetime=ctx.text(get("modifiedDateTime")),
+        creating_user=(refs.get(user) or ctx.ref(user)) if user else None,
+        creation_datetime=strings.setdefault(created, created) if created else created,
+        modifying_user=(refs.get(modifier) or ctx.ref(modifier)) if modifier else None,
+        modified_datetime=strings.setdefault(modified, modified) if modified else modified,
         loc=loc,
     )
 
@@ -192,17 +203,6 @@ def _text_selection(el: Element, ctx: Context) -> TextSelection:
         else:
             ctx.issue("QDX007", f"unexpected <{name}> in <PlainTextSelection> ignored", child)
     return _selection(el, ctx, loc, tuple(codings), tuple(notes) if notes else (), description)
-
-
-def _position(el: Element, name: str, ctx: Context) -> int:
-    # int() accepts the surrounding blanks xsd:integer allows; errors take the slow path.
-    value = el.get(name)
-    if value is not None:
-        try:
-            return int(value)
-        except ValueError:
-            pass
-    return ctx.req_int(el, name)
 
 
 def _corners(el: Element, ctx: Context) -> dict[str, Any]:

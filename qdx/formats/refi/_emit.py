@@ -42,8 +42,12 @@ class Emitter:
         self._open: list[list[object]] = []
         self._tags: list[str] = []
 
-    def open(self, parent: Node | None, tag: str, attrs: dict[str, str], text: str | None = None) -> Node:
-        """Start ``<tag attrs>`` under ``parent`` (None: the root) and return its handle."""
+    def open(self, parent: Node | None, tag: str, attrs: str, text: str | None = None) -> Node:
+        """Start ``<tag attrs>`` under ``parent`` (None: the root) and return its handle.
+
+        ``attrs`` is already rendered (`` key="escaped value"`` pairs, by the REFI writer):
+        the writer knows which values need no escaping, which is nearly all of them.
+        """
         depth = 0 if parent is None else parent + 1
         self._close_to(depth)
         out = self._out
@@ -52,8 +56,7 @@ class Emitter:
             if not top[1]:
                 out.append(">")
                 top[1] = True
-        parts = "".join(f' {key}="{escape_attr(value)}"' for key, value in attrs.items())
-        out.append(f"\n{'  ' * depth}<{tag}{parts}")
+        out.append(f"\n{'  ' * depth}<{tag}{attrs}")
         if text is None:
             self._open.append([tag, False])
         elif text:

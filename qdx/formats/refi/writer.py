@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qdx.errors import LossyConversionWarning
-from qdx.formats.refi._emit import Emitter, Node
+from qdx.formats.refi._emit import Emitter, Node, escape_attr
 from qdx.formats.refi.units import iter_docs, marker
 from qdx.model import (
     AudioSelection,
@@ -122,10 +122,10 @@ class Writer:
     # ----------------------------------------------------------------- primitives
 
     def el(self, parent: Element | None, tag: str, attrs: Attrs = (), text: str | None = None) -> Element:
-        attrib = {key: _attr(value) for key, value in attrs if value is not None}
+        rendered = "".join([f' {key}="{_attr(value)}"' for key, value in attrs if value is not None])
         if parent is None:
-            attrib = {"xmlns": self.ns, **attrib}
-        return self.out.open(parent, tag, attrib, None if text is None else clean(text))
+            rendered = f' xmlns="{escape_attr(self.ns)}"{rendered}'
+        return self.out.open(parent, tag, rendered, None if text is None else clean(text))
 
     def desc(self, parent: Element, value: str | None) -> None:
         if value is not None:
@@ -451,12 +451,21 @@ def _same(pos: int) -> int:
     return pos
 
 
+# Anything an attribute value cannot hold as written: characters XML 1.0 forbids (cleaned)
+# and markup or whitespace (escaped). One scan; nearly every GUID, date and name has none.
+_ATTR_SPECIAL = re.compile('[\x00-\x1f&<>"\ud800-\udfff\ufffe\uffff]')
+
+
 def _attr(value: object) -> str:
-    if value is True or value is False:
-        return "true" if value else "false"
+    """An attribute value as it goes between the quotes: cleaned and escaped."""
     if type(value) is int:  # positions, coordinates: nothing to clean
         return str(value)
-    return clean(str(value))
+    if value is True or value is False:
+        return "true" if value else "false"
+    text = value if isinstance(value, str) else str(value)
+    if _ATTR_SPECIAL.search(text) is None:
+        return text
+    return escape_attr(clean(str(text)))
 
 
 def _audit(rec: Any) -> list[tuple[str, object]]:

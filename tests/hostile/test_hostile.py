@@ -2,15 +2,18 @@
 
 Each case runs the real CLI (`python -m qdx info FILE --json`) in its own process, so a hang,
 a crash or a memory blow-up is observed from outside: exit status, stderr lines, wall time
-and peak RSS (RUSAGE_CHILDREN, the high-water mark over all cases). Limits from the issue:
+and the child's own peak RSS (os.wait4). Limits from the issue:
 under 5 s and 500 MB per case.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -30,29 +33,28 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Case]]:
     return root, build(root)
 
 
-def run_cli(path: Path, cwd: Path) -> tuple[int, str, str, float]:
-    """Run `qdx info --json` on path; return (status, stdout, stderr, seconds)."""
+def run_cli(path: Path, cwd: Path) -> tuple[int, str, str, float, float]:
+    """Run `qdx info --json` on path; return (status, stdout, stderr, seconds, peak MB of that child)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qdx", "info", str(path), "--json"],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        out, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        return -9, out.decode(), "timeout", 60.0
-    seconds = time.perf_counter() - start
-    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), seconds
-
-
-def _child_peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "qdx", "info", str(path), "--json"], cwd=cwd, stdout=out, stderr=err
+        )
+        killer = threading.Timer(60, proc.kill)
+        killer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        killer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        return (
+            proc.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+            seconds,
+            usage.ru_maxrss / 1024,
+        )
 
 
 def test_corpus_has_at_least_40_cases(corpus: tuple[Path, list[Case]]) -> None:
@@ -64,7 +66,7 @@ def test_every_case(corpus: tuple[Path, list[Case]], tmp_path: Path) -> None:
     before = sorted(p.name for p in tmp_path.iterdir())
     failures: list[str] = []
     for case in cases:
-        status, out, err, seconds = run_cli(root / case.file, tmp_path)
+        status, out, err, seconds, peak = run_cli(root / case.file, tmp_path)
         lines = [ln for ln in err.splitlines() if ln.strip()]
         if case.expect == "error":
             ok = status == 1 and len(lines) == 1 and lines[0].startswith("qdx: error:")
@@ -74,8 +76,8 @@ def test_every_case(corpus: tuple[Path, list[Case]], tmp_path: Path) -> None:
             failures.append(f"{case.name}: expected {case.expect}, got exit {status}, stderr {err[-300:]!r}")
         if seconds > MAX_SECONDS:
             failures.append(f"{case.name}: took {seconds:.1f} s")
-    # RUSAGE_CHILDREN is the high-water mark over every case run so far.
-    assert _child_peak_mb() < MAX_RSS_MB
+        if peak > MAX_RSS_MB:
+            failures.append(f"{case.name}: peak memory {peak:.0f} MB")
     assert not failures, "\n".join(failures)
     assert sorted(p.name for p in tmp_path.iterdir()) == before, "a case wrote files into the working folder"
     assert not (root.parent / "evil.txt").exists()

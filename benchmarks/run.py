@@ -217,8 +217,8 @@ def _data(n: int) -> Path:
     return qde
 
 
-def bench_size(n: int, repeat: int) -> tuple[list[str], Result | None]:
-    """Every operation at size ``n``: the table lines and qdx's read result."""
+def bench_size(n: int, repeat: int) -> tuple[list[str], Result | None, Result | None]:
+    """Every operation at size ``n``: the table lines, qdx's read and lxml's parse results."""
     qde = _data(n)
     m = measure_all(list(OPS), qde, repeat)
     read, parse = m["qdx-read"], m["lxml-parse"]
@@ -231,10 +231,10 @@ def bench_size(n: int, repeat: int) -> tuple[list[str], Result | None]:
     lines.append(_row("validate_file vs parse + libxml2 XSD", m["qdx-validate"], m["lxml-xsd"]))
     for op in ("qdx-segments", "qdx-diff", "qdx-merge", "qdx-agree", "qdx-matrix"):
         lines.append(_row(f"{op[4:]} (baseline: qdx read)", m[op], read, base_mem=False))
-    return lines, read
+    return lines, read, parse
 
 
-def bench_read_only(n: int, repeat: int, reference: tuple[int, Result] | None) -> list[str]:
+def bench_read_only(n: int, repeat: int, reference: tuple[int, Result | None, Result | None] | None) -> list[str]:
     """Read alone at size ``n`` (too big for every operation), and its scaling."""
     qde = _data(n)
     m = measure_all(["lxml-parse", "qdx-read"], qde, repeat)
@@ -243,9 +243,11 @@ def bench_read_only(n: int, repeat: int, reference: tuple[int, Result] | None) -
     lines.append(_row("read vs `lxml.etree.parse`", read, parse))
     if read and parse:
         lines.append(_memory_row(read, parse))
-    if read and reference is not None:
-        size, ref = reference
-        lines.append(_row(f"read vs qdx read of {size:,} selections", read, ref, base_mem=False))
+    if reference is not None:
+        size, ref, ref_parse = reference
+        # The scaling check: how much longer than at the smaller size, for qdx and for lxml.
+        lines.append(_row(f"qdx read vs qdx read of {size:,} selections", read, ref, base_mem=False))
+        lines.append(_row(f"lxml parse vs lxml parse of {size:,} selections", parse, ref_parse, base_mem=False))
     return lines
 
 
@@ -272,12 +274,11 @@ def main() -> None:
     print(f"warming the bytecode cache on {warm} selections", file=sys.stderr)
     for op in OPS:  # the first process to import a module compiles it; no one is timed doing so
         run_once(op, _data(warm))
-    reference: tuple[int, Result] | None = None
+    reference: tuple[int, Result | None, Result | None] | None = None
     for n in args.sizes:
-        table, read = bench_size(n, args.repeat)
+        table, read, parse = bench_size(n, args.repeat)
         lines.extend(table)
-        if read is not None:
-            reference = (n, read)
+        reference = (n, read, parse)
     for n in args.read_only:
         lines.extend(bench_read_only(n, args.repeat, reference))
     ours, base = startup(max(args.repeat, 5))

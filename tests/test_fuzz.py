@@ -321,3 +321,29 @@ def test_regression_huge_matrix_cell_is_a_read_error(tmp_path: Path) -> None:
     assert huge != sheet
     with pytest.raises(ReadError, match="document cannot be read"):
         _read_as(_rezip(data, {"xl/worksheets/sheet1.xml": huge}), "matrix.xlsx")
+
+
+def test_regression_relationship_without_target_is_a_read_error() -> None:
+    """fuzz crash: python-docx raised TypeError (os.path.join with None) for a relationship
+    without a Target attribute."""
+    data = DOCX.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        rels = archive.read("word/_rels/document.xml.rels")
+    targetless = re.sub(rb' Target="[^"]*"', b"", rels, count=1)
+    assert targetless != rels
+    with pytest.raises(ReadError, match="Word document cannot be read"):
+        _read_as(_rezip(data, {"word/_rels/document.xml.rels": targetless}), "Access.docx")
+
+
+def test_regression_xml_lxml_accepts_but_expat_refuses_is_a_read_error() -> None:
+    """fuzz crash: a BOM inside an element name passes lxml (the well-formedness check) but
+    openpyxl's expat raises ElementTree's ParseError, a SyntaxError."""
+
+    def bom_in_name(name: str, data: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        assert b"<pageMargins" in data
+        return data.replace(b"<pageMargins", b"<pageM\xef\xbb\xbfargins")
+
+    with pytest.raises(ReadError, match="Excel workbook cannot be read"):
+        _read_as(_xlsx(bom_in_name), "list.xlsx")

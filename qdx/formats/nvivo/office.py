@@ -102,8 +102,9 @@ def open_docx(data: bytes, options: ReadOptions) -> Any:
     try:
         document = docx.Document(repack(members))
     # AttributeError: a part whose root is not the element python-docx expects, e.g. a
-    # relationships part without <Relationships> (found by fuzzing).
-    except (KeyError, ValueError, AttributeError, zipfile.BadZipFile) as exc:
+    # relationships part without <Relationships>; TypeError: a relationship without a
+    # target (found by fuzzing).
+    except (KeyError, ValueError, AttributeError, TypeError, zipfile.BadZipFile) as exc:
         raise ReadError(f"Word document cannot be read ({exc})", location=options.label) from exc
     if document.element.body is None:  # python-docx fails later, lazily, without one (fuzzing)
         raise ReadError("Word document has no body (word/document.xml)", location=options.label)
@@ -126,9 +127,10 @@ def open_xlsx(data: bytes, options: ReadOptions) -> Workbook:
             # openpyxl warns about styles/extensions it does not know; they do not matter here.
             warnings.simplefilter("ignore", UserWarning)
             return openpyxl.load_workbook(repack(members), data_only=True)
-    # openpyxl also raises OSError (no workbook part) and IndexError (bad sheet references or
-    # sizes) on damaged parts (found by fuzzing).
-    except (KeyError, ValueError, TypeError, IndexError, OSError, zipfile.BadZipFile) as exc:
+    # openpyxl also raises OSError (no workbook part), IndexError (bad sheet references or
+    # sizes) and ElementTree's ParseError, a SyntaxError, where its parser (expat) is stricter
+    # than lxml, e.g. a BOM inside an element name (all found by fuzzing).
+    except (KeyError, ValueError, TypeError, IndexError, OSError, SyntaxError, zipfile.BadZipFile) as exc:
         raise ReadError(f"Excel workbook cannot be read ({exc})", location=options.label) from exc
 
 

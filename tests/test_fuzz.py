@@ -347,3 +347,24 @@ def test_regression_xml_lxml_accepts_but_expat_refuses_is_a_read_error() -> None
 
     with pytest.raises(ReadError, match="Excel workbook cannot be read"):
         _read_as(_xlsx(bom_in_name), "list.xlsx")
+
+
+def test_office_guard_converts_library_errors_but_not_qdx_bugs() -> None:
+    """The NVivo readers' guard: an exception from inside openpyxl/python-docx is damaged
+    input (ReadError); one raised in qdx's own code is a bug and must stay visible."""
+    from openpyxl.utils.cell import get_column_letter
+
+    from qdx.formats import ReadOptions
+    from qdx.formats.nvivo import _contained
+
+    def library_chokes(source: object, options: ReadOptions) -> qdx.Project:
+        get_column_letter(None)  # type: ignore[arg-type]  # TypeError raised inside openpyxl
+        raise AssertionError("unreachable")
+
+    def qdx_bug(source: object, options: ReadOptions) -> qdx.Project:
+        raise TypeError("a bug in qdx")
+
+    with pytest.raises(ReadError, match=r"^in\.xlsx: document cannot be read"):
+        _contained(library_chokes)(None, ReadOptions(label="in.xlsx"))
+    with pytest.raises(TypeError, match="a bug in qdx"):
+        _contained(qdx_bug)(None, ReadOptions(label="in.xlsx"))

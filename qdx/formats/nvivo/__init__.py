@@ -233,7 +233,9 @@ def _contained(reader: Callable[[S, ReadOptions], Project]) -> Callable[[S, Read
     python-docx parses attribute values only when they are used, so a damaged document
     raises ValueError (``w:left="may"``) or docx's InvalidXmlError deep inside a reader, long
     after :func:`open_docx` accepted it; a matrix cell of 10^23 overflows pandas' int64
-    (OverflowError). Both found by scripts/fuzz.py.
+    (OverflowError). Both found by scripts/fuzz.py. Any other exception raised from inside
+    python-docx, openpyxl or ElementTree is the library choking on damaged input too; an
+    exception raised in qdx's own code is a qdx bug and is not hidden.
     """
 
     @functools.wraps(reader)
@@ -243,11 +245,25 @@ def _contained(reader: Callable[[S, ReadOptions], Project]) -> Callable[[S, Read
         except QdxError:
             raise
         except Exception as exc:
-            if isinstance(exc, ValueError | OverflowError) or type(exc).__module__.startswith(("docx", "openpyxl")):
+            if isinstance(exc, ValueError | OverflowError | SyntaxError) or _from_library(exc):
                 raise ReadError(f"document cannot be read ({exc})", location=options.label) from exc
             raise
 
     return contained
+
+
+_LIBRARIES = ("docx", "openpyxl", "et_xmlfile", "xml")
+
+
+def _from_library(exc: BaseException) -> bool:
+    """True when ``exc`` was raised (innermost frame) inside an Office/XML library."""
+    if type(exc).__module__.partition(".")[0] in _LIBRARIES:
+        return True
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+    return isinstance(module, str) and module.partition(".")[0] in _LIBRARIES
 
 
 FORMATS = tuple(

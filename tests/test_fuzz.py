@@ -368,3 +368,15 @@ def test_office_guard_converts_library_errors_but_not_qdx_bugs() -> None:
         _contained(library_chokes)(None, ReadOptions(label="in.xlsx"))
     with pytest.raises(TypeError, match="a bug in qdx"):
         _contained(qdx_bug)(None, ReadOptions(label="in.xlsx"))
+
+
+def test_regression_document_part_with_another_root_is_a_read_error() -> None:
+    """fuzz crash: when word/document.xml's root is not <w:document> (here: a renamed root),
+    python-docx hands back a plain element without .body (AttributeError)."""
+    data = DOCX.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        document = archive.read("word/document.xml")
+    renamed = document.replace(b"<w:document ", b"<w:documenx ", 1).replace(b"</w:document>", b"</w:documenx>")
+    assert renamed != document
+    with pytest.raises(ReadError, match="no body"):
+        _read_as(_rezip(data, {"word/document.xml": renamed}), "Access.docx")

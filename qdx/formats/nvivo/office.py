@@ -106,7 +106,9 @@ def open_docx(data: bytes, options: ReadOptions) -> Any:
     # target (found by fuzzing).
     except (KeyError, ValueError, AttributeError, TypeError, zipfile.BadZipFile) as exc:
         raise ReadError(f"Word document cannot be read ({exc})", location=options.label) from exc
-    if document.element.body is None:  # python-docx fails later, lazily, without one (fuzzing)
+    # python-docx fails later, lazily, without a <w:body>, or when the root is not
+    # <w:document> at all (a plain element without .body); both found by fuzzing.
+    if getattr(document.element, "body", None) is None:
         raise ReadError("Word document has no body (word/document.xml)", location=options.label)
     return document
 

@@ -189,3 +189,78 @@ def test_cli_load_draws_no_bar_off_a_terminal(
     assert not _common._auto_progress(str(path))
     _common.load(str(path))
     assert capsys.readouterr().err == ""
+
+
+MIXED = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="{NS}" name="p">
+<Users><User guid="{USER}" name="u"/></Users>
+<Sources>
+<TextSource guid="aaaaaaaa-0000-0000-0000-000000000001" name="one">
+<Description>first</Description>
+<PlainTextContent>hello world, hello again</PlainTextContent>
+<PlainTextSelection guid="aaaaaaaa-0000-0000-0000-000000000002" startPosition="0" endPosition="5">
+<Description>greeting</Description>
+<Coding guid="aaaaaaaa-0000-0000-0000-000000000003"><CodeRef targetGUID="{CODE}"/></Coding>
+<Coding guid="aaaaaaaa-0000-0000-0000-000000000004"><CodeRef targetGUID="{CODE}"/>
+<NoteRef targetGUID="eeeeeeee-0000-0000-0000-000000000001"/></Coding>
+<NoteRef targetGUID="eeeeeeee-0000-0000-0000-000000000001"/>
+</PlainTextSelection>
+<!-- a comment between selections -->
+<PlainTextSelection guid="AAAAAAAA-0000-0000-0000-000000000001" startPosition="x" endPosition="11">
+<Coding guid="aaaaaaaa-0000-0000-0000-000000000005"><CodeRef targetGUID="{CODE}"/></Coding></PlainTextSelection>
+<PlainTextSelection guid="aaaaaaaa-0000-0000-0000-000000000006" startPosition="6"><Bogus/></PlainTextSelection>
+<Coding guid="aaaaaaaa-0000-0000-0000-000000000007"><CodeRef targetGUID="{CODE}"/></Coding>
+<NoteRef targetGUID="eeeeeeee-0000-0000-0000-000000000001"/>
+</TextSource>
+<PDFSource guid="bbbbbbbb-0000-0000-0000-000000000001" path="internal://x.pdf">
+<Representation guid="bbbbbbbb-0000-0000-0000-000000000002"><PlainTextContent>rep text</PlainTextContent>
+<PlainTextSelection guid="bbbbbbbb-0000-0000-0000-000000000003" startPosition="0" endPosition="3">
+<Coding guid="bbbbbbbb-0000-0000-0000-000000000004"><CodeRef targetGUID="{CODE}"/></Coding></PlainTextSelection>
+</Representation></PDFSource>
+<TextSource guid="cccccccc-0000-0000-0000-000000000001" name="two"><PlainTextContent>abc</PlainTextContent>
+<PlainTextSelection guid="aaaaaaaa-0000-0000-0000-000000000003" startPosition="0" endPosition="1">
+<Coding guid="cccccccc-0000-0000-0000-000000000002"><CodeRef targetGUID="{CODE}"/></Coding></PlainTextSelection>
+</TextSource>
+</Sources>
+<Notes><Note guid="eeeeeeee-0000-0000-0000-000000000001"><PlainTextContent>note</PlainTextContent>
+<PlainTextSelection guid="eeeeeeee-0000-0000-0000-000000000002" startPosition="0" endPosition="4">
+<Coding guid="eeeeeeee-0000-0000-0000-000000000003"><CodeRef targetGUID="{CODE}"/></Coding></PlainTextSelection>
+</Note></Notes>
+</Project>
+"""
+
+
+def test_streamed_selections_equal_the_whole_tree_read() -> None:
+    # Selections are read (and freed) one by one as they end; notes', representations' and
+    # misplaced sources' selections are read with their owners. Model, issues (duplicates
+    # across a source and a selection, bad positions, unknown children) and their order must
+    # be those of reading the parsed tree.
+    from qdx.formats.refi._context import Context
+    from qdx.formats.refi.reader import parse_xml, read_document, read_root
+
+    data = MIXED.encode()
+    streamed, whole = Context(label="x"), Context(label="x")
+    a = read_document(data, "x", streamed, ("Project",))
+    b = read_root(parse_xml(data, "x"), whole, ("Project",))
+    assert a == b
+    assert streamed.issues == whole.issues and streamed.quirks == whole.quirks
+    assert [s.loc for s in a.sources[0].selections] == ["x:8", "x:16", "x:18"]  # type: ignore[union-attr]
+    codes = [i.code for i in streamed.issues]
+    assert "QDX005" in codes and "QDX007" in codes
+    # Duplicates: source/selection (case differs), coding/selection across sources, and the
+    # PDF source reusing the user's GUID; each reported at the later of the two lines.
+    dups = [(i.location, i.message.rpartition(" ")[2]) for i in streamed.issues if i.code == "QDX003"]
+    assert dups == [("x:16", "x:5"), ("x:22", "x:3"), ("x:28", "x:10")]
+    assert len(a.notes[0].selections) == 1
+    assert a.sources[1].representation.selections[0].start == 0  # type: ignore[union-attr]
+
+
+def test_a_source_outside_sources_is_not_streamed_as_one() -> None:
+    extra = (
+        '<Extra><TextSource guid="dddddddd-0000-0000-0000-000000000001"><PlainTextSelection '
+        'guid="dddddddd-0000-0000-0000-000000000002" startPosition="0" endPosition="1"/></TextSource></Extra>\n'
+    )
+    data = MIXED.replace("</Project>", extra + "</Project>").encode()
+    project = qdx.read(io.BytesIO(data))
+    assert [str(s.guid)[:8] for s in project.sources] == ["aaaaaaaa", "bbbbbbbb", "cccccccc"]
+    assert any(i.code == "QDX007" and "<Extra>" in i.message for i in project.provenance.issues)

@@ -68,6 +68,12 @@ def kids(el: Element) -> dict[str, list[Element]]:
 _BRACES = operator.methodcaller("strip", "{}")
 
 
+def _line(loc: str) -> int:
+    """The line number at the end of a ``label:line`` location (0 when there is none)."""
+    tail = loc.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
 def _no_resolver(path: str) -> tuple[str, bytes] | None:
     return None
 
@@ -152,7 +158,10 @@ class Context:
         """
         if len(set(map(_BRACES, map(str.lower, self.owned)))) < len(self.owned):
             first: dict[str, str] = {}
-            for value, here in zip(self.owned, self.owned_at, strict=True):
+            # Elements are read children first (a source after its selections), so order by
+            # line: the one reported as "already used" is the later one in the file.
+            met = sorted(zip(self.owned, self.owned_at, strict=True), key=lambda pair: _line(pair[1]))
+            for value, here in met:
                 key = value.strip("{}").lower()
                 before = len(first)
                 seen = first.setdefault(key, here)

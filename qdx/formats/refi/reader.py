@@ -28,7 +28,13 @@ from qdx.formats.refi._context import (
     kids,
     local,
 )
-from qdx.formats.refi.sources import SOURCE_READERS, read_sources, read_text_source, read_variable_value
+from qdx.formats.refi.sources import (
+    SOURCE_READERS,
+    read_sources,
+    read_text_selection,
+    read_text_source,
+    read_variable_value,
+)
 from qdx.model import (
     Case,
     Code,
@@ -41,6 +47,8 @@ from qdx.model import (
     Set,
     Shape,
     Source,
+    TextSelection,
+    TextSource,
     User,
     Variable,
     VariableType,
@@ -134,9 +142,6 @@ def read_document(data: bytes | BinaryIO, label: str, ctx: Context, expected: tu
 
 
 def _stream(source: BinaryIO, ctx: Context) -> tuple[Element, Parts]:
-    parts: Parts = {}
-    sources: list[Source] = []
-    # Only the end tags of sources and sections reach Python; lxml skips the rest.
     # collect_ids=False: no ID hash table (REFI has no xml:id; qdx never looks elements up
     # by ID), which halves libxml2's own time on a 10^5-selection project.
     events = etree.iterparse(
@@ -148,26 +153,88 @@ def _stream(source: BinaryIO, ctx: Context) -> tuple[Element, Parts]:
         load_dtd=False,
         collect_ids=False,
     )
+    streamer = _Streamer(ctx, source)
+    selection, end = streamer.selection, streamer.end
     for _, el in events:
-        name = local(el.tag)
-        handler = SOURCE_READERS.get(name)
-        if handler is not None and _depth(el) == 2:
-            sources.append(handler(el, ctx))
-            _free(el, siblings=True)
-            if ctx.progress is not None:
-                ctx.progress(source.tell())
-        elif name in SECTIONS and name != "Sources" and _depth(el) == 1:
-            parts[name] = SECTIONS[name][1](el, ctx)
-            _free(el, siblings=False)
+        # One event per selection: the usual spellings are dispatched without a lookup.
+        if el.tag in _SELECTION_TAGS:
+            selection(el)
+        else:
+            end(el)
     root = events.root
     if root is None:  # pragma: no cover - iterparse raises on an empty document first
         raise ReadError("document has no root element")
-    parts["Sources"] = tuple(sources)
-    return root, parts
+    streamer.parts["Sources"] = tuple(streamer.sources)
+    return root, streamer.parts
+
+
+_SELECTION_TAGS = frozenset({"PlainTextSelection", f"{{{PROJECT_NS}}}PlainTextSelection"})
+
+
+class _Streamer:
+    """What to do at the end tags that reach Python (the others lxml keeps to itself).
+
+    A ``PlainTextSelection`` of a top-level ``TextSource`` is read and removed as soon as it
+    ends, so the tree never holds more than one selection: a source with 10^4 selections
+    would otherwise sit whole in memory (and out of the CPU caches) until its end tag. The
+    order of reading, hence of issues, is the whole-tree reader's: a source's selections
+    first, then its other children and attributes (see ``read_text_source``).
+    """
+
+    def __init__(self, ctx: Context, stream: BinaryIO) -> None:
+        self.ctx = ctx
+        self.stream = stream
+        self.parts: Parts = {}
+        self.sources: list[Source] = []
+        self.owner: Element | None = None  # the TextSource the pending selections belong to
+        self.pending: list[TextSelection] = []
+
+    def end(self, el: Element) -> None:
+        name = local(el.tag)
+        if name == "PlainTextSelection":
+            self.selection(el)
+        elif name in SOURCE_READERS:
+            parent = el.getparent()
+            if parent is not None and _is_sources(parent):
+                self.source(el, name)
+        elif name in SECTIONS and name != "Sources" and _depth(el) == 1:
+            self.parts[name] = SECTIONS[name][1](el, self.ctx)
+            _free(el, siblings=False)
+
+    def selection(self, el: Element) -> None:
+        parent = el.getparent()
+        if parent is None or (parent is not self.owner and not self.adopt(parent)):
+            return  # a note's or a representation's: read with its owner
+        self.pending.append(read_text_selection(el, self.ctx))
+        parent.remove(el)
+
+    def adopt(self, parent: Element) -> bool:
+        """Is ``parent`` a top-level TextSource? If so it owns the selections from now on."""
+        grand = parent.getparent()
+        if local(parent.tag) != "TextSource" or grand is None or not _is_sources(grand):
+            return False
+        self.owner, self.pending = parent, []
+        return True
+
+    def source(self, el: Element, name: str) -> None:
+        found = SOURCE_READERS[name](el, self.ctx)
+        if el is self.owner and isinstance(found, TextSource):
+            found.selections = (*self.pending, *found.selections)
+        self.owner, self.pending = None, []
+        self.sources.append(found)
+        _free(el, siblings=True)
+        if self.ctx.progress is not None:
+            self.ctx.progress(self.stream.tell())
+
+
+def _is_sources(el: Element) -> bool:
+    """``el`` is the project's ``Sources`` element (a child of the root)."""
+    parent = el.getparent()
+    return local(el.tag) == "Sources" and parent is not None and parent.getparent() is None
 
 
 def _stream_tags() -> list[str]:
-    names = (*SOURCE_READERS, *SECTIONS)
+    names = (*SOURCE_READERS, *SECTIONS, "PlainTextSelection")
     # "{*}x" matches x in any namespace; plain "x" the documents that have none.
     return [f"{{*}}{name}" for name in names] + list(names)
 

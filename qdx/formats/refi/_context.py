@@ -89,6 +89,7 @@ class Context:
     # Own GUIDs in document order and where each was met (see check_duplicates).
     owned: list[Guid] = field(default_factory=list)
     owned_at: list[str] = field(default_factory=list)
+    braced: bool = False  # some own GUID is written {in braces}: keys must drop them
     used_members: set[str] = field(default_factory=set)
     # Interning: the same user, code or timestamp is referenced by ~every coding; sharing
     # one object per distinct spelling keeps 10^5-10^6 codings lean (issue 9).
@@ -144,7 +145,11 @@ class Context:
         by :meth:`check_duplicates` once the document is read."""
         raw = el.get("guid")
         # Usual case first: nothing to strip (no blanks, no braces), so no copies are made.
-        value = Guid(raw) if raw and raw[0].isalnum() and raw[-1].isalnum() else self.guid(el)
+        if raw and raw[0].isalnum() and raw[-1].isalnum():
+            value = Guid(raw)
+        else:
+            value = self.guid(el)
+            self.braced = self.braced or value.startswith("{") or value.endswith("}")
         self.owned.append(value)
         self.owned_at.append(loc or self.loc(el))
         return value
@@ -156,7 +161,8 @@ class Context:
         Checked once in bulk (a C-speed set of canonical keys) rather than element by
         element: on 10^5 selections that is 0.2 s less per read.
         """
-        if len(set(map(_BRACES, map(str.lower, self.owned)))) < len(self.owned):
+        keys = map(str.lower, self.owned)
+        if len(set(map(_BRACES, keys) if self.braced else keys)) < len(self.owned):
             first: dict[str, str] = {}
             # Elements are read children first (a source after its selections), so order by
             # line: the one reported as "already used" is the later one in the file.

@@ -141,6 +141,7 @@ def test_progress_reports_bytes_up_to_the_total(tmp_path: Path) -> None:
     assert all(total == len(data) for _, total in seen)
     assert all(0 < done <= total for done, total in seen)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert seen[-1] == (len(data), len(data))  # ends at 100 %
 
 
 def test_marker_longer_than_the_head_is_read_whole(tmp_path: Path) -> None:

@@ -120,6 +120,8 @@ def _finish(
     finally:
         if paused:
             gc.enable()
+    if ctx.progress is not None:
+        ctx.progress(1 << 62)  # the end: a bar shows 100 %
     if options.unit is not None and options.unit not in UNITS:
         raise UsageError(f"unknown position unit {options.unit!r}; known: {', '.join(UNITS)}")
     mark = find_marker(head)

@@ -272,8 +272,9 @@ def main() -> None:
     ]
     warm = min(args.sizes)
     print(f"warming the bytecode cache on {warm} selections", file=sys.stderr)
+    warm_qde = _data(warm)
     for op in OPS:  # the first process to import a module compiles it; no one is timed doing so
-        run_once(op, _data(warm))
+        run_once(op, warm_qde)
     reference: tuple[int, Result | None, Result | None] | None = None
     for n in args.sizes:
         table, read, parse = bench_size(n, args.repeat)

@@ -33,6 +33,9 @@ def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[
     if not enabled:
         yield lambda _name: None
         return
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # this bar covers reading too: load() must not draw a second one
+        ctx.meta["qdx.progress"] = True
     bar = cast("ProgressBar[str]", click.progressbar(
         length=total, label=label, file=sys.stderr, item_show_func=lambda item: str(item) if item else None))
     with bar:

@@ -380,3 +380,33 @@ def test_regression_document_part_with_another_root_is_a_read_error() -> None:
     assert renamed != document
     with pytest.raises(ReadError, match="no body"):
         _read_as(_rezip(data, {"word/document.xml": renamed}), "Access.docx")
+
+
+def test_regression_forged_row_number_does_not_hang() -> None:
+    """fuzz hang: an empty cell in a row numbered 2147483648 made openpyxl's iter_rows build
+    a million empty rows (20 s, then an error); the sheet is read from its stored cells."""
+    import time
+
+    def far_row(name: str, data: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        assert b"</sheetData>" in data
+        return data.replace(b"</sheetData>", b'<row r="2147483648"><c t="n"/></row></sheetData>')
+
+    start = time.perf_counter()
+    project = _read_as(_xlsx(far_row), "list.xlsx")
+    assert time.perf_counter() - start < 5
+    assert project is not None
+
+
+def test_regression_huge_used_range_is_refused() -> None:
+    """A real value in the last cell of the grid (XFD1048576) would need 17 billion cells."""
+
+    def last_cell(name: str, data: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far</t></is></c></row>'
+        return data.replace(b"</sheetData>", far + b"</sheetData>")
+
+    with pytest.raises(UnsafeInputError, match="more than 5,000,000 cells"):
+        _read_as(_xlsx(last_cell), "list.xlsx")

@@ -9,6 +9,7 @@ import zipfile
 from typing import TYPE_CHECKING, BinaryIO
 
 from qdx.cells import set_text
+from qdx.errors import UnsafeInputError
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -19,9 +20,41 @@ _FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 _STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 
+# The densest grid a reader builds: NVivo exports are far smaller (a 2,000 x 200 matrix is
+# 400,000 cells); a forged row number must not make qdx build a million empty rows.
+MAX_CELLS = 5_000_000
+
+
 def sheet_rows(sheet: Worksheet) -> list[list[Cell]]:
-    """The sheet's values, row by row, without trailing empty rows and columns."""
-    rows: list[list[Cell]] = [[_plain(v) for v in r] for r in sheet.iter_rows(values_only=True)]
+    """The sheet's values, row by row, without trailing empty rows and columns.
+
+    Built from the cells the file holds (openpyxl's cell dict), not by walking the declared
+    range: one cell with a forged row number (r="2147483648") made ``iter_rows`` create a
+    million empty rows for 20 s (found by scripts/fuzz.py).
+
+    Raises:
+        UnsafeInputError: the used range spans more than :data:`MAX_CELLS` cells.
+    """
+    stored = getattr(sheet, "_cells", None)
+    if not isinstance(stored, dict):  # read-only worksheets keep no cell dict
+        return _dense([[_plain(v) for v in r] for r in sheet.iter_rows(values_only=True)])
+    values = {key: _plain(cell.value) for key, cell in stored.items() if cell.value is not None}
+    used = [key for key, value in values.items() if not _blank(value)]
+    height = max((r for r, _ in used), default=0)
+    width = max((c for _, c in used), default=0)
+    if height * width > MAX_CELLS:
+        raise UnsafeInputError(
+            f"sheet uses {height:,} rows x {width:,} columns, more than {MAX_CELLS:,} cells",
+            location=f"sheet {sheet.title!r}",
+        )
+    grid: list[list[Cell]] = [[None] * width for _ in range(height)]
+    for (r, c), value in values.items():
+        if 1 <= r <= height and 1 <= c <= width:
+            grid[r - 1][c - 1] = value
+    return grid
+
+
+def _dense(rows: list[list[Cell]]) -> list[list[Cell]]:
     while rows and all(_blank(v) for v in rows[-1]):
         rows.pop()
     width = max((max((i + 1 for i, v in enumerate(r) if not _blank(v)), default=0) for r in rows), default=0)

@@ -17,7 +17,10 @@ Every error carries a one-line ``message`` and an optional ``location`` such as
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class QdxError(Exception):
@@ -28,7 +31,8 @@ class QdxError(Exception):
             raise TypeError("QdxError needs a message")
         # One line: a CLI prints this as-is, so newlines would break the contract.
         self.message = " ".join(message.split())
-        self.location = location
+        # Locations embed file and member names, which may hold newlines: show them escaped.
+        self.location = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", location) if location else location
         super().__init__(str(self))
 
     def __str__(self) -> str:

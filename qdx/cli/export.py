@@ -17,7 +17,7 @@ from qdx.cli.report import progress_steps
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("path", type=click.Path())
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--to", "to", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
               help="File format of the tables.")

@@ -12,7 +12,7 @@ VALUE_CHOICES = ["references", "sources", "cases", "words", "characters", "cover
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("path", type=click.Path())
 @click.option("--rows", default="codes", show_default=True, help="codes | sources | cases | variable:NAME")
 @click.option("--cols", default="sources", show_default=True,
               help="codes | sources | cases | variable:NAME (codes × codes = co-occurrence)")

@@ -43,7 +43,7 @@ def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("path", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The workbook to write (.xlsx).")
 @click.option("--compare", type=click.Path(exists=True), default=None,

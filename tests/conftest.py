@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -29,3 +32,24 @@ def refi_sample_files() -> list[Path]:
         if folder.exists():
             found.extend(sorted(p for p in folder.rglob("*") if p.suffix.lower() in {".qdpx", ".qde"}))
     return found
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """Import a script that is not part of a package (fixture generators, test helpers).
+
+    Tests run with --import-mode=importlib, so sibling files are not importable by name. The
+    module is registered in sys.modules (dataclasses look their module up while being built)
+    and loaded once per name.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib.util
 import json
 import random
 import time
@@ -26,6 +25,7 @@ from qdx.errors import Severity, UsageError
 from qdx.model import Code, CodeCount, Guid, Project, Provenance
 from qdx.validation.audit import Finding, audit
 from qdx.validation.misfit import definition_body, macqueen_parts, stem, tokens
+from tests.conftest import load_module
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE2_FILE = ROOT / "fixtures" / "table2-as-printed.qdc"
@@ -39,11 +39,7 @@ PP = f"{CORE}/Platform Factors/Privacy Paradox"
 
 
 def _load_gt() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("qdx_fixture_gt_audit", ROOT / "fixtures/structure/gt.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ROOT / "fixtures/structure/gt.py", "qdx_fixture_gt")
 
 
 gt = _load_gt()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -15,17 +14,14 @@ import qdx
 from qdx.errors import UsageError
 from qdx.report.frames import frames
 from qdx.report.output import export_tables
+from tests.conftest import load_module
 
 HERE = Path(__file__).resolve().parent
 STUDY = HERE.parent / "fixtures" / "wechat-moments" / "project.qdpx"
 
 
 def _helper() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_mx_projects", HERE / "_mx_projects.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(HERE / "_mx_projects.py", "_mx_projects")
 
 
 mx = _helper()

@@ -13,11 +13,9 @@ The regression tests at the end pin each crash the long runs found.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 import struct
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -30,16 +28,11 @@ from hypothesis import strategies as st
 
 import qdx
 from qdx.errors import QdxError, ReadError, UnsafeInputError
-from tests.conftest import STUDY, refi_sample_files
+from tests.conftest import STUDY, load_module, refi_sample_files
 
 
 def _load_mutations() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_fuzz_mutate", Path(__file__).parent / "_fuzz_mutate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("_fuzz_mutate", module)  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_module(Path(__file__).parent / "_fuzz_mutate.py", "_fuzz_mutate")
 
 
 fm = _load_mutations()

@@ -4,7 +4,6 @@ checked against an independent recomputation from ``qdx.segment.segments`` with 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import re
 from pathlib import Path
 from types import ModuleType
@@ -22,17 +21,14 @@ from qdx.analysis.matrix import VALUES, matrix
 from qdx.errors import UsageError
 from qdx.model import Code, Coding, Guid, Project, ProjectIndex, TextSelection, TextSource, iter_selections
 from qdx.segment import segments
+from tests.conftest import load_module
 
 HERE = Path(__file__).resolve().parent
 STUDY = HERE.parent / "fixtures" / "wechat-moments" / "project.qdpx"
 
 
 def _helper() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_mx_projects", HERE / "_mx_projects.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(HERE / "_mx_projects.py", "_mx_projects")
 
 
 mx = _helper()

@@ -33,7 +33,7 @@ from qdx.model import (
     iter_codes,
 )
 from qdx.safety import Limits
-from tests.conftest import NVIVO_SAMPLES, need_shared
+from tests.conftest import NVIVO_SAMPLES, load_module, need_shared
 
 JAM = NVIVO_SAMPLES / "JamMack_value-alignment-survey"
 NQC = NVIVO_SAMPLES / "DesiQuintans_novelqualcodes"
@@ -432,13 +432,8 @@ def test_file_classification_written_from_sources() -> None:
 
 
 def test_fixture_generator_reproduces_the_committed_text_files(tmp_path: Path) -> None:
-    import importlib.util
-
     fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "nvivo"
-    spec = importlib.util.spec_from_file_location("make_fixtures", fixtures / "make_fixtures.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_module(fixtures / "make_fixtures.py", "qdx_nvivo_make_fixtures")
     module.main(tmp_path, with_docx=False)
     made = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.txt"))
     assert made == sorted(p.relative_to(fixtures).as_posix() for p in fixtures.rglob("*.txt"))

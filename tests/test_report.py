@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from qdx.errors import WriteError
 from qdx.model import Code, Project
 from qdx.report.excel import write_report, write_report_file
 from qdx.report.safe import csv_text, is_risky, xlsx_text
+from tests.conftest import load_module
 
 HERE = Path(__file__).resolve().parent
 STUDY = HERE.parent / "fixtures" / "wechat-moments" / "project.qdpx"
@@ -27,11 +27,7 @@ FORMULA = '=HYPERLINK("http://x","y")'
 
 
 def _helper() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_mx_projects", HERE / "_mx_projects.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(HERE / "_mx_projects.py", "_mx_projects")
 
 
 mx = _helper()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +22,7 @@ from qdx.errors import Severity, UsageError
 from qdx.model import Code, Link, Project, Set
 from qdx.validation.codes import fold_name
 from qdx.validation.structure import check_structure, load_profile, parse_expect
+from tests.conftest import load_module
 
 ROOT = Path(__file__).resolve().parent.parent
 STRUCTURE = ROOT / "fixtures" / "structure"
@@ -31,11 +31,7 @@ PUBLISHED = {"core": "Privacy paradox behaviour", "main": 4, "subcategories": 20
 
 
 def _load_gt() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("qdx_fixture_gt", STRUCTURE / "gt.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(STRUCTURE / "gt.py", "qdx_fixture_gt")
 
 
 gt = _load_gt()

@@ -104,12 +104,16 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def refuse_overwriting_input(output: str, *inputs: str) -> None:
+def same_file(a: str, b: str) -> bool:
+    """True when both paths exist and name the same file (links and spellings resolved)."""
+    return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
+
+
+def refuse_overwriting_input(output: str, *inputs: str, in_place_option: bool = False) -> None:
     """Writing onto an input would lose it if anything went wrong: refuse (usage error)."""
-    out = Path(output)
-    for item in inputs:
-        if out.exists() and Path(item).exists() and os.path.samefile(out, item):
-            raise UsageError(f"output {output} is the input; write elsewhere or pass --in-place")
+    hint = " or pass --in-place" if in_place_option else ""
+    if any(same_file(output, item) for item in inputs):
+        raise UsageError(f"output {output} is the input; write elsewhere{hint}")
 
 
 def progress_enabled(as_json: bool) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from pathlib import Path
 
 import click
 
@@ -20,6 +21,7 @@ from qdx.cli._common import (
     limits_options,
     make_limits,
     refuse_overwriting_input,
+    same_file,
 )
 from qdx.cli.info import UNIT_CHOICE, summary
 from qdx.errors import Issue, LossyConversionWarning, Severity, UsageError
@@ -78,7 +80,7 @@ def convert(
     from qdx.cli import _nvivo
 
     if not in_place:
-        refuse_overwriting_input(target, source)
+        refuse_overwriting_input(target, source, in_place_option=True)
     limits = make_limits(max_member_size, max_ratio)
     project, extra = _nvivo.load(source, limits, unit=unit, sources_dir=sources_dir, attributes=attributes)
     if in_place:
@@ -104,13 +106,11 @@ def convert(
 
 def _backup_if_same(source: str, target: str) -> None:
     """--in-place: keep the input as ``IN.bak`` (``.bak.N``) before OUT replaces it."""
-    import os
-
     from qdx.safety import make_backup
 
-    if not (os.path.exists(target) and os.path.samefile(source, target)):
+    if not same_file(source, target):
         return
-    if not os.path.isfile(target):
+    if not Path(target).is_file():
         raise UsageError("--in-place rewrites a file, not a folder; write the folder elsewhere")
     backup = make_backup(source)
     click.echo(f"qdx: kept the original as {backup}", err=True)

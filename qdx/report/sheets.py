@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from qdx.cells import set_text
 from qdx.report.safe import is_risky, xlsx_text
 
 if TYPE_CHECKING:
@@ -105,10 +106,7 @@ def _cell(ws: Worksheet, value: object) -> object:
     if not is_risky(text):
         return text
     cell = Cell(ws, row=1, column=1, value=None)  # append() sets the real position
-    cell.value = text
-    # Never a formula: a string cell, shown with the quote prefix (as if typed with ').
-    cell.data_type = "s"
-    cell.quotePrefix = True
+    set_text(cell, text)  # never a formula: a string cell with the quote prefix
     return cell
 
 

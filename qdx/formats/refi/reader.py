@@ -414,13 +414,6 @@ def read_graph(el: Element, ctx: Context) -> Graph:
 # --------------------------------------------------------------------------- roots
 
 
-def _container(
-    k: dict[str, list[Element]], outer: str, inner: str, ctx: Context, fn: Callable[[Element, Context], E]
-) -> tuple[E, ...]:
-    box = _one(k, outer)
-    return () if box is None else _many(kids(box), inner, ctx, fn)
-
-
 def _namespace(el: Element, expected: str, ctx: Context) -> None:
     ns = el.tag.partition("}")[0].lstrip("{") if el.tag.startswith("{") else ""
     if ns != expected:

@@ -119,6 +119,8 @@ def _finish(
         project = read_document(data, where, ctx, ROOTS)
     finally:
         if paused:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
     if ctx.progress is not None:
         ctx.progress(1 << 62)  # the end: a bar shows 100 %

@@ -31,7 +31,7 @@ from qdx.formats.refi._context import (
 from qdx.formats.refi.sources import (
     SOURCE_READERS,
     read_sources,
-    read_text_selection,
+    read_text_selections,
     read_text_source,
     read_variable_value,
 )
@@ -174,12 +174,15 @@ _SELECTION_TAGS = frozenset({"PlainTextSelection", f"{{{PROJECT_NS}}}PlainTextSe
 class _Streamer:
     """What to do at the end tags that reach Python (the others lxml keeps to itself).
 
-    A ``PlainTextSelection`` of a top-level ``TextSource`` is read and removed as soon as it
-    ends, so the tree never holds more than one selection: a source with 10^4 selections
-    would otherwise sit whole in memory (and out of the CPU caches) until its end tag. The
-    order of reading, hence of issues, is the whole-tree reader's: a source's selections
-    first, then its other children and attributes (see ``read_text_source``).
+    The ``PlainTextSelection``s of a top-level ``TextSource`` are read in batches of
+    :data:`BATCH` as they end and then removed, so the tree never holds more than one batch:
+    a source with 10^4 selections would otherwise sit whole in memory (and out of the CPU
+    caches) until its end tag, while reading one at a time would pay Python's call overhead
+    per selection. The order of reading, hence of issues, is the whole-tree reader's: a
+    source's selections first, then its other children and attributes (``read_text_source``).
     """
+
+    BATCH = 512
 
     def __init__(self, ctx: Context, stream: BinaryIO) -> None:
         self.ctx = ctx
@@ -188,6 +191,7 @@ class _Streamer:
         self.sources: list[Source] = []
         self.owner: Element | None = None  # the TextSource the pending selections belong to
         self.pending: list[TextSelection] = []
+        self.batch: list[Element] = []  # ended selections of ``owner`` not read yet
 
     def end(self, el: Element) -> None:
         name = local(el.tag)
@@ -205,22 +209,37 @@ class _Streamer:
         parent = el.getparent()
         if parent is None or (parent is not self.owner and not self.adopt(parent)):
             return  # a note's or a representation's: read with its owner
-        self.pending.append(read_text_selection(el, self.ctx))
-        parent.remove(el)
+        self.batch.append(el)
+        if len(self.batch) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Read the batched selections and take them out of the tree."""
+        owner, batch = self.owner, self.batch
+        if owner is None or not batch:
+            return
+        self.pending.extend(read_text_selections(batch, self.ctx))
+        for el in batch:
+            owner.remove(el)
+        batch.clear()
 
     def adopt(self, parent: Element) -> bool:
         """Is ``parent`` a top-level TextSource? If so it owns the selections from now on."""
         grand = parent.getparent()
         if local(parent.tag) != "TextSource" or grand is None or not _is_sources(grand):
             return False
+        self.flush()  # a previous owner whose end tag never came (cannot happen in well-formed XML)
         self.owner, self.pending = parent, []
         return True
 
     def source(self, el: Element, name: str) -> None:
+        if el is self.owner:
+            self.flush()
         found = SOURCE_READERS[name](el, self.ctx)
         if el is self.owner and isinstance(found, TextSource):
             found.selections = (*self.pending, *found.selections)
         self.owner, self.pending = None, []
+        self.batch.clear()
         self.sources.append(found)
         _free(el, siblings=True)
         if self.ctx.progress is not None:

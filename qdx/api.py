@@ -73,7 +73,15 @@ def read(
     if not isinstance(source, str | os.PathLike):
         return _read_stream(source, "<stream>", fmt, ReadOptions(unit=unit, limits=limits, progress=progress))
     path = Path(source)
-    options = ReadOptions(label=path.name, unit=unit, limits=limits, progress=progress)
+    return read_path(path, ReadOptions(label=path.name, unit=unit, limits=limits, progress=progress), fmt=fmt)
+
+
+def read_path(path: Path, options: ReadOptions, *, fmt: str | None = None) -> Project:
+    """:func:`read` of a path with every reader option (e.g. ``parsed``, for validation).
+
+    Raises:
+        ReadError: as :func:`read`.
+    """
     if path.is_dir():
         return _read_tree(path, fmt, options)
     try:

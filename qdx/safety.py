@@ -46,9 +46,10 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def xml_parser(*, huge: bool = False) -> etree.XMLParser:
+def xml_parser(*, huge: bool = False, collect_ids: bool = True) -> etree.XMLParser:
     """An lxml parser that resolves no entity, loads no DTD and never touches the network."""
     return etree.XMLParser(
+        collect_ids=collect_ids,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,

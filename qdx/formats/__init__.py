@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from qdx.model import Project
 from qdx.safety import DEFAULT_LIMITS, Limits
@@ -27,13 +27,17 @@ class ReadOptions:
 
     ``label``: how to name the input in locations (e.g. ``project.qdpx``). ``unit``: force the
     producer's text-position unit (``codepoint``, ``utf16``, ``codepoint-lf``) instead of
-    detecting it. ``progress``: called with (done, total) on long reads.
+    detecting it. ``progress``: called with (done, total) on long reads. ``parsed``: the XML
+    document the reader would parse, parsed already by the caller, as (its name: the label,
+    or the archive member; its bytes; its root element); validation passes it so that a
+    50 MB project is not parsed twice (issue 9). Readers of other formats ignore it.
     """
 
     label: str = "<input>"
     limits: Limits = DEFAULT_LIMITS
     unit: str | None = None
     progress: Callable[[int, int], None] | None = None
+    parsed: tuple[str, bytes, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

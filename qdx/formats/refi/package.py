@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from qdx.errors import ReadError, Severity, UsageError
 from qdx.formats import ReadOptions
 from qdx.formats.refi._context import Context
-from qdx.formats.refi.reader import read_document, read_head
+from qdx.formats.refi.reader import read_document, read_head, read_root
 from qdx.formats.refi.units import choose_unit, convert_positions, find_marker, restore_lf
 from qdx.model import Project, Provenance, iter_codes
 from qdx.safety import SafeZip
@@ -36,7 +36,7 @@ def read_qdpx(stream: BinaryIO, options: ReadOptions) -> Project:
     archive = SafeZip(stream, limits=options.limits, label=options.label)
     try:
         qde = _pick_qde(archive, options.label)
-        data = archive.read(qde)
+        data = _given(options, qde) or archive.read(qde)
         ctx = Context(label=qde, resolve=_Members(archive, qde).resolve)
         _packaging_quirks(archive, qde, ctx)
         project, unit = _finish(data, ctx, options, where=f"{options.label}!{qde}")
@@ -54,7 +54,9 @@ def read_qde(stream: BinaryIO, options: ReadOptions) -> Project:
     all in memory at once.
     """
     ctx = Context(label=options.label)
-    source: bytes | BinaryIO = _read_all(stream, options) if not stream.seekable() else _sized(stream, options)
+    source: bytes | BinaryIO = _given(options, options.label) or (
+        _read_all(stream, options) if not stream.seekable() else _sized(stream, options)
+    )
     project, unit = _finish(source, ctx, options)
     project.provenance = _provenance("qdc" if project.is_codebook else "qde", unit, ctx)
     return project
@@ -63,6 +65,11 @@ def read_qde(stream: BinaryIO, options: ReadOptions) -> Project:
 def read_qdc(stream: BinaryIO, options: ReadOptions) -> Project:
     """Read a ``.qdc`` codebook (namespaces 1.0, 1:0 and 0:4 alike, quirks 6-7)."""
     return read_qde(stream, options)
+
+
+def _given(options: ReadOptions, name: str) -> bytes | None:
+    """The bytes of ``name`` when the caller has parsed that very document already."""
+    return options.parsed[1] if options.parsed is not None and options.parsed[0] == name else None
 
 
 def _read_all(stream: BinaryIO, options: ReadOptions) -> bytes:
@@ -112,15 +119,21 @@ def _finish(
     _progress(data, ctx, options)
     head = read_head(data)
     # Building ~10^5 records makes the cyclic GC rescan them over and over (2-3x the
-    # read time); none of them form cycles, so it is paused while they are built.
+    # read time); none of them form cycles, so it is paused while they are built. Resuming
+    # would scan them all once more as young objects (0.1 s per 10^5 selections), so they
+    # are moved to the oldest generation first: freeze() + unfreeze() is a list splice.
     paused = gc.isenabled()
     gc.disable()
     try:
-        project = read_document(data, where, ctx, ROOTS)
+        if options.parsed is not None and data is options.parsed[1]:
+            project = read_root(options.parsed[2], ctx, ROOTS)  # the whole tree: nothing to stream
+        else:
+            project = read_document(data, where, ctx, ROOTS)
     finally:
         if paused:
-            gc.freeze()
-            gc.unfreeze()
+            if not gc.get_freeze_count():  # never thaw what the application froze itself
+                gc.freeze()
+                gc.unfreeze()  # everything frozen goes back to the oldest generation
             gc.enable()
     if ctx.progress is not None:
         ctx.progress(1 << 62)  # the end: a bar shows 100 %

@@ -80,7 +80,8 @@ def validate_file(
     issues += xml_rules(doc, label=label)
     # Not a REFI root (QDX052): no reader can build a model, and the issue already says why.
     if integrity and not any(issue.code == "QDX052" for issue in issues):
-        issues += model_issues(path, limits=limits, reported=issues)
+        parsed = (label, loaded.data, doc.getroot())
+        issues += model_issues(path, limits=limits, reported=issues, parsed=parsed)
     return _unique(issues)
 
 
@@ -132,6 +133,7 @@ def _inner_qde(file: Path, data: bytes, limits: Limits) -> LoadedDocument:
         archive.close()
 
 
+
 def parse_document(data: bytes, *, label: str) -> etree._ElementTree:
     """Parse XML bytes safely (no DTD, no entities, no network) keeping source lines.
 
@@ -143,7 +145,9 @@ def parse_document(data: bytes, *, label: str) -> etree._ElementTree:
         raise ReadError("the document is empty", location=label)
     check_no_doctype(data, location=label)
     try:
-        return etree.ElementTree(etree.fromstring(data, xml_parser()))
+        # REFI has no xml:id and XSD checks need no ID table: collect_ids=False spares
+        # libxml2 a hash insert per element.
+        return etree.ElementTree(etree.fromstring(data, xml_parser(collect_ids=False)))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         where = f"{label}:{line}" if line else label
@@ -158,11 +162,10 @@ def xml_rules(doc: etree._ElementTree, *, label: str) -> list[Issue]:
     still validate (STANDARD.md §7).
     """
     issues = []
-    # One C-level XPath query instead of a Python loop over every element (REFI files are big).
-    query = "//*[@plainTextPath][*[local-name()='PlainTextContent']]"
-    found = doc.xpath(query)
-    for elem in found if isinstance(found, list) else ():
-        if not isinstance(elem, etree._Element) or etree.QName(elem).localname not in TEXT_DOCS:
+    # iter() with a tag filters in C: the 10^5 selections of a big project never reach Python.
+    for content in doc.iter("{*}PlainTextContent"):
+        elem = content.getparent()
+        if elem is None or elem.get("plainTextPath") is None or etree.QName(elem).localname not in TEXT_DOCS:
             continue
         message = (
             f"has both PlainTextContent and plainTextPath; REFI §5.3 allows one, not both (at {element_path(elem)})"
@@ -172,7 +175,11 @@ def xml_rules(doc: etree._ElementTree, *, label: str) -> list[Issue]:
 
 
 def model_issues(
-    path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, reported: Iterable[Issue] = ()
+    path: str | os.PathLike[str],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    reported: Iterable[Issue] = (),
+    parsed: tuple[str, bytes, etree._Element] | None = None,
 ) -> list[Issue]:
     """The reader's issues plus the integrity issues of the model read from ``path``.
 
@@ -181,12 +188,16 @@ def model_issues(
         limits: zip safety limits.
         reported: issues already found (schema checks); reader issues saying the same at the
             same place are left out.
+        parsed: the document already parsed (name, bytes, root): the model is built from
+            that tree instead of parsing the file a second time.
     """
-    from qdx.api import read
+    from qdx.api import read_path
+    from qdx.formats import ReadOptions
     from qdx.validation.integrity import check_integrity
 
+    file = Path(path)
     try:
-        project = read(path, limits=limits)
+        project = read_path(file, ReadOptions(label=file.name, limits=limits, parsed=parsed))
     except FormatError as exc:
         message = f"integrity rules not checked: no reader for this file ({exc.message})"
         return [Issue("QDX054", Severity.WARNING, message, exc.location)]

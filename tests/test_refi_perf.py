@@ -265,3 +265,124 @@ def test_a_source_outside_sources_is_not_streamed_as_one() -> None:
     project = qdx.read(io.BytesIO(data))
     assert [str(s.guid)[:8] for s in project.sources] == ["aaaaaaaa", "bbbbbbbb", "cccccccc"]
     assert any(i.code == "QDX007" and "<Extra>" in i.message for i in project.provenance.issues)
+
+
+def _odd_selection(i: int) -> str:
+    """Every shape the batched fast loop must hand to the general reader, by turns."""
+    g, c = f"aaaaaaaa-0000-0000-0001-{i:012d}", f"eeeeeeee-0000-0000-0001-{i:012d}"
+    coding = f'<Coding guid="{c}"><CodeRef targetGUID="{CODE}"/></Coding>'
+    shapes = [
+        f'<PlainTextSelection guid="{{{g}}}" startPosition="0" endPosition="1">{coding}</PlainTextSelection>',
+        f'<PlainTextSelection guid="{g}" startPosition="-1" endPosition="1">{coding}</PlainTextSelection>',
+        f'<PlainTextSelection guid="{g}" startPosition="0" endPosition="z">{coding}</PlainTextSelection>',
+        f'<PlainTextSelection guid="{g}" endPosition="3">{coding}</PlainTextSelection>',
+        f'<PlainTextSelection guid="{g}" startPosition="0" endPosition="2"><!-- c -->{coding}</PlainTextSelection>',
+        f'<PlainTextSelection guid="{g}" startPosition="0" endPosition="2"><Coding guid=" {c}">'
+        f'<CodeRef targetGUID="{CODE}"/></Coding></PlainTextSelection>',
+        f'<PlainTextSelection guid="{g}" startPosition="0" endPosition="2"><Coding guid="{c}"><CodeRef/></Coding>'
+        "</PlainTextSelection>",
+        f'<PlainTextSelection startPosition="0" endPosition="2">{coding}</PlainTextSelection>',
+        f'<PlainTextSelection guid="{g}" startPosition="1" endPosition="2" name="n" modifyingUser="{USER}" '
+        f'modifiedDateTime="2024-02-02T00:00:00Z" xmlns:q="urn:q" q:guid="x">{coding}</PlainTextSelection>',
+    ]
+    return shapes[i % len(shapes)]
+
+
+def _batch_document() -> bytes:
+    from qdx.formats.refi.reader import _Streamer
+
+    n = 3 * _Streamer.BATCH + 7  # several batches and a ragged last one
+    parts = []
+    for i in range(n):
+        if i % 97 == 0 or (_Streamer.BATCH - 3 <= i % _Streamer.BATCH or i % _Streamer.BATCH < 3):
+            parts.append(_odd_selection(i))
+        else:
+            parts.append(
+                SEL.format(
+                    g=f"aaaaaaaa-0000-0000-0000-{i:012d}",
+                    s=i % 5,
+                    e=i % 5 + 3,
+                    u=USER,
+                    c=f"eeeeeeee-0000-0000-0000-{i:012d}",
+                    code=CODE,
+                )
+            )
+    return _project("\n".join(parts))
+
+
+def test_batched_fast_loop_equals_the_general_reader_element_by_element() -> None:
+    # Differential test: the hot loop (one keys()/values() per element, cached layouts) must
+    # give what the general, child-by-child reader gives, records and issues, for every
+    # shape, across batch boundaries.
+    from qdx.formats.refi._context import Context
+    from qdx.formats.refi.reader import parse_xml
+    from qdx.formats.refi.sources import _text_selection, read_text_selections
+
+    root = parse_xml(_batch_document(), "x")
+    els = list(root.iter(f"{{{NS}}}PlainTextSelection"))
+    fast, slow = Context(label="x"), Context(label="x")
+    got = read_text_selections(els, fast)
+    want = [_text_selection(el, slow) for el in els]
+    assert got == want
+    assert [s.loc for s in got] == [s.loc for s in want]
+    assert [c.loc for s in got for c in s.codings] == [c.loc for s in want for c in s.codings]
+    assert fast.issues == slow.issues and len(fast.issues) > 0
+    assert fast.owned == slow.owned and fast.owned_at == slow.owned_at and fast.braced == slow.braced
+
+
+def test_batched_stream_equals_the_whole_tree_read() -> None:
+    from qdx.formats.refi._context import Context
+    from qdx.formats.refi.reader import parse_xml, read_document, read_root
+
+    data = _batch_document()
+    streamed, whole = Context(label="x"), Context(label="x")
+    a = read_document(data, "x", streamed, ("Project",))
+    b = read_root(parse_xml(data, "x"), whole, ("Project",))
+    assert a == b and streamed.issues == whole.issues
+    assert len(a.sources[0].selections) == data.count(b"<PlainTextSelection ")  # type: ignore[union-attr]
+
+
+def test_a_parsed_document_is_read_as_the_file(tmp_path: Path) -> None:
+    # validate_file parses once and hands the tree to the reader (ReadOptions.parsed).
+    from qdx.api import read_path
+    from qdx.formats.refi.reader import parse_xml
+
+    package = Path(__file__).parent.parent / "fixtures" / "wechat-moments" / "project.qdpx"
+    import zipfile
+
+    with zipfile.ZipFile(package) as archive:
+        data = archive.read("project.qde")
+    parsed = read_path(package, ReadOptions(label=package.name, parsed=("project.qde", data, parse_xml(data, "p"))))
+    plain = qdx.read(package)
+    assert parsed == plain and parsed.sources == plain.sources
+    assert parsed.provenance.issues == plain.provenance.issues  # type: ignore[union-attr]
+    # A parsed document of another name is not this file's: ignored.
+    other = read_path(package, ReadOptions(label=package.name, parsed=("other.qde", b"<Project/>", None)))
+    assert other == plain
+
+    bare = tmp_path / "p.qde"
+    bare.write_bytes(MIXED.encode())
+    tree = parse_xml(MIXED.encode(), "p.qde")
+    from_tree = read_path(bare, ReadOptions(label="p.qde", parsed=("p.qde", MIXED.encode(), tree)))
+    assert from_tree == qdx.read(bare)
+    assert from_tree.provenance.issues == qdx.read(bare).provenance.issues  # type: ignore[union-attr]
+
+
+def test_reading_leaves_the_collector_as_it_found_it() -> None:
+    import gc
+
+    frozen = [object() for _ in range(10)]
+    gc.freeze()  # an application's own frozen objects (e.g. before fork) must stay frozen
+    try:
+        count = gc.get_freeze_count()
+        qdx.read(io.BytesIO(_many_selections(20)))
+        assert gc.isenabled() and gc.get_freeze_count() == count
+    finally:
+        gc.unfreeze()
+    gc.disable()
+    try:
+        qdx.read(io.BytesIO(_many_selections(20)))
+        assert not gc.isenabled()  # a caller that paused it keeps it paused
+    finally:
+        gc.enable()
+    assert frozen

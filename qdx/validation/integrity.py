@@ -33,9 +33,11 @@ QDX115  warning   a VariableValue's kind does not match its variable's typeOfVar
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from itertools import compress, repeat
+from operator import contains, ne, not_
+from typing import NamedTuple, Protocol
 
 from qdx.errors import Issue, Severity
 from qdx.model import (
@@ -54,6 +56,7 @@ from qdx.model import (
     Set,
     Source,
     SyncPoint,
+    TextSelection,
     TextSource,
     Transcript,
     TranscriptSelection,
@@ -63,15 +66,6 @@ from qdx.model import (
     guid_key,
 )
 
-# Reference rules: the record kinds a reference may point at, its issue code and its name.
-_CODE = frozenset({"code"})
-_NOTE = frozenset({"note"})
-_SOURCE = frozenset({"source"})
-_SELECTION = frozenset({"selection"})
-_VARIABLE = frozenset({"variable"})
-_USER = frozenset({"user"})
-_ANY: frozenset[str] = frozenset()  # any record at all (Link ends, represented objects)
-
 _TAGS = {
     TextSource: "TextSource",
     PictureSource: "PictureSource",
@@ -80,6 +74,55 @@ _TAGS = {
     VideoSource: "VideoSource",
 }
 _EXTERNAL = ("relative://", "absolute://")
+
+# Every kind of record that defines a GUID. Only the fast path of _dangling uses this list (for
+# references that accept any kind): a kind missing here costs time, never a wrong answer.
+_KINDS = frozenset(
+    {"user", "code", "variable", "case", "source", "note", "text", "selection", "coding", "syncpoint"}
+    | {"link", "set", "graph", "vertex", "edge"}
+)
+_MISSING = ""  # the kind of "no record": accepted by no rule
+
+
+class _Rule(NamedTuple):
+    """A reference rule: the record kinds the reference may point at, its issue code and its name."""
+
+    kinds: frozenset[str]  # empty: any record at all (Link ends, represented objects)
+    code: str
+    what: str
+
+    @property
+    def accepts(self) -> frozenset[str]:
+        """The kinds that pass the fast check of _dangling."""
+        return self.kinds or _KINDS
+
+
+# References are recorded with the index of their rule in _RULES, so that a record is three
+# appends of existing objects (see _Walk).
+_RULES: list[_Rule] = []
+
+
+def _rule(kinds: Iterable[str], code: str, what: str) -> int:
+    _RULES.append(_Rule(frozenset(kinds), code, what))
+    return len(_RULES) - 1
+
+
+_CODE_REF = _rule({"code"}, "QDX101", "CodeRef")
+_MEMBER_CODE = _rule({"code"}, "QDX101", "MemberCode")
+_NOTE_REF = _rule({"note"}, "QDX102", "NoteRef")
+_MEMBER_NOTE = _rule({"note"}, "QDX102", "MemberNote")
+_SOURCE_REF = _rule({"source"}, "QDX103", "SourceRef")
+_MEMBER_SOURCE = _rule({"source"}, "QDX103", "MemberSource")
+_SELECTION_REF = _rule({"selection"}, "QDX104", "SelectionRef")
+_VARIABLE_REF = _rule({"variable"}, "QDX105", "VariableRef")
+_CREATING_USER = _rule({"user"}, "QDX106", "creatingUser")
+_MODIFYING_USER = _rule({"user"}, "QDX106", "modifyingUser")
+_CREATING_USER_GUID = _rule({"user"}, "QDX106", "creatingUserGUID")
+_MODIFYING_USER_GUID = _rule({"user"}, "QDX106", "modifyingUserGUID")
+_ORIGIN = _rule((), "QDX108", "originGUID")
+_TARGET = _rule((), "QDX108", "targetGUID")
+_REPRESENTED = _rule((), "QDX109", "representedGUID")
+_ACCEPTS = [rule.accepts for rule in _RULES]
 
 
 class _Audited(Protocol):
@@ -92,49 +135,62 @@ class _Audited(Protocol):
     def modifying_user(self) -> Guid | None: ...
 
 
-# GUIDs are compared through their canonical key (plain str): hashing a Guid costs a strip()
-# and lower() per look-up. The walk is the hot path on 100,000-selection projects, so its
-# records are plain (not frozen) slotted classes and paths are only built when a record has
-# no ``loc``.
+class _Appends(NamedTuple):
+    """The bound ``append`` of each list of _Walk: one attribute look-up per call of a hot function."""
 
-
-@dataclass(slots=True)
-class _Def:
-    guid: Guid
-    key: str
-    kind: str
-    where: str
-
-
-@dataclass(slots=True)
-class _Ref:
-    target: Guid
-    key: str
-    kinds: frozenset[str]
-    code: str
-    what: str
-    where: str
+    def_guid: Callable[[Guid], None]
+    def_kind: Callable[[str], None]
+    def_where: Callable[[str], None]
+    ref_target: Callable[[Guid], None]
+    ref_rule: Callable[[int], None]
+    ref_where: Callable[[str], None]
 
 
 @dataclass(slots=True)
 class _Walk:
-    """Everything the rules need, gathered in one pass over the project."""
+    """Everything the rules need, gathered in one pass over the project.
+
+    The walk is the hot path on 100,000-selection projects. Definitions and references are kept
+    as parallel lists of objects that already exist (GUIDs, kind names, locations, small ints):
+    recording one costs three list appends and creates no object the garbage collector tracks.
+    A record object per definition or reference made the collector traverse the whole project
+    several times per check, half of its time. GUID keys are computed afterwards, in bulk.
+    """
 
     bare_qde: bool
     scope: str = "project"
-    defs: list[_Def] = field(default_factory=list)
-    refs: list[_Ref] = field(default_factory=list)
+    def_guids: list[Guid] = field(default_factory=list)
+    def_kinds: list[str] = field(default_factory=list)
+    def_wheres: list[str] = field(default_factory=list)
+    ref_targets: list[Guid] = field(default_factory=list)
+    ref_rules: list[int] = field(default_factory=list)  # indexes into _RULES
+    ref_wheres: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-    non_codable: set[str] = field(default_factory=set)
+    non_codable: set[str] = field(default_factory=set)  # GUID keys of codes with isCodable false
     variable_types: dict[str, str] = field(default_factory=dict)
     values: list[tuple[VariableValue, str]] = field(default_factory=list)
+    appends: _Appends = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.appends = _Appends(
+            self.def_guids.append,
+            self.def_kinds.append,
+            self.def_wheres.append,
+            self.ref_targets.append,
+            self.ref_rules.append,
+            self.ref_wheres.append,
+        )
 
     def define(self, guid: Guid, kind: str, where: str) -> None:
-        self.defs.append(_Def(guid, guid.strip("{}").lower(), kind, where))  # guid_key, inlined
+        self.def_guids.append(guid)
+        self.def_kinds.append(kind)
+        self.def_wheres.append(where)
 
-    def refer(self, target: Guid | None, kinds: frozenset[str], code: str, what: str, where: str) -> None:
+    def refer(self, target: Guid | None, rule: int, where: str) -> None:
         if target is not None:
-            self.refs.append(_Ref(target, target.strip("{}").lower(), kinds, code, what, where))
+            self.ref_targets.append(target)
+            self.ref_rules.append(rule)
+            self.ref_wheres.append(where)
 
     def problem(self, code: str, severity: Severity, message: str, where: str) -> None:
         self.issues.append(Issue(code, severity, message, where))
@@ -170,9 +226,8 @@ def _where(record: object, path: str) -> str:
 
 def _walk_project(walk: _Walk, project: Project) -> None:
     root = "/CodeBook" if project.is_codebook else "/Project"
-    for user_name in ("creating_user", "modifying_user"):
-        xml = "creatingUserGUID" if user_name == "creating_user" else "modifyingUserGUID"
-        walk.refer(getattr(project, user_name), _USER, "QDX106", xml, root)
+    walk.refer(project.creating_user, _CREATING_USER_GUID, root)
+    walk.refer(project.modifying_user, _MODIFYING_USER_GUID, root)
     for i, user in enumerate(project.users):
         walk.define(user.guid, "user", _where(user, f"{root}/Users/User[{i + 1}]"))
     _walk_codes(walk, project.codes, f"{root}/CodeBook/Codes" if not project.is_codebook else f"{root}/Codes")
@@ -207,47 +262,58 @@ def _walk_codes(walk: _Walk, codes: tuple[Code, ...], base: str) -> None:
 
 def _note_refs(walk: _Walk, refs: Iterable[Guid], where: str) -> None:
     for ref in refs:
-        walk.refer(ref, _NOTE, "QDX102", "NoteRef", where)
+        walk.refer(ref, _NOTE_REF, where)
 
 
 def _audit(walk: _Walk, record: _Audited, where: str) -> None:
-    if record.creating_user is not None:
-        walk.refer(record.creating_user, _USER, "QDX106", "creatingUser", where)
-    if record.modifying_user is not None:
-        walk.refer(record.modifying_user, _USER, "QDX106", "modifyingUser", where)
+    walk.refer(record.creating_user, _CREATING_USER, where)
+    walk.refer(record.modifying_user, _MODIFYING_USER, where)
 
 
 def _walk_case(walk: _Walk, case: Case, path: str) -> None:
     where = _where(case, path)
     walk.define(case.guid, "case", where)
     for ref in case.code_refs:
-        walk.refer(ref, _CODE, "QDX101", "CodeRef", where)
+        walk.refer(ref, _CODE_REF, where)
     _walk_values(walk, case.variable_values, where)
     for ref in case.source_refs:
-        walk.refer(ref, _SOURCE, "QDX103", "SourceRef", where)
+        walk.refer(ref, _SOURCE_REF, where)
     for ref in case.selection_refs:
-        walk.refer(ref, _SELECTION, "QDX104", "SelectionRef", where)
+        walk.refer(ref, _SELECTION_REF, where)
 
 
 def _walk_values(walk: _Walk, values: Iterable[VariableValue], where: str) -> None:
     for value in values:
         at = _where(value, where)
-        walk.refer(value.variable, _VARIABLE, "QDX105", "VariableRef", at)
+        walk.refer(value.variable, _VARIABLE_REF, at)
         walk.values.append((value, at))
 
 
 def _walk_codings(walk: _Walk, codings: Iterable[Coding], base: str) -> None:
-    for i, coding in enumerate(codings):
-        where = coding.loc or f"{base}/Coding[{i + 1}]"
-        walk.define(coding.guid, "coding", where)
-        walk.refer(coding.code, _CODE, "QDX101", "CodeRef", where)
+    """Codings of a source or of a selection other than a text selection (see _walk_text_selections)."""
+    define_guid, define_kind, define_where, refer_target, refer_rule, refer_where = walk.appends
+    for i, coding in enumerate(codings, 1):
+        where = coding.loc or f"{base}/Coding[{i}]"
+        define_guid(coding.guid)
+        define_kind("coding")
+        define_where(where)
+        refer_target(coding.code)
+        refer_rule(_CODE_REF)
+        refer_where(where)
         if coding.creating_user is not None:
-            walk.refer(coding.creating_user, _USER, "QDX106", "creatingUser", where)
-        if coding.note_refs:
-            _note_refs(walk, coding.note_refs, where)
-        if guid_key(coding.code) in walk.non_codable:
-            message = f"coding applies code {coding.code} whose isCodable is false (REFI §11)"
-            walk.problem("QDX114", Severity.WARNING, message, where)
+            refer_target(coding.creating_user)
+            refer_rule(_CREATING_USER)
+            refer_where(where)
+        if coding.note_refs or walk.non_codable:
+            _coding_notes_and_codable(walk, coding, where)
+
+
+def _coding_notes_and_codable(walk: _Walk, coding: Coding, where: str) -> None:
+    if coding.note_refs:
+        _note_refs(walk, coding.note_refs, where)
+    if guid_key(coding.code) in walk.non_codable:
+        message = f"coding applies code {coding.code} whose isCodable is false (REFI §11)"
+        walk.problem("QDX114", Severity.WARNING, message, where)
 
 
 def _walk_selection_common(walk: _Walk, selection: Selection, path: str) -> str:
@@ -281,13 +347,53 @@ def _walk_text(walk: _Walk, doc: TextSource, kind: str, path: str) -> None:
     walk.define(doc.guid, kind, where)
     _audit(walk, doc, where)
     _check_files(walk, doc, where)
-    text_length = None if doc.text is None else len(doc.text)
-    for i, selection in enumerate(doc.selections):
-        at = _walk_selection_common(walk, selection, f"{path}/PlainTextSelection[{i + 1}]")
-        _check_span(walk, selection.start, selection.end, text_length, at)
+    if doc.selections:
+        _walk_text_selections(walk, doc.selections, None if doc.text is None else len(doc.text), path)
     _walk_codings(walk, doc.codings, path)
     _note_refs(walk, doc.note_refs, where)
     _walk_values(walk, doc.variable_values, where)
+
+
+def _walk_text_selections(walk: _Walk, selections: Sequence[TextSelection], length: int | None, base: str) -> None:
+    """The hot path: _walk_selection_common, _walk_codings and _check_span inlined for text selections.
+
+    A call of _walk_codings per selection, with the selection's path built for it, cost a quarter
+    of the walk; here appends are bound once and paths are only built for records without ``loc``.
+    """
+    define_guid, define_kind, define_where, refer_target, refer_rule, refer_where = walk.appends
+    non_codable = walk.non_codable
+    for i, selection in enumerate(selections, 1):
+        where = selection.loc or f"{base}/PlainTextSelection[{i}]"
+        define_guid(selection.guid)
+        define_kind("selection")
+        define_where(where)
+        if selection.creating_user is not None:
+            refer_target(selection.creating_user)
+            refer_rule(_CREATING_USER)
+            refer_where(where)
+        if selection.modifying_user is not None:
+            refer_target(selection.modifying_user)
+            refer_rule(_MODIFYING_USER)
+            refer_where(where)
+        for j, coding in enumerate(selection.codings, 1):
+            at = coding.loc or f"{base}/PlainTextSelection[{i}]/Coding[{j}]"
+            define_guid(coding.guid)
+            define_kind("coding")
+            define_where(at)
+            refer_target(coding.code)
+            refer_rule(_CODE_REF)
+            refer_where(at)
+            if coding.creating_user is not None:
+                refer_target(coding.creating_user)
+                refer_rule(_CREATING_USER)
+                refer_where(at)
+            if coding.note_refs or non_codable:
+                _coding_notes_and_codable(walk, coding, at)
+        if selection.note_refs:
+            _note_refs(walk, selection.note_refs, where)
+        start, end = selection.start, selection.end
+        if start > end or start < 0 or (length is not None and end > length):
+            _check_span(walk, start, end, length, where)
 
 
 def _walk_file_source(walk: _Walk, source: Source, path: str) -> None:
@@ -408,8 +514,8 @@ def _missing(walk: _Walk, what: str, where: str) -> None:
 def _walk_link(walk: _Walk, link: Link, path: str) -> None:
     where = _where(link, path)
     walk.define(link.guid, "link", where)
-    walk.refer(link.origin, _ANY, "QDX108", "originGUID", where)
-    walk.refer(link.target, _ANY, "QDX108", "targetGUID", where)
+    walk.refer(link.origin, _ORIGIN, where)
+    walk.refer(link.target, _TARGET, where)
     _note_refs(walk, link.note_refs, where)
 
 
@@ -417,11 +523,11 @@ def _walk_set(walk: _Walk, code_set: Set, path: str) -> None:
     where = _where(code_set, path)
     walk.define(code_set.guid, "set", where)
     for ref in code_set.member_codes:
-        walk.refer(ref, _CODE, "QDX101", "MemberCode", where)
+        walk.refer(ref, _MEMBER_CODE, where)
     for ref in code_set.member_sources:
-        walk.refer(ref, _SOURCE, "QDX103", "MemberSource", where)
+        walk.refer(ref, _MEMBER_SOURCE, where)
     for ref in code_set.member_notes:
-        walk.refer(ref, _NOTE, "QDX102", "MemberNote", where)
+        walk.refer(ref, _MEMBER_NOTE, where)
 
 
 def _walk_graph(walk: _Walk, graph: Graph, path: str) -> None:
@@ -430,11 +536,11 @@ def _walk_graph(walk: _Walk, graph: Graph, path: str) -> None:
     for i, vertex in enumerate(graph.vertices):
         where = _where(vertex, f"{path}/Vertex[{i + 1}]")
         walk.define(vertex.guid, "vertex", where)
-        walk.refer(vertex.represented, _ANY, "QDX109", "representedGUID", where)
+        walk.refer(vertex.represented, _REPRESENTED, where)
     for i, edge in enumerate(graph.edges):
         where = _where(edge, f"{path}/Edge[{i + 1}]")
         walk.define(edge.guid, "edge", where)
-        walk.refer(edge.represented, _ANY, "QDX109", "representedGUID", where)
+        walk.refer(edge.represented, _REPRESENTED, where)
         for attribute, end in (("sourceVertex", edge.source_vertex), ("targetVertex", edge.target_vertex)):
             if end not in vertices:
                 message = f"{attribute} {end} is not a Vertex of this graph"
@@ -444,38 +550,65 @@ def _walk_graph(walk: _Walk, graph: Graph, path: str) -> None:
 # --------------------------------------------------------------------------- rules over the walk
 
 
-def _index_defs(walk: _Walk) -> tuple[dict[str, _Def], dict[str, set[str]], list[Issue]]:
-    """First record per GUID key, the kinds of GUIDs used more than once, and QDX110 issues."""
-    first: dict[str, _Def] = {}
+def _keys(guids: list[Guid]) -> list[str]:
+    """guid_key of every GUID, at C speed: the Guid methods (Python-level) are never called."""
+    keys = list(map(str.lower, guids))
+    joined = "".join(keys)
+    if "{" in joined or "}" in joined:  # rare: braces are stripped only when some GUID has one
+        keys = list(map(str.strip, keys, repeat("{}")))
+    return keys
+
+
+def _index_defs(walk: _Walk) -> tuple[dict[str, str], dict[str, set[str]], list[Issue]]:
+    """The kind of the first record per GUID key, the kinds of GUIDs used more than once, and QDX110 issues."""
+    keys, kinds = _keys(walk.def_guids), walk.def_kinds
+    first_kind = dict(zip(keys, kinds, strict=True))  # the last record's kind, if a GUID were used twice
+    if len(first_kind) == len(keys):
+        return first_kind, {}, []  # no GUID used twice: the usual case
+    return dict(zip(reversed(keys), reversed(kinds), strict=True)), *_duplicates(walk, keys)
+
+
+def _duplicates(walk: _Walk, keys: list[str]) -> tuple[dict[str, set[str]], list[Issue]]:
+    """QDX110 for every record whose GUID an earlier record has, and the kinds sharing each such GUID."""
+    count = len(keys)
+    first = dict(zip(reversed(keys), reversed(range(count)), strict=True))
+    kinds, wheres = walk.def_kinds, walk.def_wheres
     shared: dict[str, set[str]] = {}
     issues = []
-    for definition in walk.defs:
-        earlier = first.setdefault(definition.key, definition)
-        if earlier is definition:
-            continue
-        shared.setdefault(definition.key, {earlier.kind}).add(definition.kind)
-        message = (
-            f"GUID {definition.guid} of this {definition.kind} is already used by the {earlier.kind} at {earlier.where}"
-        )
-        issues.append(Issue("QDX110", Severity.ERROR, message, definition.where))
-    return first, shared, issues
+    for i in compress(range(count), map(ne, map(first.__getitem__, keys), range(count))):
+        earlier = first[keys[i]]
+        shared.setdefault(keys[i], {kinds[earlier]}).add(kinds[i])
+        used = f"already used by the {kinds[earlier]} at {wheres[earlier]}"
+        message = f"GUID {walk.def_guids[i]} of this {kinds[i]} is {used}"
+        issues.append(Issue("QDX110", Severity.ERROR, message, wheres[i]))
+    return shared, issues
 
 
-def _dangling(walk: _Walk, first: dict[str, _Def], shared: dict[str, set[str]]) -> list[Issue]:
+def _dangling(walk: _Walk, first_kind: dict[str, str], shared: dict[str, set[str]]) -> list[Issue]:
+    """References whose target is missing or of a kind the rule does not accept.
+
+    A bulk check at C speed (the first record's kind is accepted) lets through nearly every
+    reference; the few others get the full check, which also counts later records of the GUID.
+    The bulk check only lower-cases: no key in ``first_kind`` starts or ends with a brace, so a
+    braced reference fails it and gets its full key in the full check.
+    """
+    targets = walk.ref_targets
+    found_kinds = map(first_kind.get, map(str.lower, targets), repeat(_MISSING))
+    passed = map(contains, map(_ACCEPTS.__getitem__, walk.ref_rules), found_kinds)
     issues = []
-    for ref in walk.refs:
-        found = first.get(ref.key)
-        if found is not None and (not ref.kinds or found.kind in ref.kinds):
+    for i in compress(range(len(targets)), map(not_, passed)):
+        key = guid_key(targets[i])
+        found = first_kind.get(key)
+        kinds = shared.get(key, set()) | ({found} if found is not None else set())
+        rule = _RULES[walk.ref_rules[i]]
+        if kinds and (not rule.kinds or kinds & rule.kinds):
             continue
-        kinds = shared.get(ref.key, set()) | ({found.kind} if found is not None else set())
-        if kinds and (not ref.kinds or kinds & ref.kinds):
-            continue
-        wanted = "/".join(sorted(ref.kinds)) or "record"
+        wanted = "/".join(sorted(rule.kinds)) or "record"
         if kinds:
-            message = f"{ref.what} {ref.target} names a {'/'.join(sorted(kinds))}, not a {wanted}"
+            message = f"{rule.what} {targets[i]} names a {'/'.join(sorted(kinds))}, not a {wanted}"
         else:
-            message = f"{ref.what} {ref.target} names no {wanted} in the {walk.scope}"
-        issues.append(Issue(ref.code, Severity.ERROR, message, ref.where))
+            message = f"{rule.what} {targets[i]} names no {wanted} in the {walk.scope}"
+        issues.append(Issue(rule.code, Severity.ERROR, message, walk.ref_wheres[i]))
     return issues
 
 

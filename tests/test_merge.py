@@ -516,6 +516,16 @@ def independent_projects(draw: st.DrawFn) -> Project:
     return make_project(tuple(sources), users=USERS[:2])
 
 
+def test_keep_both_clash_does_not_duplicate_a_coding_ours_already_has() -> None:
+    # Found by the property below: theirs' selection 1 clashes by GUID with ours' selection 1
+    # (other range) but repeats ours' selection 2 exactly; the union must not hold it twice.
+    a = make_project(((sel(1, 0, 1, 11), sel(2, 0, 0, 11), sel(3, 0, 0, 11)), ()), users=USERS[:2])
+    b = make_project(((sel(1, 0, 0, 11),), ()), users=USERS[:2])
+    merged = merge(a, b, policy="keep-both").project
+    assert Counter(identities(merged)) == Counter(identities(a)) | Counter(identities(b))
+    assert errors(merged) == []
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(independent_projects(), independent_projects())
 def test_property_keep_both_keeps_everything_despite_guid_clashes(a: Project, b: Project) -> None:

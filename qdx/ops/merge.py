@@ -548,7 +548,9 @@ class _Union:
         if policy == "theirs":
             return theirs
         if policy == "keep-both":
-            out.append(_reminted(theirs, self.step.number))
+            # Theirs under a new GUID, as any new selection: codings ours already has (same
+            # range, code and coder) are not added twice, so keep-both stays a multiset union.
+            self._new_selection(_reminted(theirs, self.step.number), seen, out)
         return ours
 
     def _new_selection(self, sel: Selection, seen: _Seen, out: list[Selection]) -> None:

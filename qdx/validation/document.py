@@ -22,7 +22,7 @@ QDX059  error     more schema violations than are listed
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from lxml import etree
 
 from qdx.errors import FormatError, Issue, ReadError, Severity
 from qdx.safety import DEFAULT_LIMITS, Limits, SafeZip, check_no_doctype, xml_parser
-from qdx.validation.schema import CODE_NOT_XML, check_document, element_path, load_schema
+from qdx.validation.schema import CODE_NOT_XML, check_document, element_path, is_refi_root, load_schema
 
 ZIP_MAGIC = b"PK\x03\x04"
 TEXT_DOCS = frozenset({"TextSource", "Note", "Representation", "TextDescription", "Transcript"})
@@ -76,12 +76,21 @@ def validate_file(
     except ReadError as exc:
         issues.append(Issue(CODE_NOT_XML, Severity.ERROR, exc.message, exc.location or label))
         return issues
-    issues += check_document(doc, label=label, schema=schema)
-    issues += xml_rules(doc, label=label)
-    # Not a REFI root (QDX052): no reader can build a model, and the issue already says why.
-    if integrity and not any(issue.code == "QDX052" for issue in issues):
-        parsed = (label, loaded.data, doc.getroot())
-        issues += model_issues(path, limits=limits, reported=issues, parsed=parsed)
+    # libxml2 checks the schema without holding the GIL, so the check runs in a thread while
+    # this one builds the model from the same (read-only) tree: on two cores the schema check
+    # costs no wall time (issue 9). A user's xmlschema schema just takes turns with the reader.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        schema_check = pool.submit(check_document, doc, label=label, schema=schema)
+        rules = xml_rules(doc, label=label)
+        # Not a REFI root (QDX052): no reader can build a model, and the schema check says why.
+        model = None
+        if integrity and (schema is not None or is_refi_root(doc)):
+            model = read_and_check(path, limits=limits, parsed=(label, loaded.data, doc.getroot()))
+        issues += schema_check.result()
+    issues += rules
+    if model is not None:
+        reading, found = model
+        issues += _without_repeats(reading, [*issues, *found]) + found
     return _unique(issues)
 
 
@@ -174,23 +183,14 @@ def xml_rules(doc: etree._ElementTree, *, label: str) -> list[Issue]:
     return issues
 
 
-def model_issues(
+def read_and_check(
     path: str | os.PathLike[str],
     *,
     limits: Limits = DEFAULT_LIMITS,
-    reported: Iterable[Issue] = (),
     parsed: tuple[str, bytes, etree._Element] | None = None,
-) -> list[Issue]:
-    """The reader's issues plus the integrity issues of the model read from ``path``.
-
-    Args:
-        path: the file.
-        limits: zip safety limits.
-        reported: issues already found (schema checks); reader issues saying the same at the
-            same place are left out.
-        parsed: the document already parsed (name, bytes, root): the model is built from
-            that tree instead of parsing the file a second time.
-    """
+) -> tuple[list[Issue], list[Issue]]:
+    """(the reader's issues, the integrity issues) of the model read from ``path``; when no
+    model can be read, no reader issues and one QDX054 saying why."""
     from qdx.api import read_path
     from qdx.formats import ReadOptions
     from qdx.validation.integrity import check_integrity
@@ -200,13 +200,12 @@ def model_issues(
         project = read_path(file, ReadOptions(label=file.name, limits=limits, parsed=parsed))
     except FormatError as exc:
         message = f"integrity rules not checked: no reader for this file ({exc.message})"
-        return [Issue("QDX054", Severity.WARNING, message, exc.location)]
+        return [], [Issue("QDX054", Severity.WARNING, message, exc.location)]
     except ReadError as exc:
         message = f"integrity rules not checked: the file cannot be read ({exc.message})"
-        return [Issue("QDX054", Severity.ERROR, message, exc.location)]
+        return [], [Issue("QDX054", Severity.ERROR, message, exc.location)]
     reading = list(project.provenance.issues) if project.provenance is not None else []
-    found = check_integrity(project)
-    return _without_repeats(reading, [*reported, *found]) + found
+    return reading, check_integrity(project)
 
 
 # Reader codes (qdx.formats.refi._context) that report what an integrity rule also finds.

@@ -119,6 +119,11 @@ def element_path(elem: etree._Element) -> str:
     return "/" + "/".join(reversed(steps))
 
 
+def is_refi_root(doc: etree._ElementTree) -> bool:
+    """The root is a ``Project`` or a ``CodeBook`` (in whatever namespace)."""
+    return etree.QName(doc.getroot()).localname in ROOTS
+
+
 def check_document(doc: etree._ElementTree, *, label: str, schema: etree.XMLSchema | Any | None = None) -> list[Issue]:
     """Schema issues of a parsed REFI-QDA document.
 

@@ -386,3 +386,22 @@ def test_reading_leaves_the_collector_as_it_found_it() -> None:
     finally:
         gc.enable()
     assert frozen
+
+
+def test_sniffing_order_is_the_registry_order() -> None:
+    # detect() walks iter_formats(), importing a package only when reached; that is only
+    # right while each package's formats outrank those of the packages after it.
+    from qdx.formats import iter_formats, registry
+
+    assert list(iter_formats()) == list(registry())
+
+
+def test_reading_a_refi_file_does_not_import_the_nvivo_readers(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "p.qde"
+    path.write_bytes(_many_selections(3))
+    code = f"import sys, qdx; qdx.read({str(path)!r}); print('qdx.formats.nvivo' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

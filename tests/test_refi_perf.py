@@ -328,6 +328,12 @@ def test_batched_fast_loop_equals_the_general_reader_element_by_element() -> Non
     assert [c.loc for s in got for c in s.codings] == [c.loc for s in want for c in s.codings]
     assert fast.issues == slow.issues and len(fast.issues) > 0
     assert fast.owned == slow.owned and fast.owned_at == slow.owned_at and fast.braced == slow.braced
+    # The fast path fills records slot by slot: every field, compared or not, must be set.
+    from dataclasses import fields
+
+    for record in [*got, *(c for s in got for c in s.codings)]:
+        for field in fields(record):
+            assert hasattr(record, field.name), f"{type(record).__name__}.{field.name} left unset"
 
 
 def test_batched_stream_equals_the_whole_tree_read() -> None:

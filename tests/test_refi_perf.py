@@ -282,6 +282,9 @@ def _odd_selection(i: int) -> str:
         f'<PlainTextSelection guid="{g}" startPosition="0" endPosition="2"><Coding guid="{c}"><CodeRef/></Coding>'
         "</PlainTextSelection>",
         f'<PlainTextSelection startPosition="0" endPosition="2">{coding}</PlainTextSelection>',
+        f'<PlainTextSelection guid="{g}" startPosition="0" endPosition="2" creatingUser="" creationDateTime="">'
+        f'<Coding guid="{c}" creatingUser="" creationDateTime=""><CodeRef targetGUID="{CODE}"/></Coding>'
+        "</PlainTextSelection>",
         f'<PlainTextSelection guid="{g}" startPosition="1" endPosition="2" name="n" modifyingUser="{USER}" '
         f'modifiedDateTime="2024-02-02T00:00:00Z" xmlns:q="urn:q" q:guid="x">{coding}</PlainTextSelection>',
     ]

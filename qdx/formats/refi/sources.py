@@ -210,7 +210,9 @@ def read_text_selections(els: Sequence[Element], ctx: Context) -> list[TextSelec
         found.guid = cid
         found.code = (code and refs.get(code)) or ctx.req_ref(ref, "targetGUID")
         found.creating_user = (refs.get(coding_user) or ctx.ref(coding_user)) if coding_user else None
-        found.creation_datetime = strings.setdefault(coding_created, coding_created) if coding_created else None
+        found.creation_datetime = (
+            strings.setdefault(coding_created, coding_created) if coding_created else coding_created
+        )
         found.note_refs = ()
         found.loc = coding_loc
         sid = Guid(guid)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import io
 import lzma
 import os
 import re
@@ -22,11 +23,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO, TypeVar, cast
 
 from lxml import etree
 
 from qdx.errors import ReadError, UnsafeInputError, WriteError
+
+_T = TypeVar("_T")
 
 GIB = 1 << 30
 
@@ -169,8 +172,67 @@ class SafeZip:
             raise ReadError(f"zip entry cannot be read ({exc})", location=where) from exc
         return b"".join(chunks)
 
+    def open(self, name: str) -> MemberStream:
+        """One member as a seekable stream that enforces the same limits as :meth:`read`,
+        for documents parsed as they inflate (a 443 MB project.qde is never whole in memory)."""
+        info = self._by_name.get(name)
+        if info is None:
+            raise ReadError(f"no entry {name!r} in the archive", location=self.label)
+        return MemberStream(self, info)
+
     def close(self) -> None:
         self._zip.close()
+
+
+class MemberStream(io.RawIOBase):
+    """A zip member read by :meth:`SafeZip.open`: inflated bytes are counted against the
+    limits as they come (a lying header cannot pass the cap), inflate errors become
+    :class:`ReadError`, and ``seek`` rewinds by inflating again from the start."""
+
+    def __init__(self, archive: SafeZip, info: zipfile.ZipInfo) -> None:
+        super().__init__()
+        self._archive, self._info = archive, info
+        self._where = f"{archive.label}!{printable(info.filename)}"
+        self.size = info.file_size  # as the header declares it (for progress bars only)
+        self._member = self._inflate(lambda: cast(zipfile.ZipExtFile, archive._zip.open(info)))
+        self._done = 0
+
+    def _inflate(self, step: Callable[[], _T]) -> _T:
+        try:
+            return step()
+        except _INFLATE_ERRORS as exc:
+            raise ReadError(f"zip entry cannot be read ({exc})", location=self._where) from exc
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        count = self._inflate(lambda: self._member.readinto(buffer))
+        self._done += count
+        self._archive._check_size(self._done, self._info.compress_size, self._where)
+        return count
+
+    def tell(self) -> int:
+        return self._done
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset if whence == io.SEEK_SET else self._done + offset if whence == io.SEEK_CUR else -1
+        if target < 0:
+            raise OSError("a zip member stream seeks from its start or its position only")
+        if target < self._done:
+            self._member.close()
+            self._member = self._inflate(lambda: cast(zipfile.ZipExtFile, self._archive._zip.open(self._info)))
+            self._done = 0
+        while self._done < target and self.read(min(target - self._done, 1 << 20)):
+            pass
+        return self._done
+
+    def close(self) -> None:
+        self._member.close()
+        super().close()
 
 
 # Temporary files are named ``.<target name>.qdx-<pid>-<random>.tmp`` so a later write of the

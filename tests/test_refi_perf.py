@@ -414,3 +414,31 @@ def test_reading_a_refi_file_does_not_import_the_nvivo_readers(tmp_path: Path) -
     code = f"import sys, qdx; qdx.read({str(path)!r}); print('qdx.formats.nvivo' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_zip_member_stream_rewinds_and_counts_against_the_limits() -> None:
+    # A .qdpx's project.qde is parsed as it inflates (SafeZip.open), never whole in memory.
+    import zipfile
+    from dataclasses import replace
+
+    from qdx.errors import UnsafeInputError
+    from qdx.safety import SafeZip
+
+    body = _many_selections(300)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("project.qde", body)
+    archive = SafeZip(io.BytesIO(packed.getvalue()), label="p.qdpx")
+    with archive.open("project.qde") as stream:
+        assert stream.size == len(body)
+        assert stream.read(100) == body[:100] and stream.tell() == 100
+        assert stream.seek(0) == 0 and stream.read() == body  # rewinding inflates again
+        stream.seek(50)
+        assert stream.read(10) == body[50:60]
+        with pytest.raises(OSError):
+            stream.seek(0, io.SEEK_END)  # would inflate it all: refused
+        # The cap is counted on the inflated bytes as they come, not taken from the header.
+        archive.limits = replace(archive.limits, max_member_size=len(body) // 2)
+        stream.seek(0)
+        with pytest.raises(UnsafeInputError, match=r"p\.qdpx!project\.qde"):
+            stream.read()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import io
 import zipfile
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from urllib.parse import unquote
 
 from qdx.errors import ReadError, Severity, UsageError
@@ -20,7 +20,7 @@ from qdx.formats.refi._context import Context
 from qdx.formats.refi.reader import read_document, read_head, read_root
 from qdx.formats.refi.units import choose_unit, convert_positions, find_marker, restore_lf
 from qdx.model import Project, Provenance, iter_codes
-from qdx.safety import SafeZip
+from qdx.safety import MemberStream, SafeZip
 from qdx.text import UNITS
 
 ROOTS = ("Project", "CodeBook")
@@ -36,10 +36,15 @@ def read_qdpx(stream: BinaryIO, options: ReadOptions) -> Project:
     archive = SafeZip(stream, limits=options.limits, label=options.label)
     try:
         qde = _pick_qde(archive, options.label)
-        data = _given(options, qde) or archive.read(qde)
         ctx = Context(label=qde, resolve=_Members(archive, qde).resolve)
         _packaging_quirks(archive, qde, ctx)
-        project, unit = _finish(data, ctx, options, where=f"{options.label}!{qde}")
+        # Parsed as it inflates: the document's bytes are never all in memory at once.
+        data = _given(options, qde) or cast(BinaryIO, archive.open(qde))
+        try:
+            project, unit = _finish(data, ctx, options, where=f"{options.label}!{qde}")
+        finally:
+            if not isinstance(data, bytes):
+                data.close()
         _unreferenced(archive, ctx)
     finally:
         archive.close()
@@ -96,6 +101,8 @@ def _progress(data: bytes | BinaryIO, ctx: Context, options: ReadOptions) -> Non
         return
     if isinstance(data, bytes):
         total = len(data)
+    elif isinstance(data, MemberStream):
+        total = data.size  # seeking to its end would inflate it all
     else:
         start = data.tell()
         total = data.seek(0, io.SEEK_END) - start

@@ -182,12 +182,12 @@ def test_cli_load_draws_no_bar_off_a_terminal(
     path.write_bytes(_many_selections(3))
     monkeypatch.setattr(_common, "PROGRESS_MIN_BYTES", 0)  # every file counts as large
     # No bar when stderr is not a terminal (pytest captures it) ...
-    assert not _common._auto_progress(str(path))
+    assert not _common.auto_progress(str(path))
     # ... and none on a terminal either when the file is small.
     monkeypatch.setattr(_common.sys.stderr, "isatty", lambda: True, raising=False)
-    assert _common._auto_progress(str(path))
+    assert _common.auto_progress(str(path))
     monkeypatch.setattr(_common, "PROGRESS_MIN_BYTES", 1 << 40)
-    assert not _common._auto_progress(str(path))
+    assert not _common.auto_progress(str(path))
     _common.load(str(path))
     assert capsys.readouterr().err == ""
 

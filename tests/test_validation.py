@@ -612,3 +612,17 @@ def test_top_level_api_exports_validate() -> None:
     import qdx
 
     assert qdx.validate(sound_project()) == []
+
+
+def test_validate_file_names_each_step_as_it_starts(tmp_path: Path) -> None:
+    from qdx.validation.document import STEPS
+
+    study = Path(__file__).parent.parent / "fixtures" / "wechat-moments" / "project.qdpx"
+    seen: list[str] = []
+    assert validate_file(study, progress=seen.append) == validate_file(study)
+    assert seen == list(STEPS)
+    other = tmp_path / "other.qde"
+    other.write_bytes(b"<Other/>")  # no REFI root: no model is read, so no integrity step
+    seen.clear()
+    validate_file(other, progress=seen.append)
+    assert seen == list(STEPS[:2])

@@ -78,7 +78,7 @@ def load(path: str, *, limits: Limits | None = None, unit: str | None = None, pr
     from qdx.api import read
 
     options: dict[str, Any] = {"unit": unit} if limits is None else {"unit": unit, "limits": limits}
-    if not (_auto_progress(path) if progress is None else progress):
+    if not (auto_progress(path) if progress is None else progress):
         return read(path, **options)
     with click.progressbar(length=1, label=f"reading {Path(path).name}", file=sys.stderr) as bar:
 
@@ -89,7 +89,8 @@ def load(path: str, *, limits: Limits | None = None, unit: str | None = None, pr
         return read(path, progress=advance, **options)
 
 
-def _auto_progress(path: str) -> bool:
+def auto_progress(path: str) -> bool:
+    """Draw a progress bar for ``path``: a large file, an interactive terminal, no --json."""
     ctx = click.get_current_context(silent=True)
     if ctx is not None and (ctx.params.get("as_json") or ctx.meta.get("qdx.progress")):
         return False

@@ -6,11 +6,20 @@ Exit status: 1 when any issue has severity error, else 0 (2 for usage errors).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import (
+    auto_progress,
+    emit_json,
+    handle_errors,
+    json_option,
+    limits_options,
+    load,
+    make_limits,
+)
 from qdx.errors import Issue, Severity
 
 if TYPE_CHECKING:
@@ -69,10 +78,8 @@ def validate(
     {"valid": bool, "issues": [{"code", "severity", "message", "location"}]}; with
     --structure gt the JSON also has "levels": {"core", "main", "subcategories", "concepts"}.
     """
-    from qdx.validation import validate_file
-
     limits = make_limits(max_member_size, max_ratio)
-    issues = validate_file(path, xsd=xsd, limits=limits)
+    issues = _validate_file(path, xsd, limits)
     levels = None
     if structure == "gt":
         result = _structure(path, limits, core=core, profile=profile, expect=expect, min_sources=min_sources)
@@ -82,11 +89,21 @@ def validate(
     sys.exit(1 if _failed(issues) else 0)
 
 
+def _validate_file(path: str, xsd: str | None, limits: Limits) -> list[Issue]:
+    """validate_file, with a bar naming each step for a large file on a terminal."""
+    from qdx.validation import validate_file
+    from qdx.validation.document import STEPS
+
+    if not auto_progress(path):
+        return validate_file(path, xsd=xsd, limits=limits)
+    label = f"validating {Path(path).name}"
+    with click.progressbar(length=len(STEPS), label=label, file=sys.stderr, item_show_func=lambda s: s) as bar:
+        return validate_file(path, xsd=xsd, limits=limits, progress=lambda step: bar.update(1, step))
+
+
 def _structure(
     path: str, limits: Limits, *, core: str | None, profile: str | None, expect: str | None, min_sources: int
 ) -> StructureResult:
-    from pathlib import Path
-
     from qdx.validation.structure import check_structure, load_profile, parse_expect
 
     loaded = load_profile(Path(profile).read_bytes()) if profile else None

@@ -22,6 +22,7 @@ QDX059  error     more schema violations than are listed
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ def validate_file(
     xsd: str | os.PathLike[str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     integrity: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Issue]:
     """Every issue of a ``.qde``, ``.qdc`` or ``.qdpx`` file.
 
@@ -52,6 +54,8 @@ def validate_file(
         limits: zip safety limits.
         integrity: also read the model and apply the integrity rules (and report the
             reader's issues).
+        progress: called with the name of each of :data:`STEPS` as it starts (a project of
+            10^6 selections takes a quarter of a minute); steps that do not apply are skipped.
 
     Returns:
         Schema issues, XML-level issues, then the reader's and the integrity issues,
@@ -65,12 +69,14 @@ def validate_file(
         >>> [i.code for i in validate_file("project.qdpx")]   # doctest: +SKIP
         []
     """
+    step = progress or _no_progress
     schema = load_schema(xsd) if xsd is not None else None
     loaded = load_document(path, limits=limits)
     label = loaded.label
     issues = list(loaded.issues)
     if not loaded.data and loaded.issues:  # a package without a .qde: nothing to parse
         return issues
+    step(STEPS[0])
     try:
         doc = parse_document(loaded.data, label=label)
     except ReadError as exc:
@@ -85,13 +91,24 @@ def validate_file(
         # Not a REFI root (QDX052): no reader can build a model, and the schema check says why.
         model = None
         if integrity and (schema is not None or is_refi_root(doc)):
-            model = read_and_check(path, limits=limits, parsed=(label, loaded.data, doc.getroot()))
+            parsed = (label, loaded.data, doc.getroot())
+            model = read_and_check(path, limits=limits, parsed=parsed, progress=progress)
+        else:
+            step(STEPS[1])
         issues += schema_check.result()
     issues += rules
     if model is not None:
         reading, found = model
         issues += _without_repeats(reading, [*issues, *found]) + found
     return _unique(issues)
+
+
+# What validate_file reports to its ``progress`` callback, in order.
+STEPS = ("parsing", "checking the schema and reading the model", "checking integrity")
+
+
+def _no_progress(step: str) -> None:
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,14 +205,18 @@ def read_and_check(
     *,
     limits: Limits = DEFAULT_LIMITS,
     parsed: tuple[str, bytes, etree._Element] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[list[Issue], list[Issue]]:
     """(the reader's issues, the integrity issues) of the model read from ``path``; when no
-    model can be read, no reader issues and one QDX054 saying why."""
+    model can be read, no reader issues and one QDX054 saying why. ``progress`` as in
+    :func:`validate_file` (its second and third steps)."""
     from qdx.api import read_path
     from qdx.formats import ReadOptions
     from qdx.validation.integrity import check_integrity
 
+    step = progress or _no_progress
     file = Path(path)
+    step(STEPS[1])
     try:
         project = read_path(file, ReadOptions(label=file.name, limits=limits, parsed=parsed))
     except FormatError as exc:
@@ -205,6 +226,7 @@ def read_and_check(
         message = f"integrity rules not checked: the file cannot be read ({exc.message})"
         return [], [Issue("QDX054", Severity.ERROR, message, exc.location)]
     reading = list(project.provenance.issues) if project.provenance is not None else []
+    step(STEPS[2])
     return reading, check_integrity(project)
 
 

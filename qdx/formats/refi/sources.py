@@ -123,11 +123,6 @@ _CODING_TAGS = frozenset({"Coding", "{urn:QDA-XML:project:1.0}Coding"})
 _CODEREF_TAGS = frozenset({"CodeRef", "{urn:QDA-XML:project:1.0}CodeRef"})
 
 
-def read_text_selection(el: Element, ctx: Context) -> TextSelection:
-    """``PlainTextSelection``; positions stay in producer units here (REFI §10.2)."""
-    return read_text_selections([el], ctx)[0]
-
-
 # The attributes the hot loop reads, in the order it unpacks them (REFI §10.2, §3.13).
 _SELECTION_ATTRS = (
     *("guid", "startPosition", "endPosition", "creatingUser", "creationDateTime"),

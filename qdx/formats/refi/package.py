@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from qdx.errors import ReadError, Severity, UsageError
 from qdx.formats import ReadOptions
-from qdx.formats.refi._context import Context
+from qdx.formats.refi._context import Context, Element
 from qdx.formats.refi.reader import read_document, read_head, read_root
 from qdx.formats.refi.units import choose_unit, convert_positions, find_marker, restore_lf
 from qdx.model import Project, Provenance, iter_codes
@@ -38,13 +38,14 @@ def read_qdpx(stream: BinaryIO, options: ReadOptions) -> Project:
         qde = _pick_qde(archive, options.label)
         ctx = Context(label=qde, resolve=_Members(archive, qde).resolve)
         _packaging_quirks(archive, qde, ctx)
-        # Parsed as it inflates: the document's bytes are never all in memory at once.
-        data = _given(options, qde) or cast(BinaryIO, archive.open(qde))
-        try:
-            project, unit = _finish(data, ctx, options, where=f"{options.label}!{qde}")
-        finally:
-            if not isinstance(data, bytes):
-                data.close()
+        where = f"{options.label}!{qde}"
+        parsed = _parsed(options, qde)
+        if parsed is not None:
+            project, unit = _finish(parsed[0], ctx, options, where, root=parsed[1])
+        else:
+            # Parsed as it inflates: the document's bytes are never all in memory at once.
+            with archive.open(qde) as member:
+                project, unit = _finish(cast(BinaryIO, member), ctx, options, where)
         _unreferenced(archive, ctx)
     finally:
         archive.close()
@@ -59,10 +60,12 @@ def read_qde(stream: BinaryIO, options: ReadOptions) -> Project:
     all in memory at once.
     """
     ctx = Context(label=options.label)
-    source: bytes | BinaryIO = _given(options, options.label) or (
-        _read_all(stream, options) if not stream.seekable() else _sized(stream, options)
-    )
-    project, unit = _finish(source, ctx, options)
+    parsed = _parsed(options, options.label)
+    if parsed is not None:
+        project, unit = _finish(parsed[0], ctx, options, root=parsed[1])
+    else:
+        source = _read_all(stream, options) if not stream.seekable() else _sized(stream, options)
+        project, unit = _finish(source, ctx, options)
     project.provenance = _provenance("qdc" if project.is_codebook else "qde", unit, ctx)
     return project
 
@@ -72,9 +75,11 @@ def read_qdc(stream: BinaryIO, options: ReadOptions) -> Project:
     return read_qde(stream, options)
 
 
-def _given(options: ReadOptions, name: str) -> bytes | None:
-    """The bytes of ``name`` when the caller has parsed that very document already."""
-    return options.parsed[1] if options.parsed is not None and options.parsed[0] == name else None
+def _parsed(options: ReadOptions, name: str) -> tuple[bytes, Element] | None:
+    """(bytes, root) of ``name`` when the caller has parsed that very document already."""
+    if options.parsed is None or options.parsed[0] != name:
+        return None
+    return options.parsed[1], options.parsed[2]
 
 
 def _read_all(stream: BinaryIO, options: ReadOptions) -> bytes:
@@ -119,8 +124,14 @@ def _progress(data: bytes | BinaryIO, ctx: Context, options: ReadOptions) -> Non
 
 
 def _finish(
-    data: bytes | BinaryIO, ctx: Context, options: ReadOptions, where: str | None = None
+    data: bytes | BinaryIO,
+    ctx: Context,
+    options: ReadOptions,
+    where: str | None = None,
+    *,
+    root: Element | None = None,
 ) -> tuple[Project, str]:
+    """Read the document (``root``: its tree, parsed already), then settle position units."""
     # Errors name the archive too (``study.qdpx!project.qde:12``); records keep ``project.qde:12``.
     where = where or ctx.label
     _progress(data, ctx, options)
@@ -132,8 +143,8 @@ def _finish(
     paused = gc.isenabled()
     gc.disable()
     try:
-        if options.parsed is not None and data is options.parsed[1]:
-            project = read_root(options.parsed[2], ctx, ROOTS)  # the whole tree: nothing to stream
+        if root is not None:
+            project = read_root(root, ctx, ROOTS)  # the whole tree: nothing to stream
         else:
             project = read_document(data, where, ctx, ROOTS)
     finally:

@@ -156,20 +156,10 @@ class SafeZip:
 
     def read(self, name: str) -> bytes:
         """Read one member, counting inflated bytes so a lying header cannot pass the cap."""
-        info = self._by_name.get(name)
-        if info is None:
-            raise ReadError(f"no entry {name!r} in the archive", location=self.label)
-        where = f"{self.label}!{printable(name)}"
-        chunks: list[bytes] = []
-        total = 0
-        try:
-            with self._zip.open(info) as member:
-                while chunk := member.read(1 << 20):
-                    total += len(chunk)
-                    self._check_size(total, info.compress_size, where)
-                    chunks.append(chunk)
-        except _INFLATE_ERRORS as exc:
-            raise ReadError(f"zip entry cannot be read ({exc})", location=where) from exc
+        with self.open(name) as member:
+            chunks = []
+            while chunk := member.read(1 << 20):
+                chunks.append(chunk)
         return b"".join(chunks)
 
     def open(self, name: str) -> MemberStream:

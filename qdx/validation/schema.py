@@ -140,7 +140,7 @@ def check_document(doc: etree._ElementTree, *, label: str, schema: etree.XMLSche
         return _violations(doc, schema, label)
     root = doc.getroot()
     qname = etree.QName(root)
-    if qname.localname not in ROOTS:
+    if not is_refi_root(doc):
         where = f"{label}:{root.sourceline}"
         message = f"root element <{qname.localname}> is neither a REFI-QDA Project nor a CodeBook"
         return [Issue(CODE_ROOT, Severity.ERROR, message, where)]

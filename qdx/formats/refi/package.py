@@ -77,9 +77,9 @@ def read_qdc(stream: BinaryIO, options: ReadOptions) -> Project:
 
 def _parsed(options: ReadOptions, name: str) -> tuple[bytes, Element] | None:
     """(bytes, root) of ``name`` when the caller has parsed that very document already."""
-    if options.parsed is None or options.parsed[0] != name:
+    if options.parsed is None or options.parsed.name != name:
         return None
-    return options.parsed[1], options.parsed[2]
+    return options.parsed.data, options.parsed.root
 
 
 def _read_all(stream: BinaryIO, options: ReadOptions) -> bytes:

@@ -24,8 +24,8 @@ from collections.abc import Iterable
 from itertools import combinations
 from typing import TYPE_CHECKING
 
+from qdx.analysis._axes import Axis, axis, label
 from qdx.analysis._codings import Corpus, build_corpus
-from qdx.analysis.matrix import Axis, axis, label
 from qdx.errors import UsageError
 from qdx.model import Project
 

@@ -1,6 +1,6 @@
 """Coding matrices: codes, sources, cases or a variable's values against each other.
 
-The cell options are NVivo's Matrix Coding query options (METHODS.md §D.1, EXPORTS.md §e.1),
+The cell options are NVivo's Matrix Coding query options (docs/methods.md §D.1, docs/nvivo-exports.md §e.1),
 computed from the coded segments (:func:`qdx.segment.segments`):
 
 * ``references`` — codings in the cell (NVivo's default "Coding References"; ATLAS.ti's

@@ -1,7 +1,7 @@
 """Validation of a file on disk: schema, XML-level rules, then integrity rules on the model.
 
 ``.qde`` and ``.qdc`` are validated as they are; for a ``.qdpx`` the single ``*.qde`` member
-(whatever its name or case, STANDARD.md quirks 8 and 24) is validated. Problems in the file
+(whatever its name or case, docs/quirks.md quirks 8 and 24) is validated. Problems in the file
 are :class:`~qdx.errors.Issue` records, never exceptions; only a file that cannot be opened
 at all (missing, not a zip, hostile) raises.
 
@@ -204,7 +204,7 @@ def xml_rules(doc: etree._ElementTree, *, label: str) -> list[Issue]:
 
     REFI §5.3 (comment on TextSourceType and TranscriptType): "Either PlainTextContent or
     plainTextPath MUST be filled, not both". The XSD cannot express it, so both together
-    still validate (STANDARD.md §7).
+    still validate (docs/quirks.md §7).
     """
     issues = []
     # iter() with a tag filters in C: the 10^5 selections of a big project never reach Python.

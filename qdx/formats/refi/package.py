@@ -1,6 +1,6 @@
 """Reading the REFI-QDA containers: ``.qdpx`` (zip, REFI §8), bare ``.qde``, ``.qdc``.
 
-Packaging varies by producer (STANDARD.md §6): the ``.qde`` may be ``project.qde``,
+Packaging varies by producer (docs/quirks.md §6): the ``.qde`` may be ``project.qde``,
 ``Project.qde`` or ``<name>.qde`` (quirks 8, 24); the folder ``sources/`` or ``Sources/``
 (quirk 2) with a stray ``.root`` (quirk 3); paths ``internal://<GUID>.<ext>`` or the bare
 original file name (qc 1.3.2, quirk 22). All of them are matched case-insensitively.
@@ -173,7 +173,7 @@ ATLAS_PSEUDO_USER = "c32a2bd5-537f-4838-8b17-df9efbafdf4b"
 
 
 def _content_quirks(project: Project, ctx: Context) -> None:
-    """Label producer habits visible in the content (STANDARD.md §6), for ``qdx info``."""
+    """Label producer habits visible in the content (docs/quirks.md §6), for ``qdx info``."""
     if any(u.guid.key == ATLAS_PSEUDO_USER for u in project.users):
         ctx.quirk("quirk11:atlas-pseudo-user")
     if any("::" in code.name for code, _ in iter_codes(project.codes)):

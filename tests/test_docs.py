@@ -62,3 +62,25 @@ def test_every_quirk_label_the_reader_records_is_listed() -> None:
     labels |= {"quirk7:codebook-ns-1:0", "quirk7:codebook-ns-0:4"}  # built with an f-string
     assert len(labels) > 15
     assert sorted(label for label in labels if f"`{label}`" not in QUIRKS) == []
+
+
+def _citations() -> list[tuple[Path, str]]:
+    """(citing file, cited name) for every ``*.md`` named in qdx/, docs/ and the top-level guides."""
+    files = [*sorted((ROOT / "qdx").rglob("*.py")), *sorted((ROOT / "docs").glob("*.md"))]
+    files += [ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
+    return [
+        (path, name)
+        for path in files
+        for name in re.findall(r"[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b", path.read_text(encoding="utf-8"))
+    ]
+
+
+def test_every_cited_document_is_in_the_repository() -> None:
+    cited = _citations()
+    assert len(cited) > 100
+    missing = sorted(
+        f"{path.relative_to(ROOT)} cites {name}"
+        for path, name in cited
+        if not any((base / name).is_file() for base in (ROOT, path.parent, ROOT / "docs"))
+    )
+    assert missing == []

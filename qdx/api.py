@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from qdx.errors import FormatError, ReadError, UnsafeInputError, UsageError
+from qdx.errors import FormatError, InvalidOutputError, Issue, ReadError, Severity, UnsafeInputError, UsageError
 from qdx.formats import Dialect, Format, ReadOptions, WriteOptions, by_id, iter_formats, registry
 from qdx.model import Project
 from qdx.safety import DEFAULT_LIMITS, Limits, atomic_write
@@ -164,7 +164,8 @@ def write(
     *,
     fmt: str | None = None,
     dialect: Dialect = "refi",
-) -> None:
+    check: bool = False,
+) -> list[Issue]:
     """Write ``project`` to a path (atomically: temp file + rename) or a binary stream.
 
     Args:
@@ -172,9 +173,16 @@ def write(
         target: a path or a binary stream.
         fmt: format id; by default taken from the path's extension.
         dialect: ``refi`` (the spec: code points) or ``nvivo`` (UTF-16 units over CRLF text).
+        check: validate the output before it replaces the target — the written bytes for
+            REFI-QDA formats (schema, XML rules, integrity, as ``qdx validate``), the model's
+            integrity for others — and refuse it when any issue is an error.
+
+    Returns:
+        With ``check``, the issues of the output (warnings and notes; errors raise); else ``[]``.
 
     Raises:
         UsageError: the format cannot be chosen or cannot be written.
+        InvalidOutputError: ``check`` found errors; nothing was written (``issues`` lists them).
         WriteError: the file could not be written; any previous file is intact.
     """
     name = "" if not isinstance(target, str | os.PathLike) else os.fspath(target)
@@ -182,10 +190,75 @@ def write(
     assert chosen.writer is not None
     writer = chosen.writer
     options = WriteOptions(dialect=dialect)
+    found: list[Issue] = []
+    label = Path(name).name or f"<{chosen.id} output>"
+    verify = _verifier(project, chosen, label, found) if check else None
+    if check:
+        _refuse_unholdable(project, chosen, label)
     if isinstance(target, str | os.PathLike):
-        atomic_write(target, lambda stream: writer(project, stream, options))
-    else:
+        atomic_write(target, lambda stream: writer(project, stream, options), verify=verify)
+    elif verify is None:
         writer(project, target, options)
+    else:
+        _write_checked_stream(project, target, chosen, options, verify)
+    return found
+
+
+# REFI-QDA formats whose written bytes qdx validate_file reads back (schema + integrity).
+_FILE_CHECKED = frozenset({"qdpx", "qde", "qdc"})
+
+
+def _verifier(project: Project, chosen: Format, label: str, found: list[Issue]) -> Callable[[Path], None]:
+    """A check of a finished output file that raises InvalidOutputError on errors and
+    collects the other issues in ``found``."""
+
+    def verify(path: Path) -> None:
+        from qdx.validation import validate_file
+        from qdx.validation.integrity import check_integrity
+
+        if chosen.id in _FILE_CHECKED:
+            issues = validate_file(path, label=label)
+        else:
+            issues = check_integrity(project)
+        found.extend(issues)
+        errors = tuple(i for i in issues if i.severity is Severity.ERROR)
+        if errors:
+            raise InvalidOutputError(
+                f"the {chosen.id} output would not validate ({len(errors)} error(s)); nothing written",
+                issues=errors,
+                location=label,
+            )
+
+    return verify
+
+
+def _refuse_unholdable(project: Project, chosen: Format, label: str) -> None:
+    """Refuse, before writing anything, what a format cannot hold at all, said plainly
+    (the schema would only say "Missing child element(s)")."""
+    if chosen.id == "qdc" and not project.codes:
+        message = (
+            "a .qdc codebook must hold at least one code (Codebook-mrt2019.xsd: <Codes> needs a <Code>);"
+            " this project has none"
+        )
+        issue = Issue("QDX060", Severity.ERROR, message, label)
+        raise InvalidOutputError(f"{message}; nothing written", issues=(issue,), location=label)
+
+
+def _write_checked_stream(
+    project: Project, target: BinaryIO, chosen: Format, options: WriteOptions, verify: Callable[[Path], None]
+) -> None:
+    """Write to a temporary file, verify it, then copy it to the stream."""
+    import shutil
+    import tempfile
+
+    assert chosen.writer is not None
+    with tempfile.TemporaryDirectory(prefix="qdx-check-") as folder:
+        path = Path(folder) / f"output.{chosen.extensions[0] if chosen.extensions else chosen.id}"
+        with path.open("wb") as stream:
+            chosen.writer(project, stream, options)
+        verify(path)
+        with path.open("rb") as stream:
+            shutil.copyfileobj(stream, target)
 
 
 def _writer_for(fmt: str | None, name: str) -> Format:

@@ -8,6 +8,7 @@ Exception tree (raise only when no model can be built; everything recoverable is
     │   ├── UnsafeInputError      hostile input refused (entities, zip slip, bombs)
     │   └── FormatError           unknown or unsupported format
     ├── WriteError                output cannot be written (the target is left as it was)
+    │   └── InvalidOutputError    the output would not validate; ``issues`` says why
     └── UsageError                a caller asked for something impossible (bad option value)
 
 Every error carries a one-line ``message`` and an optional ``location`` such as
@@ -53,6 +54,14 @@ class FormatError(ReadError):
 
 class WriteError(QdxError):
     """The output could not be written; the previous target file is intact."""
+
+
+class InvalidOutputError(WriteError):
+    """The output would not validate, so it was not written; ``issues`` lists the errors."""
+
+    def __init__(self, message: str, *, issues: tuple[Issue, ...] = (), location: str | None = None) -> None:
+        super().__init__(message, location=location)
+        self.issues = issues
 
 
 class UsageError(QdxError):

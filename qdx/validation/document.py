@@ -45,6 +45,7 @@ def validate_file(
     limits: Limits = DEFAULT_LIMITS,
     integrity: bool = True,
     progress: Callable[[str], None] | None = None,
+    label: str | None = None,
 ) -> list[Issue]:
     """Every issue of a ``.qde``, ``.qdc`` or ``.qdpx`` file.
 
@@ -56,6 +57,8 @@ def validate_file(
             reader's issues).
         progress: called with the name of each of :data:`STEPS` as it starts (a project of
             10^6 selections takes a quarter of a minute); steps that do not apply are skipped.
+        label: the file name to give in locations instead of the path's own (a writer checks
+            its temporary file under the target's name).
 
     Returns:
         Schema issues, XML-level issues, then the reader's and the integrity issues,
@@ -71,7 +74,7 @@ def validate_file(
     """
     step = progress or _no_progress
     schema = load_schema(xsd) if xsd is not None else None
-    loaded = load_document(path, limits=limits)
+    loaded = load_document(path, limits=limits, label=label)
     label = loaded.label
     issues = list(loaded.issues)
     if not loaded.data and loaded.issues:  # a package without a .qde: nothing to parse
@@ -92,7 +95,7 @@ def validate_file(
         model = None
         if integrity and (schema is not None or is_refi_root(doc)):
             parsed = (label, loaded.data, doc.getroot())
-            model = read_and_check(path, limits=limits, parsed=parsed, progress=progress)
+            model = read_and_check(path, limits=limits, parsed=parsed, progress=progress, label=label)
         else:
             step(STEPS[1])
         issues += schema_check.result()
@@ -120,8 +123,11 @@ class LoadedDocument:
     issues: tuple[Issue, ...] = ()
 
 
-def load_document(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> LoadedDocument:
-    """The XML document of a ``.qde``/``.qdc`` file, or the ``.qde`` inside a ``.qdpx``.
+def load_document(
+    path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, label: str | None = None
+) -> LoadedDocument:
+    """The XML document of a ``.qde``/``.qdc`` file, or the ``.qde`` inside a ``.qdpx``
+    (``label``: the name to show for the file, by default its own).
 
     Raises:
         ReadError: the file is missing, unreadable, or a broken archive.
@@ -134,26 +140,26 @@ def load_document(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMI
     except OSError as exc:
         raise ReadError(f"cannot read ({exc.strerror or exc})", location=str(file)) from exc
     if not data.startswith(ZIP_MAGIC):
-        return LoadedDocument(data, file.name)
-    return _inner_qde(file, data, limits)
+        return LoadedDocument(data, label or file.name)
+    return _inner_qde(label or file.name, data, limits)
 
 
-def _inner_qde(file: Path, data: bytes, limits: Limits) -> LoadedDocument:
+def _inner_qde(name: str, data: bytes, limits: Limits) -> LoadedDocument:
     import io
 
-    archive = SafeZip(io.BytesIO(data), limits=limits, label=file.name)
+    archive = SafeZip(io.BytesIO(data), limits=limits, label=name)
     try:
         names = [n for n in archive.names() if n.lower().endswith(".qde") and "/" not in n.rstrip("/")]
         if not names:
             message = "the archive holds no .qde project document (REFI §8.1)"
-            return LoadedDocument(b"", file.name, (Issue("QDX053", Severity.ERROR, message, file.name),))
+            return LoadedDocument(b"", name, (Issue("QDX053", Severity.ERROR, message, name),))
         # REFI §8.1 names it project.qde; some exporters use the project's name (quirk 8).
         # Locations name the member alone ("project.qde:12"), as the reader's do.
         names.sort(key=lambda n: (n.lower() != "project.qde", n))
         issues = []
         if len(names) > 1:
             message = f"the archive holds {len(names)} .qde documents; validating {names[0]}"
-            issues.append(Issue("QDX053", Severity.WARNING, message, file.name))
+            issues.append(Issue("QDX053", Severity.WARNING, message, name))
         return LoadedDocument(archive.read(names[0]), names[0], tuple(issues))
     finally:
         archive.close()
@@ -206,6 +212,7 @@ def read_and_check(
     limits: Limits = DEFAULT_LIMITS,
     parsed: tuple[str, bytes, etree._Element] | None = None,
     progress: Callable[[str], None] | None = None,
+    label: str | None = None,
 ) -> tuple[list[Issue], list[Issue]]:
     """(the reader's issues, the integrity issues) of the model read from ``path``; when no
     model can be read, no reader issues and one QDX054 saying why. ``progress`` as in
@@ -218,7 +225,7 @@ def read_and_check(
     file = Path(path)
     step(STEPS[1])
     try:
-        project = read_path(file, ReadOptions(label=file.name, limits=limits, parsed=parsed))
+        project = read_path(file, ReadOptions(label=label or file.name, limits=limits, parsed=parsed))
     except FormatError as exc:
         message = f"integrity rules not checked: no reader for this file ({exc.message})"
         return [], [Issue("QDX054", Severity.WARNING, message, exc.location)]

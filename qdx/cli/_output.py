@@ -21,6 +21,7 @@ import click
 
 from qdx.cli._common import emit_json
 from qdx.errors import InvalidOutputError, Issue, LossyConversionWarning
+from qdx.formats import Dialect
 from qdx.model import Project
 
 P = ParamSpec("P")
@@ -93,7 +94,7 @@ def write_checked(
     written = Written(repairs=repairs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LossyConversionWarning)
-        refi_dialect = "nvivo" if dialect == "nvivo" else "refi"
+        refi_dialect: Dialect = "nvivo" if dialect == "nvivo" else "refi"
         try:
             written.issues = write(project, target, fmt=fmt, dialect=refi_dialect, check=True)
         except InvalidOutputError as exc:

@@ -229,3 +229,35 @@ def test_codebook_with_no_codes_is_refused(tmp_path: Path) -> None:
     code, _out, err = run("convert", str(BLANK_ATLAS), str(target))
     assert code == 1 and not target.exists()
     assert "at least one code" in err and len(err.strip().splitlines()) <= 3
+
+
+# --------------------------------------------------------------------------- what is carried over
+
+CODEBOOK_WITH_ATTRIBUTE = b"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="hand-made">
+  <Codes>
+    <Code guid="00000000-0000-4000-8000-000000000001" name="trust" isCodable="true"
+          description="Statements about trusting others">
+      <Code guid="00000000-0000-4000-8000-000000000002" name="distrust" isCodable="true"
+            description="attribute copy">
+        <Description>element copy</Description>
+      </Code>
+    </Code>
+  </Codes>
+</CodeBook>
+"""
+
+
+@pytest.mark.parametrize("ext", ["qdc", "qdpx", "qde"])
+def test_description_attribute_becomes_the_description(tmp_path: Path, ext: str) -> None:
+    source = tmp_path / "in.qdc"
+    source.write_bytes(CODEBOOK_WITH_ATTRIBUTE)
+    target = tmp_path / f"out.{ext}"
+    code, _out, err = run("convert", str(source), str(target))
+    assert code == 0, err
+    # The attribute that disagrees with the element is named as not carried over.
+    assert "QDX014" in err and "differs" in err
+    back = qdx.read(target)
+    assert back.codes[0].description == "Statements about trusting others"
+    assert back.codes[0].children[0].description == "element copy"
+    assert errors_of(target) == []

@@ -16,6 +16,8 @@ QDX010    namespace                   a namespace other than REFI-QDA 1.0 (quirk
 QDX011    position-inexact            a UTF-16 position inside a surrogate pair
 QDX012    unreferenced-file           an archive entry no element refers to (info)
 QDX013    unconverted-positions       positions left in the producer's unit (text missing)
+QDX014    non-standard-attribute      an attribute outside the schema read into the model
+                                      (info) or not carried over (warning)
 ========  ==========================  =====================================================
 """
 

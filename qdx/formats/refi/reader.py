@@ -321,11 +321,29 @@ def read_code(el: Element, ctx: Context) -> Code:
         name=name or "",
         is_codable=ctx.boolean(el, "isCodable", True),
         color=el.get("color"),
-        description=_desc(k),
+        description=_code_description(el, k, ctx),
         note_refs=_refs(k, "NoteRef", ctx),
         children=_many(k, "Code", ctx, read_code),
         loc=ctx.loc(el),
     )
+
+
+def _code_description(el: Element, k: dict[str, list[Element]], ctx: Context) -> str | None:
+    """``<Description>``; some producers put the definition in a ``description`` attribute,
+    which the schema does not define (CodeType has guid, name, isCodable, color only). That
+    attribute may be the only copy of a definition, so it becomes the Description when the
+    element is absent; when both are there, the attribute is reported as not carried over."""
+    element = _desc(k)
+    attribute = el.get("description")
+    if attribute is None:
+        return element
+    if element is None:
+        ctx.issue("QDX014", "non-standard description attribute of <Code> read as its <Description>", el, Severity.INFO)
+        return attribute
+    if attribute.strip() != element.strip():
+        message = "non-standard description attribute of <Code> differs from its <Description>; not carried over"
+        ctx.issue("QDX014", message, el)
+    return element
 
 
 def read_set(el: Element, ctx: Context) -> Set:

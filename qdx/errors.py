@@ -10,6 +10,7 @@ Exception tree (raise only when no model can be built; everything recoverable is
     ├── WriteError                output cannot be written (the target is left as it was)
     │   └── InvalidOutputError    the output would not validate; ``issues`` says why
     └── UsageError                a caller asked for something impossible (bad option value)
+        └── UnknownNameError      a filter names a coder/set/code/case that does not exist
 
 Every error carries a one-line ``message`` and an optional ``location`` such as
 ``project.qde:412`` or ``Files.xlsx!B7``; ``str(err)`` joins them.
@@ -66,6 +67,35 @@ class InvalidOutputError(WriteError):
 
 class UsageError(QdxError):
     """A caller asked for something that cannot be done (bad option values)."""
+
+
+class UnknownNameError(UsageError):
+    """A filter names a coder, set, code, case or variable the project does not have.
+
+    ``known`` lists what exists and ``suggestions`` the close spellings (case-insensitive
+    first); the message says both on one line.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        name: str,
+        known: tuple[str, ...] = (),
+        suggestions: tuple[str, ...] = (),
+        location: str | None = None,
+    ) -> None:
+        super().__init__(message, location=location)
+        self.kind = kind
+        self.name = name
+        self.known = known
+        self.suggestions = suggestions
+
+
+class NoDataError(QdxError):
+    """A measure was asked of data that holds nothing to measure (agreement over no shared
+    coded unit): there is no number to give, so none is made up."""
 
 
 class Severity(enum.Enum):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from qdx.errors import UsageError
 from qdx.model import Guid, Project, ProjectIndex, Source, iter_selections
+from qdx.names import unknown
 from qdx.safety import atomic_write
 
 CATEGORY_LEVELS = ("core", "main category", "subcategory")
@@ -250,16 +251,14 @@ def _set_members(project: Project, name: str) -> tuple[Guid, ...]:
     for s in project.sets:
         if s.name == name:
             return s.member_sources
-    known = ", ".join(s.name for s in project.sets) or "none"
-    raise UsageError(f"no set named {name!r}; sets: {known}")
+    raise unknown("set", name, [s.name for s in project.sets])
 
 
 def _variable_values(project: Project, name: str) -> dict[Guid, str]:
     """A source's own value of variable ``name``, else the value of a case it belongs to."""
     wanted = {v.guid for v in project.variables if v.name == name}
     if not wanted:
-        known = ", ".join(v.name for v in project.variables) or "none"
-        raise UsageError(f"no variable named {name!r}; variables: {known}")
+        raise unknown("variable", name, [v.name for v in project.variables])
     out: dict[Guid, str] = {}
     for case in project.cases:
         value = next((v.value for v in case.variable_values if v.variable in wanted and v.value), None)

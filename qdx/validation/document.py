@@ -15,6 +15,7 @@ QDX053  error     a .qdpx holds no .qde document (a warning when it holds severa
 QDX054  error     the reader could not build a model, so integrity rules were not checked
 QDX055  error     a schema violation (one per violation, located by line and element path)
 QDX056  error     PlainTextContent together with plainTextPath (spec §5.3: "not both")
+QDX057  info      the file is an NVivo export, validated as the model it becomes (no schema)
 QDX059  error     more schema violations than are listed
 ======  ========  ===========================================================================
 """
@@ -31,6 +32,7 @@ from typing import Any
 from lxml import etree
 
 from qdx.errors import FormatError, Issue, ReadError, Severity
+from qdx.formats import Format
 from qdx.safety import DEFAULT_LIMITS, Limits, SafeZip, check_no_doctype, xml_parser
 from qdx.validation.schema import CODE_NOT_XML, check_document, element_path, is_refi_root, load_schema
 
@@ -74,6 +76,9 @@ def validate_file(
     """
     step = progress or _no_progress
     schema = load_schema(xsd) if xsd is not None else None
+    other = None if xsd is not None else other_format(path)
+    if other is not None:  # an NVivo export: validated as the model qdx reads from it
+        return validate_model(path, other, limits=limits, label=label)
     loaded = load_document(path, limits=limits, label=label)
     label = loaded.label
     issues = list(loaded.issues)
@@ -104,6 +109,59 @@ def validate_file(
         reading, found = model
         issues += _without_repeats(reading, [*issues, *found]) + found
     return _unique(issues)
+
+
+REFI_FORMATS = frozenset({"qdpx", "qde", "qdc"})
+
+
+def other_format(path: str | os.PathLike[str]) -> Format | None:
+    """The non-REFI format qdx reads ``path`` as (an NVivo export file or folder), else None.
+
+    REFI files, and files no format recognises, are validated as REFI documents (so a broken
+    ``.qde`` still gets its precise XML diagnostics).
+    """
+    from qdx.api import HEAD_SIZE, detect
+    from qdx.formats import registry
+
+    file = Path(path)
+    if file.is_dir():
+        return next((f for f in registry() if f.tree_reader is not None), None)
+    try:
+        with file.open("rb") as stream:
+            head = stream.read(HEAD_SIZE)
+        chosen = detect(head, file.name)
+    except (OSError, FormatError):
+        return None
+    return None if chosen.id in REFI_FORMATS or chosen.reader is None else chosen
+
+
+def validate_model(
+    path: str | os.PathLike[str], fmt: Format, *, limits: Limits = DEFAULT_LIMITS, label: str | None = None
+) -> list[Issue]:
+    """Issues of a file that is not REFI-QDA XML (NVivo exports), read as the model it becomes.
+
+    The REFI schema and XML rules do not apply to a ``.docx``, ``.xlsx`` or coded-text file;
+    what applies is what reading found in the file (its format's rules: QDX0xx issues) and the
+    integrity rules of the model (QDX1xx). A file that cannot be read at all is one QDX054 error.
+    """
+    from qdx.api import read_path
+    from qdx.formats import ReadOptions
+    from qdx.validation.integrity import check_integrity
+
+    file = Path(path)
+    name = label or file.name
+    note = (
+        f"read as {fmt.description} ({fmt.id}): the REFI-QDA schema does not apply; the reader's "
+        "checks of the export and the integrity rules of the model it becomes do"
+    )
+    issues = [Issue("QDX057", Severity.INFO, note, name)]
+    try:
+        project = read_path(file, ReadOptions(label=name, limits=limits), fmt=fmt.id)
+    except ReadError as exc:
+        message = f"integrity rules not checked: the file cannot be read ({exc.message})"
+        return [*issues, Issue("QDX054", Severity.ERROR, message, exc.location or name)]
+    reading = list(project.provenance.issues) if project.provenance is not None else []
+    return _unique([*issues, *reading, *check_integrity(project)])
 
 
 # What validate_file reports to its ``progress`` callback, in order.

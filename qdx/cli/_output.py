@@ -20,7 +20,7 @@ from typing import ParamSpec, TypeVar
 import click
 
 from qdx.cli._common import emit_json
-from qdx.errors import InvalidOutputError, Issue, LossyConversionWarning
+from qdx.errors import InvalidOutputError, Issue, LossyConversionWarning, Severity
 from qdx.formats import Dialect
 from qdx.model import Project
 
@@ -63,6 +63,21 @@ class Written:
         }
 
 
+# Reader issues that mean "the input holds something the model, so the output, cannot".
+NOT_CARRIED_CODES = frozenset({"QDX014"})
+
+
+def not_carried_from_inputs(*projects: Project) -> list[str]:
+    """What reading found in the inputs that no output can carry (attributes outside the
+    schema), as lines for the summary."""
+    lines = []
+    for project in projects:
+        for issue in project.provenance.issues if project.provenance is not None else ():
+            if issue.code in NOT_CARRIED_CODES and issue.severity is not Severity.INFO:
+                lines.append(f"{issue.location}: {issue.message}" if issue.location else issue.message)
+    return lines
+
+
 def _output_format(target: str, fmt: str | None) -> str:
     return (fmt or Path(target).suffix.lower().lstrip(".")).lower()
 
@@ -87,8 +102,10 @@ def write_checked(
     allow_invalid: bool,
     as_json: bool,
     repairs: tuple[str, ...] = (),
+    inputs: tuple[Project, ...] = (),
 ) -> Written:
-    """Write ``project`` to ``target`` under the policy; on refusal print why and exit 1."""
+    """Write ``project`` to ``target`` under the policy; on refusal print why and exit 1.
+    ``inputs``: the projects read, whose uncarriable parts the summary lists."""
     from qdx.api import write
 
     written = Written(repairs=repairs)
@@ -104,7 +121,8 @@ def write_checked(
             write(project, target, fmt=fmt, dialect=refi_dialect)
             written.issues = list(exc.issues)
             written.invalid = True
-    written.not_carried = [str(w.message) for w in caught if issubclass(w.category, LossyConversionWarning)]
+    written.not_carried = not_carried_from_inputs(*inputs)
+    written.not_carried += [str(w.message) for w in caught if issubclass(w.category, LossyConversionWarning)]
     return written
 
 

@@ -25,7 +25,16 @@ from qdx.cli._common import (
     refuse_overwriting_input,
     same_file,
 )
-from qdx.cli._output import Written, output_options, prepare, refuse, report_written, write_checked
+from qdx.cli._output import (
+    NOT_CARRIED_CODES,
+    Written,
+    not_carried_from_inputs,
+    output_options,
+    prepare,
+    refuse,
+    report_written,
+    write_checked,
+)
 from qdx.cli.info import UNIT_CHOICE, summary
 from qdx.errors import Issue, Severity, UsageError
 from qdx.model import Project
@@ -89,12 +98,15 @@ def convert(
         refuse_overwriting_input(target, source, in_place_option=True)
     limits = make_limits(max_member_size, max_ratio)
     project, extra = _nvivo.load(source, limits, unit=unit, sources_dir=sources_dir, attributes=attributes)
-    issues = [i for i in (project.provenance.issues if project.provenance else ()) if i.severity is not Severity.INFO]
+    read = project
+    issues = [i for i in (project.provenance.issues if project.provenance else ())
+              if i.severity is not Severity.INFO and i.code not in NOT_CARRIED_CODES]  # fmt: skip
     issues += extra
     project, repairs = prepare(project, target, fmt, repair=repair)
     if in_place:
         _backup_if_same(source, target)
-    written = _write(project, target, fmt, dialect, allow_invalid=allow_invalid, as_json=as_json, repairs=repairs)
+    written = _write(project, target, fmt, dialect, allow_invalid=allow_invalid, as_json=as_json, repairs=repairs,
+                     read=read)  # fmt: skip
     # Reading errors fail the command unless a repair made the output valid anyway.
     failed = written.invalid or (any(i.severity is Severity.ERROR for i in issues) and not repairs)
     counts = summary(project)
@@ -134,6 +146,7 @@ def _write(
     allow_invalid: bool,
     as_json: bool,
     repairs: tuple[str, ...],
+    read: Project,
 ) -> Written:
     """Write atomically under the output policy (exits 1 when the output is refused)."""
     from qdx.cli import _nvivo
@@ -141,10 +154,12 @@ def _write(
     if _nvivo.wants_folder(target, fmt):  # NVivo coded text: one file per code
         if not allow_invalid:
             _check_model(project, target, as_json, repairs)
-        return Written(repairs=repairs, not_carried=_nvivo.write_folder(project, target, dialect))
+        notes = not_carried_from_inputs(read) + _nvivo.write_folder(project, target, dialect)
+        return Written(repairs=repairs, not_carried=notes)
     return write_checked(
-        project, target, fmt=fmt, dialect=dialect, allow_invalid=allow_invalid, as_json=as_json, repairs=repairs
-    )
+        project, target, fmt=fmt, dialect=dialect, allow_invalid=allow_invalid, as_json=as_json, repairs=repairs,
+        inputs=(read,),
+    )  # fmt: skip
 
 
 def _check_model(project: Project, target: str, as_json: bool, repairs: tuple[str, ...]) -> None:

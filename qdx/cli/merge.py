@@ -80,7 +80,7 @@ def merge(
     merged, repairs = prepare(result.project, output, None, repair=repair)
     written = write_checked(
         merged, output, fmt=None, dialect="refi", allow_invalid=allow_invalid or no_validate, as_json=as_json,
-        repairs=repairs,
+        repairs=repairs, inputs=tuple(projects),
     )  # fmt: skip
     summary = _summary(inputs, projects, merged, output, result.conflicts)
     if as_json:

@@ -20,7 +20,7 @@ from qdx.cli import main
 from qdx.errors import InvalidOutputError, Severity
 from qdx.model import Code, Coding, Guid, Project, Set, TextSelection, TextSource, User
 from qdx.ops.repair import repair
-from tests.conftest import REFI_SAMPLES, REFI_SCHEMA, need_shared
+from tests.conftest import REFI_SAMPLES, REFI_SCHEMA, need_shared, refi_sample_files
 
 ATLAS = REFI_SAMPLES / "atlasti-8.4-refi-standard-example" / "TestProject.qdpx"
 TOOL_QDE = REFI_SAMPLES / "tool-generated-paper_themes" / "project_with_generated_codes.qde"
@@ -265,3 +265,24 @@ def test_description_attribute_becomes_the_description(tmp_path: Path, ext: str)
     assert back.codes[0].description == "Statements about trusting others"
     assert back.codes[0].children[0].description == "element copy"
     assert errors_of(target) == []
+
+
+@pytest.mark.parametrize("sample", refi_sample_files(), ids=lambda p: p.parent.name + "/" + p.name)
+def test_every_sample_converts_to_a_valid_file_or_is_refused_then_repaired(tmp_path: Path, sample: Path) -> None:
+    """The whole class: whatever convert writes validates (qdx validate and the official XSD);
+    whatever it refuses, --repair makes valid, except a codebook with no code to write."""
+    project = qdx.read(sample)
+    for ext in ("qdpx", "qde", "qdc"):
+        target = tmp_path / f"out.{ext}"
+        code, _out, err = run("convert", str(sample), str(target))
+        if not target.exists():
+            assert code == 1 and "nothing written" in err, err
+            code, _out, err = run("convert", str(sample), str(target), "--repair")
+            if ext == "qdc" and not project.codes:
+                assert code == 1 and "at least one code" in err and not target.exists()
+                continue
+            assert code == 0 and "qdx: repaired: " in err, err
+        assert errors_of(target) == [], (ext, err)
+        xsd = official_xsd(target)
+        if xsd is not None:
+            assert errors_of(target, xsd) == [], ext

@@ -180,6 +180,13 @@ def test_options_that_need_another_are_usage_errors(args: list[str], needed: str
     assert one_line_error(err).endswith(f"needs {needed}")
 
 
+def test_convert_unit_with_sources_is_a_usage_error(tmp_path: Path) -> None:
+    out = str(tmp_path / "o.qdpx")
+    code, _out, err = run("convert", str(STUDY), out, "--unit", "utf16", "--sources", str(tmp_path))
+    assert code == 2 and "--unit does not apply with --sources" in one_line_error(err)
+    assert not (tmp_path / "o.qdpx").exists()
+
+
 def test_the_partner_option_makes_them_valid() -> None:
     code, _out, _err = run("validate", str(STUDY), "--structure", "gt", "--min-sources", "1")
     assert code in (0, 1)  # a verdict, not a usage error

@@ -94,6 +94,9 @@ def convert(
     """Convert IN to OUT (for example project.qdpx to codebook.qdc, or to the NVivo dialect)."""
     from qdx.cli import _nvivo
 
+    if unit is not None and sources_dir is not None:
+        # --sources places references by matching text: there are no producer positions to reinterpret.
+        raise UsageError("--unit does not apply with --sources (references are placed by their text)")
     if not in_place:
         refuse_overwriting_input(target, source, in_place_option=True)
     limits = make_limits(max_member_size, max_ratio)

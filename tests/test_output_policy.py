@@ -286,3 +286,20 @@ def test_every_sample_converts_to_a_valid_file_or_is_refused_then_repaired(tmp_p
         xsd = official_xsd(target)
         if xsd is not None:
             assert errors_of(target, xsd) == [], ext
+
+
+def test_coded_text_output_lists_codings_it_cannot_hold(tmp_path: Path) -> None:
+    project = broken_project()
+    source = project.sources[0]
+    assert isinstance(source, TextSource)
+    whole = Coding(guid=G[15], code=G[1])
+    valid = dataclasses.replace(
+        project,
+        sets=(),
+        sources=(dataclasses.replace(source, selections=source.selections[:1], codings=(whole,)),),
+    )
+    path = tmp_path / "in.qdpx"
+    qdx.write(valid, path, check=True)
+    code, _out, err = run("convert", str(path), str(tmp_path / "texts") + "/", "--to", "nvivo-text")
+    assert code == 0, err
+    assert "qdx: not carried over: 1 coding(s) of whole-source codings" in err

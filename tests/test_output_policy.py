@@ -14,12 +14,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import qdx
 from qdx.cli import main
 from qdx.errors import InvalidOutputError, Severity
-from qdx.model import Code, Coding, Guid, Project, Set, TextSelection, TextSource, User
+from qdx.model import Case, Code, Coding, Guid, Link, Project, Set, TextSelection, TextSource, User
 from qdx.ops.repair import repair
+from qdx.validation import validate
 from tests.conftest import REFI_SAMPLES, REFI_SCHEMA, need_shared, refi_sample_files
 
 ATLAS = REFI_SAMPLES / "atlasti-8.4-refi-standard-example" / "TestProject.qdpx"
@@ -303,3 +306,52 @@ def test_coded_text_output_lists_codings_it_cannot_hold(tmp_path: Path) -> None:
     code, _out, err = run("convert", str(path), str(tmp_path / "texts") + "/", "--to", "nvivo-text")
     assert code == 0, err
     assert "qdx: not carried over: 1 coding(s) of whole-source codings" in err
+
+
+# --------------------------------------------------------------------------- repair, as a property
+
+POOL = [Guid(f"00000000-0000-4000-8000-{i:012d}") for i in range(1, 13)]
+
+
+@st.composite
+def messy_projects(draw: st.DrawFn) -> Project:
+    """Projects whose every reference is drawn from a small pool of GUIDs, some defined twice and
+    some not at all, with selections anywhere in or beyond their text."""
+    guid = st.sampled_from(POOL)
+    text = "abcdefghij"
+    codes = tuple(Code(guid=draw(guid), name=f"c{i}") for i in range(draw(st.integers(0, 3))))
+    users = tuple(User(guid=draw(guid), name=f"u{i}") for i in range(draw(st.integers(0, 2))))
+    sources = []
+    for s in range(draw(st.integers(0, 3))):
+        sels = []
+        for _ in range(draw(st.integers(0, 3))):
+            start, end = draw(st.integers(-2, 14)), draw(st.integers(-2, 14))
+            codings = tuple(
+                Coding(guid=draw(guid), code=draw(guid), creating_user=draw(st.none() | guid))
+                for _ in range(draw(st.integers(0, 2)))
+            )
+            sels.append(TextSelection(guid=draw(guid), start=start, end=end, codings=codings,
+                                      note_refs=tuple(draw(st.lists(guid, max_size=1)))))  # fmt: skip
+        sources.append(TextSource(guid=draw(guid), name=f"s{s}", text=text, selections=tuple(sels)))
+    cases = tuple(
+        Case(guid=draw(guid), code_refs=tuple(draw(st.lists(guid, max_size=2))),
+             source_refs=tuple(draw(st.lists(guid, max_size=2))),
+             selection_refs=tuple(draw(st.lists(guid, max_size=2))))
+        for _ in range(draw(st.integers(0, 2)))
+    )  # fmt: skip
+    sets = tuple(
+        Set(guid=draw(guid), name="s", member_codes=tuple(draw(st.lists(guid, max_size=2))),
+            member_sources=tuple(draw(st.lists(guid, max_size=2))))
+        for _ in range(draw(st.integers(0, 2)))
+    )  # fmt: skip
+    links = tuple(Link(guid=draw(guid), origin=draw(guid), target=draw(guid)) for _ in range(draw(st.integers(0, 2))))
+    return Project(name="messy", users=users, codes=codes, sources=tuple(sources), cases=cases, sets=sets, links=links)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messy_projects())
+def test_repair_always_leaves_no_integrity_error(project: Project) -> None:
+    result = repair(project)
+    assert [i for i in validate(result.project) if i.severity is Severity.ERROR] == []
+    # Nothing silent: when something changed, it was listed.
+    assert (result.project == project) == (result.repairs == ())

@@ -86,7 +86,14 @@ def repair(project: Project, *, files_required: bool = True) -> Repaired:
     log: list[str] = []
     fixed = _drop_missing_files(project, log) if files_required else project
     fixed = _remint_duplicates(fixed, log)
-    fixed = _drop_dangling(fixed, log)
+    # A record dropped in one round (a selection outside its text, a coding of a missing code)
+    # can leave references to it dangling (a Link, a Case SelectionRef): repeat until nothing
+    # changes. Each round only removes, so this ends.
+    while True:
+        before = len(log)
+        fixed = _drop_dangling(fixed, log)
+        if len(log) == before:
+            break
     return Repaired(project=fixed, repairs=tuple(log))
 
 

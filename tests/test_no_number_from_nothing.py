@@ -101,6 +101,19 @@ def test_all_sources_compares_one_sided_coding_as_disagreement(tmp_path: Path) -
     assert result.overall.kappa_pooled < 0.5  # each side coded what the other did not
 
 
+def test_saturation_without_codings_is_an_error_not_a_verdict(tmp_path: Path) -> None:
+    from qdx.analysis.saturation import saturation
+
+    uncoded = Project(name="u", codes=(Code(guid=g(1), name="c"),),
+                      sources=(TextSource(guid=g(2), name="S", text="abc"),))  # fmt: skip
+    with pytest.raises(NoDataError, match="none of the 1 source"):
+        saturation(uncoded)
+    path = tmp_path / "u.qdpx"
+    qdx.write(uncoded, path)
+    code, out, err = run("saturation", str(path))
+    assert code == 1 and out == "" and "no saturation to compute" in one_line_error(err)
+
+
 # --------------------------------------------------------------------------- unknown names
 
 

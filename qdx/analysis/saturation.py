@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from qdx.errors import UsageError
+from qdx.errors import NoDataError, UsageError
 from qdx.model import Guid, Project, ProjectIndex, Source, iter_selections
 from qdx.names import unknown
 from qdx.safety import atomic_write
@@ -484,6 +484,7 @@ def saturation(
 
     Raises:
         UsageError: unknown order/set/variable, a bad held-out size or bad rule parameters.
+        NoDataError: no source holds a coding (a codebook, or a project not coded yet).
 
     Example:
         >>> r = saturation(qdx.read("study.qdpx"), holdout_set="Saturation sample")  # doctest: +SKIP
@@ -493,6 +494,12 @@ def saturation(
     train, test = _split(project, order_sources(project, order), holdout_set, holdout)
     train_refs = [(_name(s), _references(s)) for s in train]
     test_refs = [(_name(s), _references(s)) for s in test]
+    if not any(refs for _, refs in train_refs + test_refs):
+        # No coding anywhere: a flat curve would read as "saturated" or "not reached", a
+        # verdict about data that does not exist.
+        raise NoDataError(
+            f"no saturation to compute: none of the {len(train_refs) + len(test_refs)} source(s) holds a coding"
+        )
     curve = _curve(tree, train_refs + test_refs, {name for name, _ in test_refs})
     new = [p.new for p in curve]
     return SaturationResult(

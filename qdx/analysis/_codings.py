@@ -46,8 +46,9 @@ LEVEL_COLUMNS = {"core": "core", "main": "main_category", "subcategories": "subc
 #   * an apostrophe (' ’), a hyphen (- ‐ ‑) or a full stop between two such characters joins
 #     them ("don't", "well-known", "e.g", "3.14", "2024-01-05" are one word each), as do a comma
 #     or colon between two digits ("1,000", "10:30"); UAX #29 joins the same characters except
-#     hyphens, which qdx joins as word processors' counts do (a hyphenated compound or a date
-#     is one token between spaces); NVivo does not publish its rule;
+#     hyphens and a colon between digits, which qdx joins as word processors' counts do (a
+#     hyphenated compound, a date or a time is one token between spaces); NVivo does not
+#     publish its rule;
 #   * each CJK ideograph, kana or hangul syllable is one word: these scripts do not separate
 #     words by spaces, and without a dictionary a character is the only stable unit (scripts
 #     such as Thai, also written without spaces, count one word per run between spaces).

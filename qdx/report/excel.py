@@ -257,7 +257,8 @@ def _sheet_segments(ctx: _Ctx) -> Table:
     frame = seg[cols].rename(columns={c: c.replace("_", " ") for c in levels})
     ctx.about.append(("Segments", "One row per coding (a code applied to a passage), in document order. "
                       "start/end: code points, end exclusive (REFI §10.2). labels: the A-i-j line labels "
-                      "the passage spans. words: CJK characters count one each."))
+                      "the passage spans. words: letters/digits joined by apostrophes, hyphens and full stops "
+                      "(\"don't\", \"2024-01-05\" are one word), one per CJK character (README, Words)."))
     width = len(frame.columns)
     return table_from_frame("Segments", frame, formats={width - 6: COUNT, width - 5: COUNT, width - 4: COUNT,
                                                         width - 3: COUNT}, label_cols=2, wrap=(width - 1,))

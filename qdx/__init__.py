@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     # functions
     "read": "qdx.api",
-    "write": "qdx.api",
+    "write": "qdx.validation.output",
     "detect": "qdx.api",
     "validate": "qdx.validation",
     "validate_file": "qdx.validation",
@@ -75,7 +75,6 @@ if TYPE_CHECKING:
     from qdx.analysis.saturation import saturation as saturation
     from qdx.api import detect as detect
     from qdx.api import read as read
-    from qdx.api import write as write
     from qdx.errors import FormatError as FormatError
     from qdx.errors import Issue as Issue
     from qdx.errors import LossyConversionWarning as LossyConversionWarning
@@ -106,6 +105,7 @@ if TYPE_CHECKING:
     from qdx.validation.audit import Finding as Finding
     from qdx.validation.audit import audit as audit
     from qdx.validation.document import FileValidation as FileValidation
+    from qdx.validation.output import write as write
     from qdx.validation.structure import StructureResult as StructureResult
     from qdx.validation.structure import check_structure as check_structure
 else:

@@ -174,31 +174,62 @@ def write(
     *,
     fmt: str | None = None,
     dialect: Dialect = "refi",
+    verify: Callable[[Path], None] | None = None,
 ) -> None:
     """Write ``project`` to a path (atomically: temp file + rename) or a binary stream.
+
+    This is the bare writer; ``qdx.write`` (:func:`qdx.validation.output.write`) adds the
+    check of the output, which needs the validation layer above this one.
 
     Args:
         project: what to write.
         target: a path or a binary stream.
         fmt: format id; by default taken from the path's extension.
         dialect: ``refi`` (the spec: code points) or ``nvivo`` (UTF-16 units over CRLF text).
+        verify: called with the finished output file before it replaces the target (a stream
+            target gets the bytes only once it passed); whatever it raises leaves the target as
+            it was.
 
     Raises:
         UsageError: the format cannot be chosen or cannot be written.
         WriteError: the file could not be written; any previous file is intact.
     """
     name = "" if not isinstance(target, str | os.PathLike) else os.fspath(target)
-    chosen = _writer_for(fmt, name)
+    chosen = output_format(fmt, name)
     assert chosen.writer is not None
     writer = chosen.writer
     options = WriteOptions(dialect=dialect)
     if isinstance(target, str | os.PathLike):
-        atomic_write(target, lambda stream: writer(project, stream, options))
-    else:
+        atomic_write(target, lambda stream: writer(project, stream, options), verify=verify)
+    elif verify is None:
         writer(project, target, options)
+    else:
+        _write_checked_stream(project, target, chosen, options, verify)
 
 
-def _writer_for(fmt: str | None, name: str) -> Format:
+def _write_checked_stream(
+    project: Project, target: BinaryIO, chosen: Format, options: WriteOptions, verify: Callable[[Path], None]
+) -> None:
+    """Write to a temporary file, verify it, then copy it to the stream."""
+    import shutil
+    import tempfile
+
+    assert chosen.writer is not None
+    with tempfile.TemporaryDirectory(prefix="qdx-check-") as folder:
+        path = Path(folder) / f"output.{chosen.extensions[0] if chosen.extensions else chosen.id}"
+        with path.open("wb") as stream:
+            chosen.writer(project, stream, options)
+        verify(path)
+        with path.open("rb") as stream:
+            shutil.copyfileobj(stream, target)
+
+
+def output_format(fmt: str | None, name: str) -> Format:
+    """The format to write: ``fmt``, else the one the file name's extension names.
+
+    Raises:
+        UsageError: neither names a format qdx can write.
+    """
     wanted = fmt or Path(name).suffix.lower().lstrip(".")
     if not wanted:
         raise UsageError("cannot tell the output format; give a file extension or fmt=")

@@ -8,7 +8,9 @@ Exception tree (raise only when no model can be built; everything recoverable is
     │   ├── UnsafeInputError      hostile input refused (entities, zip slip, bombs)
     │   └── FormatError           unknown or unsupported format
     ├── WriteError                output cannot be written (the target is left as it was)
+    │   └── InvalidOutputError    the output would not validate; ``issues`` says why
     ├── UsageError                a caller asked for something impossible (bad option value)
+    │   └── UnknownNameError      a filter names a coder/set/code/case that does not exist
     └── MergeConflictError        merge(policy="fail") met conflicts (in qdx.ops.merge,
                                   next to the Conflict records it carries)
 
@@ -64,8 +66,45 @@ class WriteError(QdxError):
     """The output could not be written; the previous target file is intact."""
 
 
+class InvalidOutputError(WriteError):
+    """The output would not validate, so it was not written; ``issues`` lists the errors."""
+
+    def __init__(self, message: str, *, issues: tuple[Issue, ...] = (), location: str | None = None) -> None:
+        super().__init__(message, location=location)
+        self.issues = issues
+
+
 class UsageError(QdxError):
     """A caller asked for something that cannot be done (bad option values)."""
+
+
+class UnknownNameError(UsageError):
+    """A filter names a coder, set, code, case or variable the project does not have.
+
+    ``known`` lists what exists and ``suggestions`` the close spellings (case-insensitive
+    first); the message says both on one line.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        name: str,
+        known: tuple[str, ...] = (),
+        suggestions: tuple[str, ...] = (),
+        location: str | None = None,
+    ) -> None:
+        super().__init__(message, location=location)
+        self.kind = kind
+        self.name = name
+        self.known = known
+        self.suggestions = suggestions
+
+
+class NoDataError(QdxError):
+    """A measure was asked of data that holds nothing to measure (agreement over no shared
+    coded unit): there is no number to give, so none is made up."""
 
 
 class Severity(enum.Enum):

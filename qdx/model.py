@@ -18,8 +18,10 @@ Conventions that every reader and writer keeps:
 * **Embedded files** (``sources/`` members other than decoded plain text) are :class:`Blob`
   values on the element that references them; writers name them ``<guid>.<ext>`` (REFI §8.3).
   A path the reader could not resolve (external, or missing) is kept verbatim in ``*_path``.
-* ``loc`` (where a record came from, e.g. ``project.qde:412``) and ``Project.provenance`` never
-  take part in equality, so ``read(write(p)) == p`` compares content only.
+* ``loc`` (where a record came from, e.g. ``project.qde:412``), ``Project.provenance`` and
+  ``Project.is_codebook`` (the root element) never take part in equality, so
+  ``read(write(p)) == p`` compares content only, across formats too (a ``.qdc`` written as a
+  ``.qdpx`` reads back equal).
 """
 
 from __future__ import annotations
@@ -491,7 +493,10 @@ class Project:
     graphs: tuple[Graph, ...] = ()
     description: str | None = None
     note_refs: tuple[Guid, ...] = ()
-    is_codebook: bool = False
+    # Which root the file had (CodeBook or Project): the container, not the content. A codebook
+    # written as a .qdpx holds the same codes and sets and must read back equal (issue 14), so
+    # like ``provenance`` it takes no part in equality; ``qdx diff`` still reports it.
+    is_codebook: bool = field(default=False, compare=False)
     provenance: Provenance | None = field(default=None, compare=False, repr=False)
 
 

@@ -231,8 +231,17 @@ TMP_PREFIX = ".{name}.qdx-"
 TMP_SUFFIX = ".tmp"
 
 
-def atomic_write(path: str | os.PathLike[str], produce: Callable[[BinaryIO], None]) -> None:
+def atomic_write(
+    path: str | os.PathLike[str],
+    produce: Callable[[BinaryIO], None],
+    *,
+    verify: Callable[[Path], None] | None = None,
+) -> None:
     """Write ``path`` through ``produce(stream)`` atomically (temp file + ``os.replace``).
+
+    ``verify``, when given, is called with the finished temporary file before it replaces the
+    target; if it raises, the temporary file is removed and the target stays as it was (so a
+    writer can refuse an output that would not validate without ever exposing it).
 
     The temporary file lives in the target's folder (a rename never crosses file systems)
     and is removed on any failure, including KeyboardInterrupt/SystemExit; only a process
@@ -260,6 +269,8 @@ def atomic_write(path: str | os.PathLike[str], produce: Callable[[BinaryIO], Non
             produce(cast(BinaryIO, stream))
             stream.flush()
             os.fsync(stream.fileno())
+        if verify is not None:
+            verify(Path(tmp))
         os.chmod(tmp, _final_mode(target))
         os.replace(tmp, target)
     except BaseException as exc:

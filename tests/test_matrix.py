@@ -120,8 +120,10 @@ def _ancestor_at(index: ProjectIndex, guid: Guid, depth: int) -> str | None:
 
 
 def _words(text: str) -> int:
-    # An independent tokeniser: CJK ideographs one word each, ASCII letter/digit runs.
-    return len(re.findall(r"[\u4e00-\u9fff]|[A-Za-z0-9]+", text))
+    # The README's word rule restated for the ASCII and CJK of these texts: CJK ideographs one
+    # word each; letter/digit runs, joined by ' - . between them or , : between digits.
+    alnum = "[A-Za-z0-9]+"
+    return len(re.findall(rf"[\u4e00-\u9fff]|{alnum}(?:(?:['\-.]|(?<=[0-9])[,:](?=[0-9])){alnum})*", text))
 
 
 def _oracle_frame(project: Project, depth: int | None) -> pd.DataFrame:

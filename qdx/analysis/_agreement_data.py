@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qdx.analysis import _intervals as iv
-from qdx.errors import UsageError
 from qdx.model import (
     Code,
     Guid,
@@ -26,6 +25,7 @@ from qdx.model import (
     iter_selections,
     text_docs,
 )
+from qdx.names import unknown
 from qdx.segment import LABEL_RE
 
 # A sentence ends at . ! ? (then space or end), at Chinese 。！？, or at the end of a line.
@@ -75,8 +75,8 @@ def resolve_users(project: Project, specs: Sequence[str], side: str) -> set[Guid
     for spec in specs:
         hits = {u.guid for u in project.users if spec in (u.name, u.id) or u.guid == spec}
         if not hits:
-            known = ", ".join(sorted(u.name or str(u.guid) for u in project.users)) or "none"
-            raise UsageError(f"coder {spec!r} (side {side}) is not a user of the project; users: {known}")
+            known = [u.name or u.id or str(u.guid) for u in project.users]
+            raise unknown("coder", spec, known, where=f"side {side}'s project")
         found |= hits
     return found
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from qdx.analysis._codings import Corpus
 from qdx.errors import UsageError
 from qdx.model import Project, VariableValue, guid_key
+from qdx.names import unknown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,8 +145,7 @@ def _variable_axis(corpus: Corpus, name: str) -> Axis:
     project = corpus.project
     wanted = {guid_key(v.guid): v for v in project.variables if v.name == name}
     if not wanted:
-        known = ", ".join(sorted(v.name for v in project.variables)) or "none"
-        raise UsageError(f"no variable named {name!r} (variables: {known})")
+        raise unknown("variable", name, [v.name for v in project.variables])
     source_values, case_values = _variable_values(project, set(wanted))
     by_coding: dict[str, set[str]] = {}
     for coding, case in zip(corpus.case_links["coding"], corpus.case_links["case"], strict=True):

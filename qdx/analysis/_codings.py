@@ -11,7 +11,9 @@ depth 0; otherwise the roots are the main categories.
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,6 +29,7 @@ from qdx.model import (
     iter_codes,
     text_docs,
 )
+from qdx.names import require
 from qdx.segment import Segment, segments
 
 if TYPE_CHECKING:
@@ -36,15 +39,46 @@ LEVELS = ("core", "main", "subcategories", "concepts")
 # Column names for level columns in tables, by level (deeper levels: level_<depth>).
 LEVEL_COLUMNS = {"core": "core", "main": "main_category", "subcategories": "subcategory", "concepts": "concept"}
 
-# A word is one CJK ideograph/kana/hangul syllable (these scripts do not separate words by
-# spaces, and NVivo counts each as a word) or a run of other letters/digits.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-WORD_RE = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+")
+# Words (``--value words``), by a stated rule: Unicode word segmentation (UAX #29) as word
+# processors apply it, kept simple enough to restate in the README:
+#   * a word is a run of letters, digits and combining marks (so "naïve" in either
+#     normalisation form, and Devanagari words with their vowel signs, stay whole);
+#   * an apostrophe (' ’), a hyphen (- ‐ ‑) or a full stop between two such characters joins
+#     them ("don't", "well-known", "e.g", "3.14", "2024-01-05" are one word each), as do a comma
+#     or colon between two digits ("1,000", "10:30"); UAX #29 joins the same characters except
+#     hyphens and a colon between digits, which qdx joins as word processors' counts do (a
+#     hyphenated compound, a date or a time is one token between spaces); NVivo does not
+#     publish its rule;
+#   * each CJK ideograph, kana or hangul syllable is one word: these scripts do not separate
+#     words by spaces, and without a dictionary a character is the only stable unit (scripts
+#     such as Thai, also written without spaces, count one word per run between spaces).
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0003134f"
+_JOIN = "'\u2019\\-\u2010\u2011."
+
+
+@functools.cache
+def _word_re() -> re.Pattern[str]:
+    """The word pattern; combining-mark ranges are collected from the Unicode database once."""
+    marks: list[str] = []
+    run_start = None
+    # Combining marks lie below U+1E960, except the variation selectors U+E0100-U+E01EF.
+    for cp in [*range(0x300, 0x1E960), *range(0xE0100, 0xE01F1)]:
+        is_mark = unicodedata.category(chr(cp)).startswith("M")
+        if is_mark and run_start is None:
+            run_start = cp
+        elif not is_mark and run_start is not None:
+            marks.append(f"{re.escape(chr(run_start))}-{re.escape(chr(cp - 1))}")
+            run_start = None
+    # A mark extends a word but never starts one (an emoji's variation selector is no word).
+    base = f"(?![{_CJK}])[^\\W_]"
+    run = f"{base}(?:{base}|[{''.join(marks)}])*"
+    joined = f"{run}(?:(?:[{_JOIN}]|(?<=\\d)[,:](?=\\d)){run})*"
+    return re.compile(f"[{_CJK}]|{joined}")
 
 
 def count_words(text: str) -> int:
-    """Words in ``text``: CJK characters one each, other scripts by letter/digit runs."""
-    return sum(1 for _ in WORD_RE.finditer(text))
+    """Words in ``text`` by the rule above (README "Words")."""
+    return sum(1 for _ in _word_re().finditer(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,13 +264,15 @@ def _filter(
     project: Project, tree: Tree, segs: list[Segment], set_name: str | None, coder: str | None
 ) -> list[Segment]:
     if coder is not None:
+        if coder != "":  # "" keeps the codings that name no user
+            index = ProjectIndex(project)
+            users = [index.user_name(u.guid) or "" for u in project.users]
+            require("coder", coder, [*users, *(s.coder for s in segs if s.coder is not None)])
         segs = [s for s in segs if s.coder == coder or (s.coder is None and coder == "")]
     if set_name is None:
         return segs
+    require("set", set_name, [s.name for s in project.sets])
     chosen = [s for s in project.sets if s.name == set_name]
-    if not chosen:
-        known = ", ".join(sorted(s.name for s in project.sets)) or "none"
-        raise UsageError(f"no set named {set_name!r} (sets: {known})")
     codes = {guid_key(g) for s in chosen for g in s.member_codes}
     sources = {guid_key(g) for s in chosen for g in s.member_sources}
     if codes:
@@ -259,7 +295,7 @@ def build_corpus(project: Project, *, set_name: str | None = None, coder: str | 
         The :class:`Corpus`.
 
     Raises:
-        UsageError: no set of that name.
+        UnknownNameError: no set or no user of that name (a filter never silently matches nothing).
     """
     import pandas as pd
 

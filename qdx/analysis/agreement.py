@@ -38,7 +38,7 @@ from qdx.analysis.coefficients import (
     percent_agreement,
     unitized_binary_alpha,
 )
-from qdx.errors import UsageError
+from qdx.errors import NoDataError, UsageError
 from qdx.model import Project
 from qdx.safety import atomic_write
 
@@ -383,6 +383,26 @@ def _disagreements(catalog: Catalog, keys: iv.IntArray, pieces: iv.Pieces, unit:
     return out
 
 
+def _require_shared_data(
+    rows: Sequence[CodeSourceAgreement], docs: set[int], a: Side, b: Side, one_project: bool
+) -> None:
+    """Agreement over no coded unit has no value: κ and PA would only be the empty-table
+    convention (1.0), which reads as perfect agreement. Refuse instead of making one up.
+
+    Raises:
+        NoDataError: no source is compared, or no compared source holds a coding of either side.
+    """
+    coded = sum(r.table.both + r.table.a_only + r.table.b_only for r in rows)
+    if docs and coded:
+        return
+    if not docs:
+        what, in_a, in_b = ("coded", set(a.doc), set(b.doc)) if one_project else ("holds", a.present, b.present)
+        reason = f"the sides share no source (side A {what} {len(in_a)} source(s), side B {len(in_b)}, none in common)"
+    else:
+        reason = "neither side coded any text in the compared sources"
+    raise NoDataError(f"no agreement to compute: {reason} (agreement over zero shared units is undefined)")
+
+
 def _check_options(unit: str, overlap: float, overlap_measure: str) -> None:
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r}; choose one of {', '.join(UNITS)}")
@@ -435,7 +455,10 @@ def agree(
         and the disagreeing passages.
 
     Raises:
-        UsageError: an unknown option value, an unknown coder, or one project with no coders.
+        UsageError: an unknown option value, or one project with no coders.
+        UnknownNameError: a coder that is no user of the project (close spellings suggested).
+        NoDataError: the sides share no coded source, so there is nothing to agree on (never
+            reported as κ = 1).
 
     Example:
         >>> result = agree(qdx.read("a.qdpx"), qdx.read("b.qdpx"))   # doctest: +SKIP
@@ -457,8 +480,7 @@ def agree(
     docs = _compared_docs(catalog, side_a, side_b, b is None, all_sources)
     keys = _group_keys(unit_a, unit_b, docs, n_docs, n_codes, all_pairs)
     rows, pieces = _rows(catalog, keys, (unit_a, unit_b), (char_a, char_b), unit, (overlap, overlap_measure))
-    if not rows:
-        catalog.warnings.append("no coded text to compare: every value is the empty-table convention (1.0)")
+    _require_shared_data(rows, docs, side_a, side_b, b is None)
     # Group by code number, not path: two same-named codes of one project stay apart.
     by_code: dict[int, list[CodeSourceAgreement]] = {}
     for key, row in zip(keys.tolist(), rows, strict=True):

@@ -22,8 +22,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from qdx.errors import UsageError
+from qdx.errors import NoDataError, UsageError
 from qdx.model import Guid, Project, ProjectIndex, Source, iter_selections
+from qdx.names import unknown
 from qdx.safety import atomic_write
 
 CATEGORY_LEVELS = ("core", "main category", "subcategory")
@@ -250,16 +251,14 @@ def _set_members(project: Project, name: str) -> tuple[Guid, ...]:
     for s in project.sets:
         if s.name == name:
             return s.member_sources
-    known = ", ".join(s.name for s in project.sets) or "none"
-    raise UsageError(f"no set named {name!r}; sets: {known}")
+    raise unknown("set", name, [s.name for s in project.sets])
 
 
 def _variable_values(project: Project, name: str) -> dict[Guid, str]:
     """A source's own value of variable ``name``, else the value of a case it belongs to."""
     wanted = {v.guid for v in project.variables if v.name == name}
     if not wanted:
-        known = ", ".join(v.name for v in project.variables) or "none"
-        raise UsageError(f"no variable named {name!r}; variables: {known}")
+        raise unknown("variable", name, [v.name for v in project.variables])
     out: dict[Guid, str] = {}
     for case in project.cases:
         value = next((v.value for v in case.variable_values if v.variable in wanted and v.value), None)
@@ -485,6 +484,7 @@ def saturation(
 
     Raises:
         UsageError: unknown order/set/variable, a bad held-out size or bad rule parameters.
+        NoDataError: no source holds a coding (a codebook, or a project not coded yet).
 
     Example:
         >>> r = saturation(qdx.read("study.qdpx"), holdout_set="Saturation sample")  # doctest: +SKIP
@@ -494,6 +494,12 @@ def saturation(
     train, test = _split(project, order_sources(project, order), holdout_set, holdout)
     train_refs = [(_name(s), _references(s)) for s in train]
     test_refs = [(_name(s), _references(s)) for s in test]
+    if not any(refs for _, refs in train_refs + test_refs):
+        # No coding anywhere: a flat curve would read as "saturated" or "not reached", a
+        # verdict about data that does not exist.
+        raise NoDataError(
+            f"no saturation to compute: none of the {len(train_refs) + len(test_refs)} source(s) holds a coding"
+        )
     curve = _curve(tree, train_refs + test_refs, {name for name, _ in test_refs})
     new = [p.new for p in curve]
     return SaturationResult(

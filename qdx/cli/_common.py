@@ -117,6 +117,31 @@ def refuse_overwriting_input(output: str, *inputs: str, in_place_option: bool = 
         raise UsageError(f"output {output} is the input; write elsewhere{hint}")
 
 
+def given(param: str) -> bool:
+    """True when the user set option ``param`` (by its parameter name) on the command line."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return False
+    return ctx.get_parameter_source(param) not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+
+
+def require_option(needed: str, present: bool, **dependents: str) -> None:
+    """Options that only mean something with another option: a usage error without it, never
+    silently ignored. ``dependents`` maps parameter names to their flags (``core="--core"``).
+
+    Raises:
+        UsageError: a dependent option was given while ``needed`` was not.
+    """
+    if present:
+        return
+    used = [flag for param, flag in dependents.items() if given(param)]
+    if used:
+        verb = "needs" if len(used) == 1 else "need"
+        raise UsageError(f"{' and '.join(used)} {verb} {needed}")
+
+
 def progress_enabled(as_json: bool) -> bool:
     """Progress bars only on an interactive terminal and never under --json."""
     return not as_json and sys.stderr.isatty()

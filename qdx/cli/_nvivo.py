@@ -87,14 +87,32 @@ def write_folder(project: Project, target: str, dialect: str) -> list[str]:
     """Write one Reference-view file per coded code under ``target`` (V3, or V4 for nvivo).
 
     Returns:
-        Notes for the user (none so far; the signature matches convert's ``_write``).
+        What the export format cannot hold, one line per kind (for the "not carried over" list).
     """
     from qdx.formats.nvivo import export_files
 
+    notes = _not_exported(project)
     root = Path(target)
     files = export_files(project, "V4" if dialect == "nvivo" else "V3")
     for name, data in files.items():
         out = root / name
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, lambda stream, data=data: stream.write(data))  # type: ignore[misc]
-    return []
+    return notes
+
+
+def _not_exported(project: Project) -> list[str]:
+    """Codings a Reference-view export has no form for: the writer (textwriter._refs_for) writes
+    text passages and PDF/picture regions; media spans, transcript selections and codings of a
+    whole source have no reference line (docs/nvivo-exports.md §c.1)."""
+    from qdx.model import AudioSource, PDFSelection, PictureSelection, TextSelection, VideoSource
+
+    counts = {"audio/video spans": 0, "transcript selections": 0, "whole-source codings": 0}
+    for source in project.sources:
+        counts["whole-source codings"] += len(source.codings)
+        for sel in getattr(source, "selections", ()):
+            if not isinstance(sel, TextSelection | PDFSelection | PictureSelection):
+                counts["audio/video spans"] += len(sel.codings)
+        if isinstance(source, AudioSource | VideoSource):
+            counts["transcript selections"] += sum(len(s.codings) for t in source.transcripts for s in t.selections)
+    return [f"{n} coding(s) of {what}: a coded-text export has no form for them" for what, n in counts.items() if n]

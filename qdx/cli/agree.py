@@ -1,6 +1,8 @@
 """``qdx agree A [B]``: intercoder agreement (NVivo Coding Comparison, α, segment measures).
 
-Exit status: 0 when computed (agreement is a measurement, not a verdict), 2 for usage errors.
+Exit status: 0 when computed (agreement is a measurement, not a verdict); 1 when there is
+nothing to compare (the sides share no coded source: no number is made up, ``--json`` gives
+null values and the reason); 2 for usage errors, including a coder that is no user.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from qdx.cli._common import (
     make_limits,
     refuse_overwriting_input,
 )
-from qdx.errors import UsageError
+from qdx.errors import NoDataError, UsageError
 
 if TYPE_CHECKING:
     from qdx.analysis.agreement import Aggregate, AgreementResult
+    from qdx.model import Project
 
 
 def _width(text: str) -> int:
@@ -141,7 +144,6 @@ def agree(
     simple mean, size-weighted mean and pooled kappa, Krippendorff's alpha, segment agreement,
     Holsti and Brennan-Prediger. --json prints {"per_code_source", "per_code", "overall", ...}.
     """
-    from qdx.analysis.agreement import agree as compute
     from qdx.analysis.agreement import write_agreement_xlsx
 
     if len(paths) > 2:
@@ -151,7 +153,59 @@ def agree(
         refuse_overwriting_input(output, *paths)
     limits = make_limits(max_member_size, max_ratio)
     projects = [load(p, limits=limits) for p in paths]
-    result = compute(
+    label_a = ", ".join(side_a) if side_a else Path(paths[0]).name
+    label_b = ", ".join(side_b) if side_b else Path(paths[-1]).name
+    try:
+        result = _compute(projects, side_a, side_b, unit, overlap, overlap_measure, all_pairs, all_sources,
+                          output is not None, label_a, label_b)  # fmt: skip
+    except NoDataError as exc:
+        if as_json:  # a script still gets a document: every value null, and why
+            emit_json(_no_result(unit, label_a, label_b, exc.message))
+        raise
+    if output is not None:
+        write_agreement_xlsx(result, output)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        _print_table(result, detail)
+        if output is not None:
+            click.echo(f"wrote {output}")
+
+
+NULL_OVERALL = ("kappa_mean", "kappa_weighted", "kappa_pooled", "agreement", "agreement_mean", "alpha", "u_alpha",
+                "segment_agreement", "holsti", "bp_kappa")  # fmt: skip
+
+
+def _no_result(unit: str, label_a: str, label_b: str, reason: str) -> dict[str, object]:
+    """The --json document when there is nothing to compare: null values and the reason."""
+    return {
+        "unit": unit,
+        "coder_a": label_a,
+        "coder_b": label_b,
+        "computed": False,
+        "reason": reason,
+        "per_code_source": [],
+        "per_code": [],
+        "overall": dict.fromkeys(NULL_OVERALL),
+    }
+
+
+def _compute(
+    projects: list[Project],
+    side_a: tuple[str, ...],
+    side_b: tuple[str, ...],
+    unit: str,
+    overlap: float,
+    overlap_measure: str,
+    all_pairs: bool,
+    all_sources: bool,
+    passages: bool,
+    label_a: str,
+    label_b: str,
+) -> AgreementResult:
+    from qdx.analysis.agreement import agree as compute
+
+    return compute(
         projects[0],
         projects[1] if len(projects) == 2 else None,
         coders_a=side_a,
@@ -161,15 +215,7 @@ def agree(
         overlap_measure=overlap_measure,
         all_pairs=all_pairs,
         all_sources=all_sources,
-        passages=output is not None,
-        label_a=", ".join(side_a) if side_a else Path(paths[0]).name,
-        label_b=", ".join(side_b) if side_b else Path(paths[-1]).name,
+        passages=passages,
+        label_a=label_a,
+        label_b=label_b,
     )
-    if output is not None:
-        write_agreement_xlsx(result, output)
-    if as_json:
-        emit_json(result.as_dict())
-    else:
-        _print_table(result, detail)
-        if output is not None:
-            click.echo(f"wrote {output}")

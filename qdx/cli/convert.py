@@ -2,14 +2,16 @@
 
 The output format comes from ``--to`` or OUT's extension; any format registered with a
 writer works (REFI ``qdpx``/``qde``/``qdc`` and whatever ``qdx.formats`` adds). The write is
-atomic and never onto the input. Reading problems and lossy steps go to stderr; the exit
-status is 1 when reading found errors (the output is still written), else 0.
+atomic and never onto the input, and follows the output policy of :mod:`qdx.cli._output`
+(shared with ``merge``): an output that would not validate is refused (exit 1) unless
+``--repair`` makes it valid or ``--allow-invalid`` is given. Reading problems, repairs and what
+was not carried over go to stderr; the exit status is 1 when the output was refused, or when
+reading found errors and no repair dealt with them.
 """
 
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
 import click
@@ -23,8 +25,18 @@ from qdx.cli._common import (
     refuse_overwriting_input,
     same_file,
 )
+from qdx.cli._output import (
+    NOT_CARRIED_CODES,
+    Written,
+    not_carried_from_inputs,
+    output_options,
+    prepare,
+    refuse,
+    report_written,
+    write_checked,
+)
 from qdx.cli.info import UNIT_CHOICE, summary
-from qdx.errors import Issue, LossyConversionWarning, Severity, UsageError
+from qdx.errors import Issue, Severity, UsageError
 from qdx.model import Project
 
 SHOWN_ISSUES = 20
@@ -60,6 +72,7 @@ SHOWN_ISSUES = 20
     is_flag=True,
     help="Allow OUT to be IN; IN is first copied to IN.bak (or IN.bak.N when that exists).",
 )
+@output_options
 @json_option
 @limits_options
 @handle_errors
@@ -72,6 +85,8 @@ def convert(
     sources_dir: str | None,
     attributes: str | None,
     in_place: bool,
+    repair: bool,
+    allow_invalid: bool,
     as_json: bool,
     max_member_size: int,
     max_ratio: float,
@@ -79,23 +94,32 @@ def convert(
     """Convert IN to OUT (for example project.qdpx to codebook.qdc, or to the NVivo dialect)."""
     from qdx.cli import _nvivo
 
+    if unit is not None and sources_dir is not None:
+        # --sources places references by matching text: there are no producer positions to reinterpret.
+        raise UsageError("--unit does not apply with --sources (references are placed by their text)")
     if not in_place:
         refuse_overwriting_input(target, source, in_place_option=True)
     limits = make_limits(max_member_size, max_ratio)
     project, extra = _nvivo.load(source, limits, unit=unit, sources_dir=sources_dir, attributes=attributes)
+    read = project
+    issues = [i for i in (project.provenance.issues if project.provenance else ())
+              if i.severity is not Severity.INFO and i.code not in NOT_CARRIED_CODES]  # fmt: skip
+    issues += extra
+    project, repairs = prepare(project, target, fmt, repair=repair)
     if in_place:
         _backup_if_same(source, target)
-    notes = _write(project, target, fmt, dialect)
-    issues = [i for i in (project.provenance.issues if project.provenance else ()) if i.severity is not Severity.INFO]
-    issues += extra
-    failed = any(i.severity is Severity.ERROR for i in issues)
+    written = _write(project, target, fmt, dialect, allow_invalid=allow_invalid, as_json=as_json, repairs=repairs,
+                     read=read)  # fmt: skip
+    # Reading errors fail the command unless a repair made the output valid anyway.
+    failed = written.invalid or (any(i.severity is Severity.ERROR for i in issues) and not repairs)
     counts = summary(project)
     if as_json:
-        emit_json({"input": source, "output": target, "format": fmt, "dialect": dialect, "warnings": notes,
-                   "issues": [i.as_dict() for i in issues],
+        emit_json({"input": source, "output": target, "written": True, "format": fmt, "dialect": dialect,
+                   "warnings": written.not_carried, "issues": [i.as_dict() for i in issues], **written.as_dict(),
                    **{k: counts[k] for k in ("codes", "sources", "selections", "codings")}})  # fmt: skip
     else:
-        _report(notes, issues)
+        _report(issues)
+        report_written(written)
         click.echo(
             f"{source} -> {target} ({dialect}): {counts['codes']} codes, {counts['sources']} sources,"
             f" {counts['selections']} selections, {counts['codings']} codings"
@@ -116,22 +140,43 @@ def _backup_if_same(source: str, target: str) -> None:
     click.echo(f"qdx: kept the original as {backup}", err=True)
 
 
-def _write(project: Project, target: str, fmt: str | None, dialect: str) -> list[str]:
-    """Write atomically; return the lossy-conversion warnings raised on the way."""
-    from qdx.api import write
+def _write(
+    project: Project,
+    target: str,
+    fmt: str | None,
+    dialect: str,
+    *,
+    allow_invalid: bool,
+    as_json: bool,
+    repairs: tuple[str, ...],
+    read: Project,
+) -> Written:
+    """Write atomically under the output policy (exits 1 when the output is refused)."""
     from qdx.cli import _nvivo
 
     if _nvivo.wants_folder(target, fmt):  # NVivo coded text: one file per code
-        return _nvivo.write_folder(project, target, dialect)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", LossyConversionWarning)
-        write(project, target, fmt=fmt, dialect="nvivo" if dialect == "nvivo" else "refi")
-    return [str(w.message) for w in caught if issubclass(w.category, LossyConversionWarning)]
+        if not allow_invalid:
+            _check_model(project, target, as_json, repairs)
+        notes = not_carried_from_inputs(read) + _nvivo.write_folder(project, target, dialect)
+        return Written(repairs=repairs, not_carried=notes)
+    return write_checked(
+        project, target, fmt=fmt, dialect=dialect, allow_invalid=allow_invalid, as_json=as_json, repairs=repairs,
+        inputs=(read,),
+    )  # fmt: skip
 
 
-def _report(notes: list[str], issues: list[Issue]) -> None:
-    for note in notes:
-        click.echo(f"qdx: warning: {note}", err=True)
+def _check_model(project: Project, target: str, as_json: bool, repairs: tuple[str, ...]) -> None:
+    """A folder of coded text has no schema: check the model's integrity before writing it."""
+    from qdx.errors import InvalidOutputError
+    from qdx.validation.integrity import check_integrity
+
+    errors = tuple(i for i in check_integrity(project) if i.severity is Severity.ERROR)
+    if errors:
+        message = f"the output would not validate ({len(errors)} error(s)); nothing written"
+        refuse(InvalidOutputError(message, issues=errors, location=target), Written(repairs=repairs), as_json)
+
+
+def _report(issues: list[Issue]) -> None:
     for issue in issues[:SHOWN_ISSUES]:
         where = f"{issue.location}: " if issue.location else ""
         click.echo(f"qdx: {issue.severity.value}: {where}{issue.code} {issue.message}", err=True)

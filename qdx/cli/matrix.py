@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits, progress_enabled
+from qdx.cli._common import (
+    emit_json,
+    handle_errors,
+    json_option,
+    limits_options,
+    load,
+    make_limits,
+    progress_enabled,
+    require_option,
+)
 from qdx.cli.report import progress_steps
 
 VALUE_CHOICES = ["references", "sources", "cases", "words", "characters", "coverage", "presence",
@@ -42,6 +51,8 @@ def matrix(path: str, rows: str, cols: str, value: str, level: str | None, set_n
     from qdx.cli._common import refuse_overwriting_input
     from qdx.report.output import write_matrix
 
+    require_option("-o/--output", output is not None, layout="--layout")
+    require_option("--rows codes --cols codes", rows == cols == "codes", cooccur="--cooccur")
     with progress_steps("qdx matrix", 3, progress_enabled(as_json)) as step:
         step("Reading")
         project = load(path, limits=make_limits(max_member_size, max_ratio))

@@ -15,7 +15,8 @@ from qdx.cli._common import (
     make_limits,
     refuse_overwriting_input,
 )
-from qdx.errors import QdxError, UsageError
+from qdx.cli._output import output_options, prepare, report_written, write_checked
+from qdx.errors import UsageError
 from qdx.model import Project, iter_selections
 from qdx.ops.merge import POLICIES, Conflict
 from qdx.ops.pairing import MATCH_LEVELS
@@ -39,7 +40,8 @@ from qdx.ops.pairing import MATCH_LEVELS
     show_default=True,
     help="fail: list conflicts, write nothing; ours/theirs: earlier/later input wins; keep-both.",
 )
-@click.option("--no-validate", is_flag=True, help="Write even if the merged project has integrity errors.")
+@click.option("--no-validate", is_flag=True, hidden=True, help="Old name of --allow-invalid.")
+@output_options
 @json_option
 @limits_options
 @handle_errors
@@ -49,6 +51,8 @@ def merge(
     match: str,
     policy: str,
     no_validate: bool,
+    repair: bool,
+    allow_invalid: bool,
     as_json: bool,
     max_member_size: int,
     max_ratio: float,
@@ -57,9 +61,9 @@ def merge(
 
     Codings present in several inputs (same source, range, code and coder) are kept once;
     codings by different coders are all kept with their coder. Exit 1 on conflicts (with
-    --on-conflict fail) or when the result does not validate; nothing is written then.
+    --on-conflict fail) or when the result would not validate (unless --repair makes it valid
+    or --allow-invalid is given); nothing is written then.
     """
-    from qdx.api import write
     from qdx.ops.merge import MergeConflictError
     from qdx.ops.merge import merge as run_merge
 
@@ -73,14 +77,19 @@ def merge(
     except MergeConflictError as exc:
         _report_conflicts(exc.conflicts, as_json)
         sys.exit(1)
-    if not no_validate:
-        _check(result.project)
-    write(result.project, output)
-    summary = _summary(inputs, projects, result.project, output, result.conflicts)
+    merged, repairs = prepare(result.project, output, None, repair=repair)
+    written = write_checked(
+        merged, output, fmt=None, dialect="refi", allow_invalid=allow_invalid or no_validate, as_json=as_json,
+        repairs=repairs, inputs=tuple(projects),
+    )  # fmt: skip
+    summary = _summary(inputs, projects, merged, output, result.conflicts)
     if as_json:
-        emit_json(summary)
+        emit_json({**summary, **written.as_dict()})
     else:
+        report_written(written)
         _print_summary(summary, result.conflicts)
+    if written.invalid:
+        sys.exit(1)
 
 
 def _report_conflicts(conflicts: tuple[Conflict, ...], as_json: bool) -> None:
@@ -90,18 +99,6 @@ def _report_conflicts(conflicts: tuple[Conflict, ...], as_json: bool) -> None:
     for conflict in conflicts:
         click.echo(f"  {conflict.message()}", err=True)
     click.echo("Choose a resolution with --on-conflict ours|theirs|keep-both.", err=True)
-
-
-def _check(project: Project) -> None:
-    from qdx.validation import has_errors, validate
-
-    issues = validate(project)
-    if has_errors(issues):
-        first = next(i for i in issues if i.severity.value == "error")
-        raise QdxError(
-            f"the merged project does not validate ({first.code}: {first.message}); "
-            "nothing written (--no-validate writes anyway)"
-        )
 
 
 def count_codings(project: Project) -> int:

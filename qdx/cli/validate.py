@@ -19,6 +19,7 @@ from qdx.cli._common import (
     limits_options,
     load,
     make_limits,
+    require_option,
 )
 from qdx.errors import Issue, Severity
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path(dir_okay=True))
 @click.option(
     "--xsd",
     "xsd",
@@ -80,6 +81,10 @@ def validate(
     {"valid": bool, "issues": [{"code", "severity", "message", "location"}]}; with
     --structure gt the JSON also has "levels": {"core", "main", "subcategories", "concepts"}.
     """
+    require_option(
+        "--structure gt", structure == "gt", core="--core", profile="--profile", expect="--expect",
+        min_sources="--min-sources",
+    )  # fmt: skip
     limits = make_limits(max_member_size, max_ratio)
     checked = _validate_file(path, xsd, limits)
     issues: list[Issue] = list(checked)

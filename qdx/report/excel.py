@@ -22,7 +22,7 @@ from qdx import __version__
 from qdx.analysis._codings import Corpus, build_corpus, merge_ranges
 from qdx.analysis.cooccurrence import cooccurrence_from, pairs_from
 from qdx.analysis.matrix import matrix_from
-from qdx.model import Project
+from qdx.model import CodeCount, Project, guid_key
 from qdx.report.frames import Frames, frames_from
 from qdx.report.optional import optional_tables
 from qdx.report.sheets import COEFF, COUNT, PERCENT, Table, table_from_frame, write_table
@@ -121,6 +121,13 @@ def _code_matrix(ctx: _Ctx, cols: str) -> tuple[pd.DataFrame, str | int | None]:
 
 
 def _sheet_matrix(ctx: _Ctx) -> Table:
+    if reported_counts(ctx.project) is not None:
+        # A matrix of zeros would contradict the reported counts: say what there is instead.
+        note = ("no coding data: the input is a codebook export without sources, so there is no code x "
+                "source matrix; the counts the export reports are on the Codebook sheet")
+        ctx.about.append(("Matrix", note))
+        ctx.report.notes.append(note)
+        return Table("Matrix", ["note"], [[note]], wrap=(0,))
     frame, level = _code_matrix(ctx, "sources")
     total = int(frame.to_numpy().sum())
     ctx.report.matrix_total, ctx.report.codings = total, len(ctx.corpus.codings)
@@ -203,22 +210,42 @@ def _sheet_ccoef(ctx: _Ctx) -> Table:
                  formats=dict.fromkeys(range(1, n + 1), COEFF), heat=(1, n) if n else None)
 
 
+def reported_counts(project: Project) -> dict[str, CodeCount] | None:
+    """The per-code counts an export reported (NVivo's Codebook.docx References/Files columns)
+    when the input holds no coding data of its own, else None. The audit (CB1/CB2/CB7) uses the
+    same counts, so the report and the audit agree on how often a code was applied."""
+    provenance = project.provenance
+    if project.sources or provenance is None:
+        return None
+    counts = {guid_key(c.code): c for c in provenance.code_counts if c.references is not None}
+    return counts or None
+
+
 def _sheet_codebook(ctx: _Ctx) -> Table:
     codes = ctx.frames.codes
     names = ctx.corpus.tree.column_names()
+    reported = reported_counts(ctx.project)
     rows: list[list[object]] = []
     for rec in codes.to_dict("records"):
         levels = [rec["name"] if i == rec["depth"] else None for i in range(len(names))]
+        counts: list[object] = [rec["references"], rec["references_total"], rec["sources"], rec["sources_total"]]
+        if reported is not None:  # no codings here: the producer's counts, totals not derivable
+            count = reported.get(guid_key(rec["guid"]))
+            counts = [count.references if count else None, None, count.files if count else None, None]
         rows.append([*levels, str(rec["level"]).replace("_", " "), rec["description"],
-                     "yes" if rec["is_codable"] else "no", rec["references"], rec["references_total"],
-                     rec["sources"], rec["sources_total"], rec["color"]])
+                     "yes" if rec["is_codable"] else "no", *counts, rec["color"]])
     header = [n.replace("_", " ") for n in names]
     header += ["level", "definition", "codable", "references", "references incl. children", "sources",
                "sources incl. children", "colour"]
     k = len(names)
-    ctx.about.append(("Codebook", "One row per code in tree order, its name in its level's column (group "
-                      "buttons on the left fold the tree). references: codings of the code itself; incl. "
-                      "children: of the code and every code below it. sources: distinct sources coded."))
+    how = ("One row per code in tree order, its name in its level's column (group buttons on the left fold "
+           "the tree). references: codings of the code itself; incl. children: of the code and every code "
+           "below it. sources: distinct sources coded.")
+    if reported is not None:
+        how += (" This input holds no codings (a codebook export): references and sources are the counts "
+                "the export reports (NVivo's References and Files columns); totals incl. children are "
+                "left blank because they cannot be derived from those counts.")
+    ctx.about.append(("Codebook", how))
     return Table("Codebook", header, rows, formats=dict.fromkeys(range(k + 3, k + 7), COUNT),
                  outline=list(codes["depth"]), label_cols=k, wrap=(k + 1,))
 
@@ -230,7 +257,8 @@ def _sheet_segments(ctx: _Ctx) -> Table:
     frame = seg[cols].rename(columns={c: c.replace("_", " ") for c in levels})
     ctx.about.append(("Segments", "One row per coding (a code applied to a passage), in document order. "
                       "start/end: code points, end exclusive (REFI §10.2). labels: the A-i-j line labels "
-                      "the passage spans. words: CJK characters count one each."))
+                      "the passage spans. words: letters/digits joined by apostrophes, hyphens and full stops "
+                      "(\"don't\", \"2024-01-05\" are one word), one per CJK character (README, Words)."))
     width = len(frame.columns)
     return table_from_frame("Segments", frame, formats={width - 6: COUNT, width - 5: COUNT, width - 4: COUNT,
                                                         width - 3: COUNT}, label_cols=2, wrap=(width - 1,))

@@ -38,6 +38,11 @@ RULES: dict[str, tuple[str, Severity]] = {
     "CB16": ("inconsistent-across-files", WARNING),
 }
 
+# Formats (Provenance.fmt) that hold codings but no code definitions: CB7 would fire on every
+# code of them (NVivo coded-text exports carry node names and passages only; a matrix export
+# only counts), so it is skipped with one CB0 line.
+NO_DEFINITIONS: frozenset[str] = frozenset({"nvivo-text", "nvivo-matrix-xlsx"})
+
 # Names that mark a parking-lot code rather than a concept (docs/methods.md CB6).
 CATCH_ALL: frozenset[str] = frozenset({
     "other", "others", "misc", "miscellaneous", "general", "unsorted", "temp", "tmp", "todo",
@@ -78,6 +83,8 @@ class _Context:
         self.coded = has_coding_data(project)
         self.usage: dict[Guid, Usage] = coding_usage(project) if self.coded else {}
         self.codes: list[Code] = list(self.index.codes.values())
+        fmt = project.provenance.fmt if project.provenance is not None else None
+        self.defines = fmt not in NO_DEFINITIONS
 
     def add(self, rule: str, code: Code | None, message: str) -> None:
         if rule in self.skip or (code is not None and rule in ignored_rules(code)):
@@ -147,10 +154,20 @@ def audit(
 
 
 def _usage_rules(ctx: _Context) -> None:
+    not_checked = "CB1 never-applied, CB2 applied-once, CB7 applied-without-definition and CB13 empty-category"
     if not ctx.coded:
-        ctx.add("CB0", None, "no coding data (a codebook): CB1 never-applied, CB2 applied-once, "
-                             "CB7 applied-without-definition and CB13 empty-category were not checked")
+        ctx.add("CB0", None, f"no coding data (a codebook): {not_checked} were not checked")
         return
+    if not ctx.usage:
+        # Sources but not one coding: every code would be "never applied", which says only that
+        # coding has not started (or was not exported). One line instead of hundreds.
+        sources = len(ctx.project.sources)
+        ctx.add("CB0", None, f"no codings in {sources} source(s): {not_checked} were not checked")
+        return
+    if not ctx.defines:
+        fmt = ctx.project.provenance.fmt if ctx.project.provenance is not None else "this"
+        ctx.add("CB0", None, f"a {fmt} export cannot carry code definitions: CB7 applied-without-definition "
+                             "was not checked")
     for code in ctx.codes:
         refs = ctx.refs(code)
         if refs == 0 and not code.children:
@@ -160,7 +177,7 @@ def _usage_rules(ctx: _Context) -> None:
                 ctx.add("CB13", code, "empty category: no child codes and never applied")
         elif refs == 1:
             ctx.add("CB2", code, "applied only once (1 reference); a code used once may not earn its place")
-        if refs and not (code.description or "").strip() and not code.note_refs:
+        if refs and ctx.defines and not (code.description or "").strip() and not code.note_refs:
             ctx.add("CB7", code, f"applied {refs} time(s) but has no definition (no description or memo)")
 
 
@@ -246,7 +263,9 @@ def _macqueen(ctx: _Context) -> None:
 class _Seen:
     label: str
     code: Code
-    parent: Code | None
+    parent: tuple[str, ...] | None  # the parent's name path, for the message
+    identity: Guid  # the first file's GUID of this code (matched by GUID, else by path)
+    parent_identity: Guid | None
 
 
 def _across(projects: Sequence[Project], labels: Sequence[str | None], skip: frozenset[str],
@@ -258,10 +277,14 @@ def _across(projects: Sequence[Project], labels: Sequence[str | None], skip: fro
     for number, (project, label) in enumerate(zip(projects, labels, strict=True), start=1):
         name = label or f"#{number}"
         index = ProjectIndex(project)
-        for code in index.codes.values():
+        identity: dict[Guid, Guid] = {}  # this file's code GUID -> its identity across files
+        for code in index.codes.values():  # pre-order: a parent's identity is known first
             path = index.code_path(code)
-            here = _Seen(name, code, index.parents[code.guid])
             other = by_guid.get(code.guid) or by_path.get(path)
+            identity[code.guid] = other.identity if other is not None else code.guid
+            parent = index.parents[code.guid]
+            here = _Seen(name, code, index.code_path(parent) if parent is not None else None,
+                         identity[code.guid], identity.get(parent.guid) if parent is not None else None)
             if other is None:
                 by_guid[code.guid] = by_path[path] = here
                 continue
@@ -281,11 +304,13 @@ def _differences(here: _Seen, other: _Seen) -> list[tuple[str, str | None, str |
         out.append(("colour", a.color, b.color))
     if " ".join((a.description or "").split()) != " ".join((b.description or "").split()):
         out.append(("description", _short(a.description), _short(b.description)))
-    mine = here.parent.guid if here.parent else None
-    theirs = other.parent.guid if other.parent else None
-    if mine != theirs:
-        out.append(("parent", here.parent.name if here.parent else None,
-                    other.parent.name if other.parent else None))
+    # Parents compare by identity across files (GUID, else name path), not by GUID alone: two
+    # copies of one codebook (NVivo for Windows and for Mac) give the same parent different
+    # GUIDs, and a renamed parent is reported once (as its own name difference), not again
+    # for each of its children.
+    if here.parent_identity != other.parent_identity:
+        out.append(("parent", path_label(here.parent) if here.parent else None,
+                    path_label(other.parent) if other.parent else None))
     return out
 
 

@@ -31,7 +31,7 @@ from typing import Any
 from lxml import etree
 
 from qdx.errors import FormatError, Issue, ReadError, Severity
-from qdx.formats import ParsedDocument, ReadOptions
+from qdx.formats import Format, ParsedDocument, ReadOptions
 from qdx.model import Project
 from qdx.safety import DEFAULT_LIMITS, Limits, SafeZip, check_no_doctype, xml_parser
 from qdx.validation.schema import CODE_NOT_XML, check_document, element_path, is_refi_root, load_schema
@@ -57,6 +57,7 @@ def validate_file(
     limits: Limits = DEFAULT_LIMITS,
     integrity: bool = True,
     progress: Callable[[str], None] | None = None,
+    label: str | None = None,
 ) -> FileValidation:
     """Every issue of a ``.qde``, ``.qdc`` or ``.qdpx`` file, and the model read from it.
 
@@ -68,6 +69,8 @@ def validate_file(
             reader's issues).
         progress: called with the name of each of :data:`STEPS` as it starts (a project of
             10^6 selections takes a quarter of a minute); steps that do not apply are skipped.
+        label: the file name to give in locations instead of the path's own (a writer checks
+            its temporary file under the target's name).
 
     Returns:
         Schema issues, XML-level issues, then the reader's and the integrity issues,
@@ -85,7 +88,15 @@ def validate_file(
     """
     step = progress or _no_progress
     schema = load_schema(xsd) if xsd is not None else None
-    loaded = load_document(path, limits=limits)
+    file = Path(path)
+    if file.is_dir():  # a folder of NVivo exports: validated as the model qdx reads from it
+        return validate_model(path, _tree_format(), limits=limits, label=label)
+    data = _file_bytes(file)  # the one read of the file: the model is built from these bytes
+    name = label or file.name
+    other = None if xsd is not None else other_format(data, name)
+    if other is not None:  # an NVivo export: validated as the model qdx reads from it
+        return validate_model(path, other, limits=limits, label=label, data=data)
+    loaded = document_from_bytes(data, name, limits=limits)
     label = loaded.label
     issues = list(loaded.issues)
     if not loaded.data and loaded.issues:  # a package without a .qde: nothing to parse
@@ -117,6 +128,68 @@ def validate_file(
     return FileValidation(_unique(issues), checked.project)
 
 
+REFI_FORMATS = frozenset({"qdpx", "qde", "qdc"})
+
+
+def other_format(data: bytes, name: str) -> Format | None:
+    """The non-REFI format qdx reads a file as (an NVivo export), else None.
+
+    REFI files, and files no format recognises, are validated as REFI documents (so a broken
+    ``.qde`` still gets its precise XML diagnostics).
+    """
+    from qdx.api import HEAD_SIZE, detect
+
+    try:
+        chosen = detect(data[:HEAD_SIZE], name)
+    except FormatError:
+        return None
+    return None if chosen.id in REFI_FORMATS or chosen.reader is None else chosen
+
+
+def _tree_format() -> Format:
+    """The format that reads folders (NVivo coded-text exports)."""
+    from qdx.formats import registry
+
+    return next(f for f in registry() if f.tree_reader is not None)
+
+
+def validate_model(
+    path: str | os.PathLike[str],
+    fmt: Format,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    label: str | None = None,
+    data: bytes | None = None,
+) -> FileValidation:
+    """Issues of a file that is not REFI-QDA XML (NVivo exports), read as the model it becomes.
+
+    The REFI schema and XML rules do not apply to a ``.docx``, ``.xlsx`` or coded-text file;
+    what applies is what reading found in the file (its format's rules: QDX0xx issues) and the
+    integrity rules of the model (QDX1xx). A file that cannot be read at all is one QDX054 error.
+    """
+    from qdx.api import read_bytes, read_path
+    from qdx.validation.integrity import check_integrity
+
+    file = Path(path)
+    name = label or file.name
+    note = (
+        f"read as {fmt.description} ({fmt.id}): the REFI-QDA schema does not apply; the reader's "
+        "checks of the export and the integrity rules of the model it becomes do"
+    )
+    issues = [Issue("QDX057", Severity.INFO, note, name)]
+    try:
+        options = ReadOptions(label=name, limits=limits)
+        if data is None:
+            project = read_path(file, options, fmt=fmt.id)
+        else:  # the bytes validate_file read already
+            project = read_bytes(data, options, fmt=fmt.id)
+    except ReadError as exc:
+        message = f"integrity rules not checked: the file cannot be read ({exc.message})"
+        return FileValidation([*issues, Issue("QDX054", Severity.ERROR, message, exc.location or name)])
+    reading = list(project.provenance.issues) if project.provenance is not None else []
+    return FileValidation(_unique([*issues, *reading, *check_integrity(project)]), project)
+
+
 # What validate_file reports to its ``progress`` callback, in order.
 STEPS = ("parsing", "checking the schema and reading the model", "checking integrity")
 
@@ -138,42 +211,52 @@ class LoadedDocument:
     file_name: str = ""
 
 
-def load_document(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> LoadedDocument:
+def load_document(
+    path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, label: str | None = None
+) -> LoadedDocument:
     """The XML document of a ``.qde``/``.qdc`` file, or the ``.qde`` inside a ``.qdpx``.
 
     Raises:
         ReadError: the file is missing, unreadable, or a broken archive.
     """
     file = Path(path)
+    return document_from_bytes(_file_bytes(file), label or file.name, limits=limits)
+
+
+def _file_bytes(file: Path) -> bytes:
     try:
-        data = file.read_bytes()
+        return file.read_bytes()
     except FileNotFoundError as exc:
         raise ReadError("no such file", location=str(file)) from exc
     except OSError as exc:
         raise ReadError(f"cannot read ({exc.strerror or exc})", location=str(file)) from exc
+
+
+def document_from_bytes(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) -> LoadedDocument:
+    """:func:`load_document` of a file's bytes already read, named ``name`` in locations."""
     if not data.startswith(ZIP_MAGIC):
-        return LoadedDocument(data, file.name, file=data, file_name=file.name)
-    return _inner_qde(file, data, limits)
+        return LoadedDocument(data, name, file=data, file_name=name)
+    return _inner_qde(name, data, limits)
 
 
-def _inner_qde(file: Path, data: bytes, limits: Limits) -> LoadedDocument:
+def _inner_qde(name: str, data: bytes, limits: Limits) -> LoadedDocument:
     import io
 
-    archive = SafeZip(io.BytesIO(data), limits=limits, label=file.name)
+    archive = SafeZip(io.BytesIO(data), limits=limits, label=name)
     try:
         names = [n for n in archive.names() if n.lower().endswith(".qde") and "/" not in n.rstrip("/")]
         if not names:
             message = "the archive holds no .qde project document (REFI §8.1)"
-            missing = (Issue("QDX053", Severity.ERROR, message, file.name),)
-            return LoadedDocument(b"", file.name, missing, data, file.name)
+            missing = (Issue("QDX053", Severity.ERROR, message, name),)
+            return LoadedDocument(b"", name, missing, data, name)
         # REFI §8.1 names it project.qde; some exporters use the project's name (quirk 8).
         # Locations name the member alone ("project.qde:12"), as the reader's do.
         names.sort(key=lambda n: (n.lower() != "project.qde", n))
         issues = []
         if len(names) > 1:
             message = f"the archive holds {len(names)} .qde documents; validating {names[0]}"
-            issues.append(Issue("QDX053", Severity.WARNING, message, file.name))
-        return LoadedDocument(archive.read(names[0]), names[0], tuple(issues), data, file.name)
+            issues.append(Issue("QDX053", Severity.WARNING, message, name))
+        return LoadedDocument(archive.read(names[0]), names[0], tuple(issues), data, name)
     finally:
         archive.close()
 

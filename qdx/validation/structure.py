@@ -365,6 +365,11 @@ def check_structure(
     for rule, code, message in tree.problems:
         checker.add(rule, code, message)
     levels = _check_levels(checker, tree)
+    if levels.main == 0 and tree.core_name is not None:
+        # Selective coding integrates main categories around the core (docs/methods.md C.1): a core
+        # with nothing below it, e.g. a codebook that is one code, is no three-level structure.
+        checker.add("GT1", tree.core, f"the {checker.name(0)} {tree.core_name!r} has no {checker.name(1)} "
+                                      f"below it; the structure needs at least one")
     _check_links(checker, tree)
     wanted = {**profile.expect, **normalise_expect(expect or {})}
     _check_counts(checker, levels, wanted)

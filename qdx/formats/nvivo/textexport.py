@@ -105,7 +105,44 @@ def _parse_tree(files: Mapping[str, bytes], options: ReadOptions) -> tuple[list[
         parsed.append(CodeFile(code_path_for(name, item), item))
     if not parsed:
         raise FormatError("no NVivo coded-text export in the folder", location=options.label)
-    return parsed, skipped
+    return _one_file_per_code(parsed, skipped)
+
+
+def _content(item: CodedText) -> tuple[object, ...]:
+    """What an export says, whatever its file type: sources and references with their text
+    (whitespace folded: Word paragraphs and text lines break differently)."""
+    return tuple(
+        (block.source.item, tuple((r.first, r.last, " ".join((r.text or "").split()), r.region)
+                                  for r in block.references))
+        for block in item.blocks
+    )  # fmt: skip
+
+
+def _one_file_per_code(parsed: list[CodeFile], issues: list[Issue]) -> tuple[list[CodeFile], list[Issue]]:
+    """One export per code: NVivo can save a code's references as .txt and as .docx, and a
+    folder holding both would count every coding twice. Identical copies are read once
+    (QDX410, info); copies that differ are refused, since qdx cannot tell which one is right.
+
+    Raises:
+        FormatError: two files export the same code with different references.
+    """
+    first: dict[tuple[str, ...], CodeFile] = {}
+    kept: list[CodeFile] = []
+    for item in parsed:
+        earlier = first.setdefault(item.code_path, item)
+        if earlier is item:
+            kept.append(item)
+        elif _content(earlier.parsed) == _content(item.parsed):
+            message = f"same references as {earlier.parsed.label} (the code exported twice); read once"
+            issues.append(Issue("QDX410", Severity.INFO, message, item.parsed.label))
+        else:
+            code = "/".join(item.code_path)
+            raise FormatError(
+                f"{earlier.parsed.label} and {item.parsed.label} both export code {code!r} with different "
+                "references; keep one of them in the folder",
+                location=item.parsed.label,
+            )
+    return kept, issues
 
 
 def rebuild(

@@ -16,6 +16,8 @@ QDX010    namespace                   a namespace other than REFI-QDA 1.0 (quirk
 QDX011    position-inexact            a UTF-16 position inside a surrogate pair
 QDX012    unreferenced-file           an archive entry no element refers to (info)
 QDX013    unconverted-positions       positions left in the producer's unit (text missing)
+QDX014    non-standard-attribute      an attribute outside the schema read into the model
+                                      (info) or not carried over (warning)
 ========  ==========================  =====================================================
 """
 
@@ -96,6 +98,9 @@ class Context:
     refs: dict[str, Guid | None] = field(default_factory=dict)
     strings: dict[str, str] = field(default_factory=dict)
     progress: Callable[[int], None] | None = None
+    # Attributes outside the schema met on records (see attributes_outside): (element,
+    # attribute) -> [how many elements, the first location].
+    outside: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
 
     def loc(self, el: Element) -> str:
         return f"{self.label}:{el.sourceline}"
@@ -153,6 +158,26 @@ class Context:
         self.owned.append(value)
         self.owned_at.append(loc or self.loc(el))
         return value
+
+    def attributes_outside(self, el: Element, allowed: frozenset[str]) -> None:
+        """Note the attributes of ``el`` that its schema type does not define: the model has no
+        place for them, so a conversion cannot carry them over (reported once per element name
+        and attribute by :meth:`report_outside`). Namespaced attributes (``xsi:``, ``xml:``)
+        are the XML machinery's, not data. Only records read one by one are checked (codes,
+        users, cases, variables, sets, sources, links, the root), never the 10^5 selections
+        and codings of a large project, which are read in bulk."""
+        for name in el.attrib:
+            if isinstance(name, str) and name not in allowed and not name.startswith("{"):
+                entry = self.outside.setdefault((local(el.tag), name), [0, self.loc(el)])
+                entry[0] += 1
+
+    def report_outside(self) -> None:
+        """One QDX014 warning per (element, attribute) outside the schema."""
+        for (tag, name), (count, where) in sorted(self.outside.items()):
+            many = f" on {count} <{tag}> elements (first here)" if count > 1 else ""
+            message = f"attribute {name} of <{tag}> is outside the REFI-QDA schema; not carried over{many}"
+            self.issues.append(Issue("QDX014", Severity.WARNING, message, where))
+        self.outside.clear()
 
     def check_duplicates(self) -> None:
         """Report every GUID used by an earlier element too (QDX003, quirk 13), in document

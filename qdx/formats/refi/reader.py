@@ -303,14 +303,31 @@ def _refuse_doctype(root: Element, label: str) -> None:
 # --------------------------------------------------------------------------- users, codes, sets
 
 
+# Attributes each record's schema type defines (schemas/project.xsd, codebook.xsd); anything
+# else is reported as not carried over (Context.attributes_outside). A Code's "description"
+# attribute is not in the schema either, but is read as its Description (_code_description).
+USER_ATTRS = frozenset({"guid", "name", "id"})
+CODE_ATTRS = frozenset({"guid", "name", "isCodable", "color", "description"})
+SET_ATTRS = frozenset({"guid", "name"})
+VARIABLE_ATTRS = frozenset({"guid", "name", "typeOfVariable"})
+CASE_ATTRS = frozenset({"guid", "name"})
+LINK_ATTRS = frozenset({"guid", "name", "direction", "color", "originGUID", "targetGUID"})
+PROJECT_ATTRS = frozenset(
+    {"name", "origin", "creatingUserGUID", "creationDateTime", "modifyingUserGUID", "modifiedDateTime", "basePath"}
+)
+CODEBOOK_ATTRS = frozenset({"origin"})
+
+
 def read_user(el: Element, ctx: Context) -> User:
     """``User``: guid, name, id."""
+    ctx.attributes_outside(el, USER_ATTRS)
     return User(guid=ctx.own_guid(el), name=el.get("name"), id=el.get("id"), loc=ctx.loc(el))
 
 
 def read_code(el: Element, ctx: Context) -> Code:
     """``Code`` (REFI §3.2, §11); nested ``Code`` children are the hierarchy."""
     k = kids(el)
+    ctx.attributes_outside(el, CODE_ATTRS)
     name = el.get("name")
     if name is None:
         ctx.issue("QDX006", "<Code> lacks required attribute name", el, Severity.ERROR)
@@ -321,16 +338,35 @@ def read_code(el: Element, ctx: Context) -> Code:
         name=name or "",
         is_codable=ctx.boolean(el, "isCodable", True),
         color=el.get("color"),
-        description=_desc(k),
+        description=_code_description(el, k, ctx),
         note_refs=_refs(k, "NoteRef", ctx),
         children=_many(k, "Code", ctx, read_code),
         loc=ctx.loc(el),
     )
 
 
+def _code_description(el: Element, k: dict[str, list[Element]], ctx: Context) -> str | None:
+    """``<Description>``; some producers put the definition in a ``description`` attribute,
+    which the schema does not define (CodeType has guid, name, isCodable, color only). That
+    attribute may be the only copy of a definition, so it becomes the Description when the
+    element is absent; when both are there, the attribute is reported as not carried over."""
+    element = _desc(k)
+    attribute = el.get("description")
+    if attribute is None:
+        return element
+    if element is None:
+        ctx.issue("QDX014", "non-standard description attribute of <Code> read as its <Description>", el, Severity.INFO)
+        return attribute
+    if attribute.strip() != element.strip():
+        message = "non-standard description attribute of <Code> differs from its <Description>; not carried over"
+        ctx.issue("QDX014", message, el)
+    return element
+
+
 def read_set(el: Element, ctx: Context) -> Set:
     """``Set``: members are codes, sources and notes (project) or codes by @guid (.qdc)."""
     k = kids(el)
+    ctx.attributes_outside(el, SET_ATTRS)
     # In a .qdc MemberCode points with @guid, in a project with @targetGUID (docs/quirks.md §3).
     members = tuple(
         ctx.guid(m, "targetGUID" if m.get("targetGUID") is not None else "guid") for m in k.get("MemberCode", ())
@@ -362,6 +398,7 @@ def read_sets(el: Element | None, ctx: Context) -> tuple[Set, ...]:
 def read_variable(el: Element, ctx: Context) -> Variable:
     """``Variable`` (REFI §3.6) with its ``typeOfVariable``."""
     k = kids(el)
+    ctx.attributes_outside(el, VARIABLE_ATTRS)
     vtype = _enum(el, "typeOfVariable", VariableType, ctx) or VariableType.TEXT
     return Variable(
         guid=ctx.own_guid(el), name=el.get("name") or "", type=vtype, description=_desc(k), loc=ctx.loc(el)
@@ -371,6 +408,7 @@ def read_variable(el: Element, ctx: Context) -> Variable:
 def read_case(el: Element, ctx: Context) -> Case:
     """``Case``: code, source and selection references and variable values."""
     k = kids(el)
+    ctx.attributes_outside(el, CASE_ATTRS)
     return Case(
         guid=ctx.own_guid(el),
         name=el.get("name"),
@@ -389,6 +427,7 @@ def read_case(el: Element, ctx: Context) -> Case:
 def read_link(el: Element, ctx: Context) -> Link:
     """``Link`` between any two GUID-bearing objects."""
     k = kids(el)
+    ctx.attributes_outside(el, LINK_ATTRS)
     return Link(
         guid=ctx.own_guid(el),
         name=el.get("name"),
@@ -511,6 +550,7 @@ def read_project_root(root: Element, ctx: Context, parts: Parts | None = None) -
     _check_children(root, k, _PROJECT_CHILDREN, ctx)
     if root.get("name") is None:
         ctx.issue("QDX006", "<Project> lacks required attribute name", root)
+    ctx.attributes_outside(root, PROJECT_ATTRS)
     done = parts or {}
     fields: dict[str, Any] = {}
     for name, (field, reader) in SECTIONS.items():
@@ -535,6 +575,7 @@ def read_codebook_root(root: Element, ctx: Context) -> Project:
     _namespace(root, CODEBOOK_NS, ctx)
     k = kids(root)
     _check_children(root, k, frozenset({"Codes", "Sets"}), ctx)
+    ctx.attributes_outside(root, CODEBOOK_ATTRS)
     codes = _one(k, "Codes")
     return Project(
         origin=root.get("origin"),
@@ -568,4 +609,5 @@ def read_root(root: Element, ctx: Context, expected: tuple[str, ...], parts: Par
         )
     project = ROOT_READERS[name](root, ctx, parts)
     ctx.check_duplicates()
+    ctx.report_outside()
     return project

@@ -373,6 +373,7 @@ def _text_doc(el: Element, k: dict[str, list[Element]], ctx: Context) -> dict[st
 def read_text_source(el: Element, ctx: Context) -> TextSource:
     """TextSourceType: TextSource, Note, PDF Representation, Picture TextDescription."""
     k = kids(el)
+    ctx.attributes_outside(el, TEXT_DOC_ATTRS)
     return TextSource(
         selections=tuple(read_text_selections(k.get("PlainTextSelection", ()), ctx)),
         codings=_many(k, "Coding", ctx, read_coding),
@@ -391,7 +392,15 @@ def read_transcript(el: Element, ctx: Context) -> Transcript:
     )
 
 
+_AUDIT_ATTRS = frozenset({"creatingUser", "creationDateTime", "modifyingUser", "modifiedDateTime"})
+# Attributes of the source types (schemas/project.xsd FileSourceAttributes, TextDocumentAttributes);
+# others are reported as not carried over (Context.attributes_outside).
+FILE_SOURCE_ATTRS = frozenset({"guid", "name", "path", "currentPath"}) | _AUDIT_ATTRS
+TEXT_DOC_ATTRS = frozenset({"guid", "name", "richTextPath", "plainTextPath"}) | _AUDIT_ATTRS
+
+
 def _file_source(el: Element, k: dict[str, list[Element]], ctx: Context) -> dict[str, Any]:
+    ctx.attributes_outside(el, FILE_SOURCE_ATTRS)
     path = el.get("path")
     blob = ctx.blob(path, el) if path is not None else None
     _path_quirks(path, ctx)

@@ -47,7 +47,7 @@ _MAX_CHAR_WORK = 4_000_000
 class Canonical:
     """A text's canonical form and the exact position map from the original to it."""
 
-    __slots__ = ("_cum", "_ends", "_starts", "_starts_canon", "text")
+    __slots__ = ("_bom", "_cum", "_ends", "_starts", "_starts_canon", "text")
 
     def __init__(self, original: str) -> None:
         starts: list[int] = []
@@ -68,6 +68,7 @@ class Canonical:
             cum.append(cum[-1] + e - s)
         self._cum = cum
         self._starts_canon = [s - cum[i] for i, s in enumerate(starts)]
+        self._bom = original.startswith("\ufeff")
 
     def to_canon(self, pos: int) -> int:
         """Original offset -> canonical offset (inside a removed run: where the run was)."""
@@ -79,8 +80,10 @@ class Canonical:
         return pos - self._cum[k + 1]
 
     def from_canon(self, pos: int) -> int:
-        """Canonical offset -> the leftmost original offset that maps to it."""
-        return pos + self._cum[bisect_left(self._starts_canon, pos)]
+        """Canonical offset -> the leftmost original offset that maps to it (never before text
+        behind a BOM: a passage starts after it)."""
+        found = pos + self._cum[bisect_left(self._starts_canon, pos)]
+        return 1 if found == 0 and self._bom else found
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tests.conftest import REFI_SAMPLES, STUDY, need_shared
 
 import qdx
 from qdx.analysis.agreement import agree
@@ -22,6 +21,7 @@ from qdx.model import Project, TextSource
 from qdx.ops.diff import diff
 from qdx.ops.merge import merge
 from qdx.textmap import Canonical, TextMap, carry_doc
+from tests.conftest import REFI_SAMPLES, STUDY, need_shared
 
 # --------------------------------------------------------------------------- building copies
 

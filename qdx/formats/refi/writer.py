@@ -49,7 +49,7 @@ from qdx.model import (
     VideoSelection,
     VideoSource,
 )
-from qdx.text import CODEPOINT, UTF16, PositionMap, crlf_shift, shift_for_crlf, to_crlf
+from qdx.text import CODEPOINT, CODEPOINT_LF, UTF16, PositionMap, crlf_shift, shift_for_crlf, to_crlf
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -112,6 +112,7 @@ class Writer:
 
     dialect: str = "refi"
     files: Files | None = None
+    newline: str = "lf"
     ns: str = PROJECT_NS
     # id(doc) -> index in iter_docs order, and the indices widened from LF to CRLF.
     doc_index: dict[int, int] = field(default_factory=dict)
@@ -253,8 +254,10 @@ class Writer:
 
     def dialect_text(self, doc: TextDoc) -> tuple[str | None, Callable[[int], int]]:
         text = doc.text
-        if text is None or self.dialect != "nvivo":
+        if text is None:
             return text, _same
+        if self.dialect != "nvivo":
+            return _lf_text(text) if self.newline == "lf" and "\r" in text else (text, _same)
         # NVivo Windows stores CRLF and counts UTF-16 units (quirks 1-2). Only an all-LF
         # text is widened, so the marker lets a reader restore it exactly.
         shifts = crlf_shift(text) if "\r\n" not in text else []
@@ -447,6 +450,17 @@ class Writer:
 _ILLEGAL_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
+def _lf_text(text: str) -> tuple[str, Callable[[int], int]]:
+    """``text`` with CRLF and lone CR as LF, and the model -> written position map.
+
+    A CRLF pair becomes one LF (later positions move back by one per pair; a position between
+    CR and LF lands on the LF); a lone CR becomes LF in place. This is what a text-mode reader
+    (QualCoder, Python's universal newlines) makes of the file, so its offsets are ours.
+    """
+    pmap = PositionMap(text, CODEPOINT_LF)
+    return text.replace("\r\n", "\n").replace("\r", "\n"), pmap.from_model
+
+
 def _same(pos: int) -> int:
     return pos
 
@@ -495,9 +509,9 @@ def prolog(note: str | None) -> str:
     return head if note is None else f"{head}\n<!--{note}-->"
 
 
-def project_xml(project: Project, dialect: str, files: Files | None) -> bytes:
+def project_xml(project: Project, dialect: str, files: Files | None, *, newline: str = "lf") -> bytes:
     """``project.qde`` bytes for ``project`` (a codebook-only project becomes a Project too)."""
-    writer = Writer(dialect=dialect, files=files)
+    writer = Writer(dialect=dialect, files=files, newline=newline)
     writer.doc_index = {id(doc): i for i, doc in enumerate(iter_docs(project))}
     writer.project(project)
     if writer.dropped:

@@ -134,8 +134,11 @@ def _write(project: Project, target: str, fmt: str | None, dialect: str, newline
         return _nvivo.write_folder(project, target, dialect)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LossyConversionWarning)
-        spec = "nvivo" if dialect == "nvivo" else "refi"
-        write(project, target, fmt=fmt, dialect=spec, newline="keep" if newline == "keep" else "lf")
+        keep = newline == "keep"
+        if dialect == "nvivo":
+            write(project, target, fmt=fmt, dialect="nvivo")
+        else:
+            write(project, target, fmt=fmt, dialect="refi", newline="keep" if keep else "lf")
     return [str(w.message) for w in caught if issubclass(w.category, LossyConversionWarning)]
 
 

@@ -301,3 +301,29 @@ def test_hostile_guids_never_become_zip_paths() -> None:
     names = zipfile.ZipFile(io.BytesIO(write_bytes(Project(name="e", sources=(evil, pic)), "qdpx"))).namelist()
     assert all(".." not in n and n.count("/") <= 1 for n in names), names
     assert "sources/aaaaaaaa-0000-4000-8000-000000000000.bin" in names
+
+
+def test_nvivo_dialect_writes_one_coding_per_selection() -> None:
+    """NVivo's exports hold one Coding per PlainTextSelection (EXPORTS.md §a.2 item 2); a reader
+    that takes only the first Coding of each selection must still see every coding."""
+    from tests.conftest import STUDY
+
+    study = qdx.read(STUDY / "project.qdpx")
+    shared = [sel for s in study.sources for sel in getattr(s, "selections", ()) if len(sel.codings) > 1]
+    assert shared  # the study codes some passages at several codes
+    data = write_bytes(study, "qdpx", "nvivo")
+    root = etree.fromstring(qde_of(data))
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    selections = root.findall(".//q:PlainTextSelection", ns)
+    assert all(len(sel.findall("q:Coding", ns)) <= 1 for sel in selections)
+    # First-Coding-only reading (what NVivo-oriented readers do) keeps every (range, code).
+    seen = sorted(
+        (sel.get("startPosition"), sel.get("endPosition"), sel.find("q:Coding/q:CodeRef", ns).get("targetGUID").lower())
+        for sel in selections
+        if sel.find("q:Coding", ns) is not None
+    )
+    total = sum(len(sel.codings) for s in study.sources for sel in getattr(s, "selections", ()))
+    assert len(seen) == total == 627
+    assert len({sel.get("guid").lower() for sel in selections}) == len(selections)  # GUIDs stay unique
+    # qdx reads its own split back into the original selections.
+    assert qdx.read(io.BytesIO(data), fmt="qdpx") == study

@@ -13,18 +13,23 @@ trusted like an explicit ``unit=`` option.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from qdx.errors import Issue, Severity
 from qdx.formats.refi._context import Context
-from qdx.model import AudioSource, Project, TextDoc, TextSource, Transcript, VideoSource, text_docs
+from qdx.model import AudioSource, Guid, Project, Selection, TextDoc, TextSource, Transcript, VideoSource, text_docs
 from qdx.text import CODEPOINT, CODEPOINT_LF, UNITS, UTF16, PositionMap, is_word_start
 
 # Only a comment before the root counts (anchored, so a quoted marker in text cannot fool it).
 MARKER_RE = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<!--\s*qdx:\s*positions=([a-z0-9-]+)(?:\s+lf=([0-9]{1,9}(?:,[0-9]{1,9})*))?\s*-->"
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<!--\s*qdx:\s*positions=([a-z0-9-]+)"
+    rb"(?:\s+lf=([0-9]{1,9}(?:,[0-9]{1,9})*))?(\s+split=1)?\s*-->"
 )
+# Derives the GUIDs of the selections the nvivo dialect splits off (one Coding each).
+_SPLIT_NS = uuid.UUID("3f0c9a52-6d1e-5b8a-9e27-81c4d6a0b5f3")
 # Overriding ``origin`` needs a clear majority on enough evidence (STANDARD.md §8 numbers).
 MIN_EVIDENCE = 5
 MIN_SHARE = 0.8
@@ -33,17 +38,25 @@ MIN_MARGIN = 0.3
 MAX_EVIDENCE = 5000
 
 
-def marker(unit: str, lf_docs: list[int]) -> str:
-    """The comment qdx writes to record its position unit and which texts (indices in
-    :func:`iter_docs` order) it widened from LF to CRLF for the ``nvivo`` dialect."""
+def marker(unit: str, lf_docs: list[int], split: bool = False) -> str:
+    """The comment qdx writes to record its position unit, which texts (indices in
+    :func:`iter_docs` order) it widened from LF to CRLF for the ``nvivo`` dialect, and whether
+    it split selections into one per Coding (``split=1``, see :func:`split_guid`)."""
     lf = f" lf={','.join(map(str, lf_docs))}" if lf_docs else ""
-    return f" qdx: positions={unit}{lf} "
+    return f" qdx: positions={unit}{lf}{' split=1' if split else ''} "
+
+
+def split_guid(guid: Guid, number: int) -> Guid:
+    """GUID of the ``number``-th (1-based) selection split off ``guid`` by the nvivo dialect:
+    derived, so a reader recognises it (and rejoins it) without a list in the file."""
+    return Guid(str(uuid.uuid5(_SPLIT_NS, f"{guid.key}/{number}")))
 
 
 @dataclass(frozen=True, slots=True)
 class Marker:
     unit: str
     lf_docs: frozenset[int]
+    split: bool = False
 
 
 def find_marker(data: bytes) -> Marker | None:
@@ -54,7 +67,47 @@ def find_marker(data: bytes) -> Marker | None:
     unit = found.group(1).decode("ascii")
     lf = found.group(2) or b""
     docs = frozenset(int(i) for i in lf.decode("ascii").split(",") if i)
-    return Marker(unit, docs) if unit in UNITS else None
+    return Marker(unit, docs, found.group(3) is not None) if unit in UNITS else None
+
+
+def rejoin_split(project: Project) -> None:
+    """Undo the nvivo dialect's one-Coding-per-selection split (in place, fresh records only).
+
+    A selection whose GUID is :func:`split_guid` of the selection kept before it, over the same
+    range, gives its Coding back to that selection.
+    """
+    for holder in _selection_holders(project):
+        kept: list[Selection] = []
+        pending: dict[str, tuple[Selection, int]] = {}
+        for sel in holder.selections:
+            found = pending.pop(sel.guid.key, None)
+            if found is not None and _same_range(found[0], sel):
+                owner, number = found
+                owner.codings = (*owner.codings, *sel.codings)
+                pending[split_guid(owner.guid, number + 1).key] = (owner, number + 1)
+                continue
+            kept.append(sel)
+            pending[split_guid(sel.guid, 1).key] = (sel, 1)
+        if len(kept) != len(holder.selections):
+            holder.selections = tuple(kept)
+
+
+def _selection_holders(project: Project) -> Iterator[Any]:
+    for source in project.sources:
+        if not isinstance(source, TextSource):
+            yield source
+        yield from text_docs(source)
+        if isinstance(source, AudioSource | VideoSource):
+            yield from source.transcripts
+
+
+def _same_range(a: Selection, b: Selection) -> bool:
+    return type(a) is type(b) and _range_of(a) == _range_of(b)
+
+
+def _range_of(sel: Selection) -> tuple[object, ...]:
+    names = ("start", "end", "begin", "page", "first_x", "first_y", "second_x", "second_y")
+    return tuple(getattr(sel, n, None) for n in (*names, "from_sync_point", "to_sync_point"))
 
 
 def restore_lf(project: Project, lf_docs: frozenset[int]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from qdx.errors import LossyConversionWarning
 from qdx.formats.refi._emit import Emitter, Node, escape_attr
-from qdx.formats.refi.units import iter_docs, marker
+from qdx.formats.refi.units import iter_docs, marker, split_guid
 from qdx.model import (
     AudioSelection,
     AudioSource,
@@ -117,6 +117,7 @@ class Writer:
     # id(doc) -> index in iter_docs order, and the indices widened from LF to CRLF.
     doc_index: dict[int, int] = field(default_factory=dict)
     lf_docs: list[int] = field(default_factory=list)
+    split: bool = False  # the nvivo dialect split a selection into one per Coding
     dropped: list[str] = field(default_factory=list)
     out: Emitter = field(default_factory=lambda: Emitter(""))
 
@@ -211,13 +212,42 @@ class Writer:
         self, parent: Element, tag: str, sel: Any, middle: Attrs, inner: Callable[[Element], None] | None = None
     ) -> None:
         """Any selection: guid, name, kind-specific attributes, audit; Description, [inner],
-        Coding*, NoteRef*."""
-        node = self.el(parent, tag, [("guid", sel.guid), ("name", sel.name), *middle, *_audit(sel)])
-        self.desc(node, sel.description)
+        Coding*, NoteRef*.
+
+        The nvivo dialect writes one Coding per selection, as NVivo's own exports do
+        (EXPORTS.md §a.2 item 2; NVivo-oriented readers drop a second Coding): a selection with
+        several is split, the others under GUIDs derived from its own (:func:`split_guid`), so
+        qdx's reader rejoins them."""
+        codings: tuple[Coding, ...] = sel.codings
+        if self.dialect != "nvivo" or len(codings) < 2:
+            self._selection(parent, tag, sel, sel.guid, middle, inner, codings)
+            return
+        self.split = True
+        self._selection(parent, tag, sel, sel.guid, middle, inner, codings[:1])
+        for number, coding in enumerate(codings[1:], 1):
+            self._selection(parent, tag, sel, split_guid(sel.guid, number), middle, None, (coding,), part=True)
+
+    def _selection(
+        self,
+        parent: Element,
+        tag: str,
+        sel: Any,
+        guid: Guid,
+        middle: Attrs,
+        inner: Callable[[Element], None] | None,
+        codings: tuple[Coding, ...],
+        *,
+        part: bool = False,
+    ) -> None:
+        # A split-off part carries only its Coding: description, notes and nested text stay on the first.
+        node = self.el(parent, tag, [("guid", guid), ("name", sel.name), *middle, *_audit(sel)])
+        if not part:
+            self.desc(node, sel.description)
         if inner is not None:
             inner(node)
-        self.many(node, sel.codings, self.coding)
-        self.refs(node, "NoteRef", sel.note_refs)
+        self.many(node, codings, self.coding)
+        if not part:
+            self.refs(node, "NoteRef", sel.note_refs)
 
     def picture_selection(self, parent: Element, sel: PictureSelection) -> None:
         self.selection(parent, "PictureSelection", sel, _corners(sel))
@@ -520,7 +550,7 @@ def project_xml(project: Project, dialect: str, files: Files | None, *, newline:
     unit = UTF16 if dialect == "nvivo" else CODEPOINT
     # The marker follows the tree (it lists the widened texts), so the prolog goes in last.
     body = writer.out.finish()
-    return prolog(marker(unit, sorted(writer.lf_docs))).encode("utf-8") + body
+    return prolog(marker(unit, sorted(writer.lf_docs), writer.split)).encode("utf-8") + body
 
 
 def codebook_xml(project: Project) -> bytes:

@@ -327,3 +327,44 @@ def test_nvivo_dialect_writes_one_coding_per_selection() -> None:
     assert len({sel.get("guid").lower() for sel in selections}) == len(selections)  # GUIDs stay unique
     # qdx reads its own split back into the original selections.
     assert qdx.read(io.BytesIO(data), fmt="qdpx") == study
+
+
+def test_qdpx_is_written_so_clients_do_not_crash() -> None:
+    """QualCoder's importer fails on a TextSource without plainTextPath (inline or no text), on a
+    file source without path and on a Project without origin. A .qdpx gives each what it needs,
+    and qdx reads its own file back to the model it wrote."""
+    from qdx.model import PDFSelection, PDFSource
+
+    def g(n: int) -> Guid:
+        return Guid(f"00000000-0000-4000-8000-{n:012d}")
+
+    code = Code(guid=g(1), name="c")
+
+    def coded(n: int) -> tuple[Coding, ...]:
+        return (Coding(guid=g(100 + n), code=code.guid),)
+
+    project = Project(
+        name="client-safe",
+        codes=(code,),
+        sources=(
+            TextSource(guid=g(10), name="inline", text="alpha beta", text_inline=True,
+                       selections=(TextSelection(guid=g(11), start=6, end=10, codings=coded(1)),)),
+            TextSource(guid=g(20), name="no text",
+                       selections=(TextSelection(guid=g(21), start=0, end=3, codings=coded(2)),)),
+            PDFSource(guid=g(30), name="leaflet/../x", selections=(
+                PDFSelection(guid=g(31), page=2, first_x=1, first_y=2, second_x=3, second_y=4, codings=coded(3)),)),
+        ),
+    )  # fmt: skip
+    data = write_bytes(project, "qdpx")
+    members = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    root = etree.fromstring(qde_of(data))
+    ns = "{urn:QDA-XML:project:1.0}"
+    assert root.get("origin")
+    texts = root.findall(f".//{ns}TextSource")
+    assert len(texts) == 2 and all(t.get("plainTextPath", "").startswith("internal://") for t in texts)
+    assert all("sources/" + t.get("plainTextPath", "")[len("internal://") :] in members for t in texts)
+    assert root.find(f".//{ns}PlainTextContent") is None
+    pdf = root.find(f".//{ns}PDFSource")
+    path = pdf.get("path", "") if pdf is not None else ""
+    assert path.startswith("absolute:///") and "/" not in path[len("absolute:///") :]
+    assert qdx.read(io.BytesIO(data), fmt="qdpx") == project

@@ -26,8 +26,9 @@ from qdx.text import CODEPOINT, CODEPOINT_LF, UNITS, UTF16, PositionMap, is_word
 # Only a comment before the root counts (anchored, so a quoted marker in text cannot fool it).
 MARKER_RE = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<!--\s*qdx:\s*positions=([a-z0-9-]+)"
-    rb"(?:\s+lf=([0-9]{1,9}(?:,[0-9]{1,9})*))?(\s+split=1)?\s*-->"
+    rb"((?:\s+(?:lf|inline|notext|nopath)=[0-9]{1,9}(?:,[0-9]{1,9})*|\s+split=1|\s+origin=none)*)\s*-->"
 )
+_TOKEN_RE = re.compile(rb"([a-z]+)=([0-9,]+|none)")
 # Derives the GUIDs of the selections the nvivo dialect splits off (one Coding each).
 _SPLIT_NS = uuid.UUID("3f0c9a52-6d1e-5b8a-9e27-81c4d6a0b5f3")
 # Overriding ``origin`` needs a clear majority on enough evidence (STANDARD.md §8 numbers).
@@ -38,12 +39,28 @@ MIN_MARGIN = 0.3
 MAX_EVIDENCE = 5000
 
 
-def marker(unit: str, lf_docs: list[int], split: bool = False) -> str:
-    """The comment qdx writes to record its position unit, which texts (indices in
-    :func:`iter_docs` order) it widened from LF to CRLF for the ``nvivo`` dialect, and whether
-    it split selections into one per Coding (``split=1``, see :func:`split_guid`)."""
-    lf = f" lf={','.join(map(str, lf_docs))}" if lf_docs else ""
-    return f" qdx: positions={unit}{lf}{' split=1' if split else ''} "
+def marker(unit: str, lf_docs: list[int], split: bool = False, **client: list[int] | bool) -> str:
+    """The comment qdx writes to record how its file differs from the model it was written from.
+
+    ``positions``: the unit; ``lf``: texts (indices in :func:`iter_docs` order) widened from LF to
+    CRLF for the ``nvivo`` dialect; ``split=1``: selections split into one per Coding (see
+    :func:`split_guid`). What was written only so that clients do not crash on it (QualCoder
+    needs a text file for every text, a path for every file source, an ``origin``): ``inline``
+    texts written to a file, ``notext`` texts written as an empty file, ``nopath`` sources (indices
+    in ``Project.sources``) given a placeholder path, ``origin=none``. qdx's reader undoes each.
+    """
+    parts = [f"positions={unit}"]
+    if lf_docs:
+        parts.append(f"lf={','.join(map(str, lf_docs))}")
+    if split:
+        parts.append("split=1")
+    for name in ("inline", "notext", "nopath"):
+        items = client.get(name)
+        if isinstance(items, list) and items:
+            parts.append(f"{name}={','.join(map(str, items))}")
+    if client.get("no_origin"):
+        parts.append("origin=none")
+    return f" qdx: {' '.join(parts)} "
 
 
 def split_guid(guid: Guid, number: int) -> Guid:
@@ -57,17 +74,48 @@ class Marker:
     unit: str
     lf_docs: frozenset[int]
     split: bool = False
+    inline: frozenset[int] = frozenset()
+    notext: frozenset[int] = frozenset()
+    nopath: frozenset[int] = frozenset()
+    no_origin: bool = False
 
 
 def find_marker(data: bytes) -> Marker | None:
-    """What a qdx-written document declares about its positions, if anything."""
+    """What a qdx-written document declares about itself, if anything (see :func:`marker`)."""
     found = MARKER_RE.match(data)
     if found is None:
         return None
     unit = found.group(1).decode("ascii")
-    lf = found.group(2) or b""
-    docs = frozenset(int(i) for i in lf.decode("ascii").split(",") if i)
-    return Marker(unit, docs, found.group(3) is not None) if unit in UNITS else None
+    tokens = {name.decode("ascii"): value.decode("ascii") for name, value in _TOKEN_RE.findall(found.group(2))}
+
+    def numbers(name: str) -> frozenset[int]:
+        return frozenset(int(i) for i in tokens.get(name, "").split(",") if i.isdigit())
+
+    if unit not in UNITS:
+        return None
+    return Marker(
+        unit,
+        numbers("lf"),
+        tokens.get("split") == "1",
+        numbers("inline"),
+        numbers("notext"),
+        numbers("nopath"),
+        tokens.get("origin") == "none",
+    )
+
+
+def restore_client_safe(project: Project, mark: Marker) -> None:
+    """Undo what the writer did only for clients (in place, fresh records only; :func:`marker`)."""
+    if mark.no_origin:
+        project.origin = None
+    for i, source in enumerate(project.sources):
+        if i in mark.nopath and not isinstance(source, TextSource):
+            source.path = None
+    for i, doc in enumerate(iter_docs(project)):
+        if i in mark.inline:
+            doc.text_inline, doc.plain_text_path = True, None
+        elif i in mark.notext:
+            doc.text, doc.plain_text_path = None, None
 
 
 def rejoin_split(project: Project) -> None:

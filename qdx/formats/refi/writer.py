@@ -53,6 +53,7 @@ from qdx.text import CODEPOINT, CODEPOINT_LF, UTF16, PositionMap, crlf_shift, sh
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+_SAFE_NAME = re.compile(r"[^\w.\- ]")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 Element = Node
@@ -118,6 +119,12 @@ class Writer:
     doc_index: dict[int, int] = field(default_factory=dict)
     lf_docs: list[int] = field(default_factory=list)
     split: bool = False  # the nvivo dialect split a selection into one per Coding
+    # Written only so clients do not crash (a .qdpx; see units.marker): doc / source indices.
+    inline_docs: list[int] = field(default_factory=list)
+    notext_docs: list[int] = field(default_factory=list)
+    nopath_sources: list[int] = field(default_factory=list)
+    source_index: dict[int, int] = field(default_factory=dict)
+    no_origin: bool = False
     dropped: list[str] = field(default_factory=list)
     out: Emitter = field(default_factory=lambda: Emitter(""))
 
@@ -278,8 +285,15 @@ class Writer:
         elif doc.rich_text is not None:
             self.dropped.append(f"{doc.guid}.{doc.rich_text.ext}")
         plain = doc.plain_text_path
-        if text is not None and not doc.text_inline and self.files is not None:
+        if self.files is not None and text is not None:
+            # In a .qdpx every text goes to a file: QualCoder reads plainTextPath only and fails
+            # on an inline PlainTextContent (the marker lets qdx read it back as inline).
             plain = self.files.add(doc.guid, "txt", self.encode_text(text))
+            if doc.text_inline:
+                self.inline_docs.append(self.doc_index[id(doc)])
+        elif self.files is not None and plain is None:
+            plain = self.files.add(doc.guid, "txt", b"")  # no text at all: an empty file, marked
+            self.notext_docs.append(self.doc_index[id(doc)])
         return text, pos, [("richTextPath", rich or doc.rich_text_path), ("plainTextPath", plain)]
 
     def dialect_text(self, doc: TextDoc) -> tuple[str | None, Callable[[int], int]]:
@@ -305,7 +319,7 @@ class Writer:
 
     def text_source(self, parent: Element, src: TextSource, tag: str = "TextSource") -> None:
         text, pos, paths = self.text_body(src)
-        inline = text is not None and (src.text_inline or self.files is None)
+        inline = text is not None and self.files is None
         node = self.el(parent, tag, [("guid", src.guid), ("name", src.name), *paths, *_audit(src)])
         self.desc(node, src.description)
         if inline and text is not None:
@@ -318,7 +332,7 @@ class Writer:
 
     def transcript(self, parent: Element, doc: Transcript) -> None:
         text, pos, paths = self.text_body(doc)
-        inline = text is not None and (doc.text_inline or self.files is None)
+        inline = text is not None and self.files is None
         node = self.el(parent, "Transcript", [("guid", doc.guid), ("name", doc.name), *paths, *_audit(doc)])
         self.desc(node, doc.description)
         if inline and text is not None:
@@ -340,6 +354,11 @@ class Writer:
             path = self.files.add(src.guid, src.blob.ext, src.blob.data)
         elif src.blob is not None:
             self.dropped.append(f"{src.guid}.{src.blob.ext}")
+        elif path is None and self.files is not None:
+            # No file anywhere: QualCoder fails on a file source without a path, so name the
+            # missing file where no one has it (marked, so qdx reads the path back as absent).
+            path = f"absolute:///{_SAFE_NAME.sub('_', src.name or str(src.guid))}"
+            self.nopath_sources.append(self.source_index[id(src)])
         return [("guid", src.guid), ("name", src.name), ("path", path), ("currentPath", src.current_path), *_audit(src)]
 
     def file_tail(self, node: Element, src: PictureSource | PDFSource | AudioSource | VideoSource) -> None:
@@ -441,13 +460,20 @@ class Writer:
 
     # ----------------------------------------------------------------- roots
 
+    def origin_of(self, p: Project) -> str | None:
+        """QualCoder fails on a Project without ``origin``: a .qdpx names qdx (marked)."""
+        if p.origin is None and self.files is not None:
+            self.no_origin = True
+            return "qdx"
+        return p.origin
+
     def project(self, p: Project) -> Element:
         root = self.el(
             None,
             "Project",
             [
                 ("name", p.name),
-                ("origin", p.origin),
+                ("origin", self.origin_of(p)),
                 ("creatingUserGUID", p.creating_user),
                 ("creationDateTime", p.creation_datetime),
                 ("modifyingUserGUID", p.modifying_user),
@@ -543,6 +569,7 @@ def project_xml(project: Project, dialect: str, files: Files | None, *, newline:
     """``project.qde`` bytes for ``project`` (a codebook-only project becomes a Project too)."""
     writer = Writer(dialect=dialect, files=files, newline=newline)
     writer.doc_index = {id(doc): i for i, doc in enumerate(iter_docs(project))}
+    writer.source_index = {id(src): i for i, src in enumerate(project.sources)}
     writer.project(project)
     if writer.dropped:
         shown = ", ".join(writer.dropped[:3])
@@ -550,7 +577,16 @@ def project_xml(project: Project, dialect: str, files: Files | None, *, newline:
     unit = UTF16 if dialect == "nvivo" else CODEPOINT
     # The marker follows the tree (it lists the widened texts), so the prolog goes in last.
     body = writer.out.finish()
-    return prolog(marker(unit, sorted(writer.lf_docs), writer.split)).encode("utf-8") + body
+    note = marker(
+        unit,
+        sorted(writer.lf_docs),
+        writer.split,
+        inline=sorted(writer.inline_docs),
+        notext=sorted(writer.notext_docs),
+        nopath=sorted(writer.nopath_sources),
+        no_origin=writer.no_origin,
+    )
+    return prolog(note).encode("utf-8") + body
 
 
 def codebook_xml(project: Project) -> bytes:

@@ -28,6 +28,7 @@ import difflib
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 from qdx.model import TextSelection, TextSource
@@ -86,6 +87,13 @@ class Canonical:
         return 1 if found == 0 and self._bom else found
 
 
+@lru_cache(maxsize=32)
+def canonical(text: str) -> Canonical:
+    """:class:`Canonical` of ``text``, memoised: pairing, diff and merge ask for the same long
+    transcripts several times (a ``str`` caches its hash, so the look-up costs no rescan)."""
+    return Canonical(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Carried:
     """Where a passage of text A lies in text B; ``start``/``end`` are None when it is lost."""
@@ -106,7 +114,7 @@ class TextMap:
     __slots__ = ("_a", "_b", "_blocks_a", "_blocks_b", "_blocks_n", "kind")
 
     def __init__(self, a: str, b: str) -> None:
-        self._a, self._b = Canonical(a), Canonical(b)
+        self._a, self._b = canonical(a), canonical(b)
         ca, cb = self._a.text, self._b.text
         if a == b:
             self.kind: Kind = "identical"

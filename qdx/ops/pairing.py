@@ -17,6 +17,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Literal, TypeVar
 
+from qdx import textmap
 from qdx.errors import UsageError
 from qdx.model import (
     AudioSelection,
@@ -33,7 +34,6 @@ from qdx.model import (
     TranscriptSelection,
     VideoSelection,
 )
-from qdx.textmap import Canonical
 
 MatchLevel = Literal["guid", "path", "name"]
 MATCH_LEVELS: tuple[MatchLevel, ...] = ("guid", "path", "name")
@@ -148,7 +148,7 @@ def same_content_key(source: Source) -> str | None:
     if isinstance(source, TextSource):
         if source.text is None:
             return None
-        canonical = Canonical(source.text).text.encode("utf-8")
+        canonical = textmap.canonical(source.text).text.encode("utf-8")
         return f"{type(source).__name__}:{hashlib.sha256(canonical).hexdigest()}"
     return content_hash(source)
 

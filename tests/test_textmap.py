@@ -176,6 +176,12 @@ def test_edited_copy_carries_every_coding_or_lists_it_as_lost(study: Project) ->
         listed = {o.selection for t in result.texts for o in t.outcomes if o.status == "lost"}
         assert listed == lost
         assert _ranges(result.project) == _ranges(edited)
+        # ... and the other way round: theirs' (edited) text wins, ours' codings are carried onto it.
+        result = merge(study, bare, policy="theirs")
+        carried = [t for t in result.texts if t.carried == "ours"]
+        assert {o.selection for t in carried for o in t.outcomes if o.status == "lost"} == lost
+        assert [s.text for s in result.project.sources] == [s.text for s in edited.sources]
+        assert _ranges(result.project) == _ranges(edited)
         # diff: the lost ones are reported as lost, nothing else changes but moves.
         changes = [c for c in diff(study, edited) if c.area == "codings"]
         assert {c.kind for c in changes} <= {"lost", "moved"}

@@ -91,6 +91,8 @@ def _print_texts(texts: tuple[TextCarry, ...]) -> None:
         if carry.kind == "representation" and not carry.outcomes:
             continue  # nothing coded in it: nothing to report
         how = "same text, other line endings/BOM/whitespace" if carry.kind == "representation" else "text edited"
+        if carry.carried == "ours":
+            how += "; the earlier inputs' selections carried onto this input's text"
         counts = ", ".join(f"{n} {status}" for status, n in carry.counts().items())
         click.echo(f"  input {carry.input + 1}: source {carry.source!r} ({how}): selections {counts}")
         for lost in (o for o in carry.outcomes if o.status == "lost"):

@@ -7,7 +7,8 @@ has three phases, so that the union itself can be done by GUID:
    in line endings, a BOM or trailing whitespace takes ours' text, its selections moved onto it
    through the exact position map, so it is no conflict. A really edited text is a conflict;
    with ``policy="ours"`` theirs' selections are carried onto ours' text by aligning the two
-   (each unchanged, moved or lost, and every lost one is listed in :attr:`MergeResult.texts`).
+   (each unchanged, moved or lost, and every lost one is listed in :attr:`MergeResult.texts`);
+   with ``policy="theirs"`` ours' selections are carried onto theirs' text the same way.
 1. **Pair** theirs' objects with ours (:mod:`qdx.ops.diff` matchers): codes by GUID, then full
    path (then a unique name with ``match="name"``); sources by GUID, identical content, then
    name; users, variables, cases, sets by GUID then name; notes by GUID then identical text;
@@ -128,6 +129,7 @@ class TextCarry:
     input: int
     kind: str  # representation (exact map) or edited (aligned)
     outcomes: tuple[SelectionOutcome, ...]
+    carried: str = "theirs"  # whose selections moved onto the other's text
 
     def counts(self) -> dict[str, int]:
         found = Counter(o.status for o in self.outcomes)
@@ -139,6 +141,7 @@ class TextCarry:
             "guid": self.guid,
             "input": self.input,
             "kind": self.kind,
+            "carried": self.carried,
             "selections": self.counts(),
             "lost": [o.as_dict() for o in self.outcomes if o.status == "lost"],
         }
@@ -240,42 +243,67 @@ class _Step:
         return new.key if new is not None else key
 
     def _rebase_texts(self) -> None:
-        """Step 0: theirs' copies of ours' texts re-based onto ours' text where that is safe."""
+        """Step 0: one side's copy of a shared text re-based onto the other's where that is safe."""
         matching = match_sources(self.ours.sources, self.theirs.sources)
-        by_ours = {s.guid.key: s for s in self.ours.sources}
-        sources: list[Source] = []
-        for source in self.theirs.sources:
+        by_ours = {s.guid.key: i for i, s in enumerate(self.ours.sources)}
+        ours, theirs = list(self.ours.sources), list(self.theirs.sources)
+        for i, source in enumerate(self.theirs.sources):
             key_o = matching.b_to_a.get(source.guid.key)
-            sources.append(self._rebase_source(by_ours[key_o], source) if key_o is not None else source)
-        if any(new is not old for new, old in zip(sources, self.theirs.sources, strict=True)):
-            self.theirs = replace(self.theirs, sources=tuple(sources))
+            if key_o is not None:
+                j = by_ours[key_o]
+                ours[j], theirs[i] = self._rebase_source(ours[j], source)
+        if any(new is not old for new, old in zip(theirs, self.theirs.sources, strict=True)):
+            self.theirs = replace(self.theirs, sources=tuple(theirs))
+        if any(new is not old for new, old in zip(ours, self.ours.sources, strict=True)):
+            self.ours = replace(self.ours, sources=tuple(ours))
 
-    def _rebase_source(self, ours: Source, theirs: Source) -> Source:
+    def _rebase_source(self, ours: Source, theirs: Source) -> tuple[Source, Source]:
         if isinstance(ours, TextSource) and isinstance(theirs, TextSource):
-            return self._rebase_doc(ours, theirs, ours) or theirs
+            doc_o, doc_t = self._rebase_doc(ours, theirs, ours)
+            return doc_o or ours, doc_t or theirs
         if isinstance(ours, PDFSource) and isinstance(theirs, PDFSource):
-            doc = self._rebase_doc(ours.representation, theirs.representation, ours)
-            return theirs if doc is None else replace(theirs, representation=doc)
+            doc_o, doc_t = self._rebase_doc(ours.representation, theirs.representation, ours)
+            return (
+                ours if doc_o is None else replace(ours, representation=doc_o),
+                theirs if doc_t is None else replace(theirs, representation=doc_t),
+            )
         if isinstance(ours, PictureSource) and isinstance(theirs, PictureSource):
-            doc = self._rebase_doc(ours.text_description, theirs.text_description, ours)
-            return theirs if doc is None else replace(theirs, text_description=doc)
-        return theirs
+            doc_o, doc_t = self._rebase_doc(ours.text_description, theirs.text_description, ours)
+            return (
+                ours if doc_o is None else replace(ours, text_description=doc_o),
+                theirs if doc_t is None else replace(theirs, text_description=doc_t),
+            )
+        return ours, theirs
 
-    def _rebase_doc(self, ours: TextSource | None, theirs: TextSource | None, owner: Source) -> TextSource | None:
-        """Theirs' document on ours' text, or None when it stays as it is (same text, no text,
-        or an edited text that the policy does not resolve in ours' favour)."""
+    def _rebase_doc(
+        self, ours: TextSource | None, theirs: TextSource | None, owner: Source
+    ) -> tuple[TextSource | None, TextSource | None]:
+        """(ours, theirs) with one of them re-based onto the other's text; None: unchanged.
+
+        The same text in another representation: theirs moves onto ours' text. An edited text
+        is a conflict: ``ours`` carries theirs' selections onto ours' text, ``theirs`` carries
+        ours' onto theirs' (nothing is dropped; lost ones are listed); ``fail`` lists the
+        conflict (step 1) and ``keep-both`` keeps both sources.
+        """
         if ours is None or theirs is None or ours.text is None or theirs.text is None or ours.text == theirs.text:
-            return None
+            return None, None
         tmap = TextMap(theirs.text, ours.text)
-        if not tmap.same_text:
-            if self.policy != "ours":
-                return None  # a text conflict (step 1): fail lists it, theirs/keep-both resolve it
-            before, after = _text_sig(ours), _text_sig(theirs)
-            guid = str(owner.guid)
-            self.conflicts.append(Conflict("text", "sources", guid, owner.name, before, after, self.number, "ours"))
-        doc, outcomes = carry_doc(theirs, ours.text, tmap)
-        self.texts.append(TextCarry(owner.name, str(owner.guid), self.number, tmap.kind, tuple(outcomes)))
-        return doc
+        if tmap.same_text:
+            doc, outcomes = carry_doc(theirs, ours.text, tmap)
+            self.texts.append(TextCarry(owner.name, str(owner.guid), self.number, tmap.kind, tuple(outcomes)))
+            return None, doc
+        if self.policy not in ("ours", "theirs"):
+            return None, None
+        before, after = _text_sig(ours), _text_sig(theirs)
+        guid = str(owner.guid)
+        self.conflicts.append(Conflict("text", "sources", guid, owner.name, before, after, self.number, self.policy))
+        if self.policy == "ours":
+            doc, outcomes = carry_doc(theirs, ours.text, tmap)
+            self.texts.append(TextCarry(owner.name, guid, self.number, tmap.kind, tuple(outcomes)))
+            return None, doc
+        doc, outcomes = carry_doc(ours, theirs.text, tmap.reverse())
+        self.texts.append(TextCarry(owner.name, guid, self.number, tmap.kind, tuple(outcomes), carried="ours"))
+        return replace(doc, text_inline=theirs.text_inline, plain_text_path=theirs.plain_text_path), None
 
     def _pair_all(self) -> None:
         o, t = self.ours, self.theirs

@@ -235,9 +235,17 @@ def test_oltas_windows_and_mac_copies_are_the_same_coding(tmp_path: Path) -> Non
     on_win, on_mac = passages(win), passages(mac)
     shared = len(on_mac) - sum(1 for x in on_mac if x not in on_win)
     assert shared == len(on_mac) == 297
-    changes = [c for c in diff(win, mac) if c.area == "codings"]
+    result = diff(win, mac)
+    changes = [c for c in result if c.area == "codings"]
     assert len(changes) == len(on_win) - shared  # only the codings Windows alone holds
     assert all(c.kind == "removed" for c in changes)
+    # The Mac export names its exporting user as the coder of every coding: said once, not per coding.
+    coders = {u.guid: u.name for u in mac.users}
+    users = {coders[c.creating_user] for s in mac.sources for sel in s.selections for c in sel.codings}
+    assert users == {"floriansipos"}
+    moved = [(c.before, c.after, c.get("codings")) for c in result if c.kind == "codings-reattributed"]
+    assert moved == [("Gergo", "floriansipos", shared)]
+    assert not [c for c in result if c.area == "project" and c.get("field") == "description"]
     merged = _qdx("merge", str(WINDOWS), str(MAC), "-o", str(tmp_path / "m.qdpx"), "--json")
     assert "text conflict" not in merged.stderr and '"kind": "text"' not in merged.stdout
     rows = agree(win, mac).per_code_source

@@ -211,6 +211,8 @@ def _diff_project(ctx: _Context) -> None:
     pa, pb = ctx.a.project, ctx.b.project
     for name in ("name", "origin", "description", "is_codebook"):
         before, after = getattr(pa, name), getattr(pb, name)
+        if name == "description" and not before and not after:
+            continue  # an empty description is no description (NVivo for Windows writes it, Mac omits it)
         if before != after:
             ctx.changes.append(Change("project", "changed", (("field", name),), before, after))
 
@@ -559,7 +561,7 @@ def _reattributed(ctx: _Context, left_a: list[_Coded], left_b: list[_Coded]) -> 
 def _report_reattributed(ctx: _Context) -> None:
     for (coder_a, coder_b), count in sorted(ctx.reattributed.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
         name_a, name_b = _coder_name(ctx, coder_a), _coder_name(ctx, coder_b)
-        ident: tuple[tuple[str, Json], ...] = (("name", name_a), ("codings", count))
+        ident: tuple[tuple[str, Json], ...] = (("name", f"{count} coding(s) of {name_a}"), ("codings", count))
         ctx.changes.append(Change("users", "codings-reattributed", ident, name_a, name_b))
 
 

@@ -14,6 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import qdx
 from qdx.analysis.agreement import agree
@@ -251,3 +253,25 @@ def test_oltas_windows_and_mac_copies_are_the_same_coding(tmp_path: Path) -> Non
     rows = agree(win, mac).per_code_source
     both = {(r.code_path, r.source) for r in rows if r.table.a_only == 0 and r.table.b_only == 0 and r.table.both}
     assert both and all(r.kappa == 1.0 for r in rows if (r.code_path, r.source) in both)
+
+
+# --------------------------------------------------------------------------- invariants on random edits
+
+_WORDS = st.sampled_from(["alpha", "beta", "gamma", "😀", "数据", " ", "\n", "\r\n", "  \n", "."])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_WORDS, min_size=1, max_size=40), st.lists(_WORDS, max_size=40), st.data())
+def test_a_carried_passage_is_the_same_text_on_both_sides(words: list[str], extra: list[str], data: st.DataObject) -> None:
+    a = "".join(words)
+    cut = data.draw(st.integers(0, len(words)))
+    b = "".join(words[:cut]) + "".join(extra) + "".join(words[cut + data.draw(st.integers(0, 3)) :])
+    tmap = TextMap(a, b)
+    start = data.draw(st.integers(0, len(a)))
+    end = data.draw(st.integers(start, len(a)))
+    got = tmap.carry(start, end)
+    if got.status == "lost":
+        assert tmap.kind == "edited"  # the same text in another representation loses nothing
+        return
+    assert got.start is not None and got.end is not None and 0 <= got.start <= got.end <= len(b)
+    assert Canonical(b[got.start : got.end]).text == Canonical(a[start:end]).text

@@ -262,7 +262,7 @@ _WORDS = st.sampled_from(["alpha", "beta", "gamma", "😀", "数据", " ", "\n",
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_WORDS, min_size=1, max_size=40), st.lists(_WORDS, max_size=40), st.data())
-def test_a_carried_passage_is_the_same_text_on_both_sides(words: list[str], extra: list[str], data: st.DataObject) -> None:
+def test_a_carried_passage_is_the_same_text(words: list[str], extra: list[str], data: st.DataObject) -> None:
     a = "".join(words)
     cut = data.draw(st.integers(0, len(words)))
     b = "".join(words[:cut]) + "".join(extra) + "".join(words[cut + data.draw(st.integers(0, 3)) :])

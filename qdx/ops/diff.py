@@ -16,6 +16,13 @@ coder (REFI §3.13: one code per Coding; the range is the selection's). Equal on
 the rest, same-coder codings whose ranges overlap are paired by a sweep over the ranges sorted
 by start (``boundary-changed``); what is left is ``added`` or ``removed``. Everything is
 O(n log n) in the number of selections.
+
+When the two copies of a text differ, B's codings are compared in A's positions through
+:mod:`qdx.textmap`: copies that differ only in line endings, a BOM or trailing whitespace map
+exactly (the source is ``representation-changed``, its codings unchanged); an edited text is
+aligned, and a coding is ``moved`` (same passage, new place), ``lost`` (its passage is gone) or
+``passage-edited`` (paired with B's coding over the edited passage). Codings on the same
+passage that differ only in coder are counted once per coder pair (``codings-reattributed``).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from qdx.errors import FormatError, ReadError, UnsafeInputError, UsageError
-from qdx.formats import Dialect, Format, ReadOptions, WriteOptions, by_id, iter_formats, registry
+from qdx.formats import Dialect, Format, Newline, ReadOptions, WriteOptions, by_id, iter_formats, registry
 from qdx.model import Project
 from qdx.safety import DEFAULT_LIMITS, Limits, atomic_write
 
@@ -175,6 +175,7 @@ def write(
     fmt: str | None = None,
     dialect: Dialect = "refi",
     verify: Callable[[Path], None] | None = None,
+    newline: Newline = "lf",
 ) -> None:
     """Write ``project`` to a path (atomically: temp file + rename) or a binary stream.
 
@@ -189,6 +190,9 @@ def write(
         verify: called with the finished output file before it replaces the target (a stream
             target gets the bytes only once it passed); whatever it raises leaves the target as
             it was.
+        newline: ``lf`` (default): in the ``refi`` dialect, CRLF/CR texts are written with LF
+            and positions remapped, so text-mode readers such as QualCoder place every passage
+            exactly; ``keep``: the text as held (then ``read(write(p)) == p`` for CRLF texts too).
 
     Raises:
         UsageError: the format cannot be chosen or cannot be written.
@@ -198,7 +202,9 @@ def write(
     chosen = output_format(fmt, name)
     assert chosen.writer is not None
     writer = chosen.writer
-    options = WriteOptions(dialect=dialect)
+    if newline not in ("lf", "keep"):
+        raise UsageError(f"unknown newline mode {newline!r}; use lf or keep")
+    options = WriteOptions(dialect=dialect, newline=newline)
     if isinstance(target, str | os.PathLike):
         atomic_write(target, lambda stream: writer(project, stream, options), verify=verify)
     elif verify is None:

@@ -21,7 +21,7 @@ import click
 
 from qdx.cli._common import emit_json
 from qdx.errors import InvalidOutputError, Issue, LossyConversionWarning, Severity
-from qdx.formats import Dialect
+from qdx.formats import Dialect, Newline
 from qdx.model import Project
 
 P = ParamSpec("P")
@@ -103,6 +103,7 @@ def write_checked(
     as_json: bool,
     repairs: tuple[str, ...] = (),
     inputs: tuple[Project, ...] = (),
+    newline: str = "lf",
 ) -> Written:
     """Write ``project`` to ``target`` under the policy; on refusal print why and exit 1.
     ``inputs``: the projects read, whose uncarriable parts the summary lists."""
@@ -112,13 +113,14 @@ def write_checked(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LossyConversionWarning)
         refi_dialect: Dialect = "nvivo" if dialect == "nvivo" else "refi"
+        keep_or_lf: Newline = "keep" if newline == "keep" else "lf"
         try:
-            written.issues = write(project, target, fmt=fmt, dialect=refi_dialect, check=True)
+            written.issues = write(project, target, fmt=fmt, dialect=refi_dialect, check=True, newline=keep_or_lf)
         except InvalidOutputError as exc:
             if not allow_invalid:
                 refuse(exc, written, as_json)
             # Told to write anyway: write it, and say what is wrong with it.
-            write(project, target, fmt=fmt, dialect=refi_dialect)
+            write(project, target, fmt=fmt, dialect=refi_dialect, newline=keep_or_lf)
             written.issues = list(exc.issues)
             written.invalid = True
     written.not_carried = not_carried_from_inputs(*inputs)

@@ -55,6 +55,14 @@ SHOWN_ISSUES = 20
 )
 @click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the input's text-position unit.")
 @click.option(
+    "--newline",
+    type=click.Choice(["lf", "keep"]),
+    default="lf",
+    show_default=True,
+    help="refi dialect: lf writes CRLF texts with LF and positions remapped (what QualCoder and text-mode "
+    "readers expect); keep writes the text's bytes as they are.",
+)
+@click.option(
     "--sources",
     "sources_dir",
     type=click.Path(exists=True, file_okay=False),
@@ -82,6 +90,7 @@ def convert(
     fmt: str | None,
     dialect: str,
     unit: str | None,
+    newline: str,
     sources_dir: str | None,
     attributes: str | None,
     in_place: bool,
@@ -109,7 +118,7 @@ def convert(
     if in_place:
         _backup_if_same(source, target)
     written = _write(project, target, fmt, dialect, allow_invalid=allow_invalid, as_json=as_json, repairs=repairs,
-                     read=read)  # fmt: skip
+                     read=read, newline=newline)  # fmt: skip
     # Reading errors fail the command unless a repair made the output valid anyway.
     failed = written.invalid or (any(i.severity is Severity.ERROR for i in issues) and not repairs)
     counts = summary(project)
@@ -150,6 +159,7 @@ def _write(
     as_json: bool,
     repairs: tuple[str, ...],
     read: Project,
+    newline: str = "lf",
 ) -> Written:
     """Write atomically under the output policy (exits 1 when the output is refused)."""
     from qdx.cli import _nvivo
@@ -161,7 +171,7 @@ def _write(
         return Written(repairs=repairs, not_carried=notes)
     return write_checked(
         project, target, fmt=fmt, dialect=dialect, allow_invalid=allow_invalid, as_json=as_json, repairs=repairs,
-        inputs=(read,),
+        inputs=(read,), newline=newline,
     )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from typing import BinaryIO
 from qdx.api import output_format
 from qdx.api import write as write_unchecked
 from qdx.errors import InvalidOutputError, Issue, Severity
-from qdx.formats import Dialect, Format
+from qdx.formats import Dialect, Format, Newline
 from qdx.model import Project
 
 PathLike = str | os.PathLike[str]
@@ -32,6 +32,7 @@ def write(
     fmt: str | None = None,
     dialect: Dialect = "refi",
     check: bool = False,
+    newline: Newline = "lf",
 ) -> list[Issue]:
     """Write ``project`` to a path (atomically: temp file + rename) or a binary stream.
 
@@ -43,6 +44,9 @@ def write(
         check: validate the output before it replaces the target — the written bytes for
             REFI-QDA formats (schema, XML rules, integrity, as ``qdx validate``), the model's
             integrity for others — and refuse it when any issue is an error.
+        newline: ``lf`` (default): in the ``refi`` dialect, CRLF/CR texts are written with LF
+            and positions remapped, so text-mode readers such as QualCoder place every passage
+            exactly; ``keep``: the text as held (then ``read(write(p)) == p`` for CRLF texts too).
 
     Returns:
         With ``check``, the issues of the output (warnings and notes; errors raise); else ``[]``.
@@ -53,14 +57,15 @@ def write(
         WriteError: the file could not be written; any previous file is intact.
     """
     if not check:
-        write_unchecked(project, target, fmt=fmt, dialect=dialect)
+        write_unchecked(project, target, fmt=fmt, dialect=dialect, newline=newline)
         return []
     name = "" if not isinstance(target, str | os.PathLike) else os.fspath(target)
     chosen = output_format(fmt, name)
     label = Path(name).name or f"<{chosen.id} output>"
     _refuse_unholdable(project, chosen, label)
     found: list[Issue] = []
-    write_unchecked(project, target, fmt=chosen.id, dialect=dialect, verify=_verifier(project, chosen, label, found))
+    verify = _verifier(project, chosen, label, found)
+    write_unchecked(project, target, fmt=chosen.id, dialect=dialect, newline=newline, verify=verify)
     return found
 
 

@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "matrix": "qdx.analysis.matrix",
     "cooccurrence": "qdx.analysis.cooccurrence",
     "frames": "qdx.report.frames",
+    "codebook": "qdx.report.codebook_doc",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "matrix": ("qdx.cli.matrix", "Coding matrix (code x source/case/variable/code)."),
     "report": ("qdx.cli.report", "Write the full Excel report workbook."),
     "export": ("qdx.cli.export", "Export tidy tables (parquet/csv)."),
+    "codebook": ("qdx.cli.codebook", "Write the codebook appendix (.docx, .md, .html)."),
+    "model": ("qdx.cli.model", "Draw the grounded-theory model (.svg, .pdf, .png)."),
 }
 
 

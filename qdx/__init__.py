@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     "cooccurrence": "qdx.analysis.cooccurrence",
     "frames": "qdx.report.frames",
     "codebook": "qdx.report.codebook_doc",
+    "model_figure": "qdx.report.model_figure",
 }
 
 __all__ = sorted(_EXPORTS)

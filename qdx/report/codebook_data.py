@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from qdx.analysis._codings import Corpus, build_corpus
-from qdx.model import Code, Project, guid_key, iter_codes
+from qdx.model import Code, Link, Project, guid_key, iter_codes
 from qdx.segment import Segment
 from qdx.validation.misfit import macqueen_fields
 
@@ -107,6 +107,7 @@ class CodebookData:
     quote_rule: str = QUOTE_RULE
     has_core: bool = False
     counts: Mapping[str, int] = field(default_factory=dict)
+    links: tuple[Link, ...] = ()
 
     def _repr_html_(self) -> str:
         """Notebooks show the codebook as (escaped) HTML."""
@@ -181,7 +182,8 @@ def codebook_from(corpus: Corpus) -> CodebookData:
             memos=_memos(project, code)))
     counts = {"codes": len(entries), "codings": len(corpus.codings), "sources": len(project.sources)}
     return CodebookData(title=project.name or "Codebook", entries=tuple(entries),
-                        project_memos=_project_memos(project), has_core=corpus.tree.has_core, counts=counts)
+                        project_memos=_project_memos(project), has_core=corpus.tree.has_core, counts=counts,
+                        links=project.links)
 
 
 def codebook_data(project: Project) -> CodebookData:

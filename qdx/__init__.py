@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     "frames": "qdx.report.frames",
     "codebook": "qdx.report.codebook_doc",
     "model_figure": "qdx.report.model_figure",
+    "html_report": "qdx.report.html",
+    "report_sections": "qdx.report.sections",
 }
 
 __all__ = sorted(_EXPORTS)

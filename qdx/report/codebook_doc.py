@@ -256,8 +256,14 @@ def _entry(document: Any, entry: CodebookEntry) -> None:
         _memo(document, memo)
 
 
+def memo_title(name: str) -> tuple[str, str]:
+    """(label, rest) for a memo heading: no "Memo: Memo: ..." when the name already says it."""
+    head, sep, rest = name.partition(":")
+    return (head.strip(), rest.strip()) if sep and head.strip().lower() == "memo" else ("Memo", name)
+
+
 def _memo(document: Any, memo: Memo) -> None:
-    _labelled(document, "Memo", memo.name, style=STYLE_MEMO)
+    _labelled(document, *memo_title(memo.name), style=STYLE_MEMO)
     for line in xml_text(memo.text).split("\n"):
         document.add_paragraph(line, style=STYLE_MEMO)
 
@@ -310,7 +316,7 @@ def _md_entry(entry: CodebookEntry) -> Iterator[str]:
         yield f"> — {md_escape(quote_source(entry.example))}"
         yield ""
     for memo in entry.memos:
-        yield f"**Memo — {md_escape(memo.name)}:** {md_escape(memo.text)}"
+        yield f"**{md_escape(': '.join(memo_title(memo.name)))}:** {md_escape(memo.text)}"
         yield ""
 
 
@@ -353,7 +359,7 @@ def _html_entry(entry: CodebookEntry) -> Iterator[str]:
         yield (f"<blockquote><p>{_h(entry.example.text)}</p>"
                f"<footer>— {_h(quote_source(entry.example))}</footer></blockquote>")
     for memo in entry.memos:
-        yield f'<aside class="memo"><h{min(level + 1, 6)}>Memo: {_h(memo.name)}</h{min(level + 1, 6)}>'
+        yield f'<aside class="memo"><h{min(level + 1, 6)}>{_h(": ".join(memo_title(memo.name)))}</h{min(level + 1, 6)}>'
         yield f"<p>{_h(memo.text)}</p></aside>"
     yield "</section>"
 

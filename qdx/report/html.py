@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from qdx.analysis.agreement import AgreementResult
     from qdx.analysis.saturation import SaturationResult
 
+# The page shows at most this many co-occurrence pairs (strongest first) and disagreeing
+# passages; the counts say how many there were in all.
+MAX_PAIRS = 500
+MAX_DISAGREEMENTS = 5000
 _PLACEHOLDER = re.compile(r"\{\{([A-Z]+)\}\}")
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -121,7 +125,7 @@ def _cooccurrence(s: ReportSections) -> dict[str, Any] | None:
     rows = [[str(a), str(b), int(na), int(nb), int(nab), round(float(c), 4)]
             for a, b, na, nb, nab, c in zip(frame["code_a"], frame["code_b"], frame["n_a"], frame["n_b"],
                                               frame["n_ab"], frame["c"], strict=True)]
-    return {"level": s.cooccurrence_level, "pairs": rows}
+    return {"level": s.cooccurrence_level, "pairs": rows[:MAX_PAIRS], "total": len(rows)}
 
 
 def _number(value: float) -> float | None:
@@ -135,11 +139,12 @@ def _agreement(result: AgreementResult | None) -> dict[str, Any] | None:
                  _number(c.summary.agreement), c.summary.table.a_only, c.summary.table.b_only]
                 for c in result.per_code]
     passages = [[" › ".join(d.code_path), d.source, d.start, d.end, d.coded_by, d.text]
-                for d in result.disagreements]
+                for d in result.disagreements[:MAX_DISAGREEMENTS]]
     overall = result.overall
     return {"a": result.label_a, "b": result.label_b, "unit": result.unit, "kappa": _number(overall.kappa_pooled),
             "agreement": _number(overall.agreement), "alpha": _number(overall.alpha),
-            "perCode": per_code, "disagreements": passages, "warnings": list(result.warnings)}
+            "perCode": per_code, "disagreements": passages, "disagreementsTotal": len(result.disagreements),
+            "warnings": list(result.warnings)}
 
 
 def _findings(s: ReportSections, code_index: dict[str, int]) -> list[list[Any]]:

@@ -222,6 +222,9 @@
   }
 
   /* ---------------------------------------------------------------- matrix */
+  // Rows are built when first shown: a big matrix (2,000 codes x 200 sources) opens with its
+  // top levels only, and the cells of a collapsed branch cost nothing until it is opened.
+  var MAX_CELLS = 40000;
   function matrix() {
     var M = D.matrix, table = $('matrix-table');
     var head = el('tr', null, el('th', {scope: 'col', text: 'Code'}));
@@ -234,29 +237,55 @@
       M.values[r].forEach(function (v) { most[d] = Math.max(most[d] || 0, v); });
     });
     var body = el('tbody'), rows = [], collapsed = {};
-    M.rows.forEach(function (c, r) {
-      var code = codes[c], toggle = null;
+    M.rows.forEach(function (c, r) { rows.push({code: c, r: r, tr: null, toggle: null}); });
+    function build(row) {
+      var c = row.code, code = codes[c];
       var label = el('td', null);
       label.style.paddingLeft = (0.4 + code.depth * 1.1) + 'rem';
       if (end[c] > c + 1) {
-        toggle = el('button', {type: 'button', cls: 'toggle', 'aria-expanded': 'true',
-          'aria-label': 'Collapse ' + code.name, text: '▾'});
-        toggle.addEventListener('click', function () { setCollapsed(c, !collapsed[c]); refresh(); });
-        label.appendChild(toggle);
+        row.toggle = el('button', {type: 'button', cls: 'toggle'});
+        row.toggle.addEventListener('click', function () { setCollapsed(c, !collapsed[c]); refresh(); });
+        label.appendChild(row.toggle);
+        paintToggle(row);
       }
       label.appendChild(document.createTextNode(code.name));
       var tr = el('tr', {'data-code': c, 'data-depth': code.depth, cls: end[c] > c + 1 ? 'cat' : null}, label);
       var total = 0;
-      M.values[r].forEach(function (v) {
+      M.values[row.r].forEach(function (v) {
         total += v;
         var td = el('td', {cls: 'num', text: v});
         heat(td, v, most[code.depth]);
         tr.appendChild(td);
       });
       tr.appendChild(el('td', {cls: 'num', text: total}));
-      rows.push({tr: tr, code: c, toggle: toggle});
-      body.appendChild(tr);
-    });
+      row.tr = tr;
+    }
+    function paintToggle(row) {
+      var shut = !!collapsed[row.code], name = codes[row.code].name;
+      row.toggle.setAttribute('aria-expanded', String(!shut));
+      row.toggle.setAttribute('aria-label', (shut ? 'Expand ' : 'Collapse ') + name);
+      row.toggle.textContent = shut ? '▸' : '▾';
+    }
+    function setCollapsed(c, value) {
+      collapsed[c] = value;
+      rows.forEach(function (row) { if (row.code === c && row.toggle) paintToggle(row); });
+    }
+    function hiddenRow(row) {
+      for (var k = codes[row.code].parent; k >= 0; k = codes[k].parent) if (collapsed[k]) return true;
+      return false;
+    }
+    function refresh() {
+      var next = null;  // rows are placed in tree order: insert before the next built row
+      for (var i = rows.length - 1; i >= 0; i--) {
+        var row = rows[i], hidden = hiddenRow(row);
+        if (!hidden && !row.tr) { build(row); body.insertBefore(row.tr, next); }
+        if (row.tr) { row.tr.hidden = hidden; next = row.tr; }
+      }
+    }
+    if (M.rows.length * (M.cols.length + 1) > MAX_CELLS) {
+      M.rows.forEach(function (c) { if (codes[c].depth >= 1 && end[c] > c + 1) collapsed[c] = true; });
+    }
+    refresh();
     table.appendChild(body);
     var sums = M.cols.map(function () { return 0; });
     M.rows.forEach(function (c, r) {
@@ -267,32 +296,14 @@
     foot.appendChild(el('td', {cls: 'num', id: 'matrix-grand-total',
       text: sums.reduce(function (a, b) { return a + b; }, 0)}));
     table.appendChild(el('tfoot', null, foot));
-
-    function setCollapsed(c, value) {
-      collapsed[c] = value;
-      rows.forEach(function (row) {
-        if (row.code === c && row.toggle) {
-          row.toggle.setAttribute('aria-expanded', String(!value));
-          row.toggle.setAttribute('aria-label', (value ? 'Expand ' : 'Collapse ') + codes[c].name);
-          row.toggle.textContent = value ? '▸' : '▾';
-        }
-      });
-    }
-    function refresh() {
-      rows.forEach(function (row) {
-        var hidden = false;
-        for (var k = codes[row.code].parent; k >= 0; k = codes[k].parent) if (collapsed[k]) { hidden = true; break; }
-        row.tr.hidden = hidden;
-      });
-    }
     var depths = {}, names = ['core', 'main categories', 'subcategories', 'concepts'];
     codes.forEach(function (c) { depths[c.depth] = c.level; });
     var bar = $('matrix-levels');
     bar.appendChild(document.createTextNode('Show down to: '));
-    Object.keys(depths).map(Number).sort().forEach(function (d) {
+    Object.keys(depths).map(Number).sort(function (a, b) { return a - b; }).forEach(function (d) {
       var b = el('button', {type: 'button', text: depths[d] || names[d] || 'level ' + (d + 1)});
       b.addEventListener('click', function () {
-        rows.forEach(function (row) { if (row.toggle) setCollapsed(row.code, codes[row.code].depth >= d); });
+        rows.forEach(function (row) { if (end[row.code] > row.code + 1) setCollapsed(row.code, codes[row.code].depth >= d); });
         refresh();
       });
       bar.appendChild(b);
@@ -304,10 +315,10 @@
   function cooccurrence() {
     var C = D.cooccurrence, table = $('cooc-table');
     if (!C || !C.pairs.length) { $('cooc-text').textContent = 'No two codes were applied to overlapping passages.'; return; }
-    var shown = C.pairs.slice(0, 500);
+    var shown = C.pairs;
     $('cooc-text').textContent = 'Pairs of ' + C.level + ' codes applied to overlapping passages (codings rolled up to ' +
       'the level): n AB pairs of passages; c = n AB / (n A + n B − n AB) (ATLAS.ti\u2019s c-coefficient). ' +
-      (C.pairs.length > shown.length ? 'The ' + shown.length + ' strongest of ' + C.pairs.length + ' pairs.' : '');
+      (C.total > shown.length ? 'The ' + shown.length + ' strongest of ' + C.total + ' pairs.' : '');
     var head = el('tr');
     ['Code A', 'Code B', 'n A', 'n B', 'n AB', 'c'].forEach(function (h, i) {
       head.appendChild(el('th', {scope: 'col', cls: i > 1 ? 'num' : null, text: h}));
@@ -357,6 +368,10 @@
       groups[key][d[4] === 'A' ? 'A' : 'B'].push(d);
     });
     if (!order.length) box.appendChild(el('p', {text: 'None: both coders coded the same passages.'}));
+    if (A.disagreementsTotal > A.disagreements.length) {
+      box.appendChild(el('p', {cls: 'muted', text: 'The first ' + A.disagreements.length + ' of ' +
+        A.disagreementsTotal + ' passages coded by one side only.'}));
+    }
     order.slice(0, 200).forEach(function (key) {
       var g = groups[key];
       var cols = el('div', {cls: 'side'});

@@ -207,3 +207,97 @@ def test_hostile_text_renders_as_text(tmp_path: Path) -> None:
         assert run("return document.title").startswith("</title><script>")
         SHOTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(SHOTS / "hostile.png"))
+
+
+# --------------------------------------------------------------------------- more of the page
+
+BROKEN_GT5 = STUDY.parent.parent / "structure" / "broken-GT5.qde"
+CODEBOOK_ONLY = STUDY.with_name("codebook.qdc")
+
+
+def test_findings_name_the_code_they_concern() -> None:
+    project = qdx.read(BROKEN_GT5)
+    names = [c.name for c, _ in iter_codes(project.codes)]
+    data = json.loads(_data_block(qdx.html_report(project).html))
+    gt5 = [f for f in data["findings"] if f[1] == "GT5"]
+    assert gt5 and gt5[0][3] == names.index("Social Pressure as reported")
+
+
+def _data_block(page: str) -> str:
+    start = page.index('id="qdx-data">') + len('id="qdx-data">')
+    return page[start:page.index("</script>", start)]
+
+
+def test_figures_have_titles_and_descriptions(study_html: Path) -> None:
+    page = study_html.read_text(encoding="utf-8")
+    assert page.count('role="img"') == 2  # the model and the saturation curve
+    assert '<title id="model-title">' in page and '<desc id="sat-desc">' in page
+    assert 'lang="en"' in page and "@media print" in page
+
+
+def test_cli_html_json_and_refusals(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", str(STUDY), "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["matrix_total"] == summary["codings"] == _info_codings()
+    assert summary["codes"] == 65 and summary["quotes"] == summary["codings"]
+    bad = tmp_path / "r.pdf"
+    result = CliRunner().invoke(main, ["report", str(STUDY), "-o", str(bad)])
+    assert result.exit_code == 2 and not bad.exists() and "Traceback" not in result.output
+
+
+def test_notebook_objects_show_themselves() -> None:
+    project = qdx.read(STUDY)
+    sections = qdx.report_sections(project)
+    assert sections.matrix.shape == (65, 20) and sections.agreement is None
+    assert any("one coder" in n for n in sections.notes)
+    assert sections.model is not None and sections.model._repr_svg_().startswith("<svg")
+    assert "Audience grouping and blocking" in sections.codebook._repr_html_()
+    frame = qdx.html_report(_hostile())._repr_html_()
+    assert frame.startswith("<iframe srcdoc=") and "<script>window" not in frame
+
+
+def test_findings_link_reveals_the_code_in_chromium(tmp_path: Path) -> None:
+    out = tmp_path / "gt5.html"
+    project = qdx.read(BROKEN_GT5)
+    index = [c.name for c, _ in iter_codes(project.codes)].index("Social Pressure as reported")
+    qdx.html_report(project, out)
+    with chromium() as driver:
+        console, _ = open_page(driver, out)
+        _no_errors(console)
+        item = driver.find_element("id", f"code-{index}")
+        assert not item.is_displayed()  # a concept: its subcategory starts closed
+        link = driver.find_element("css selector", f"#findings-body a[href='#code-{index}']")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+        link.click()
+        assert item.is_displayed()
+
+
+def test_keyboard_opens_and_closes_a_category(study_html: Path) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    with chromium() as driver:
+        open_page(driver, study_html)
+        summary = driver.find_element("css selector", "#code-1 > details > summary")
+        child = driver.find_element("css selector", "#code-1 > details > ul > li")
+        driver.execute_script("arguments[0].focus()", summary)
+        assert driver.switch_to.active_element == summary
+        summary.send_keys(Keys.ENTER)
+        assert not child.is_displayed()
+        summary.send_keys(Keys.SPACE)
+        assert child.is_displayed()
+
+
+def test_codebook_only_and_empty_projects_render(tmp_path: Path) -> None:
+    pages = {"codebook": qdx.read(CODEBOOK_ONLY), "empty": Project(name="empty")}
+    with chromium() as driver:
+        for name, project in pages.items():
+            out = tmp_path / f"{name}.html"
+            qdx.html_report(project, out)
+            console, urls = open_page(driver, out)
+            _no_errors(console)
+            _only_itself(urls, out)
+            count = driver.execute_script("return document.querySelectorAll('#tree [data-code]').length")
+            assert count == sum(1 for _ in iter_codes(project.codes))
+            assert driver.execute_script("return document.documentElement.dataset.ready") == "true"

@@ -15,7 +15,8 @@ def write_html_report(path: str, output: str, compare: str | None, as_json: bool
     refuse_overwriting_input(output, path, *([compare] if compare else []))
     project = load(path, limits=limits)
     other = load(compare, limits=limits) if compare else None
-    page = html_report(project, output, compare=other, input_name=click.format_filename(path))
+    page = html_report(project, output, compare=other, input_name=click.format_filename(path),
+                       compare_name=click.format_filename(compare) if compare else None)
     sections = page.sections
     total = int(sections.matrix.to_numpy()[[i for i, k in enumerate(sections.matrix.attrs["row_keys"])
                                              if len(sections.corpus.tree.paths[k]) == 1]].sum())

@@ -279,7 +279,8 @@ def _strip_xml_decl(svg: str) -> str:
 
 
 def html_report(project: Project, path: str | os.PathLike[str] | None = None, *,
-                compare: Project | None = None, input_name: str | None = None) -> HtmlReport:
+                compare: Project | None = None, input_name: str | None = None,
+                compare_name: str | None = None) -> HtmlReport:
     """The HTML report of ``project``; written atomically to ``path`` if given.
 
     Args:
@@ -287,6 +288,7 @@ def html_report(project: Project, path: str | os.PathLike[str] | None = None, *,
         path: the ``.html`` file to write.
         compare: a second coder's project of the same sources (adds the agreement section).
         input_name: the file name shown in the overview.
+        compare_name: the compared project's file name (with ``input_name``, labels the sides).
 
     Returns:
         An :class:`HtmlReport` (``.html`` is the page; ``.sections`` the data behind it).
@@ -294,13 +296,25 @@ def html_report(project: Project, path: str | os.PathLike[str] | None = None, *,
     Example:
         >>> qdx.html_report(qdx.read("study.qdpx"), "report.html")   # doctest: +SKIP
     """
-    sections = report_sections(project, compare=compare)
+    labels = _side_labels(input_name, compare_name)
+    sections = report_sections(project, compare=compare, labels=labels)
     page = HtmlReport(html_document(sections, input_name=input_name), sections)
     if path is not None:
         from qdx.report.codebook_doc import write_bytes
 
         write_bytes(path, page.html.encode("utf-8"))
     return page
+
+
+def _side_labels(a: str | None, b: str | None) -> tuple[str, str] | None:
+    """The two files' names as the sides of the agreement, shortest first: base names when they
+    differ, else the paths as given; None (agree's own labels) when they cannot be told apart."""
+    from pathlib import PurePath
+
+    if not a or not b or a == b:
+        return None
+    short = (PurePath(a).name, PurePath(b).name)
+    return short if short[0] != short[1] else (a, b)
 
 
 class HtmlReport:

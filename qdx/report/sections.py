@@ -105,12 +105,13 @@ def _coders(corpus: Corpus) -> list[str]:
     return sorted(counts, key=lambda c: (-counts[c], c))
 
 
-def _agreement(project: Project, corpus: Corpus, compare: Project | None,
+def _agreement(project: Project, corpus: Corpus, compare: Project | None, labels: tuple[str, str] | None,
                notes: list[str]) -> AgreementResult | None:
     from qdx.analysis.agreement import agree
 
     if compare is not None:
-        return _try(notes, "Agreement", lambda: agree(project, compare))
+        a, b = labels if labels is not None else (None, None)
+        return _try(notes, "Agreement", lambda: agree(project, compare, label_a=a, label_b=b))
     coders = _coders(corpus)
     if len(coders) < 2:
         notes.append("Agreement: not applicable (one coder; compare a second coder's project with --compare)")
@@ -143,13 +144,15 @@ def _audit(project: Project, notes: list[str]) -> tuple[Finding, ...]:
     return tuple(result) if result is not None else ()
 
 
-def report_sections(project: Project, *, compare: Project | None = None, depth: int = 3) -> ReportSections:
+def report_sections(project: Project, *, compare: Project | None = None, labels: tuple[str, str] | None = None,
+                    depth: int = 3) -> ReportSections:
     """Compute every section of the report for ``project``.
 
     Args:
         project: the project (not modified).
         compare: a second coder's project of the same sources (adds agreement against it);
             otherwise agreement compares the two most active coders inside ``project``.
+        labels: names for the two sides of that comparison (e.g. the two file names).
         depth: levels drawn in the model figure (core = 1).
 
     Returns:
@@ -160,7 +163,7 @@ def report_sections(project: Project, *, compare: Project | None = None, depth: 
     book = codebook_from(corpus)
     model = _try(notes, "Model", lambda: figure_from(book, depth)) if book.entries else None
     cooc, level = _cooccurrence(corpus, notes)
-    agreement = _agreement(project, corpus, compare, notes)
+    agreement = _agreement(project, corpus, compare, labels, notes)
     saturation, how = _saturation(project, notes)
     return ReportSections(
         project=project, corpus=corpus, codebook=book, model=model,

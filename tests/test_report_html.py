@@ -301,3 +301,10 @@ def test_codebook_only_and_empty_projects_render(tmp_path: Path) -> None:
             count = driver.execute_script("return document.querySelectorAll('#tree [data-code]').length")
             assert count == sum(1 for _ in iter_codes(project.codes))
             assert driver.execute_script("return document.documentElement.dataset.ready") == "true"
+
+
+def test_html_report_honours_the_zip_limits(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", str(STUDY), "-o", str(out), "--max-member-size", "10000"])
+    assert result.exit_code == 1 and "--max-member-size" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written

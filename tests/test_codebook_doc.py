@@ -153,3 +153,22 @@ def test_cli_writes_each_format_and_refuses_others(tmp_path: Path) -> None:
     result = runner.invoke(main, ["codebook", str(STUDY), "-o", str(bad)])
     assert result.exit_code == 2 and not bad.exists()
     assert "Traceback" not in result.output
+
+
+def test_a_codebook_without_codings_says_counts_are_not_available() -> None:
+    book = codebook_data(qdx.read(STUDY.with_name("codebook.qdc")))
+    assert len(book.entries) == 65
+    assert all(e.references is None and e.references_total is None and e.example is None for e in book.entries)
+    assert "counts n/a \\(no coding data\\)" in markdown_text(book)  # Markdown-escaped parentheses
+    assert "0 references" not in markdown_text(book)
+
+
+def test_reported_counts_of_a_codebook_docx_roll_up(study: Project, study_docx: Path) -> None:
+    # Oracle: codings counted straight from the study's selections, all under the one core.
+    codings = sum(len(sel.codings) for s in study.sources if isinstance(s, TextSource) for sel in s.selections)
+    book = codebook_data(qdx.read(study_docx))
+    core = book.entries[0]
+    assert core.depth == 0 and core.references_total == codings == 627
+    assert core.sources_total is None  # files of subcodes cannot be added up
+    leaves = [e for e in book.entries if e.is_leaf]
+    assert sum(e.references or 0 for e in leaves) == codings

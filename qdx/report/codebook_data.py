@@ -67,7 +67,9 @@ class CodebookEntry:
     """One code of the codebook.
 
     ``references``/``sources``: the code's own codings and the sources they are in (NVivo's
-    "direct" counts, EXPORTS.md §b.1); ``*_total``: with every code below it rolled up.
+    "direct" counts, EXPORTS.md §b.1); ``*_total``: with every code below it rolled up. All
+    four are None when the input has no coding data (a codebook); for an NVivo Codebook.docx
+    they are the counts it reported (``sources_total`` None: files cannot be summed).
     ``fields``: MacQueen parts by key of :data:`FIELD_LABELS`. ``color``: ``#RRGGBB`` or None.
     """
 
@@ -80,10 +82,10 @@ class CodebookEntry:
     color: str | None
     description: str
     fields: Mapping[str, str]
-    references: int
-    sources: int
-    references_total: int
-    sources_total: int
+    references: int | None
+    sources: int | None
+    references_total: int | None
+    sources_total: int | None
     children: int
     example: Quote | None = None
     memos: tuple[Memo, ...] = ()
@@ -134,7 +136,25 @@ def valid_color(color: str | None) -> str | None:
     return color.upper() if color and _COLOR.match(color.strip()) else None
 
 
-def _counts(corpus: Corpus) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
+_Counts = tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]
+
+
+def _reported_counts(corpus: Corpus) -> _Counts | None:
+    """Counts an input without codings reported itself (NVivo Codebook.docx, EXPORTS.md §b.1):
+    direct references and files per code; references roll up by summing, files cannot."""
+    provenance = corpus.project.provenance
+    if corpus.project.sources or provenance is None or not provenance.code_counts:
+        return None
+    refs = {guid_key(c.code): c.references for c in provenance.code_counts if c.references is not None}
+    files = {guid_key(c.code): c.files for c in provenance.code_counts if c.files is not None}
+    totals: dict[str, int] = {}
+    for key, n in refs.items():
+        for anc in corpus.tree.paths.get(key, (key,)):
+            totals[anc] = totals.get(anc, 0) + n
+    return refs, totals, files, {}
+
+
+def _counts(corpus: Corpus) -> _Counts:
     refs: dict[str, int] = {}
     refs_total: dict[str, int] = {}
     srcs: dict[str, set[str]] = {}
@@ -162,8 +182,18 @@ def _project_memos(project: Project) -> tuple[Memo, ...]:
 
 def codebook_from(corpus: Corpus) -> CodebookData:
     """:func:`codebook_data` over a prepared corpus (reports reuse theirs)."""
+    from qdx.validation.codes import has_coding_data
+
     project = corpus.project
-    refs, refs_total, srcs, srcs_total = _counts(corpus)
+    coded = has_coding_data(project)
+    refs, refs_total, srcs, srcs_total = _reported_counts(corpus) or _counts(corpus)
+
+    def count(table: dict[str, int], key: str) -> int | None:
+        # No coding data: a count would be a made-up 0. Reported counts: only what was reported.
+        if not coded or (table is srcs_total and project.is_codebook):
+            return None
+        return table.get(key, 0)
+
     passages: dict[str, list[tuple[int, Segment]]] = {}
     for index, seg in enumerate(corpus.segments):
         passages.setdefault(guid_key(seg.code_guid), []).append((index, seg))
@@ -176,11 +206,12 @@ def codebook_from(corpus: Corpus) -> CodebookData:
             guid=str(code.guid), name=code.name, path=(*(a.name for a in ancestors), code.name),
             depth=len(ancestors), level=names[len(ancestors)], is_codable=code.is_codable,
             color=valid_color(code.color), description=description, fields=macqueen_fields(description),
-            references=refs.get(key, 0), sources=srcs.get(key, 0), references_total=refs_total.get(key, 0),
-            sources_total=srcs_total.get(key, 0), children=len(code.children),
+            references=count(refs, key), sources=count(srcs, key), references_total=count(refs_total, key),
+            sources_total=count(srcs_total, key), children=len(code.children),
             example=None if code.children else choose_quote(passages.get(key, [])),
             memos=_memos(project, code)))
-    counts = {"codes": len(entries), "codings": len(corpus.codings), "sources": len(project.sources)}
+    counts = {"codes": len(entries), "codings": len(corpus.codings), "sources": len(project.sources),
+              "coded": int(coded)}
     return CodebookData(title=project.name or "Codebook", entries=tuple(entries),
                         project_memos=_project_memos(project), has_core=corpus.tree.has_core, counts=counts,
                         links=project.links)

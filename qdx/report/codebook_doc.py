@@ -56,11 +56,18 @@ def heading_level(entry: CodebookEntry) -> int:
     return min(entry.depth + 2, 9)
 
 
+def counted(references: int | None, sources: int | None) -> str:
+    """"N references in M sources", saying n/a for what could not be counted."""
+    if references is None:
+        return "counts n/a (no coding data)"
+    return f"{references} references" + (f" in {sources} sources" if sources is not None else "")
+
+
 def counts_line(entry: CodebookEntry) -> str:
-    own = f"{entry.references} references in {entry.sources} sources"
-    if entry.children:
+    own = counted(entry.references, entry.sources)
+    if entry.children and entry.references is not None:
         return (f"{entry.level_label}; own codings: {own}; with its {entry.children} subcodes: "
-                f"{entry.references_total} references in {entry.sources_total} sources")
+                f"{counted(entry.references_total, entry.sources_total)}")
     return f"{entry.level_label}; {own}"
 
 
@@ -178,9 +185,11 @@ def _section_titles(book: CodebookData) -> list[str]:
 def _about(document: Any, book: CodebookData) -> None:
     document.add_heading("About this codebook", level=1)
     counts = book.counts
+    size = (f"{counts.get('codes', len(book.entries))} codes; {counts.get('codings', 0)} codings in "
+            f"{counts.get('sources', 0)} sources" if counts.get("coded", 1) else
+            f"{counts.get('codes', len(book.entries))} codes; no coding data, so no counts")
     document.add_paragraph(
-        f"{counts.get('codes', len(book.entries))} codes; {counts.get('codings', 0)} codings in "
-        f"{counts.get('sources', 0)} sources. Definitions follow MacQueen et al. (1998): brief and full "
+        f"{size}. Definitions follow MacQueen et al. (1998): brief and full "
         "definition, when to use, when not to use, example — shown where the code's description labels "
         "them. Counts: references (codings) and sources of the code itself; categories also give the "
         "numbers with all their subcodes.")
@@ -203,9 +212,13 @@ def _tree_table(document: Any, book: CodebookData) -> None:
         cells = table.add_row().cells
         if entry.color:
             _shade(cells[0], entry.color)
-        _fill_row(cells, [[""], [entry.name], entry.description.split("\n"), [str(entry.sources)],
-                          [str(entry.references)]])
+        _fill_row(cells, [[""], [entry.name], entry.description.split("\n"), [_cell(entry.sources)],
+                          [_cell(entry.references)]])
         cells[1].paragraphs[0].paragraph_format.left_indent = Pt(entry.depth * TWIPS_PER_LEVEL / 20)
+
+
+def _cell(count: int | None) -> str:
+    return "" if count is None else str(count)  # blank, as NVivo leaves counts it did not export
 
 
 # (caption, width in inches): a narrow swatch, room for indented names and the description.
@@ -324,8 +337,8 @@ def markdown_text(book: CodebookData) -> str:
     """The codebook as Markdown: headings per level, the tree as a nested list, the definitions."""
     lines = [f"# {md_escape(book.title)}", "", md_escape(book.quote_rule), "", "## Code tree", ""]
     for entry in book.entries:
-        counts = f"{entry.references_total} references, {entry.sources_total} sources"
-        lines.append(f"{'  ' * entry.depth}- {md_escape(entry.name)} ({counts})")
+        counts = counted(entry.references_total, entry.sources_total)
+        lines.append(f"{'  ' * entry.depth}- {md_escape(entry.name)} ({md_escape(counts)})")
     lines += ["", "## Code definitions", ""]
     for entry in book.entries:
         lines.extend(_md_entry(entry))

@@ -187,8 +187,15 @@ def _box(entry: CodebookEntry, x: float, y: float, tier_depth: int, most: int) -
     lines = wrap(entry.name, inner, size, bold)
     height = PAD * 2 + size * LINE * len(lines) + (size - 1) * LINE
     return Box(key=entry.guid, name=entry.name, depth=tier_depth, x=x, y=y, w=inner + 2 * PAD, h=height,
-               lines=lines, count=f"{entry.references_total} refs · {entry.sources_total} sources", font=size,
-               bold=bold, color=entry.color or DEFAULT_COLOR, border=_weight(entry.references_total, most, 3.0))
+               lines=lines, count=_count_text(entry), font=size, bold=bold, color=entry.color or DEFAULT_COLOR,
+               border=_weight(entry.references_total or 0, most, 3.0))
+
+
+def _count_text(entry: CodebookEntry) -> str:
+    if entry.references_total is None:
+        return "refs n/a"
+    sources = f" · {entry.sources_total} sources" if entry.sources_total is not None else ""
+    return f"{entry.references_total} refs{sources}"
 
 
 @dataclass
@@ -234,7 +241,7 @@ def _column(lay: _Layout, entry: CodebookEntry, x: float, y: float, tier: int) -
         stubs.append((top + lay.by_key[guid_key(child.guid)].h / 2, child))
         width, bottom = max(width, indent + child_w), child_bottom
     for mid, child in stubs:
-        weight = _weight(child.references_total, lay.most.get(tier + 1, 0))
+        weight = _weight(child.references_total or 0, lay.most.get(tier + 1, 0))
         lay.lines.append(Line(((spine_x, parent.bottom), (spine_x, mid), (x + indent, mid)), weight, parent.color))
     return width, bottom
 
@@ -259,7 +266,7 @@ def layout(book: CodebookData, depth: int = 3) -> Scene:
     most: dict[int, int] = {}
     for entry in book.entries:
         tier = entry.depth + offset
-        most[tier] = max(most.get(tier, 0), entry.references_total)
+        most[tier] = max(most.get(tier, 0), entry.references_total or 0)
     lay = _Layout(book=book, depth=depth, children=children, most=most)
     roots = children.get("", [])
     top = MARGIN
@@ -288,7 +295,7 @@ def layout(book: CodebookData, depth: int = 3) -> Scene:
 def _core_lines(lay: _Layout, core: Box, mains: Sequence[CodebookEntry]) -> None:
     for main in mains:
         box = lay.by_key[guid_key(main.guid)]
-        weight = _weight(main.references_total, lay.most.get(1, 0))
+        weight = _weight(main.references_total or 0, lay.most.get(1, 0))
         lay.lines.append(Line(((core.cx, core.bottom), (box.cx, box.y)), weight, box.color))
 
 

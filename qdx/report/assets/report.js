@@ -98,7 +98,8 @@
     codes.forEach(function (c, i) {
       var summary = el('summary', null, swatch(c.color), el('span', {cls: 'name', text: c.name}),
         el('span', {cls: 'level', text: c.level}),
-        el('span', {cls: 'count', text: c.refsTotal + ' refs · ' + c.srcsTotal + ' sources'}));
+        el('span', {cls: 'count', text: c.refsTotal === null ? 'counts n/a (no coding data)' :
+          c.refsTotal + ' refs' + (c.srcsTotal === null ? '' : ' · ' + c.srcsTotal + ' sources')}));
       var details = el('details', null, summary, definition(c));
       if (c.depth < 2) details.open = true;
       var li = el('li', {id: 'code-' + i, 'data-code': i, 'data-depth': c.depth}, details);
@@ -142,7 +143,7 @@
   }
   function filters() {
     options($('q-code'), codes.map(function (c, i) {
-      return [String(i), '\u00a0\u00a0'.repeat(c.depth) + c.name + ' (' + c.refsTotal + ')'];
+      return [String(i), '\u00a0\u00a0'.repeat(c.depth) + c.name + ' (' + fmt(c.refsTotal) + ')'];
     }), 'All codes');
     options($('q-source'), D.sources.map(function (s, i) { return [String(i), s]; }), 'All sources');
     options($('q-var'), variables().map(function (v) { return [v, v]; }), 'Any variable');

@@ -150,3 +150,15 @@ def test_cli_model(tmp_path: Path) -> None:
         result = runner.invoke(main, ["model", str(STUDY), *args])
         assert result.exit_code == 2 and "Traceback" not in result.output
     assert not (tmp_path / "m.gif").exists() and not (tmp_path / "m.svg").exists()
+
+
+def test_dollar_signs_and_control_characters_render(tmp_path: Path) -> None:
+    # "$...$" would be matplotlib mathtext (and "$\\frac{" a parse error); \x01 cannot go in XML.
+    project = _tiny("core $\\frac{$ $x^2$", ["a $ b\x01", "cost $5"], link_name="$\\alpha$ link\x02")
+    figure = model_figure(project)
+    root = etree.fromstring(figure.svg.encode())  # well-formed despite the control characters
+    shown = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert "$x^2$" in shown and "a $ b" in shown
+    for suffix in (".png", ".pdf"):
+        figure.save(tmp_path / f"m{suffix}")
+        assert (tmp_path / f"m{suffix}").stat().st_size > 1000

@@ -40,6 +40,14 @@ LEVEL_LABELS: Mapping[str, str] = {
     "concept": "concept",
 }
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# XML 1.0 forbids these characters (python-docx refuses them, SVG cannot hold them); text from
+# other people's files may contain them.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the control characters XML 1.0 cannot hold."""
+    return _XML_ILLEGAL.sub("", text)
 
 
 @dataclass(frozen=True, slots=True)

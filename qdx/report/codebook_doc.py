@@ -29,14 +29,20 @@ from typing import Any, BinaryIO
 
 from qdx.errors import UsageError
 from qdx.model import Project
-from qdx.report.codebook_data import FIELD_LABELS, CodebookData, CodebookEntry, Memo, Quote, codebook_data
+from qdx.report.codebook_data import (
+    FIELD_LABELS,
+    CodebookData,
+    CodebookEntry,
+    Memo,
+    Quote,
+    codebook_data,
+    xml_text,
+)
 from qdx.safety import atomic_write
 
 CODEBOOK_SUFFIXES = (".docx", ".md", ".html")
 TWIPS_PER_LEVEL = 450  # NVivo's indent per level (EXPORTS.md §b.1); the reader divides by it
 TOC_LEVELS = 3
-# XML 1.0 forbids these characters (python-docx refuses them); text from other people's files may hold them.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 STYLE_TITLE = "Codebook Title"  # style id CodebookTitle: what the reader takes the title from
 STYLE_LABEL = "Codebook Field Label"
@@ -44,11 +50,6 @@ STYLE_QUOTE = "Codebook Quote"
 STYLE_MEMO = "Codebook Memo"
 STYLE_META = "Codebook Meta"
 STYLE_TABLE = "Codebook Table"
-
-
-def xml_text(text: str) -> str:
-    """``text`` without the control characters XML 1.0 cannot hold."""
-    return _XML_ILLEGAL.sub("", text)
 
 
 def heading_level(entry: CodebookEntry) -> int:

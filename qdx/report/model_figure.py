@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from qdx.errors import UsageError
 from qdx.model import Direction, Project, guid_key
-from qdx.report.codebook_data import CodebookData, CodebookEntry, codebook_data, valid_color
+from qdx.report.codebook_data import CodebookData, CodebookEntry, codebook_data, valid_color, xml_text
 
 MODEL_SUFFIXES = (".svg", ".pdf", ".png")
 FONT_STACK = '"Noto Sans", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "DejaVu Sans", sans-serif'
@@ -184,9 +184,10 @@ def _weight(refs: int, most: int, widest: float = 6.0) -> float:
 
 def _box(entry: CodebookEntry, x: float, y: float, tier_depth: int, most: int) -> Box:
     size, bold, inner = _tier(tier_depth)
-    lines = wrap(entry.name, inner, size, bold)
+    name = xml_text(entry.name)  # SVG is XML: control characters from other files cannot go in
+    lines = wrap(name, inner, size, bold)
     height = PAD * 2 + size * LINE * len(lines) + (size - 1) * LINE
-    return Box(key=entry.guid, name=entry.name, depth=tier_depth, x=x, y=y, w=inner + 2 * PAD, h=height,
+    return Box(key=entry.guid, name=name, depth=tier_depth, x=x, y=y, w=inner + 2 * PAD, h=height,
                lines=lines, count=_count_text(entry), font=size, bold=bold, color=entry.color or DEFAULT_COLOR,
                border=_weight(entry.references_total or 0, most, 3.0))
 
@@ -321,7 +322,7 @@ def _link_lines(lay: _Layout, book: CodebookData) -> None:
         one = link.direction is Direction.ONE_WAY or both
         start, end = _anchor(origin, target), _anchor(target, origin)
         mid = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
-        label = wrap(link.name, LABEL_WIDTH, LABEL_FONT, max_lines=3) if link.name else ()
+        label = wrap(xml_text(link.name), LABEL_WIDTH, LABEL_FONT, max_lines=3) if link.name else ()
         tree = _tree_line(lay, origin, target)
         color = valid_color(link.color) or LINK_COLOR
         if tree is not None:
@@ -379,7 +380,7 @@ def _scene(lay: _Layout, book: CodebookData, width: float, height: float, depth:
     description = (f"Grounded-theory model of {book.title}: " + ", ".join(parts) + ". Line weights show "
                    "coded references; arrows are the project's links.")
     return Scene(width=round(width, 1), height=round(height, 1), boxes=tuple(lay.boxes), lines=tuple(lay.lines),
-                 title=f"Model: {book.title}", description=description, depth=depth, counts=counts)
+                 title=xml_text(f"Model: {book.title}"), description=xml_text(description), depth=depth, counts=counts)
 
 
 # --------------------------------------------------------------------------- SVG
@@ -509,7 +510,7 @@ def render_matplotlib(scene: Scene, fmt: str) -> bytes:
             _mpl_box(axes, box, pt)
         for line in scene.lines:
             _mpl_label(axes, line, pt)
-        axes.text(MARGIN, scene.height - 10, _legend(scene), fontsize=9 * pt, color="#777777")
+        axes.text(MARGIN, scene.height - 10, _legend(scene), fontsize=9 * pt, color="#777777", parse_math=False)
         out = io.BytesIO()
         figure.savefig(out, format=fmt, dpi=dpi * 2 if fmt == "png" else dpi, facecolor="white",
                        metadata={"Title": scene.title} if fmt == "pdf" else None)
@@ -525,10 +526,11 @@ def _mpl_box(axes: Any, box: Box, pt: float) -> None:
                                   facecolor=fill, edgecolor=stroke, linewidth=box.border * pt, zorder=3))
     y = box.y + PAD + box.font
     for line in box.lines:
+        # parse_math=False: a name with "$...$" is text, not matplotlib mathtext (which can fail).
         axes.text(box.cx, y, line, fontsize=box.font * pt, fontweight="bold" if box.bold else "normal",
-                  ha="center", va="baseline", zorder=4)
+                  ha="center", va="baseline", zorder=4, parse_math=False)
         y += box.font * LINE
-    axes.text(box.cx, y, box.count, fontsize=(box.font - 2) * pt, color="#555555", ha="center",
+    axes.text(box.cx, y, box.count, fontsize=(box.font - 2) * pt, color="#555555", ha="center", parse_math=False,
               va="baseline", zorder=4)
 
 
@@ -552,6 +554,7 @@ def _mpl_label(axes: Any, line: Line, pt: float) -> None:
         return
     x, y = line.label_at
     axes.text(x, y, "\n".join(line.label), fontsize=LABEL_FONT * pt, color=line.color, ha="center", va="center",
+              parse_math=False,
               zorder=5, bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": line.color,
                               "linewidth": 0.6 * pt, "alpha": 0.9})
 

@@ -302,7 +302,8 @@ def html_report(project: Project, path: str | os.PathLike[str] | None = None, *,
     if path is not None:
         from qdx.report.codebook_doc import write_bytes
 
-        write_bytes(path, page.html.encode("utf-8"))
+        # A lone surrogate (possible in text converted from UTF-16) has no UTF-8 form: "?" instead.
+        write_bytes(path, page.html.encode("utf-8", "replace"))
     return page
 
 

@@ -77,7 +77,8 @@ def test_docx_has_word_headings_toc_and_own_styles(study_docx: Path) -> None:
     xml = zipfile.ZipFile(study_docx).read("word/document.xml").decode()
     assert 'TOC \\o "1-3"' in xml and 'w:fldCharType="begin"' in xml and 'w:fldCharType="end"' in xml
     settings = zipfile.ZipFile(study_docx).read("word/settings.xml").decode()
-    assert "updateFields" in settings
+    # CT_Settings is an ordered sequence (ECMA-376 §17.15.1.78): Word rejects updateFields after compat.
+    assert "updateFields" in settings and settings.index("<w:updateFields") < settings.index("<w:compat")
     body = "\n".join(p.text for p in document.paragraphs)
     assert "When not to use: " in body and "Example from the data: " in body
     assert "Axial memo - Platform Factors." in body  # a memo attached to a main category

@@ -162,7 +162,22 @@ def _update_fields_on_open(document: Any) -> None:
 
     element = OxmlElement("w:updateFields")
     element.set(qn("w:val"), "true")
-    document.settings.element.append(element)
+    settings = document.settings.element
+    # CT_Settings is a sequence (ECMA-376 Part 1 §17.15.1.78): updateFields goes before these.
+    later = {qn(f"w:{name}") for name in _AFTER_UPDATE_FIELDS}
+    successor = next((child for child in settings if child.tag in later), None)
+    if successor is None:
+        settings.append(element)
+    else:
+        successor.addprevious(element)
+
+
+_AFTER_UPDATE_FIELDS = (
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "attachedSchema",
+    "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures",
+    "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType", "schemaLibrary", "shapeDefaults",
+    "doNotEmbedSmartTags", "decimalSymbol", "listSeparator",
+)
 
 
 def _shade(cell: Any, color: str) -> None:
@@ -173,7 +188,14 @@ def _shade(cell: Any, color: str) -> None:
     shading.set(qn("w:val"), "clear")
     shading.set(qn("w:color"), "auto")
     shading.set(qn("w:fill"), color.lstrip("#"))
-    cell._tc.get_or_add_tcPr().append(shading)
+    properties = cell._tc.get_or_add_tcPr()
+    # CT_TcPr is a sequence (§17.4.70): shd follows tcW..tcBorders and precedes noWrap..vAlign.
+    later = {qn(f"w:{name}") for name in ("noWrap", "tcMar", "textDirection", "tcFitText", "vAlign", "hideMark")}
+    successor = next((child for child in properties if child.tag in later), None)
+    if successor is None:
+        properties.append(shading)
+    else:
+        successor.addprevious(shading)
 
 
 def _section_titles(book: CodebookData) -> list[str]:

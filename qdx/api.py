@@ -76,8 +76,18 @@ def read(
     return read_path(path, ReadOptions(label=path.name, unit=unit, limits=limits, progress=progress), fmt=fmt)
 
 
+def read_bytes(data: bytes, options: ReadOptions, *, fmt: str | None = None) -> Project:
+    """:func:`read` of a file's bytes already in memory, named ``options.label`` in locations
+    (validation reads a file once and builds its model from the same bytes).
+
+    Raises:
+        ReadError: as :func:`read`.
+    """
+    return _read_stream(io.BytesIO(data), options.label, fmt, options)
+
+
 def read_path(path: Path, options: ReadOptions, *, fmt: str | None = None) -> Project:
-    """:func:`read` of a path with every reader option (e.g. ``parsed``, for validation).
+    """:func:`read` of a path with every reader option.
 
     Raises:
         ReadError: as :func:`read`.

@@ -1,4 +1,4 @@
-"""Errors and issues.
+"""Errors, warnings and issues.
 
 Exception tree (raise only when no model can be built; everything recoverable is an
 :class:`Issue`)::
@@ -8,10 +8,19 @@ Exception tree (raise only when no model can be built; everything recoverable is
     │   ├── UnsafeInputError      hostile input refused (entities, zip slip, bombs)
     │   └── FormatError           unknown or unsupported format
     ├── WriteError                output cannot be written (the target is left as it was)
-    └── UsageError                a caller asked for something impossible (bad option value)
+    ├── UsageError                a caller asked for something impossible (bad option value)
+    └── MergeConflictError        merge(policy="fail") met conflicts (in qdx.ops.merge,
+                                  next to the Conflict records it carries)
+
+Warning tree (``warnings.warn``; filter them all with ``QdxWarning``)::
+
+    UserWarning
+    └── QdxWarning                any warning qdx emits
+        └── LossyConversionWarning   a write had to drop or approximate something
 
 Every error carries a one-line ``message`` and an optional ``location`` such as
-``project.qde:412`` or ``Files.xlsx!B7``; ``str(err)`` joins them.
+``project.qde:412`` or ``Files.xlsx!B7``; ``str(err)`` joins them. Anything else escaping
+qdx's public functions is a bug in qdx (tests/test_public_api.py checks every ``raise``).
 """
 
 from __future__ import annotations
@@ -89,5 +98,9 @@ class Issue:
         }
 
 
-class LossyConversionWarning(UserWarning):
+class QdxWarning(UserWarning):
+    """Base of every warning qdx emits, so one filter can silence or escalate them all."""
+
+
+class LossyConversionWarning(QdxWarning):
     """A conversion had to drop or approximate something; the message says what."""

@@ -9,11 +9,11 @@ spec §5.2–5.3); REFI's camelCase attributes are snake_case here (``startPosit
 Conventions that every reader and writer keeps:
 
 * **GUIDs** are :class:`Guid`, a ``str`` that compares and hashes case- and
-  brace-insensitively (REFI GUIDType allows ``{...}`` and either case, STANDARD.md §2) while
+  brace-insensitively (REFI GUIDType allows ``{...}`` and either case, docs/quirks.md §2) while
   keeping its original spelling for a byte-faithful round trip.
 * **Text positions** of :class:`TextSelection` are ``[start, end)`` in Unicode code points over
   ``TextDoc.text`` exactly as the model holds it (REFI §10.2 counts code points; the end is
-  exclusive as in every real file, STANDARD.md §5.1). Readers convert from a producer's unit
+  exclusive as in every real file, docs/quirks.md §5.1). Readers convert from a producer's unit
   (NVivo: UTF-16 units) and writers convert back.
 * **Embedded files** (``sources/`` members other than decoded plain text) are :class:`Blob`
   values on the element that references them; writers name them ``<guid>.<ext>`` (REFI §8.3).
@@ -445,9 +445,9 @@ class Provenance:
 
     ``fmt``: format id (``qdpx``, ``qde``, ``qdc``, ...). ``position_unit``: the unit the
     producer used for text positions (``codepoint``, ``utf16``, ``codepoint-lf``).
-    ``quirks``: short labels of STANDARD.md §6 quirks met. ``issues``: reading issues.
+    ``quirks``: short labels of docs/quirks.md §6 quirks met. ``issues``: reading issues.
     ``code_counts``: usage counts the file itself reported per code (NVivo Codebook.docx
-    "Files"/"References", EXPORTS.md §b.1), for inputs that hold codes but no codings.
+    "Files"/"References", docs/nvivo-exports.md §b.1), for inputs that hold codes but no codings.
     """
 
     fmt: str

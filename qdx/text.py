@@ -1,11 +1,11 @@
 """Position arithmetic for REFI-QDA text selections: code points, UTF-16 units, CRLF.
 
 The model keeps ``[start, end)`` in Unicode code points over the text as held (BOM removed,
-line ends as stored; REFI §10.2, STANDARD.md §5.1). Producers count differently:
+line ends as stored; REFI §10.2, docs/quirks.md §5.1). Producers count differently:
 
 * ``codepoint``    - the spec (REFI §10.2), MAXQDA, QualCoder, qc, qdx itself;
 * ``utf16``        - NVivo for Windows and Mac: UTF-16 code units, an astral character
-  (emoji) counts 2, CRLF counts 2 (STANDARD.md quirk 1);
+  (emoji) counts 2, CRLF counts 2 (docs/quirks.md quirk 1);
 * ``codepoint-lf`` - ATLAS.ti: code points with CRLF counted as one (quirk 9).
 
 :class:`PositionMap` converts both ways in O(log n) per position after an O(n) scan of
@@ -104,7 +104,7 @@ class PositionMap:
 
 
 def to_crlf(text: str) -> str:
-    """Turn every lone LF into CRLF (what NVivo for Windows stores, STANDARD.md quirk 2)."""
+    """Turn every lone LF into CRLF (what NVivo for Windows stores, docs/quirks.md quirk 2)."""
     return _LONE_LF.sub("\r\n", text)
 
 
@@ -121,7 +121,7 @@ def shift_for_crlf(shifts: Sequence[int], pos: int) -> int:
 
 def is_word_start(text: str, pos: int) -> bool:
     """True when ``pos`` starts a word: preceded by non-alphanumeric (or the text start) and
-    not itself whitespace (the test of STANDARD.md §8)."""
+    not itself whitespace (the test of docs/quirks.md §8)."""
     if pos < 0 or pos >= len(text):
         return pos == len(text) and pos > 0
     if text[pos].isspace():

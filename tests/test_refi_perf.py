@@ -354,6 +354,7 @@ def test_batched_stream_equals_the_whole_tree_read() -> None:
 def test_a_parsed_document_is_read_as_the_file(tmp_path: Path) -> None:
     # validate_file parses once and hands the tree to the reader (ReadOptions.parsed).
     from qdx.api import read_path
+    from qdx.formats import ParsedDocument
     from qdx.formats.refi.reader import parse_xml
 
     package = Path(__file__).parent.parent / "fixtures" / "wechat-moments" / "project.qdpx"
@@ -361,18 +362,20 @@ def test_a_parsed_document_is_read_as_the_file(tmp_path: Path) -> None:
 
     with zipfile.ZipFile(package) as archive:
         data = archive.read("project.qde")
-    parsed = read_path(package, ReadOptions(label=package.name, parsed=("project.qde", data, parse_xml(data, "p"))))
+    done = ParsedDocument("project.qde", data, parse_xml(data, "p"))
+    parsed = read_path(package, ReadOptions(label=package.name, parsed=done))
     plain = qdx.read(package)
     assert parsed == plain and parsed.sources == plain.sources
     assert parsed.provenance.issues == plain.provenance.issues  # type: ignore[union-attr]
     # A parsed document of another name is not this file's: ignored.
-    other = read_path(package, ReadOptions(label=package.name, parsed=("other.qde", b"<Project/>", None)))
+    stray = ParsedDocument("other.qde", b"<Project/>", parse_xml(b"<Project/>", "other.qde"))
+    other = read_path(package, ReadOptions(label=package.name, parsed=stray))
     assert other == plain
 
     bare = tmp_path / "p.qde"
     bare.write_bytes(MIXED.encode())
     tree = parse_xml(MIXED.encode(), "p.qde")
-    from_tree = read_path(bare, ReadOptions(label="p.qde", parsed=("p.qde", MIXED.encode(), tree)))
+    from_tree = read_path(bare, ReadOptions(label="p.qde", parsed=ParsedDocument("p.qde", MIXED.encode(), tree)))
     assert from_tree == qdx.read(bare)
     assert from_tree.provenance.issues == qdx.read(bare).provenance.issues  # type: ignore[union-attr]
 

@@ -253,7 +253,7 @@ def test_notebook_objects_show_themselves() -> None:
     assert sections.matrix.shape == (65, 20) and sections.agreement is None
     assert any("one coder" in n for n in sections.notes)
     assert sections.model is not None and sections.model._repr_svg_().startswith("<svg")
-    assert "Audience grouping and blocking" in sections.codebook._repr_html_()
+    assert "Audience grouping and blocking" in qdx.codebook(project)._repr_html_()
     frame = qdx.html_report(_hostile())._repr_html_()
     assert frame.startswith("<iframe srcdoc=") and "<script>window" not in frame
 

@@ -2,7 +2,7 @@
 
 Sources line up by GUID, else by name; codes by GUID, else by their full path, so two coders'
 copies of one project (or one project with two users) compare like NVivo's Coding Comparison
-(METHODS.md §A.1). Positions become characters, sentences or paragraphs.
+(docs/methods.md §A.1). Positions become characters, sentences or paragraphs.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def gather(project: Project, users: set[Guid] | None, catalog: Catalog, side_nam
                 add(coding.code, number, 0, len(doc.text or ""))
     skipped = _non_text_codings(project)
     if skipped:
-        # NVivo reports regions and media separately (METHODS.md §A.1 "Units"); qdx compares text.
+        # NVivo reports regions and media separately (docs/methods.md §A.1 "Units"); qdx compares text.
         catalog.warnings.append(f"side {side_name}: {skipped} picture/PDF-region/media coding(s) are not compared")
     return side
 
@@ -216,7 +216,7 @@ def _units(text: str, unit: str) -> tuple[iv.IntArray, iv.IntArray]:
     if unit == "sentence":
         labelled = [m.start(1) for m in LABEL_RE.finditer(text)]
         if labelled:
-            # The bundled study stores one sentence per "A-i-j" line (study/README.md).
+            # The bundled study stores one sentence per "A-i-j" line (fixtures/wechat-moments/README.md).
             ends = [(lambda e: len(text) if e < 0 else e)(text.find("\n", s)) for s in labelled]
             return np.asarray(labelled, dtype=np.int64), np.asarray(ends, dtype=np.int64)
         spans = [m.span() for m in _SENTENCE_RE.finditer(text)]

@@ -1,9 +1,9 @@
 """The agreement workbook: NVivo's Coding Comparison layout plus qdx's labelled aggregates.
 
-Columns of the first sheet follow NVivo's export (METHODS.md §A.1 "Output columns"): node,
+Columns of the first sheet follow NVivo's export (docs/methods.md §A.1 "Output columns"): node,
 source, source size, Kappa, Agreement (%) = A and B + Not A and Not B, Disagreement (%) =
 A and Not B + B and Not A; summary rows below it (simple mean, size-weighted mean, pooled, as
-METHODS.md §D.4 item 6 recommends). Numbers are stored as numbers; passage text is always a
+docs/methods.md §D.4 describes). Numbers are stored as numbers; passage text is always a
 string cell, quote-prefixed when it starts like a formula.
 """
 

@@ -4,7 +4,7 @@ One row per coding (REFI §3.13: a Coding is one CodeRef applied to one selectio
 source), built from :func:`qdx.segment.segments` plus the keys analyses group on: the text
 document a selection lives in, its unit, its cases, and the code's place in the tree.
 
-Code levels follow the grounded-theory layout of METHODS.md §C.2 (core → main categories →
+Code levels follow the grounded-theory layout of docs/methods.md §C.2 (core → main categories →
 subcategories → concepts). A tree with exactly one root is read as having a core category at
 depth 0; otherwise the roots are the main categories.
 """

@@ -134,7 +134,7 @@ def to_units(unit_start: IntArray, unit_end: IntArray, start: IntArray, end: Int
 def run_square_sums(pieces: Pieces, covered: NDArray[np.bool_], n_groups: int) -> IntArray:
     """Per group, Σ length² of one coder's maximal coded runs (``covered`` says which pieces).
 
-    Krippendorff's unitizing α needs squared segment lengths (METHODS.md §A.3, S_c); adjacent
+    Krippendorff's unitizing α needs squared segment lengths (docs/methods.md §A.3, S_c); adjacent
     covered pieces of a group are one run.
     """
     group, start, end = pieces.group[covered], pieces.start[covered], pieces.end[covered]
@@ -155,7 +155,7 @@ def overlap_rate(a: tuple[int, int], b: tuple[int, int], measure: str) -> float:
     inter = min(a[1], b[1]) - max(a[0], b[0])
     if inter <= 0:
         return 0.0
-    # "iou": shared extent over the combined extent of both segments (MAXQDA, METHODS.md §A.2).
+    # "iou": shared extent over the combined extent of both segments (MAXQDA, docs/methods.md §A.2).
     whole = max(a[1], b[1]) - min(a[0], b[0]) if measure == "iou" else min(a[1] - a[0], b[1] - b[0])
     return inter / whole
 

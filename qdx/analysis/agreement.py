@@ -1,6 +1,6 @@
 """Intercoder agreement between two coders (or two groups of coders) on text sources.
 
-Definitions are METHODS.md §A:
+Definitions are docs/methods.md §A:
 
 * **NVivo Coding Comparison** (§A.1): per (code, source) a 2×2 table over units — characters
   (default), sentences or paragraphs — giving percent agreement and Cohen's κ in NVivo's count
@@ -51,7 +51,7 @@ OVERLAP_MEASURES = ("iou", "min_len")
 
 @dataclass(frozen=True, slots=True)
 class CodeSourceAgreement:
-    """One row of NVivo's Coding Comparison: one code in one source (METHODS.md §A.1)."""
+    """One row of NVivo's Coding Comparison: one code in one source (docs/methods.md §A.1)."""
 
     code: str
     code_path: tuple[str, ...]
@@ -103,7 +103,7 @@ class CodeSourceAgreement:
 
 @dataclass(frozen=True, slots=True)
 class Aggregate:
-    """Agreement summarised over several rows, every averaging rule labelled (METHODS.md §A.1).
+    """Agreement summarised over several rows, every averaging rule labelled (docs/methods.md §A.1).
 
     ``kappa_mean``: simple mean over sources; ``kappa_weighted``: mean weighted by source size
     (units); ``kappa_pooled``: κ of the summed 2×2 table (all units concatenated). ``agreement``
@@ -233,7 +233,7 @@ def _mean(values: Sequence[float], weights: Sequence[int] | None = None) -> floa
 
 
 def _aggregate(rows: Sequence[CodeSourceAgreement], n_codes: int) -> Aggregate:
-    """All labelled summaries of some rows (METHODS.md §A.1 N1, §A.2 M1, §A.0 Holsti)."""
+    """All labelled summaries of some rows (docs/methods.md §A.1 N1, §A.2 M1, §A.0 Holsti)."""
     table = Table2x2(both=0, a_only=0, b_only=0, neither=0)
     for row in rows:
         table = table + row.table

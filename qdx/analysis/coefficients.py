@@ -1,8 +1,8 @@
-"""Agreement coefficients as plain formulas (METHODS.md §A.0), written in-house.
+"""Agreement coefficients as plain formulas (docs/methods.md §A.0), written in-house.
 
 Everything here is a pure function of counts or of a reliability matrix, so each one can be
 checked against the published oracles (K1–K6, N1–N3, M1, H1) without any project around it.
-The PyPI ``krippendorff`` package is GPL (METHODS.md §A.4), so α is implemented here from
+The PyPI ``krippendorff`` package is GPL (docs/methods.md §A.4), so α is implemented here from
 Krippendorff 2011, "Computing Krippendorff's Alpha-Reliability" (coincidence matrix form).
 """
 
@@ -40,7 +40,7 @@ class Table2x2:
 
 
 def percent_agreement(t: Table2x2) -> float:
-    """PA = (a + d) / N (METHODS.md §A.0; NVivo's "Agreement (%)" as a fraction).
+    """PA = (a + d) / N (docs/methods.md §A.0; NVivo's "Agreement (%)" as a fraction).
 
     An empty table (N = 0) agrees trivially: 1.0.
     """
@@ -48,7 +48,7 @@ def percent_agreement(t: Table2x2) -> float:
 
 
 def cohen_kappa(t: Table2x2) -> float:
-    """Cohen's κ in NVivo's count form: K = (TA − ΣEF) / (TU − ΣEF) (METHODS.md §A.1).
+    """Cohen's κ in NVivo's count form: K = (TA − ΣEF) / (TU − ΣEF) (docs/methods.md §A.1).
 
     EF1 = A·B/TU, EF2 = (TU−A)(TU−B)/TU. The 0/0 case (neither coder, or both coders, coded
     every unit alike so ΣEF = TU) is 1.0, exactly as NVivo defines it; one coder alone gives 0.
@@ -72,7 +72,7 @@ def cohen_kappa(t: Table2x2) -> float:
 
 
 def scott_pi(t: Table2x2) -> float:
-    """Scott's π: Pe from pooled marginals p̄ = (2a+b+c)/2N (METHODS.md §A.0)."""
+    """Scott's π: Pe from pooled marginals p̄ = (2a+b+c)/2N (docs/methods.md §A.0)."""
     n = t.units
     if n == 0:
         return 1.0
@@ -87,7 +87,7 @@ def binary_alpha(t: Table2x2) -> float:
 
     From the coincidence matrix: o₁₁ = 2a, o₀₀ = 2d, o₀₁ = o₁₀ = b + c, n = 2N, so
     α = 1 − (n − 1)(b + c) / (n₀ n₁). No variation at all (De = 0) gives 1.0, the same
-    convention as NVivo's κ = 1 (METHODS.md §A.4 says qdx must decide).
+    convention as NVivo's κ = 1 (docs/methods.md §A.4 says qdx must decide).
     """
     n = 2 * t.units
     n1 = 2 * t.both + t.a_only + t.b_only
@@ -100,7 +100,7 @@ def binary_alpha(t: Table2x2) -> float:
 def alpha_expected_agreement(t: Table2x2) -> float:
     """α's chance agreement Ae = Σ_c n_c(n_c − 1) / (n(n − 1)) over pooled values (1 − De).
 
-    ATLAS.ti reports it as "expected agreement" (METHODS.md K2: (14·13/19 + 6·5/19)/20 = 0.558).
+    ATLAS.ti reports it as "expected agreement" (docs/methods.md K2: (14·13/19 + 6·5/19)/20 = 0.558).
     """
     n = 2 * t.units
     n1 = 2 * t.both + t.a_only + t.b_only
@@ -109,7 +109,7 @@ def alpha_expected_agreement(t: Table2x2) -> float:
 
 
 def unitized_binary_alpha(t: Table2x2, coded_square_sum: int) -> float:
-    """Krippendorff's |uα for two coders on a continuum of N units (METHODS.md §A.3, U1–U2).
+    """Krippendorff's |uα for two coders on a continuum of N units (docs/methods.md §A.3, U1–U2).
 
     The continuum is each coder's coded runs (value k) and gaps (φ). With m = 2 coders the
     observed coincidences are ℓ_kk = 2a, ℓ_φφ = 2d, ℓ_kφ = ℓ_φk = b + c; the expected ones use
@@ -127,7 +127,7 @@ def unitized_binary_alpha(t: Table2x2, coded_square_sum: int) -> float:
 
 
 def brennan_prediger(po: float, categories: int) -> float:
-    """Brennan & Prediger's free-marginal κn = (Po − 1/q) / (1 − 1/q) (METHODS.md §A.0, §A.2).
+    """Brennan & Prediger's free-marginal κn = (Po − 1/q) / (1 − 1/q) (docs/methods.md §A.0, §A.2).
 
     Args:
         po: observed agreement in [0, 1].
@@ -143,7 +143,7 @@ def brennan_prediger(po: float, categories: int) -> float:
 
 
 def holsti(agreements: int, n1: int, n2: int) -> float:
-    """Holsti's index 2A / (N1 + N2) (METHODS.md §A.0, as in the ATLAS.ti manual); 1.0 if empty."""
+    """Holsti's index 2A / (N1 + N2) (docs/methods.md §A.0, as in the ATLAS.ti manual); 1.0 if empty."""
     total = n1 + n2
     return 2 * agreements / total if total else 1.0
 
@@ -190,7 +190,7 @@ def _delta2(cats: FloatArray, n_c: FloatArray, level: str) -> FloatArray:
 
 
 def krippendorff_alpha(data: Sequence[Sequence[float | None]], level: str = "nominal") -> float:
-    """Krippendorff's α for coders × units data with missing values (METHODS.md §A.0, K1–K4).
+    """Krippendorff's α for coders × units data with missing values (docs/methods.md §A.0, K1–K4).
 
     α = 1 − (n − 1) Σ o_ck δ²_ck / Σ n_c n_k δ²_ck over pairable values.
 
@@ -223,10 +223,10 @@ def krippendorff_alpha(data: Sequence[Sequence[float | None]], level: str = "nom
 
 
 def brennan_prediger_matrix(data: Sequence[Sequence[float | None]], categories: Sequence[float]) -> float:
-    """Brennan–Prediger κn for several coders with missing values (Gwet's form; METHODS.md K5).
+    """Brennan–Prediger κn for several coders with missing values (Gwet's form; docs/methods.md K5).
 
     pa averages Σ_k r_ik(r_ik − 1) / (r_i(r_i − 1)) over units rated by at least two coders;
-    pe = 1/q with q = len(categories), given explicitly (irrCAC's pitfall, METHODS.md §A.4).
+    pe = 1/q with q = len(categories), given explicitly (irrCAC's pitfall, docs/methods.md §A.4).
     """
     values = _matrix(data)
     counts = np.stack([(values == c).sum(axis=0) for c in categories], axis=1).astype(np.float64)

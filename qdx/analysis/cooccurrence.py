@@ -1,6 +1,6 @@
 """Code co-occurrence: how often two codes meet, and ATLAS.ti's c-coefficient.
 
-Two ways to meet (METHODS.md §D.2–D.3):
+Two ways to meet (docs/methods.md §D.2–D.3):
 
 * ``overlap`` (default; ATLAS.ti's Code Co-occurrence Table, MAXQDA's "intersection"): the
   count of *pairs of coded passages*, one of each code, whose ranges overlap by at least one
@@ -24,8 +24,8 @@ from collections.abc import Iterable
 from itertools import combinations
 from typing import TYPE_CHECKING
 
+from qdx.analysis._axes import Axis, axis, label
 from qdx.analysis._codings import Corpus, build_corpus
-from qdx.analysis.matrix import Axis, axis, label
 from qdx.errors import UsageError
 from qdx.model import Project
 

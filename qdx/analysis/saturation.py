@@ -1,6 +1,6 @@
 """Saturation: the code-discovery curve, the held-out test and two published stopping rules.
 
-Definitions are METHODS.md §B:
+Definitions are docs/methods.md §B:
 
 * **Curve** (§B.6): documents in a stated order; a code is *new* in the first document where it
   has at least one coded reference (a Coding whose CodeRef points to it). Upper levels of the
@@ -77,7 +77,7 @@ class NewCode:
 
 @dataclass(frozen=True, slots=True)
 class HoldoutTest:
-    """METHODS.md §B.5. ``uncovered_categories``: main categories the held-out part never reached."""
+    """docs/methods.md §B.5. ``uncovered_categories``: main categories the held-out part never reached."""
 
     documents: tuple[str, ...]
     new_codes: tuple[NewCode, ...]
@@ -110,7 +110,7 @@ class GuestRun:
 
 @dataclass(frozen=True, slots=True)
 class Guest2020:
-    """Guest, Namey & Chen 2020 (METHODS.md §B.2); ``point`` is "N+r" or "not reached"."""
+    """Guest, Namey & Chen 2020 (docs/methods.md §B.2); ``point`` is "N+r" or "not reached"."""
 
     base: int
     run: int
@@ -136,7 +136,7 @@ class Guest2020:
 
 @dataclass(frozen=True, slots=True)
 class Francis2010:
-    """Francis et al. 2010 (METHODS.md §B.4); ``point``: the 1-based document where the rule stops."""
+    """Francis et al. 2010 (docs/methods.md §B.4); ``point``: the 1-based document where the rule stops."""
 
     initial: int
     stop: int
@@ -182,7 +182,7 @@ def guest2020(new: Sequence[int], *, base: int = 4, run: int = 2, threshold: flo
     """Guest, Namey & Chen 2020's saturation point over new-codes-per-document counts.
 
     Runs slide one document at a time, starting right after the base; a run qualifies when
-    (new codes in the run) / (codes in the base) ≤ ``threshold`` (METHODS.md §B.2, oracle S2).
+    (new codes in the run) / (codes in the base) ≤ ``threshold`` (docs/methods.md §B.2, oracle S2).
 
     Args:
         new: new codes per document, in order.
@@ -218,7 +218,7 @@ def guest2020(new: Sequence[int], *, base: int = 4, run: int = 2, threshold: flo
 def francis2010(new: Sequence[int], *, initial: int = 10, stop: int = 3) -> Francis2010:
     """Francis et al. 2010's stopping rule: after ``initial`` documents, ``stop`` in a row with nothing new.
 
-    A new code restarts the count (METHODS.md §B.4, oracle S3).
+    A new code restarts the count (docs/methods.md §B.4, oracle S3).
 
     Example:
         >>> francis2010([5] * 10 + [0, 0, 0]).point
@@ -282,7 +282,7 @@ def _value_key(values: dict[Guid, str]) -> dict[Guid, tuple[float, str]]:
 
 
 def order_sources(project: Project, order: str = "name") -> list[Source]:
-    """The project's sources in a stated order (METHODS.md §B.6: order matters).
+    """The project's sources in a stated order (docs/methods.md §B.6: order matters).
 
     Args:
         project: the project.
@@ -327,7 +327,7 @@ class _Tree:
     def of(project: Project) -> _Tree:
         index = ProjectIndex(project)
         # One root = a core category at depth 0; several roots = main categories (the same
-        # reading as the GT structure checks, METHODS.md §C.2).
+        # reading as the GT structure checks, docs/methods.md §C.2).
         shift = 0 if len(project.codes) == 1 else 1
         level: dict[Guid, str] = {}
         for guid, code in index.codes.items():
@@ -405,7 +405,7 @@ def _curve(tree: _Tree, docs: Sequence[tuple[str, set[Guid]]], held_out: set[str
 def _holdout_test(
     tree: _Tree, train: Sequence[tuple[str, set[Guid]]], test: Sequence[tuple[str, set[Guid]]]
 ) -> HoldoutTest:
-    """METHODS.md §B.5: new codes only in the held-out part, and their categories new there too."""
+    """docs/methods.md §B.5: new codes only in the held-out part, and their categories new there too."""
     train_own: set[Guid] = set().union(*(own for _, own in train)) if train else set()
     train_rolled = _rolled(tree, train_own)
     where: dict[Guid, list[str]] = {}

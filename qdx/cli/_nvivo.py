@@ -1,7 +1,7 @@
 """NVivo-specific pieces of ``qdx convert``: ``--sources DIR`` and folder output for coded text.
 
 The library side (:mod:`qdx.formats.nvivo`) works on name → bytes mappings; this module is
-the path layer for it (STYLE.md: nothing in formats/ knows about paths).
+the path layer for it (docs/architecture.md: nothing in formats/ knows about paths).
 """
 
 from __future__ import annotations

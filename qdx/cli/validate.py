@@ -23,7 +23,9 @@ from qdx.cli._common import (
 from qdx.errors import Issue, Severity
 
 if TYPE_CHECKING:
+    from qdx.model import Project
     from qdx.safety import Limits
+    from qdx.validation.document import FileValidation
     from qdx.validation.structure import StructureResult
 
 
@@ -79,17 +81,21 @@ def validate(
     --structure gt the JSON also has "levels": {"core", "main", "subcategories", "concepts"}.
     """
     limits = make_limits(max_member_size, max_ratio)
-    issues = _validate_file(path, xsd, limits)
+    checked = _validate_file(path, xsd, limits)
+    issues: list[Issue] = list(checked)
     levels = None
     if structure == "gt":
-        result = _structure(path, limits, core=core, profile=profile, expect=expect, min_sources=min_sources)
+        # The model validation read: the file is read once. When it could not be read, load()
+        # raises the reader's error (exit 1), as it always did.
+        project = checked.project if checked.project is not None else load(path, limits=limits)
+        result = _structure(project, core=core, profile=profile, expect=expect, min_sources=min_sources)
         issues.extend(result.issues)
         levels = result.levels.as_dict()
     _emit(path, issues, as_json, levels)
     sys.exit(1 if _failed(issues) else 0)
 
 
-def _validate_file(path: str, xsd: str | None, limits: Limits) -> list[Issue]:
+def _validate_file(path: str, xsd: str | None, limits: Limits) -> FileValidation:
     """validate_file, with a bar naming each step for a large file on a terminal."""
     from qdx.validation import validate_file
     from qdx.validation.document import STEPS
@@ -102,13 +108,12 @@ def _validate_file(path: str, xsd: str | None, limits: Limits) -> list[Issue]:
 
 
 def _structure(
-    path: str, limits: Limits, *, core: str | None, profile: str | None, expect: str | None, min_sources: int
+    project: Project, *, core: str | None, profile: str | None, expect: str | None, min_sources: int
 ) -> StructureResult:
     from qdx.validation.structure import check_structure, load_profile, parse_expect
 
     loaded = load_profile(Path(profile).read_bytes()) if profile else None
     expected = parse_expect(expect) if expect else None
-    project = load(path, limits=limits)
     return check_structure(project, core=core, profile=loaded, expect=expected, min_sources=min_sources)
 
 

@@ -13,12 +13,26 @@ import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from qdx.model import Project
 from qdx.safety import DEFAULT_LIMITS, Limits
 
+if TYPE_CHECKING:
+    from lxml import etree
+
 Dialect = Literal["refi", "nvivo"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """An XML document a caller has parsed already: ``name`` (the input's label, or the
+    archive member), its ``data`` and its ``root``. Validation hands it to the REFI readers
+    so a 50 MB project is parsed once; readers of other formats ignore it."""
+
+    name: str
+    data: bytes
+    root: etree._Element
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,16 +42,14 @@ class ReadOptions:
     ``label``: how to name the input in locations (e.g. ``project.qdpx``). ``unit``: force the
     producer's text-position unit (``codepoint``, ``utf16``, ``codepoint-lf``) instead of
     detecting it. ``progress``: called with (done, total) on long reads. ``parsed``: the XML
-    document the reader would parse, parsed already by the caller, as (its name: the label,
-    or the archive member; its bytes; its root element); validation passes it so that a
-    50 MB project is not parsed twice (issue 9). Readers of other formats ignore it.
+    document the reader would parse, parsed already by the caller (:class:`ParsedDocument`).
     """
 
     label: str = "<input>"
     limits: Limits = DEFAULT_LIMITS
     unit: str | None = None
     progress: Callable[[int, int], None] | None = None
-    parsed: tuple[str, bytes, Any] | None = None
+    parsed: ParsedDocument | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

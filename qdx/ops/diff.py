@@ -1,7 +1,7 @@
 """What changed between two projects or codebooks: codebook, sources, codings and the rest.
 
 Objects are paired across the two inputs before they are compared, because GUIDs are not
-stable across tools (ATLAS.ti re-mints them on every export, PEERS.md "Ornio finding 3"):
+stable across tools (ATLAS.ti re-mints them on every export, docs/quirks.md §6):
 
 * codes by GUID, then by full path, then by a name unique on both sides;
 * sources by GUID, then by identical content (SHA-256 of the text or embedded file), then name;
@@ -266,7 +266,7 @@ def _code_pair_changes(
 
 
 def _colour(value: str | None) -> str | None:
-    # REFI RGBType is #RRGGBB; case carries no meaning (STANDARD.md §2).
+    # REFI RGBType is #RRGGBB; case carries no meaning (docs/quirks.md §2).
     return value.upper() if value is not None else None
 
 

@@ -13,7 +13,7 @@ has three phases, so that the union itself can be done by GUID:
 3. **Union** by GUID: codes into ours' tree, selections by GUID or (range, code, coder), so a
    coding present in several inputs (same source, range, code and coder) is kept once, while
    codings by different coders are all kept, each with its ``creatingUser`` (REFI §3.13), which
-   is what intercoder agreement on the merged project needs (PEERS.md §3, need #1).
+   is what intercoder agreement on the merged project needs (teams merge, then compare coders).
 
 Conflicts are resolved by ``policy``: ``ours`` keeps the earlier input's version, ``theirs``
 takes the later one's, ``keep-both`` keeps both (theirs under a new GUID) and ``fail`` (the
@@ -306,7 +306,7 @@ def _sig_user(user: User, _: bool) -> dict[str, Json]:
 
 
 def _sig_code(code: Code, _: bool) -> dict[str, Json]:
-    # Colour case carries no meaning (REFI RGBType, STANDARD.md §2).
+    # Colour case carries no meaning (REFI RGBType, docs/quirks.md §2).
     return {
         "name": code.name,
         "color": _colour(code.color),

@@ -1,7 +1,7 @@
 """Pairing objects across projects, and walking every GUID of a project.
 
 Used by :mod:`qdx.ops.diff` and :mod:`qdx.ops.merge`. GUIDs are not stable across tools
-(ATLAS.ti re-mints them on every export, PEERS.md "Ornio finding 3"), so objects are paired
+(ATLAS.ti re-mints them on every export, docs/quirks.md §6), so objects are paired
 by GUID first and then by weaker criteria (full path, content hash, name); an ambiguous value
 never pairs anything. The walks visit every record of a project generically (own GUIDs and
 references), reading each record type's field layout once.

@@ -1,6 +1,6 @@
 """The codebook appendix as data: one entry per code, in tree order.
 
-What a grounded-theory paper's codebook appendix shows (MacQueen et al. 1998, METHODS.md §C.3):
+What a grounded-theory paper's codebook appendix shows (MacQueen et al. 1998, docs/methods.md §C.3):
 the tree core → main → sub → concept (or the plain hierarchy), and per code its definition
 split into MacQueen's parts where the text labels them, how often it was used, one example
 quote from the data, its colour and the memos attached to it. The writers (``.docx``,
@@ -75,7 +75,7 @@ class CodebookEntry:
     """One code of the codebook.
 
     ``references``/``sources``: the code's own codings and the sources they are in (NVivo's
-    "direct" counts, EXPORTS.md §b.1); ``*_total``: with every code below it rolled up. All
+    "direct" counts, docs/nvivo-exports.md §b.1); ``*_total``: with every code below it rolled up. All
     four are None when the input has no coding data (a codebook); for an NVivo Codebook.docx
     they are the counts it reported (``sources_total`` None: files cannot be summed).
     ``fields``: MacQueen parts by key of :data:`FIELD_LABELS`. ``color``: ``#RRGGBB`` or None.
@@ -119,12 +119,6 @@ class CodebookData:
     counts: Mapping[str, int] = field(default_factory=dict)
     links: tuple[Link, ...] = ()
 
-    def _repr_html_(self) -> str:
-        """Notebooks show the codebook as (escaped) HTML."""
-        from qdx.report.codebook_doc import html_fragment
-
-        return html_fragment(self)
-
 
 def choose_quote(passages: list[tuple[int, Segment]]) -> Quote | None:
     """The example passage by :data:`QUOTE_RULE` from (document-order index, segment) pairs."""
@@ -148,7 +142,7 @@ _Counts = tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]
 
 
 def _reported_counts(corpus: Corpus) -> _Counts | None:
-    """Counts an input without codings reported itself (NVivo Codebook.docx, EXPORTS.md §b.1):
+    """Counts an input without codings reported itself (NVivo Codebook.docx, docs/nvivo-exports.md §b.1):
     direct references and files per code; references roll up by summing, files cannot."""
     provenance = corpus.project.provenance
     if corpus.project.sources or provenance is None or not provenance.code_counts:

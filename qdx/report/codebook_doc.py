@@ -9,7 +9,7 @@ The Word document is built so that a thesis can take it as it is and a user can 
 * every other paragraph and run in a named style of its own (``Codebook Title``, ``Codebook
   Field Label``, ``Codebook Quote``, ``Codebook Memo``, ``Codebook Meta``), so changing a style
   restyles the whole appendix;
-* the overview table in the layout of NVivo's *Export Codebook* (EXPORTS.md §b.1: a
+* the overview table in the layout of NVivo's *Export Codebook* (docs/nvivo-exports.md §b.1: a
   ``CodebookTitle`` paragraph, one table with the header Name | Description | Files |
   References, the hierarchy as the Name cell's indent of 450 twips per level, direct counts),
   so qdx's own Codebook.docx reader (:mod:`qdx.formats.nvivo.codebook`) reads the tree back.
@@ -24,6 +24,7 @@ import io
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -41,7 +42,7 @@ from qdx.report.codebook_data import (
 from qdx.safety import atomic_write
 
 CODEBOOK_SUFFIXES = (".docx", ".md", ".html")
-TWIPS_PER_LEVEL = 450  # NVivo's indent per level (EXPORTS.md §b.1); the reader divides by it
+TWIPS_PER_LEVEL = 450  # NVivo's indent per level (docs/nvivo-exports.md §b.1); the reader divides by it
 TOC_LEVELS = 3
 
 STYLE_TITLE = "Codebook Title"  # style id CodebookTitle: what the reader takes the title from
@@ -469,7 +470,20 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     atomic_write(path, produce)
 
 
-def codebook(project: Project, path: str | os.PathLike[str] | None = None) -> CodebookData:
+@dataclass(frozen=True, slots=True)
+class CodebookAppendix(CodebookData):
+    """:class:`~qdx.report.codebook_data.CodebookData` that a notebook shows as HTML and that
+    saves itself as ``.docx``, ``.md`` or ``.html``."""
+
+    def _repr_html_(self) -> str:
+        return html_fragment(self)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the codebook atomically in the format of ``path``'s suffix."""
+        write_codebook(self, path)
+
+
+def codebook(project: Project, path: str | os.PathLike[str] | None = None) -> CodebookAppendix:
     """The codebook appendix of ``project``; written to ``path`` (``.docx``, ``.md``, ``.html``) if given.
 
     Args:
@@ -477,7 +491,7 @@ def codebook(project: Project, path: str | os.PathLike[str] | None = None) -> Co
         path: where to write it; the suffix picks the format.
 
     Returns:
-        The :class:`~qdx.report.codebook_data.CodebookData` (in a notebook it displays as HTML).
+        The :class:`CodebookAppendix` (in a notebook it displays as HTML).
 
     Raises:
         UsageError: an unknown suffix. WriteError: the file could not be written.
@@ -486,7 +500,8 @@ def codebook(project: Project, path: str | os.PathLike[str] | None = None) -> Co
         >>> book = qdx.codebook(qdx.read("study.qdpx"), "codebook.docx")   # doctest: +SKIP
         >>> [e.name for e in book.entries if e.depth == 1]                   # doctest: +SKIP
     """
-    book = codebook_data(project)
+    data = codebook_data(project)
+    book = CodebookAppendix(**{f.name: getattr(data, f.name) for f in fields(data)})
     if path is not None:
         write_codebook(book, path)
     return book

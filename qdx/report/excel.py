@@ -1,6 +1,6 @@
 """The qdx report workbook: one ``.xlsx`` with everything a qualitative study reports.
 
-Sheets (METHODS.md §D.4, PEERS.md §3 need 3): Overview, Codebook, Matrix (concepts ×
+Sheets (docs/methods.md §D.4): Overview, Codebook, Matrix (concepts ×
 sources, references, with totals), Coverage (% of each source's characters coded per main
 category), Co-occurrence (pairs, counts and c-coefficient) and C-coefficient (matrix),
 Segments (the quote table), Cases, Matrix by a variable, then Structure, Audit, Saturation

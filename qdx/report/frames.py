@@ -7,7 +7,7 @@
 * ``sources`` — one row per source with its size and variables;
 * ``cases`` — one row per case with its variables;
 * ``segments`` — one row per coded passage (a coding of a selection), with text, ``A-i-j``
-  labels and level columns (the quote table of PEERS.md §3, need 3);
+  labels and level columns (the quote table users ask for);
 * ``codings`` — the same rows reduced to GUIDs, for joins.
 """
 

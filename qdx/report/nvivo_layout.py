@@ -1,4 +1,4 @@
-"""NVivo's exported Matrix Coding layout (EXPORTS.md §e.1) as plain rows, for CSV output.
+"""NVivo's exported Matrix Coding layout (docs/nvivo-exports.md §e.1) as plain rows, for CSV output.
 
 ::
 

@@ -1,6 +1,6 @@
 """Report sheets that come from other analyses, included when they exist and apply.
 
-Structure (grounded-theory rules, METHODS.md §C.2), Audit (§C.3), Saturation (§B) and
+Structure (grounded-theory rules, docs/methods.md §C.2), Audit (§C.3), Saturation (§B) and
 Agreement (§A) live in their own modules; the report imports each lazily, turns its result
 into one table and says on the About sheet what was included, skipped, or failed (a failing
 analysis never stops the report).

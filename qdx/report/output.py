@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from qdx.report.frames import Frames
 
 MATRIX_SUFFIXES = (".xlsx", ".csv", ".parquet")
-# NVivo's names for the cell content (EXPORTS.md §e.1); the last three are qdx's own measures.
+# NVivo's names for the cell content (docs/nvivo-exports.md §e.1); the last three are qdx's own measures.
 NVIVO_MEASURES = {
     "references": "Coding References", "sources": "Files Coded", "cases": "Cases Coded",
     "words": "Words Coded", "presence": "Coding Presence", "row-pct": "Row Percentage",
@@ -79,7 +79,7 @@ def write_matrix(frame: pd.DataFrame, path: str | os.PathLike[str], *, layout: s
     Args:
         frame: a matrix from :func:`qdx.matrix` (labels on both axes).
         path: the output file; its extension picks the format.
-        layout: ``qdx`` (a labelled table) or ``nvivo`` (NVivo's export layout, EXPORTS.md
+        layout: ``qdx`` (a labelled table) or ``nvivo`` (NVivo's export layout, docs/nvivo-exports.md
             §e.1; ``.xlsx`` and ``.csv`` only).
         description: what the matrix shows (written to the workbook's About sheet).
 
@@ -110,7 +110,7 @@ def _write_nvivo(frame: pd.DataFrame, path: str | os.PathLike[str], suffix: str)
     from qdx.report.nvivo_layout import nvivo_grid
 
     if suffix == ".xlsx":
-        # The NVivo package's writer (EXPORTS.md §e.1) records the cell measure in the workbook
+        # The NVivo package's writer (docs/nvivo-exports.md §e.1) records the cell measure in the workbook
         # subject, since NVivo's layout itself does not say which one was used.
         measure = NVIVO_MEASURES.get(str(frame.attrs.get("value", "references")), "Coding References")
         atomic_write(path, lambda s: write_nvivo_xlsx(frame, s, measure=measure))

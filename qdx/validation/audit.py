@@ -1,6 +1,6 @@
 """Codebook audit: consistency problems a careful reader of a codebook would point out.
 
-The rules follow METHODS.md §C.3 (MacQueen et al. 1998, team codebooks; NVivo help on node
+The rules follow docs/methods.md §C.3 (MacQueen et al. 1998, team codebooks; NVivo help on node
 hierarchies) and are documented one by one in ``docs/rules.md``. :func:`audit` works on
 projects and on codebooks; a codebook has no coding data, so rules that count codings are
 skipped and an INFO finding (CB0) says so.
@@ -23,7 +23,7 @@ from qdx.validation.structure import find_core, repeats_name
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
-# Stable rule codes; CB1-CB7 follow METHODS.md §C.3, CB12 onwards are qdx's own.
+# Stable rule codes; CB1-CB7 follow docs/methods.md §C.3, CB12 onwards are qdx's own.
 RULES: dict[str, tuple[str, Severity]] = {
     "CB0": ("no-coding-data", INFO),
     "CB1": ("never-applied", WARNING),
@@ -38,7 +38,7 @@ RULES: dict[str, tuple[str, Severity]] = {
     "CB16": ("inconsistent-across-files", WARNING),
 }
 
-# Names that mark a parking-lot code rather than a concept (METHODS.md CB6).
+# Names that mark a parking-lot code rather than a concept (docs/methods.md CB6).
 CATCH_ALL: frozenset[str] = frozenset({
     "other", "others", "misc", "miscellaneous", "general", "unsorted", "temp", "tmp", "todo",
     "uncategorized", "uncategorised", "unclassified", "unknown", "various", "rest", "etc",

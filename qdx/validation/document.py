@@ -1,7 +1,7 @@
 """Validation of a file on disk: schema, XML-level rules, then integrity rules on the model.
 
 ``.qde`` and ``.qdc`` are validated as they are; for a ``.qdpx`` the single ``*.qde`` member
-(whatever its name or case, STANDARD.md quirks 8 and 24) is validated. Problems in the file
+(whatever its name or case, docs/quirks.md quirks 8 and 24) is validated. Problems in the file
 are :class:`~qdx.errors.Issue` records, never exceptions; only a file that cannot be opened
 at all (missing, not a zip, hostile) raises.
 
@@ -31,11 +31,23 @@ from typing import Any
 from lxml import etree
 
 from qdx.errors import FormatError, Issue, ReadError, Severity
+from qdx.formats import ParsedDocument, ReadOptions
+from qdx.model import Project
 from qdx.safety import DEFAULT_LIMITS, Limits, SafeZip, check_no_doctype, xml_parser
 from qdx.validation.schema import CODE_NOT_XML, check_document, element_path, is_refi_root, load_schema
 
 ZIP_MAGIC = b"PK\x03\x04"
 TEXT_DOCS = frozenset({"TextSource", "Note", "Representation", "TextDescription", "Transcript"})
+
+
+class FileValidation(list[Issue]):
+    """The issues of a file (a list, so callers that only want the issues need nothing else)
+    and ``project``, the model validation read from it (None when it could not be read), so a
+    caller that goes on to analyse the project never reads the file a second time."""
+
+    def __init__(self, issues: list[Issue], project: Project | None = None) -> None:
+        super().__init__(issues)
+        self.project = project
 
 
 def validate_file(
@@ -45,8 +57,8 @@ def validate_file(
     limits: Limits = DEFAULT_LIMITS,
     integrity: bool = True,
     progress: Callable[[str], None] | None = None,
-) -> list[Issue]:
-    """Every issue of a ``.qde``, ``.qdc`` or ``.qdpx`` file.
+) -> FileValidation:
+    """Every issue of a ``.qde``, ``.qdc`` or ``.qdpx`` file, and the model read from it.
 
     Args:
         path: the file.
@@ -59,7 +71,9 @@ def validate_file(
 
     Returns:
         Schema issues, XML-level issues, then the reader's and the integrity issues,
-        without duplicates. No issue of severity error means the file is valid.
+        without duplicates. No issue of severity error means the file is valid. Its
+        ``project`` is the model read for the integrity rules (None when ``integrity`` is
+        False or no model could be read): the file is opened and parsed once.
 
     Raises:
         ReadError: the file cannot be opened (missing, unreadable archive, hostile input).
@@ -75,13 +89,13 @@ def validate_file(
     label = loaded.label
     issues = list(loaded.issues)
     if not loaded.data and loaded.issues:  # a package without a .qde: nothing to parse
-        return issues
+        return FileValidation(issues)
     step(STEPS[0])
     try:
         doc = parse_document(loaded.data, label=label)
     except ReadError as exc:
         issues.append(Issue(CODE_NOT_XML, Severity.ERROR, exc.message, exc.location or label))
-        return issues
+        return FileValidation(issues)
     # libxml2 checks the schema without holding the GIL, so the check runs in a thread while
     # this one builds the model from the same (read-only) tree: on two cores the schema check
     # costs no wall time (issue 9). A user's xmlschema schema just takes turns with the reader.
@@ -89,18 +103,18 @@ def validate_file(
         schema_check = pool.submit(check_document, doc, label=label, schema=schema)
         rules = xml_rules(doc, label=label)
         # Not a REFI root (QDX052): no reader can build a model, and the schema check says why.
-        model = None
+        checked = None
         if integrity and (schema is not None or is_refi_root(doc)):
-            parsed = (label, loaded.data, doc.getroot())
-            model = read_and_check(path, limits=limits, parsed=parsed, progress=progress)
+            parsed = ParsedDocument(label, loaded.data, doc.getroot())
+            checked = read_and_check(loaded, parsed, limits=limits, progress=progress)
         else:
             step(STEPS[1])
         issues += schema_check.result()
     issues += rules
-    if model is not None:
-        reading, found = model
-        issues += _without_repeats(reading, [*issues, *found]) + found
-    return _unique(issues)
+    if checked is None:
+        return FileValidation(_unique(issues))
+    issues += _without_repeats(checked.reading, [*issues, *checked.found]) + checked.found
+    return FileValidation(_unique(issues), checked.project)
 
 
 # What validate_file reports to its ``progress`` callback, in order.
@@ -113,11 +127,15 @@ def _no_progress(step: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class LoadedDocument:
-    """The XML bytes to validate, how to name them in locations, and packaging issues."""
+    """The XML bytes to validate, how to name them in locations, and packaging issues;
+    ``file``: the whole file as read (the archive itself for a ``.qdpx``) and its name, so
+    the reader works from these bytes instead of opening the file again."""
 
     data: bytes
     label: str
     issues: tuple[Issue, ...] = ()
+    file: bytes = b""
+    file_name: str = ""
 
 
 def load_document(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> LoadedDocument:
@@ -134,7 +152,7 @@ def load_document(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMI
     except OSError as exc:
         raise ReadError(f"cannot read ({exc.strerror or exc})", location=str(file)) from exc
     if not data.startswith(ZIP_MAGIC):
-        return LoadedDocument(data, file.name)
+        return LoadedDocument(data, file.name, file=data, file_name=file.name)
     return _inner_qde(file, data, limits)
 
 
@@ -146,7 +164,8 @@ def _inner_qde(file: Path, data: bytes, limits: Limits) -> LoadedDocument:
         names = [n for n in archive.names() if n.lower().endswith(".qde") and "/" not in n.rstrip("/")]
         if not names:
             message = "the archive holds no .qde project document (REFI §8.1)"
-            return LoadedDocument(b"", file.name, (Issue("QDX053", Severity.ERROR, message, file.name),))
+            missing = (Issue("QDX053", Severity.ERROR, message, file.name),)
+            return LoadedDocument(b"", file.name, missing, data, file.name)
         # REFI §8.1 names it project.qde; some exporters use the project's name (quirk 8).
         # Locations name the member alone ("project.qde:12"), as the reader's do.
         names.sort(key=lambda n: (n.lower() != "project.qde", n))
@@ -154,7 +173,7 @@ def _inner_qde(file: Path, data: bytes, limits: Limits) -> LoadedDocument:
         if len(names) > 1:
             message = f"the archive holds {len(names)} .qde documents; validating {names[0]}"
             issues.append(Issue("QDX053", Severity.WARNING, message, file.name))
-        return LoadedDocument(archive.read(names[0]), names[0], tuple(issues))
+        return LoadedDocument(archive.read(names[0]), names[0], tuple(issues), data, file.name)
     finally:
         archive.close()
 
@@ -185,7 +204,7 @@ def xml_rules(doc: etree._ElementTree, *, label: str) -> list[Issue]:
 
     REFI §5.3 (comment on TextSourceType and TranscriptType): "Either PlainTextContent or
     plainTextPath MUST be filled, not both". The XSD cannot express it, so both together
-    still validate (STANDARD.md §7).
+    still validate (docs/quirks.md §7).
     """
     issues = []
     # iter() with a tag filters in C: the 10^5 selections of a big project never reach Python.
@@ -200,34 +219,42 @@ def xml_rules(doc: etree._ElementTree, *, label: str) -> list[Issue]:
     return issues
 
 
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What :func:`read_and_check` found: the reader's issues, the integrity issues and the
+    model (None, with one QDX054 in ``found`` saying why, when no model could be read)."""
+
+    reading: list[Issue]
+    found: list[Issue]
+    project: Project | None = None
+
+
 def read_and_check(
-    path: str | os.PathLike[str],
+    loaded: LoadedDocument,
+    parsed: ParsedDocument,
     *,
     limits: Limits = DEFAULT_LIMITS,
-    parsed: tuple[str, bytes, etree._Element] | None = None,
     progress: Callable[[str], None] | None = None,
-) -> tuple[list[Issue], list[Issue]]:
-    """(the reader's issues, the integrity issues) of the model read from ``path``; when no
-    model can be read, no reader issues and one QDX054 saying why. ``progress`` as in
-    :func:`validate_file` (its second and third steps)."""
-    from qdx.api import read_path
-    from qdx.formats import ReadOptions
+) -> Checked:
+    """Read the model from the file's bytes in ``loaded`` (with the document ``parsed``
+    already) and apply the integrity rules. ``progress`` as in :func:`validate_file` (its
+    second and third steps)."""
+    from qdx.api import read_bytes
     from qdx.validation.integrity import check_integrity
 
     step = progress or _no_progress
-    file = Path(path)
     step(STEPS[1])
     try:
-        project = read_path(file, ReadOptions(label=file.name, limits=limits, parsed=parsed))
+        project = read_bytes(loaded.file, ReadOptions(label=loaded.file_name, limits=limits, parsed=parsed))
     except FormatError as exc:
         message = f"integrity rules not checked: no reader for this file ({exc.message})"
-        return [], [Issue("QDX054", Severity.WARNING, message, exc.location)]
+        return Checked([], [Issue("QDX054", Severity.WARNING, message, exc.location)])
     except ReadError as exc:
         message = f"integrity rules not checked: the file cannot be read ({exc.message})"
-        return [], [Issue("QDX054", Severity.ERROR, message, exc.location)]
+        return Checked([], [Issue("QDX054", Severity.ERROR, message, exc.location)])
     reading = list(project.provenance.issues) if project.provenance is not None else []
     step(STEPS[2])
-    return reading, check_integrity(project)
+    return Checked(reading, check_integrity(project), project)
 
 
 # Reader codes (qdx.formats.refi._context) that report what an integrity rule also finds.

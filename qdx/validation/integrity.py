@@ -1,6 +1,6 @@
 """Integrity rules of REFI-QDA that no XML schema can state, checked on the model.
 
-The XSDs declare no ``xs:ID``/``xs:keyref`` (STANDARD.md §2), so a schema-valid file can still
+The XSDs declare no ``xs:ID``/``xs:keyref`` (docs/quirks.md §2), so a schema-valid file can still
 reuse GUIDs, point at records that do not exist or select text outside its source. REFI §7
 requires importers to obey "all other rules" of the spec; these are they.
 

@@ -178,7 +178,7 @@ def _swap_partner(guid: str, m: _Match, matches: Mapping[str, _Match]) -> str | 
 # --------------------------------------------------------------------------- MacQueen parts
 
 
-# Labelled lines of a MacQueen-style definition (METHODS.md §C.3); "do not use" is tried
+# Labelled lines of a MacQueen-style definition (docs/methods.md §C.3); "do not use" is tried
 # before "use" because 不适用 contains 适用.
 _PARTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (part, re.compile(r"^\s*(?:[-*•]\s*)?(?:" + pattern + r")\s*[:：]", re.I | re.M))
@@ -216,7 +216,7 @@ def macqueen_parts(description: str) -> frozenset[str]:
     return frozenset(part for part, pattern in _PARTS if pattern.search(description))
 
 
-# The order MacQueen et al. list the parts in (METHODS.md §C.3); "definition" is text before
+# The order MacQueen et al. list the parts in (docs/methods.md §C.3); "definition" is text before
 # any label, which a codebook shows as the plain definition.
 MACQUEEN_ORDER = ("definition", "brief", "full", "use", "do not use", "example")
 

@@ -29,7 +29,7 @@ PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 # Root local name -> (schema file stem, the namespace REFI-QDA 1.0 requires).
 ROOTS: dict[str, tuple[str, str]] = {"Project": ("project", PROJECT_NS), "CodeBook": ("codebook", CODEBOOK_NS)}
-# Namespaces seen in the wild that are NOT 1.0 (STANDARD.md §6 quirks 6, 7, 19, 21, 25).
+# Namespaces seen in the wild that are NOT 1.0 (docs/quirks.md §6 quirks 6, 7, 19, 21, 25).
 KNOWN_VARIANTS: dict[str, str] = {
     "urn:QDA-XML:codebook:1:0": "written by NVivo 12 for Mac (quirk 6)",
     "urn:QDA-XML:codebook:0:4": "a pre-release namespace written by ATLAS.ti and MAXQDA (quirk 7)",

@@ -1,10 +1,10 @@
 """Grounded-theory structure check: core category → main categories → subcategories → concepts.
 
 Strauss & Corbin's three coding stages leave a tree of three levels under one central (core)
-category (METHODS.md §C.1): open coding yields *concepts*, grouped into *subcategories*;
+category (docs/methods.md §C.1): open coding yields *concepts*, grouped into *subcategories*;
 axial coding groups those into *main categories*; selective coding picks the *core category*
 that pulls them together. :func:`check_structure` finds those levels in a project's code tree
-and checks the rules of METHODS.md §C.2; every rule is documented in ``docs/rules.md``.
+and checks the rules of docs/methods.md §C.2; every rule is documented in ``docs/rules.md``.
 
 Finding the levels:
 
@@ -38,7 +38,7 @@ from qdx.validation.codes import (
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
-# Stable rule codes (ids follow METHODS.md §C.2 where the rule is there; GT12-GT13 are new).
+# Stable rule codes (ids follow docs/methods.md §C.2 where the rule is there; GT12-GT13 are new).
 RULES: dict[str, tuple[str, Severity]] = {
     "GT1": ("core-category", ERROR),
     "GT2": ("core-link", WARNING),

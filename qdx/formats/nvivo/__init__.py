@@ -1,4 +1,4 @@
-"""NVivo exports other than REFI (EXPORTS.md §b, §c, §e, §f): one Format record each.
+"""NVivo exports other than REFI (docs/nvivo-exports.md §b, §c, §e, §f): one Format record each.
 
 * ``nvivo-text``: coded-text "Reference view" exports, .txt (V1-V5) or .docx, one file per
   code or a folder of them (:mod:`.codedtext`, :mod:`.textexport`, :mod:`.textwriter`).

@@ -1,6 +1,6 @@
 """Attribute tables (Export List columns, classification sheets) → REFI Variables and values.
 
-NVivo attributes have two built-in values, ``Unassigned`` and ``Not Applicable`` (EXPORTS.md
+NVivo attributes have two built-in values, ``Unassigned`` and ``Not Applicable`` (docs/nvivo-exports.md
 §f); a blank cell also means Unassigned. Neither is a value in REFI, so they give no
 VariableValue. The variable type is the narrowest one every value fits (REFI §3.6 types).
 """

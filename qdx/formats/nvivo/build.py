@@ -2,7 +2,7 @@
 
 Each export file is one code (its path comes from the folder layout and the file name, or from
 a V5 first line naming the code); each source header is one source, identified by its full
-hierarchical name (EXPORTS.md §0.2). Source folders become Sets named by the folder path so a
+hierarchical name (docs/nvivo-exports.md §0.2). Source folders become Sets named by the folder path so a
 writer can give back the same header. Text references become PlainTextSelections placed in the
 source text (``--sources``) or in a stand-in text made of the coded passages; region references
 (``Page N : (x1,y1) - (x2,y2)``) become PDFSelections (NVivo's corners, top-left origin, kept as
@@ -150,7 +150,7 @@ class ProjectBuilder:
         if placement.method == "whitespace":
             self.count.whitespace += ref.count
         # "References 2-3": one passage coded by several users; one selection per reference,
-        # as NVivo's own REFI export does (one selection per range and coding, EXPORTS.md §a.2).
+        # as NVivo's own REFI export does (one selection per range and coding, docs/nvivo-exports.md §a.2).
         for number in range(ref.first, ref.last + 1):
             guid = stable_guid("sel", acc.hname.render(), str(code), str(number), label)
             coding = Coding(guid=stable_guid("coding", guid), code=code)

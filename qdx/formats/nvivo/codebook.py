@@ -1,4 +1,4 @@
-"""NVivo "Export Codebook" Word documents (NVivo 12-15 for Windows), EXPORTS.md §b.1.
+"""NVivo "Export Codebook" Word documents (NVivo 12-15 for Windows), docs/nvivo-exports.md §b.1.
 
 Layout: a ``CodebookTitle`` paragraph (the project name); per exported folder a ``FolderName``
 paragraph, a ``FolderDescription`` paragraph and one ``NodesTable`` table whose header row is

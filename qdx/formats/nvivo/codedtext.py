@@ -1,4 +1,4 @@
-"""Parser for NVivo coded-text exports, "Reference view" (.txt and .docx), EXPORTS.md §c.1.
+"""Parser for NVivo coded-text exports, "Reference view" (.txt and .docx), docs/nvivo-exports.md §c.1.
 
 Grammar (§c.1)::
 

@@ -1,4 +1,4 @@
-"""NVivo "Export List" (.xlsx) and classification sheets (.xlsx), EXPORTS.md §b.2 and §f.
+"""NVivo "Export List" (.xlsx) and classification sheets (.xlsx), docs/nvivo-exports.md §b.2 and §f.
 
 Export List: row 1 holds the list view's column captions exactly as shown (icon columns have
 blank captions), one row per item; dates are Excel datetimes, "by" columns user initials.

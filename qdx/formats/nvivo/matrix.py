@@ -1,4 +1,4 @@
-"""NVivo Matrix Coding and Crosstab query results exported to Excel, EXPORTS.md §e.
+"""NVivo Matrix Coding and Crosstab query results exported to Excel, docs/nvivo-exports.md §e.
 
 Matrix layout (§e.1, verified on the novelqualcodes samples)::
 

@@ -1,6 +1,6 @@
 """NVivo memos exported to Word (NVivo for Windows 14/15, written by TX Text Control).
 
-Layout (shared/nvivo/SOURCES.md, JamMack ``Memos/*.docx``): the first paragraph is
+Layout (a public sample of NVivo 14 memo exports): the first paragraph is
 ``Name: <memo name>``, then a blank paragraph, then the memo body, one paragraph per line.
 """
 

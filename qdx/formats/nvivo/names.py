@@ -1,4 +1,4 @@
-"""NVivo hierarchical names (EXPORTS.md §0.2).
+"""NVivo hierarchical names (docs/nvivo-exports.md §0.2).
 
 NVivo writes ``Files\\\\Round 1\\\\Interview 07`` and ``Codes\\\\Barriers\\Cost``: two
 backslashes separate folders (and the last folder from the item), one backslash separates a
@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Top-level folders of NVivo 9-15 (EXPORTS.md §0.1): a tolerant reader treats a single "\"
+# Top-level folders of NVivo 9-15 (docs/nvivo-exports.md §0.1): a tolerant reader treats a single "\"
 # after one of these as a folder separator.
 TOP_FOLDERS = frozenset(
     {"files", "internals", "externals", "memos", "codes", "nodes", "cases", "sets", "queries", "results"}
 )
 
-# Characters NVivo cannot keep in exported file names; it writes "~" instead (EXPORTS.md §b.2).
+# Characters NVivo cannot keep in exported file names; it writes "~" instead (docs/nvivo-exports.md §b.2).
 _UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -45,7 +45,7 @@ class HName:
 
 
 def parse_hname(text: str) -> HName:
-    """Split an NVivo hierarchical name into folders and item path (EXPORTS.md §0.2).
+    """Split an NVivo hierarchical name into folders and item path (docs/nvivo-exports.md §0.2).
 
     Args:
         text: e.g. ``Cases\\\\People\\\\Staff\\Nurse A``.

@@ -1,7 +1,7 @@
 """Finding an exported passage in its source text (rebuilding offsets from a coded-text export).
 
-The Reference view keeps only the passage text (EXPORTS.md §c: "It cannot recover exact
-offsets"). To rebuild selections we search each passage in the matching source: exactly first,
+The Reference view keeps only the passage text (docs/nvivo-exports.md §c: it never keeps
+offsets). To rebuild selections we search each passage in the matching source: exactly first,
 then with whitespace collapsed (exports re-wrap lines and turn CRLF into LF), choosing the
 occurrence nearest to (and preferably after) the previous reference, because NVivo lists a
 code's references in document order. Offsets are code points over the text as stored (the

@@ -1,6 +1,6 @@
 """Readers for coded-text exports: one file, a folder of them, and the rebuild with source texts.
 
-A Reference-view export holds one code (EXPORTS.md §c: "one file per code, named after the
+A Reference-view export holds one code (docs/nvivo-exports.md §c: "one file per code, named after the
 code"). A folder holds several; sub-folders nest codes (qdx's writer puts a child code's file
 in a folder named after its parent). Files that are not exports (a LICENSE, a README) are
 skipped with an INFO issue.
@@ -143,7 +143,7 @@ def rebuild(
 def _source_text(data: bytes, name: str, options: ReadOptions) -> str:
     """A source as the model keeps its text: .txt with the BOM removed and line ends as stored
     (model.TextDoc); .docx as its paragraphs joined by newlines (NVivo's plain text of a
-    Word source, EXPORTS.md §a.1 keeps a .txt beside each .docx)."""
+    Word source, docs/nvivo-exports.md §a.1 keeps a .txt beside each .docx)."""
     if data.startswith(b"PK\x03\x04"):
         document = open_docx(data, ReadOptions(label=name, limits=options.limits))
         return "\n".join(p.text for p in document.paragraphs)

@@ -1,4 +1,4 @@
-"""Writing a project as NVivo Reference-view text exports, shapes V3 and V4 (EXPORTS.md §c.1).
+"""Writing a project as NVivo Reference-view text exports, shapes V3 and V4 (docs/nvivo-exports.md §c.1).
 
 V3 (NVivo 12, real files): no angle brackets, ``[ 6.78% Coverage]``, UTF-8 with BOM, LF, no
 blank lines. V4 (NVivo 12/14 Windows): ``<Files\\\\Name>``, ``[6.78% Coverage]``, UTF-16, CRLF, a
@@ -122,7 +122,7 @@ def code_export(project: Project, code: Code, variant: str = "V3") -> bytes:
     Args:
         project: the project.
         code: the code to export.
-        variant: ``V3`` or ``V4`` (EXPORTS.md §c.1).
+        variant: ``V3`` or ``V4`` (docs/nvivo-exports.md §c.1).
 
     Returns:
         The file's bytes (UTF-8 with BOM for V3, UTF-16 for V4).

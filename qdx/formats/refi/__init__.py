@@ -1,6 +1,6 @@
 """REFI-QDA 1.0 (QDA-XML, spec of 25-09-2019): ``.qdpx`` projects, bare ``.qde``, ``.qdc`` codebooks.
 
-Reading tolerates every packaging and dialect difference listed in STANDARD.md §6 and
+Reading tolerates every packaging and dialect difference listed in docs/quirks.md §6 and
 converts text positions to code points (see :mod:`qdx.formats.refi.units`); writing emits
 schema-valid, byte-deterministic files in the ``refi`` (spec) or ``nvivo`` dialect.
 """
@@ -16,7 +16,7 @@ from qdx.formats.refi.reader import root_name
 from qdx.formats.refi.writer import Files, codebook_xml, project_xml
 from qdx.model import Project
 
-# Fixed entry time: identical projects give identical bytes (STYLE.md rule 10).
+# Fixed entry time: identical projects give identical bytes (docs/architecture.md, rule 10).
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 def sniff_qdpx(head: bytes, name: str) -> bool:
@@ -25,7 +25,7 @@ def sniff_qdpx(head: bytes, name: str) -> bool:
         return False
     probe = head.lower()
     # The first local header names the first entry: project.qde, or (MAXQDA, NVivo Mac)
-    # a file under sources/ with the .qde last (STANDARD.md quirks 3, 15).
+    # a file under sources/ with the .qde last (docs/quirks.md quirks 3, 15).
     first = head[30 : 30 + int.from_bytes(head[26:28], "little")].lower() if len(head) >= 30 else b""
     return b".qde" in probe or first.startswith(b"sources/") or name.lower().endswith(".qdpx")
 

@@ -42,7 +42,7 @@ _LOCAL: dict[str, str] = {}
 
 
 def local(tag: str) -> str:
-    """Local name of a Clark-notation tag (namespaces are advisory, STANDARD.md quirk 25)."""
+    """Local name of a Clark-notation tag (namespaces are advisory, docs/quirks.md quirk 25)."""
     name = _LOCAL.get(tag)
     if name is None:
         name = _LOCAL[tag] = tag.rpartition("}")[2]

@@ -1,6 +1,6 @@
 """Reading the REFI-QDA containers: ``.qdpx`` (zip, REFI §8), bare ``.qde``, ``.qdc``.
 
-Packaging varies by producer (STANDARD.md §6): the ``.qde`` may be ``project.qde``,
+Packaging varies by producer (docs/quirks.md §6): the ``.qde`` may be ``project.qde``,
 ``Project.qde`` or ``<name>.qde`` (quirks 8, 24); the folder ``sources/`` or ``Sources/``
 (quirk 2) with a stray ``.root`` (quirk 3); paths ``internal://<GUID>.<ext>`` or the bare
 original file name (qc 1.3.2, quirk 22). All of them are matched case-insensitively.
@@ -77,9 +77,9 @@ def read_qdc(stream: BinaryIO, options: ReadOptions) -> Project:
 
 def _parsed(options: ReadOptions, name: str) -> tuple[bytes, Element] | None:
     """(bytes, root) of ``name`` when the caller has parsed that very document already."""
-    if options.parsed is None or options.parsed[0] != name:
+    if options.parsed is None or options.parsed.name != name:
         return None
-    return options.parsed[1], options.parsed[2]
+    return options.parsed.data, options.parsed.root
 
 
 def _read_all(stream: BinaryIO, options: ReadOptions) -> bytes:
@@ -173,7 +173,7 @@ ATLAS_PSEUDO_USER = "c32a2bd5-537f-4838-8b17-df9efbafdf4b"
 
 
 def _content_quirks(project: Project, ctx: Context) -> None:
-    """Label producer habits visible in the content (STANDARD.md §6), for ``qdx info``."""
+    """Label producer habits visible in the content (docs/quirks.md §6), for ``qdx info``."""
     if any(u.guid.key == ATLAS_PSEUDO_USER for u in project.users):
         ctx.quirk("quirk11:atlas-pseudo-user")
     if any("::" in code.name for code, _ in iter_codes(project.codes)):

@@ -1,6 +1,6 @@
 """REFI-QDA 1.0 ``project.qde`` / ``.qdc`` XML -> model (Project-mrt2019.xsd, Codebook-mrt2019.xsd).
 
-One handler per element type, dispatched by local name (namespaces are advisory, STANDARD.md
+One handler per element type, dispatched by local name (namespaces are advisory, docs/quirks.md
 quirk 25). Text positions are stored here exactly as written (producer units); the caller
 (:mod:`qdx.formats.refi.units`) converts them to code points once the unit is known.
 """
@@ -331,7 +331,7 @@ def read_code(el: Element, ctx: Context) -> Code:
 def read_set(el: Element, ctx: Context) -> Set:
     """``Set``: members are codes, sources and notes (project) or codes by @guid (.qdc)."""
     k = kids(el)
-    # In a .qdc MemberCode points with @guid, in a project with @targetGUID (STANDARD.md §3).
+    # In a .qdc MemberCode points with @guid, in a project with @targetGUID (docs/quirks.md §3).
     members = tuple(
         ctx.guid(m, "targetGUID" if m.get("targetGUID") is not None else "guid") for m in k.get("MemberCode", ())
     )
@@ -473,7 +473,7 @@ def _inner(inner: str, fn: Callable[[Element, Context], E]) -> Callable[[Element
 def _codebook_in_project(el: Element, ctx: Context) -> tuple[Code, ...]:
     ns = el.tag.partition("}")[0].lstrip("{") if el.tag.startswith("{") else ""
     if ns != PROJECT_NS:
-        # paper_themes pastes a whole .qdc CodeBook into a Project (STANDARD.md §7).
+        # paper_themes pastes a whole .qdc CodeBook into a Project (docs/quirks.md §7).
         _namespace(el, PROJECT_NS, ctx)
     codes = _one(kids(el), "Codes")
     return () if codes is None else _many(kids(codes), "Code", ctx, read_code)

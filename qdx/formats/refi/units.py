@@ -1,9 +1,9 @@
 """Which unit a producer counted text positions in, and converting them to code points.
 
-REFI §10.2 asks for code points; NVivo writes UTF-16 units (STANDARD.md quirk 1) and
+REFI §10.2 asks for code points; NVivo writes UTF-16 units (docs/quirks.md quirk 1) and
 ATLAS.ti counts CRLF as one (quirk 9). ``origin`` gives the first guess, but it can be
 faked (quirk 23), so the guess is checked by measuring: the right unit puts 98-100 % of
-selection starts on a word start, a wrong one 0-25 % (STANDARD.md §5.1, §8). Only the
+selection starts on a word start, a wrong one 0-25 % (docs/quirks.md §5.1, §8). Only the
 selections whose position differs between candidate units are measured.
 
 qdx's own writer states its unit in a comment (``<!-- qdx: positions=utf16 -->``), which is
@@ -25,7 +25,7 @@ from qdx.text import CODEPOINT, CODEPOINT_LF, UNITS, UTF16, PositionMap, is_word
 MARKER_RE = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<!--\s*qdx:\s*positions=([a-z0-9-]+)(?:\s+lf=([0-9]{1,9}(?:,[0-9]{1,9})*))?\s*-->"
 )
-# Overriding ``origin`` needs a clear majority on enough evidence (STANDARD.md §8 numbers).
+# Overriding ``origin`` needs a clear majority on enough evidence (docs/quirks.md §8 numbers).
 MIN_EVIDENCE = 5
 MIN_SHARE = 0.8
 MIN_MARGIN = 0.3
@@ -74,7 +74,7 @@ def restore_lf(project: Project, lf_docs: frozenset[int]) -> None:
 
 
 def unit_from_origin(origin: str | None) -> str:
-    """The unit a producer is known to use (STANDARD.md §5.1, quirks 1 and 9)."""
+    """The unit a producer is known to use (docs/quirks.md §5.1, quirks 1 and 9)."""
     low = (origin or "").lower()
     if "nvivo" in low:
         return UTF16

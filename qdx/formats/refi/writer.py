@@ -1,9 +1,9 @@
 """Model -> REFI-QDA 1.0 XML (Project-mrt2019.xsd / Codebook-mrt2019.xsd), in schema order.
 
 Elements and attributes follow the XSD sequence and attribute order exactly, so output
-validates and is byte-deterministic (STYLE.md rule 10). Text positions are written in the
+validates and is byte-deterministic (docs/architecture.md, rule 10). Text positions are written in the
 dialect's unit: ``refi`` = code points (REFI §10.2); ``nvivo`` = UTF-16 units over CRLF text
-(STANDARD.md quirks 1-2). Characters XML 1.0 cannot carry are replaced by U+FFFD with a
+(docs/quirks.md quirks 1-2). Characters XML 1.0 cannot carry are replaced by U+FFFD with a
 :class:`~qdx.errors.LossyConversionWarning`, never written raw.
 """
 

@@ -386,7 +386,7 @@
         cols.appendChild(col);
       });
       box.appendChild(el('details', {cls: 'disagreement'}, el('summary', {text: g.code + ' — ' + g.source +
-        ' (' + g.A.length + ' / ' + g.B.length + ')'}), cols));
+        ': ' + g.A.length + ' passage(s) only ' + A.a + ', ' + g.B.length + ' only ' + A.b}), cols));
     });
     if (order.length > 200) box.appendChild(el('p', {cls: 'muted', text: 'The first 200 of ' + order.length + ' code × source pairs.'}));
   }

@@ -308,3 +308,37 @@ def test_html_report_honours_the_zip_limits(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(STUDY), "-o", str(out), "--max-member-size", "10000"])
     assert result.exit_code == 1 and "--max-member-size" in result.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def _codings_of_cases_with(project: Project, variable: str, value: str) -> int:
+    """Oracle: codings in the sources of the cases whose ``variable`` is ``value``."""
+    var = next(v.guid for v in project.variables if v.name == variable)
+    sources = {ref.key for case in project.cases for ref in case.source_refs
+               if any(vv.variable == var and vv.value == value for vv in case.variable_values)}
+    return sum(len(sel.codings) for s in project.sources if isinstance(s, TextSource) and s.guid.key in sources
+               for sel in s.selections)
+
+
+def test_quotes_filter_by_case_variable_code_and_coder(study_html: Path) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    study = qdx.read(STUDY)
+    expected = _codings_of_cases_with(study, "gender", "Female")
+    platform = study.codes[0].children[0]
+    with chromium() as driver:
+        open_page(driver, study_html)
+        Select(driver.find_element("id", "q-var")).select_by_value("gender")
+        Select(driver.find_element("id", "q-value")).select_by_value("Female")
+        count = driver.find_element("id", "quote-count").text
+        assert count.startswith(f"{expected} of 627"), count
+        # Narrow to one main category (with its subcodes), then to nobody's coding.
+        index = [c.name for c, _ in iter_codes(study.codes)].index(platform.name)
+        Select(driver.find_element("id", "q-code")).select_by_value(str(index))
+        narrowed = int(driver.find_element("id", "quote-count").text.split()[0])
+        assert 0 < narrowed < expected
+        paths = driver.execute_script(
+            "return [...document.querySelectorAll('#quote-list .meta')].map(e => e.textContent)")
+        assert paths and all(f"› {platform.name} ›" in p for p in paths)
+        driver.find_element("id", "q-reset").click()
+        driver.find_element("id", "q-next").click()
+        assert driver.find_element("id", "q-page").text == "page 2 of 13"  # 627 quotes, 50 a page

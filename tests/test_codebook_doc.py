@@ -173,3 +173,11 @@ def test_reported_counts_of_a_codebook_docx_roll_up(study: Project, study_docx: 
     assert core.sources_total is None  # files of subcodes cannot be added up
     leaves = [e for e in book.entries if e.is_leaf]
     assert sum(e.references or 0 for e in leaves) == codings
+
+
+def test_markdown_renders_hostile_text_as_text() -> None:
+    # An independent CommonMark renderer, with raw HTML allowed: only qdx's escapes keep it text.
+    markdown_it = pytest.importorskip("markdown_it")
+    rendered = markdown_it.MarkdownIt("commonmark", {"html": True}).render(markdown_text(codebook_data(_hostile())))
+    assert "<script" not in rendered and "<img" not in rendered and "<a " not in rendered
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered  # shown, as text

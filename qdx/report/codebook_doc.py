@@ -331,11 +331,15 @@ def docx_bytes(book: CodebookData) -> bytes:
 
 # --------------------------------------------------------------------------- Markdown
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# Every text is written after a prefix on its line ("### ", "- ", "**Label:** ", "> "), so the
+# characters that act only at a line's start (-, +, ., !) need no escape; these act anywhere.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|<>~&])")
 
 
 def md_escape(text: str) -> str:
-    """Markdown-inert text: every character Markdown (or inline HTML) could act on is escaped."""
+    """Markdown-inert text: every character that could start emphasis, code, a link, inline
+    HTML, an entity or a table cell is backslash-escaped (CommonMark §2.4), and line breaks
+    become spaces so nothing can start a block."""
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
 
 

@@ -342,3 +342,14 @@ def test_quotes_filter_by_case_variable_code_and_coder(study_html: Path) -> None
         driver.find_element("id", "q-reset").click()
         driver.find_element("id", "q-next").click()
         assert driver.find_element("id", "q-page").text == "page 2 of 13"  # 627 quotes, 50 a page
+
+
+def test_agreement_between_two_coders_inside_one_project() -> None:
+    merged = qdx.merge(qdx.read(STUDY), qdx.read(CODER_B)).project  # both coders' codings in one project
+    coders = {u.name for u in merged.users}
+    assert len(coders) == 2
+    sections = qdx.report_sections(merged)
+    assert sections.agreement is not None
+    assert {sections.agreement.label_a, sections.agreement.label_b} == coders
+    data = json.loads(_data_block(qdx.html_report(merged).html))
+    assert data["agreement"]["perCode"] and data["agreement"]["disagreements"]

@@ -33,6 +33,15 @@ _EXPORTS: dict[str, str] = {
     "matrix": "qdx.analysis.matrix",
     "cooccurrence": "qdx.analysis.cooccurrence",
     "frames": "qdx.report.frames",
+    # figures, the codebook appendix and the HTML report
+    "codebook": "qdx.report.codebook_doc",
+    "model_figure": "qdx.report.model_figure",
+    "html_report": "qdx.report.html",
+    "report_sections": "qdx.report.sections",
+    "CodebookAppendix": "qdx.report.codebook_doc",
+    "ModelFigure": "qdx.report.model_figure",
+    "HtmlReport": "qdx.report.html",
+    "ReportSections": "qdx.report.sections",
     # the model and options
     "Project": "qdx.model",
     "ProjectIndex": "qdx.model",
@@ -95,8 +104,16 @@ if TYPE_CHECKING:
     from qdx.ops.merge import MergeConflictError as MergeConflictError
     from qdx.ops.merge import MergeResult as MergeResult
     from qdx.ops.merge import merge as merge
+    from qdx.report.codebook_doc import CodebookAppendix as CodebookAppendix
+    from qdx.report.codebook_doc import codebook as codebook
     from qdx.report.frames import Frames as Frames
     from qdx.report.frames import frames as frames
+    from qdx.report.html import HtmlReport as HtmlReport
+    from qdx.report.html import html_report as html_report
+    from qdx.report.model_figure import ModelFigure as ModelFigure
+    from qdx.report.model_figure import model_figure as model_figure
+    from qdx.report.sections import ReportSections as ReportSections
+    from qdx.report.sections import report_sections as report_sections
     from qdx.safety import Limits as Limits
     from qdx.segment import Segment as Segment
     from qdx.segment import segments as segments

@@ -35,6 +35,8 @@ def invocations(tmp: Path) -> dict[str, list[str]]:
         "matrix": ["matrix", PROJECT],
         "report": ["report", PROJECT, "-o", str(tmp / "r.xlsx")],
         "export": ["export", PROJECT, str(tmp / "t")],
+        "codebook": ["codebook", PROJECT, "-o", str(tmp / "c.docx")],
+        "model": ["model", PROJECT, "-o", str(tmp / "m.svg")],
     }
 
 

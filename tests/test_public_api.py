@@ -21,11 +21,13 @@ PUBLIC = {
     "functions": [
         "agree", "audit", "check_structure", "cooccurrence", "detect", "diff", "frames", "matrix",
         "merge", "read", "saturation", "segments", "validate", "validate_file", "write",
+        "codebook", "html_report", "model_figure", "report_sections",
     ],
     "model and options": ["Format", "Limits", "Project", "ProjectIndex"],
     "results": [
         "AgreementResult", "Change", "Conflict", "DiffResult", "FileValidation", "Finding", "Frames",
         "Issue", "MergeResult", "SaturationResult", "Segment", "Severity", "StructureResult",
+        "CodebookAppendix", "HtmlReport", "ModelFigure", "ReportSections",
     ],
     "errors": [
         "FormatError", "MergeConflictError", "QdxError", "ReadError", "UnsafeInputError", "UsageError", "WriteError",

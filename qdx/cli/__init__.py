@@ -26,8 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agree": ("qdx.cli.agree", "Intercoder agreement (NVivo kappa, alpha, ...)."),
     "saturation": ("qdx.cli.saturation", "Code-discovery curve and saturation tests."),
     "matrix": ("qdx.cli.matrix", "Coding matrix (code x source/case/variable/code)."),
-    "report": ("qdx.cli.report", "Write the full Excel report workbook."),
+    "report": ("qdx.cli.report", "Write the full report (.xlsx workbook or .html page)."),
     "export": ("qdx.cli.export", "Export tidy tables (parquet/csv)."),
+    "codebook": ("qdx.cli.codebook", "Write the codebook appendix (.docx, .md, .html)."),
+    "model": ("qdx.cli.model", "Draw the grounded-theory model (.svg, .pdf, .png)."),
 }
 
 

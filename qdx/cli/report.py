@@ -45,7 +45,7 @@ def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[
 @click.command()
 @click.argument("path", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The workbook to write (.xlsx).")
+              help="The workbook to write (.xlsx), or a self-contained web page (.html).")
 @click.option("--compare", type=click.Path(exists=True), default=None,
               help="A second coder's project of the same sources: adds an Agreement sheet.")
 @json_option
@@ -57,13 +57,19 @@ def report(path: str, output: str, compare: str | None, as_json: bool, max_membe
     Co-occurrence, Segments, Cases, by-variable Matrix, Structure/Audit/Saturation/Agreement
     (when they apply) and About (how each number was computed).
 
-    With --json prints {"output", "sheets", "matrix_total", "codings", "notes"}.
+    With --json prints {"output", "sheets", "matrix_total", "codings", "notes"}. With -o
+    report.html writes one self-contained, offline web page instead (model figure, codebook
+    tree, searchable quotes, matrix, co-occurrence, agreement, saturation, findings, memos).
     """
     from qdx.errors import UsageError
     from qdx.report.excel import write_report_file
 
+    if output.lower().endswith(".html"):  # the self-contained HTML report (qdx/cli/_report_html.py)
+        from qdx.cli._report_html import write_html_report
+
+        return write_html_report(path, output, compare, as_json, make_limits(max_member_size, max_ratio))
     if not output.lower().endswith(".xlsx"):
-        raise UsageError(f"the report is an Excel workbook: name it .xlsx, not {output}")
+        raise UsageError(f"the report is an Excel workbook (.xlsx) or a web page (.html), not {output}")
     refuse_overwriting_input(output, path)
     with progress_steps("qdx report", REPORT_STEPS, progress_enabled(as_json)) as step:
         step("Reading")

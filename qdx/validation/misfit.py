@@ -214,3 +214,33 @@ def macqueen_parts(description: str) -> frozenset[str]:
     """Which labelled MacQueen parts a description has (``brief``, ``full``, ``use``,
     ``do not use``, ``example``), from lines such as ``Use when: ...`` or ``不适用：...``."""
     return frozenset(part for part, pattern in _PARTS if pattern.search(description))
+
+
+# The order MacQueen et al. list the parts in (docs/methods.md §C.3); "definition" is text before
+# any label, which a codebook shows as the plain definition.
+MACQUEEN_ORDER = ("definition", "brief", "full", "use", "do not use", "example")
+
+
+def macqueen_fields(description: str) -> dict[str, str]:
+    """A description split into MacQueen's parts, in :data:`MACQUEEN_ORDER`.
+
+    A labelled line (``Use when: ...``, ``不适用：...``) starts a part; unlabelled lines
+    continue the part above them, and lines before the first label form ``definition``.
+    Parts the text does not have are absent; a description without labels is one
+    ``definition`` (nothing is guessed).
+
+    >>> macqueen_fields("Brief definition: Hiding posts.\\nExample: 'I hid it.'")
+    {'brief': 'Hiding posts.', 'example': "'I hid it.'"}
+    """
+    found: dict[str, list[str]] = {}
+    current = "definition"
+    for line in description.splitlines():
+        for part, pattern in _PARTS:
+            match = pattern.match(line)
+            if match is not None:
+                current = part
+                line = line[match.end():]
+                break
+        found.setdefault(current, []).append(line.strip())
+    joined = {part: "\n".join(lines).strip() for part, lines in found.items()}
+    return {part: joined[part] for part in MACQUEEN_ORDER if joined.get(part)}

@@ -1,0 +1,48 @@
+"""``qdx model PATH -o model.svg|.pdf|.png``: the grounded-theory model as a figure."""
+
+from __future__ import annotations
+
+import click
+
+from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+
+
+@click.command()
+@click.argument("path", type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The figure to write: .svg, .pdf or .png.")
+@click.option("--depth", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Tree levels to draw, the core being 1: 3 = core, main categories, subcategories; "
+                   "4 adds the concepts.")
+@json_option
+@limits_options
+@handle_errors
+def model(path: str, output: str, depth: int, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+    """Draw PATH's grounded-theory model: the core category on top, the main categories below
+    it, their subcategories (and concepts with --depth 4) in columns; line weights and box
+    borders by coded references, the project's Links as labelled arrows, codebook colours.
+
+    The layout is computed by qdx (no graph engine or external program). With --json prints
+    {"output", "boxes", "levels"}.
+    """
+    from pathlib import Path
+
+    from qdx.cli._common import refuse_overwriting_input
+    from qdx.errors import UsageError
+    from qdx.report.codebook_data import codebook_data
+    from qdx.report.codebook_doc import write_bytes
+    from qdx.report.model_figure import MODEL_SUFFIXES, figure_from
+
+    suffix = Path(output).suffix.lower()
+    if suffix not in MODEL_SUFFIXES:
+        raise UsageError(f"cannot draw the model as {suffix or 'a file without extension'}; "
+                         f"name it {', '.join(MODEL_SUFFIXES)}")
+    refuse_overwriting_input(output, path)
+    figure = figure_from(codebook_data(load(path, limits=make_limits(max_member_size, max_ratio))), depth)
+    write_bytes(output, figure.to_bytes(suffix))
+    levels = [figure.scene.counts[d] for d in sorted(figure.scene.counts)]
+    if as_json:
+        emit_json({"output": output, "boxes": len(figure.scene.boxes), "levels": levels})
+        return
+    click.echo(f"wrote {output}: {' → '.join(map(str, levels))} codes by level, "
+               f"{sum(1 for line in figure.scene.lines if line.label)} links drawn")

@@ -23,8 +23,8 @@ from qdx.model import (
     ProjectIndex,
     Source,
     VideoSource,
+    code_tree,
     guid_key,
-    iter_codes,
     text_docs,
 )
 from qdx.segment import Segment, segments
@@ -97,12 +97,14 @@ class Tree:
 
 
 def build_tree(project: Project) -> Tree:
-    """The :class:`Tree` of ``project``'s codes."""
+    """The :class:`Tree` of ``project``'s codes (from :func:`qdx.model.code_tree`: each GUID
+    once, the first in tree order)."""
+    tree = code_tree(project.codes)
     paths: dict[str, tuple[str, ...]] = {}
     names: dict[str, str] = {}
-    for code, ancestors in iter_codes(project.codes):
-        key = guid_key(code.guid)
-        paths[key] = (*(guid_key(a.guid) for a in ancestors), key)
+    for guid, code in tree.codes.items():
+        key = guid_key(guid)
+        paths[key] = (*(guid_key(a.guid) for a in reversed(tree.ancestors(guid))), key)
         names[key] = code.name
     return Tree(paths=paths, names=names, order=tuple(paths), has_core=len(project.codes) == 1)
 

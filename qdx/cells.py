@@ -6,8 +6,13 @@ return as a formula (``=HYPERLINK(...)``, ``=cmd|...``). The one convention qdx 
 everywhere it writes a spreadsheet:
 
 * ``.csv``: such a cell gets a leading apostrophe (``'=HYPERLINK(...)``). Spreadsheet apps
-  show it as text; a program reading the CSV sees the apostrophe and can strip it. Other
-  cells, and every number, are written unchanged.
+  show it as text; a program reading the CSV sees the apostrophe and can strip it. Leading
+  spaces do not hide the risk (``" =1+1"`` is risky too). Besides, every text cell is
+  quoted (:data:`CSV_QUOTING`), so nothing inside a name can start a new cell or row: not a
+  line break of any kind (a bare CR is no line end to pandas, which then leaves the cell
+  unquoted, but is one to Excel), and not either list separator (``a;=1+1`` unquoted is two
+  cells, the second a live formula, in an Excel set to ``;``, as in most of continental
+  Europe). Every number is written unchanged and unquoted.
 * ``.xlsx``: every text is a string cell (``data_type 's'``), never a formula cell, whatever
   it starts with; a risky one also gets Excel's quote-prefix style, so editing the cell in
   Excel keeps it text. The value itself is not changed.
@@ -21,13 +26,16 @@ Every writer calls these functions (``qdx.report``, ``qdx segments``, ``qdx audi
 
 from __future__ import annotations
 
+import csv
 import re
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell, MergedCell
 
-RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Every text cell quoted, numbers not: the one quoting rule of every CSV qdx writes.
+CSV_QUOTING: Literal[2] = csv.QUOTE_NONNUMERIC
 EXCEL_MAX_CHARS = 32_767
 _TRUNCATED = " …[truncated]"
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -35,7 +43,7 @@ _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def is_risky(text: str) -> bool:
     """True when a spreadsheet could read ``text`` as a formula."""
-    return text.startswith(RISKY_START)
+    return text.lstrip(" ").startswith(RISKY_START)
 
 
 def csv_text(value: object) -> object:
@@ -43,6 +51,11 @@ def csv_text(value: object) -> object:
     if isinstance(value, str) and is_risky(value):
         return "'" + value
     return value
+
+
+def csv_writer(stream: IO[str]) -> Any:
+    """A :func:`csv.writer` with qdx's quoting; pass every cell through :func:`csv_text`."""
+    return csv.writer(stream, quoting=CSV_QUOTING)
 
 
 def xlsx_text(text: str) -> str:

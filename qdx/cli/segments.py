@@ -9,7 +9,6 @@ that begin with ``= + - @``, tab or CR are written as text, never as formulas (C
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import IO
 
 import click
 
-from qdx.cells import csv_text, set_text
+from qdx.cells import csv_text, csv_writer, set_text
 from qdx.cli._common import (
     emit_json,
     handle_errors,
@@ -94,7 +93,7 @@ def defuse(value: object) -> object:
 
 def _csv(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
-    out = csv.writer(text)
+    out = csv_writer(text)
     out.writerow(COLUMNS)
     for row in rows:
         out.writerow([defuse(v) for v in _flat(row)])

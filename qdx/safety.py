@@ -281,8 +281,11 @@ def output_plan(path: str | os.PathLike[str]) -> OutputPlan:
     node = _lstat(target, where)
     if node is not None and stat.S_ISLNK(node.st_mode):
         _check_link(target, node, where)
-        resolved = Path(os.path.realpath(target))
-        return _plan_for(resolved, _stat(resolved, where), where)
+        plan = _plan_for(target, _stat(target, where), where)  # the kernel follows the link
+        # A file is replaced where it really lives, so the link stays a link. A device or FIFO
+        # is opened through the link: /dev/stdout -> /proc/self/fd/1 names a pipe no path
+        # spells.
+        return OutputPlan(Path(os.path.realpath(target)), replace=True) if plan.replace else plan
     return _plan_for(target, node, where)
 
 

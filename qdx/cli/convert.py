@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -96,7 +97,7 @@ def convert(
                    **{k: counts[k] for k in ("codes", "sources", "selections", "codings")}})  # fmt: skip
     else:
         _report(notes, issues)
-        click.echo(
+        echo(
             f"{source} -> {target} ({dialect}): {counts['codes']} codes, {counts['sources']} sources,"
             f" {counts['selections']} selections, {counts['codings']} codings"
         )
@@ -113,7 +114,7 @@ def _backup_if_same(source: str, target: str) -> None:
     if not Path(target).is_file():
         raise UsageError("--in-place rewrites a file, not a folder; write the folder elsewhere")
     backup = make_backup(source)
-    click.echo(f"qdx: kept the original as {backup}", err=True)
+    echo(f"qdx: kept the original as {backup}", err=True)
 
 
 def _write(project: Project, target: str, fmt: str | None, dialect: str) -> list[str]:
@@ -131,9 +132,9 @@ def _write(project: Project, target: str, fmt: str | None, dialect: str) -> list
 
 def _report(notes: list[str], issues: list[Issue]) -> None:
     for note in notes:
-        click.echo(f"qdx: warning: {note}", err=True)
+        echo(f"qdx: warning: {note}", err=True)
     for issue in issues[:SHOWN_ISSUES]:
         where = f"{issue.location}: " if issue.location else ""
-        click.echo(f"qdx: {issue.severity.value}: {where}{issue.code} {issue.message}", err=True)
+        echo(f"qdx: {issue.severity.value}: {where}{issue.code} {issue.message}", err=True)
     if len(issues) > SHOWN_ISSUES:
-        click.echo(f"qdx: ... and {len(issues) - SHOWN_ISSUES} more reading issues (see qdx info --json)", err=True)
+        echo(f"qdx: ... and {len(issues) - SHOWN_ISSUES} more reading issues (see qdx info --json)", err=True)

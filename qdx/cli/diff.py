@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import echo, echo_block, emit_json, handle_errors, json_option, limits_options, load, make_limits
 from qdx.errors import ReadError
 from qdx.ops.diff import Change, DiffResult
 from qdx.ops.pairing import MATCH_LEVELS
@@ -38,13 +38,13 @@ def diff(before: str, after: str, match: str, as_json: bool, max_member_size: in
     try:
         a, b = load(before, limits=limits), load(after, limits=limits)
     except ReadError as exc:  # diff(1): trouble is 2, because 1 means "they differ"
-        click.echo(f"qdx: error: {exc}", err=True)
+        echo(f"qdx: error: {exc}", err=True)
         sys.exit(2)
     result = run_diff(a, b, match=match)  # type: ignore[arg-type]
     if as_json:
         emit_json(result.as_dict())
     elif result:
-        click.echo(render(result, before, after))
+        echo_block(render(result, before, after))
     sys.exit(1 if result else 0)
 
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits, progress_enabled
+from qdx.cli._common import (
+    echo,
+    echo_block,
+    emit_json,
+    handle_errors,
+    json_option,
+    limits_options,
+    load,
+    make_limits,
+    progress_enabled,
+)
 from qdx.cli.report import progress_steps
 
 VALUE_CHOICES = ["references", "sources", "cases", "words", "characters", "coverage", "presence",
@@ -55,9 +65,9 @@ def matrix(path: str, rows: str, cols: str, value: str, level: str | None, set_n
     if as_json:
         emit_json(_as_json(frame))
     elif output:
-        click.echo(f"wrote {output}: {len(frame.index)} rows × {len(frame.columns)} columns of {value}")
+        echo(f"wrote {output}: {len(frame.index)} rows × {len(frame.columns)} columns of {value}")
     else:
-        click.echo(_table(frame))
+        echo_block(_table(frame))
 
 
 def _describe(rows: str, cols: str, value: str, level: str | None, cooccur: str) -> str:

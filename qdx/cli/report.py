@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -61,8 +62,12 @@ def report(path: str, output: str, compare: str | None, as_json: bool, max_membe
     """
     from qdx.errors import UsageError
     from qdx.report.excel import write_report_file
+    from qdx.safety import output_plan
 
-    if not output.lower().endswith(".xlsx"):
+    # A device or FIFO (-o /dev/stdout, a pipe) is written into whatever its name; the summary
+    # then goes to stderr, so that it cannot end up inside the workbook's bytes.
+    into_stream = not output_plan(output).replace
+    if not into_stream and not output.lower().endswith(".xlsx"):
         raise UsageError(f"the report is an Excel workbook: name it .xlsx, not {output}")
     refuse_overwriting_input(output, path)
     with progress_steps("qdx report", REPORT_STEPS, progress_enabled(as_json)) as step:
@@ -76,7 +81,7 @@ def report(path: str, output: str, compare: str | None, as_json: bool, max_membe
         emit_json({"output": output, "sheets": result.sheets, "matrix_total": result.matrix_total,
                    "codings": result.codings, "notes": result.notes})
         return
-    click.echo(f"wrote {output}: {len(result.sheets)} sheets ({', '.join(result.sheets)})")
-    click.echo(f"Matrix total {result.matrix_total} of {result.codings} codings")
+    echo(f"wrote {output}: {len(result.sheets)} sheets ({', '.join(result.sheets)})", err=into_stream)
+    echo(f"Matrix total {result.matrix_total} of {result.codings} codings", err=into_stream)
     for note in result.notes:
-        click.echo(f"note: {note}")
+        echo(f"note: {note}", err=into_stream)

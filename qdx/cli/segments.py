@@ -18,6 +18,7 @@ import click
 
 from qdx.cells import csv_text, csv_writer, set_text
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -55,14 +56,14 @@ def segments(
         if as_json:
             emit_json({"output": output, "segments": len(rows)})
         else:
-            click.echo(f"wrote {len(rows)} segments to {output}")
+            echo(f"wrote {len(rows)} segments to {output}")
     elif as_json:
         emit_json(rows)
     else:
         for row in rows:
             text = " ".join(str(row["text"] or "").split())
             path_ = " > ".join(map(str, row["code_path"]))  # type: ignore[call-overload]
-            click.echo(f"{row['source']} [{row['start']}:{row['end']}] {path_}: {text[:80]}")
+            echo(f"{row['source']} [{row['start']}:{row['end']}] {path_}: {text[:80]}")
 
 
 def _write(target: Path, rows: list[dict[str, object]]) -> None:

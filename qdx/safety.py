@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
 import lzma
@@ -375,8 +377,9 @@ def atomic_write(path: str | os.PathLike[str], produce: Callable[[BinaryIO], Non
             )
         except OSError as exc:
             raise WriteError(f"cannot write ({exc.strerror or exc})", location=str(path)) from exc
+        stream = _WatchedStream(os.fdopen(fd, "wb"))
         try:
-            with os.fdopen(fd, "wb") as stream:
+            with stream:
                 produce(cast(BinaryIO, stream))
                 stream.flush()
                 os.fsync(stream.fileno())
@@ -385,9 +388,107 @@ def atomic_write(path: str | os.PathLike[str], produce: Callable[[BinaryIO], Non
         except BaseException as exc:
             with _quiet():
                 os.unlink(tmp)
-            if isinstance(exc, OSError):
-                raise WriteError(f"cannot write ({exc.strerror or exc})", location=str(path)) from exc
+            cause = _write_failure(exc, stream)
+            if cause is not None:
+                raise WriteError(f"cannot write ({cause.strerror or cause})", location=str(path)) from exc
             raise
+        finally:
+            stream.retire()
+
+
+def _write_failure(exc: BaseException, stream: _WatchedStream) -> OSError | None:
+    """The OS error behind a failed write, however a library wrapped it (openpyxl's lxml
+    writer turns ENOSPC into ``SerialisationError: IO_ENOSPC``); None for an interrupt."""
+    if isinstance(exc, OSError):
+        return exc
+    if not isinstance(exc, Exception):
+        return None
+    if stream.failure is not None:
+        return stream.failure
+    # openpyxl writes each sheet through lxml into a temporary file of its own; lxml reports
+    # that file's write errors as "IO_<errno name>".
+    name = str(exc).partition(" ")[0]
+    if isinstance(exc, etree.SerialisationError) and name.startswith("IO_"):
+        number = getattr(errno, name[3:], None)
+        if isinstance(number, int):
+            return OSError(number, os.strerror(number))
+    return None
+
+
+class _WatchedStream:
+    """A file that remembers the OS error a write met, and that, once retired, swallows what
+    a library still writes: openpyxl's half-written zip otherwise tries to finish itself when
+    garbage-collected and prints an "Exception ignored" traceback after qdx's one-line error."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw: BinaryIO | None = raw
+        self.failure: OSError | None = None
+        self._pos = 0  # once retired: where writes would be, so a zip's end record adds up
+
+    def _live(self) -> BinaryIO:
+        if self._raw is None:
+            raise ValueError("the output is closed")
+        return self._raw
+
+    def write(self, data: bytes) -> int:
+        if self._raw is None:
+            self._pos += len(data)
+            return len(data)
+        try:
+            return self._raw.write(data)
+        except OSError as exc:
+            self.failure = exc
+            raise
+
+    def flush(self) -> None:
+        if self._raw is not None and not self._raw.closed:
+            try:
+                self._raw.flush()
+            except OSError as exc:
+                self.failure = exc
+                raise
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if self._raw is not None:
+            return self._raw.seek(offset, whence)
+        self._pos = offset if whence == io.SEEK_SET else self._pos + offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._raw.tell() if self._raw is not None else self._pos
+
+    def seekable(self) -> bool:
+        return self._raw is not None and self._raw.seekable()
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self._live().fileno()
+
+    @property
+    def closed(self) -> bool:
+        return self._raw is None or self._raw.closed
+
+    def close(self) -> None:
+        if self._raw is not None and not self._raw.closed:
+            with contextlib.suppress(OSError, ValueError):
+                self._pos = self._raw.tell()
+            self._raw.close()
+
+    def retire(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.close()
+        self._raw = None
+
+    def __enter__(self) -> _WatchedStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _write_into(node: Path, produce: Callable[[BinaryIO], None], where: str) -> None:

@@ -98,12 +98,20 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(2)
         except QdxError as exc:
             echo(f"qdx: error: {exc}", err=True)
+            _after_error()
             sys.exit(1)
         except KeyboardInterrupt:
             echo("qdx: interrupted", err=True)
             sys.exit(130)
 
     return wrapper
+
+
+def _after_error() -> None:
+    """The error is reported: what a library's half-built objects print while being
+    garbage-collected ("Exception ignored in ...": openpyxl's zip and sheet writers after a
+    full disk) would only bury that one line in tracebacks, so it is not printed."""
+    sys.unraisablehook = lambda unraisable: None
 
 
 # Reads smaller than this finish before a bar would be worth drawing.

@@ -33,6 +33,21 @@ NVIVO_MEASURES = {
 _FORMATS = {"coverage": DECIMAL, "row-pct": DECIMAL, "col-pct": DECIMAL, "c-coefficient": COEFF}
 
 
+def require_parquet() -> None:
+    """Parquet needs pyarrow, an optional extra (``qdx[parquet]``): say so in one line.
+
+    Raises:
+        UsageError: pyarrow cannot be imported.
+    """
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(
+            "writing parquet needs pyarrow, which is not installed: pip install 'qdx[parquet]'"
+            " (or write csv instead)"
+        ) from exc
+
+
 def _suffix(path: str | os.PathLike[str], allowed: tuple[str, ...]) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in allowed:
@@ -97,6 +112,7 @@ def write_matrix(frame: pd.DataFrame, path: str | os.PathLike[str], *, layout: s
     elif suffix == ".csv":
         atomic_write(path, lambda s: _put(s, frame_csv(_flat(frame)), "utf-8-sig"))
     else:
+        require_parquet()
         atomic_write(path, lambda s: arrow_ready(_flat(frame)).to_parquet(s, index=False))
 
 
@@ -151,6 +167,8 @@ def export_tables(tables: Frames, folder: str | os.PathLike[str], *, to: str) ->
     """
     if to not in ("parquet", "csv"):
         raise UsageError(f"unknown export format {to!r}; choose parquet or csv")
+    if to == "parquet":
+        require_parquet()
     producers: dict[str, Callable[[BinaryIO], None]] = {}
     for name, frame in tables.tables().items():
         if to == "parquet":

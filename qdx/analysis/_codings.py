@@ -194,13 +194,15 @@ def _case_maps(project: Project) -> tuple[dict[str, frozenset[str]], dict[str, f
     for source in project.sources:
         for sel in iter_selections(source):
             owner[guid_key(sel.guid)] = guid_key(source.guid)
+    known = {guid_key(source.guid) for source in project.sources}
     sources: dict[str, frozenset[str]] = {}
     selections: dict[str, frozenset[str]] = {}
     names: dict[str, str] = {}
     for case in project.cases:
         key = guid_key(case.guid)
         sels = frozenset(guid_key(s) for s in case.selection_refs)
-        srcs = {guid_key(s) for s in case.source_refs} | {owner[s] for s in sels if s in owner}
+        # A SourceRef naming no source (QDX103, reported by validate) links the case to nothing.
+        srcs = {k for k in map(guid_key, case.source_refs) if k in known} | {owner[s] for s in sels if s in owner}
         sources[key], selections[key] = frozenset(srcs), sels
         names[key] = case.name or key
     return sources, selections, names

@@ -158,9 +158,10 @@ def cases_frame(corpus: Corpus) -> pd.DataFrame:
     import pandas as pd
 
     rows = []
+    order = {key: i for i, key in enumerate(corpus.source_names)}
     for case in corpus.project.cases:
         key = guid_key(case.guid)
-        sources = sorted(corpus.case_sources.get(key, frozenset()), key=list(corpus.source_names).index)
+        sources = sorted((s for s in corpus.case_sources.get(key, frozenset()) if s in order), key=order.__getitem__)
         rows.append({
             "guid": str(case.guid), "name": case.name, "description": case.description,
             "sources": len(sources), "source_names": "; ".join(corpus.source_names[s] for s in sources),

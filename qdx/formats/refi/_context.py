@@ -78,6 +78,18 @@ def _no_resolver(path: str) -> tuple[str, bytes] | None:
     return None
 
 
+# Positions, coordinates and milliseconds from a document are checked into a range where every
+# later step computes exactly: within 2^53 - 1 any sum or difference of two fits an int64
+# (numpy, pandas, parquet) and converts to a float without loss. No real text, picture or
+# recording comes near it; a larger value (2^63 gave OverflowError tracebacks) is an Issue.
+MAX_INTEGER = 2**53 - 1
+
+
+def in_range(number: int) -> bool:
+    """True when ``number`` is a usable position/coordinate/duration (see MAX_INTEGER)."""
+    return -MAX_INTEGER <= number <= MAX_INTEGER
+
+
 @dataclass(slots=True)
 class Context:
     """Mutable state of one read: where we are, what went wrong, which quirks we met."""
@@ -193,10 +205,15 @@ class Context:
                 return 0
             return None
         try:
-            return int(value.strip())
+            number = int(value.strip())
         except ValueError:
             self.issue("QDX005", f"{name}={value!r} is not an integer", el, Severity.ERROR)
             return 0 if required else None
+        if not in_range(number):
+            message = f"{name}={value!r} is out of range (at most {MAX_INTEGER} in size)"
+            self.issue("QDX005", message, el, Severity.ERROR)
+            return 0 if required else None
+        return number
 
     def req_int(self, el: Element, name: str) -> int:
         value = self.integer(el, name)

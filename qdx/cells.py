@@ -7,12 +7,17 @@ everywhere it writes a spreadsheet:
 
 * ``.csv``: such a cell gets a leading apostrophe (``'=HYPERLINK(...)``). Spreadsheet apps
   show it as text; a program reading the CSV sees the apostrophe and can strip it. Leading
-  spaces do not hide the risk (``" =1+1"`` is risky too). Besides, every text cell is
-  quoted (:data:`CSV_QUOTING`), so nothing inside a name can start a new cell or row: not a
-  line break of any kind (a bare CR is no line end to pandas, which then leaves the cell
-  unquoted, but is one to Excel), and not either list separator (``a;=1+1`` unquoted is two
-  cells, the second a live formula, in an Excel set to ``;``, as in most of continental
-  Europe). Every number is written unchanged and unquoted.
+  spaces do not hide the risk (``" =1+1"`` is risky too). Every text cell is quoted
+  (:data:`CSV_QUOTING`), and numbers are written unchanged and unquoted.
+
+  Quoting alone is not enough: it keeps a cell whole only for a reader that splits on the
+  same list separator. Excel set to ``;`` (most of continental Europe) opens ``a;=1+1`` as
+  two cells, the second a live formula, and in a ``,`` file its quote state goes out of step
+  at the first quoted ``,``, so any ``;`` inside any text may start a cell; the same holds
+  for line breaks (a bare CR is no line end to pandas, which then leaves the cell unquoted,
+  but is one to Excel). So inside a text, wherever a reader could start a new cell or row
+  (after ``,``, ``;``, a tab, CR or LF), a formula character that follows (after spaces or
+  quote marks) gets an apostrophe too: ``a;=1+1`` is written ``a;'=1+1``.
 * ``.xlsx``: every text is a string cell (``data_type 's'``), never a formula cell, whatever
   it starts with; a risky one also gets Excel's quote-prefix style, so editing the cell in
   Excel keeps it text. The value itself is not changed.
@@ -38,6 +43,8 @@ RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 CSV_QUOTING: Literal[2] = csv.QUOTE_NONNUMERIC
 EXCEL_MAX_CHARS = 32_767
 _TRUNCATED = " …[truncated]"
+# A place where some reader may start a new cell or row, followed by a formula character.
+_SPLIT_THEN_RISKY = re.compile(r'([,;\t\r\n])(?=[ "]*[=+\-@])')
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -47,10 +54,13 @@ def is_risky(text: str) -> bool:
 
 
 def csv_text(value: object) -> object:
-    """``value`` made safe for a CSV cell: risky text gets a leading ``'``; anything else as is."""
-    if isinstance(value, str) and is_risky(value):
-        return "'" + value
-    return value
+    """``value`` made safe for a CSV cell (see the module docstring): risky text gets a leading
+    ``'``, and so does every formula character right after a separator or line break inside
+    it; anything that is not text is returned as is."""
+    if not isinstance(value, str):
+        return value
+    value = _SPLIT_THEN_RISKY.sub(r"\1'", value)
+    return "'" + value if is_risky(value) else value
 
 
 def csv_writer(stream: IO[str]) -> Any:

@@ -60,7 +60,8 @@ def make_limits(max_member_size: int, max_ratio: float) -> Limits:
 # one-byte CSI on some terminals), the Unicode line/paragraph separators and the bidi
 # overrides that reorder what is shown ("Trojan Source").
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_IN_BLOCK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# In JSON, C0 controls are escaped by json.dumps already (and LF/TAB are layout).
+_UNSAFE_IN_JSON = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _shown(match: re.Match[str]) -> str:
@@ -68,22 +69,17 @@ def _shown(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def terminal_text(text: str, *, block: bool = False) -> str:
-    """``text`` with everything a terminal would act on shown as ``\\xNN``/``\\uNNNN``;
-    with ``block``, line ends and tabs of a multi-line text are kept."""
-    return (_UNSAFE_IN_BLOCK if block else _UNSAFE).sub(_shown, text)
+def terminal_text(text: str) -> str:
+    """``text`` with everything a terminal would act on shown as ``\\xNN``/``\\uNNNN``."""
+    return _UNSAFE.sub(_shown, text)
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
-    """The one place the CLI prints a line: names, GUIDs and messages from a file are data,
-    so a control character in them is shown escaped and a newline cannot forge a second line
-    (``qdx: error: ...``) on the terminal or in a log."""
+    """The one place the CLI prints a line (besides JSON, :func:`emit_json`): names, GUIDs and
+    messages from a file are data, so a control character in them is shown escaped and a
+    newline cannot forge a second line (``qdx: error: ...``) on the terminal or in a log.
+    Multi-line output is printed line by line."""
     click.echo(terminal_text(text), err=err)
-
-
-def echo_block(text: str, *, err: bool = False) -> None:
-    """Print a multi-line text qdx laid out itself (a table, a diff), controls escaped."""
-    click.echo(terminal_text(text, block=True), err=err)
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -155,7 +151,7 @@ def emit_json(data: Any) -> None:
     # json escapes C0 controls itself; DEL, C1 and the separators/bidi controls it leaves raw
     # are escaped too (still valid JSON: they can only occur inside strings).
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    click.echo(_UNSAFE_IN_BLOCK.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    click.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def same_file(a: str, b: str) -> bool:

@@ -6,7 +6,6 @@ import click
 
 from qdx.cli._common import (
     echo,
-    echo_block,
     emit_json,
     handle_errors,
     json_option,
@@ -14,6 +13,7 @@ from qdx.cli._common import (
     load,
     make_limits,
     progress_enabled,
+    terminal_text,
 )
 from qdx.cli.report import progress_steps
 
@@ -67,7 +67,8 @@ def matrix(path: str, rows: str, cols: str, value: str, level: str | None, set_n
     elif output:
         echo(f"wrote {output}: {len(frame.index)} rows × {len(frame.columns)} columns of {value}")
     else:
-        echo_block(_table(frame))
+        for line in _table(frame).splitlines():
+            echo(line)
 
 
 def _describe(rows: str, cols: str, value: str, level: str | None, cooccur: str) -> str:
@@ -96,5 +97,8 @@ def _table(frame: object) -> str:
     if frame.empty:
         return "(empty matrix)"
     floats = frame.dtypes.map(lambda d: d.kind == "f").any()
+    # Labels are names from the file: escaped before the layout, so a newline in one cannot
+    # break a row (echo escapes again what is left, i.e. nothing).
+    frame = frame.rename(index=lambda x: terminal_text(str(x)), columns=lambda x: terminal_text(str(x)))
     with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
         return frame.to_string(float_format=(lambda v: f"{v:.3f}" if floats else str(v)))

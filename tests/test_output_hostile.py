@@ -17,15 +17,18 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qdx.cells import CSV_QUOTING, csv_text
 from qdx.cli import main
 from qdx.cli._common import terminal_text
 from qdx.model import Code, Guid, code_tree
-from tests.conftest import ROOT, STUDY
+from tests.conftest import ROOT, STUDY, load_module
 
 PROJECT = str(STUDY / "project.qdpx")
 
@@ -178,3 +181,29 @@ def test_full_disk_while_writing_xlsx_is_one_line(tmp_path: Path, how: list[str]
     assert proc.stderr.splitlines() == [proc.stderr.strip()], proc.stderr[-2000:]
     assert "cannot write" in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- fuzzing (CI slice)
+
+
+def _fuzz_module() -> ModuleType:
+    return load_module(Path(__file__).parent / "_fuzz_mutate.py", "_fuzz_mutate")
+
+
+fm = _fuzz_module()
+FUZZ_SEED = fm.Seed("coder-b.qdpx", (STUDY / "coder-b.qdpx").read_bytes())
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(ops=st.lists(st.tuples(st.sampled_from(fm.OUTPUT_KINDS), *[st.integers(0, 2**32 - 1)] * 3),
+                    min_size=1, max_size=3))
+def test_output_shapes_through_every_analysis(ops: list[tuple[str, int, int, int]]) -> None:
+    """Repeated GUIDs, huge numbers, formula/control names, dangling references (the output
+    shapes of scripts/fuzz.py): read, then every analysis and spreadsheet writer, end in a
+    result or a QdxError, and no CSV cell starts like a formula."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        outcome = fm.check(fm.apply(FUZZ_SEED, ops), FUZZ_SEED.name, folder, deep=True, outputs=True)
+    assert outcome == "project" or outcome.startswith("error:")

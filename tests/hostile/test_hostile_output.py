@@ -38,7 +38,7 @@ import json, sys, time, warnings
 from click.testing import CliRunner
 from qdx.cli import main
 
-warnings.simplefilter("ignore")
+warnings.simplefilter("default")
 results = []
 for args in json.loads(sys.argv[1]):
     runner = CliRunner()

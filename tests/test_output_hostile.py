@@ -207,3 +207,22 @@ def test_output_shapes_through_every_analysis(ops: list[tuple[str, int, int, int
     with tempfile.TemporaryDirectory() as folder:
         outcome = fm.check(fm.apply(FUZZ_SEED, ops), FUZZ_SEED.name, folder, deep=True, outputs=True)
     assert outcome == "project" or outcome.startswith("error:")
+
+
+@pytest.mark.parametrize(("start", "end"), [("0", str(-(2**70))), (str(2**63), "4"), ("0", str(2**53))])
+def test_out_of_range_positions_are_issues(start: str, end: str) -> None:
+    """scripts/fuzz.py found a negative end past int64 slipping through the fast path."""
+    import qdx
+
+    body = (f'<?xml version="1.0"?><Project xmlns="urn:QDA-XML:project:1.0" name="p"><CodeBook><Codes>'
+            f'<Code guid="{g(1)}" name="c" isCodable="true"/></Codes></CodeBook><Sources>'
+            f'<TextSource guid="{g(2)}" name="d"><PlainTextContent>text</PlainTextContent>'
+            f'<PlainTextSelection guid="{g(3)}" startPosition="{start}" endPosition="{end}">'
+            f'<Coding guid="{g(4)}"><CodeRef targetGUID="{g(1)}"/></Coding></PlainTextSelection>'
+            f"</TextSource></Sources></Project>").encode()
+    project = qdx.read(io.BytesIO(body), fmt="qde")
+    assert project.provenance is not None
+    assert [i.code for i in project.provenance.issues] == ["QDX005"]
+    selection = project.sources[0].selections[0]  # type: ignore[union-attr]
+    assert abs(selection.start) < 2**53 and abs(selection.end) < 2**53
+    qdx.frames(project)  # the OverflowError was raised here

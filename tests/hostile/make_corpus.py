@@ -274,6 +274,8 @@ def output_cases(root: Path) -> list[Case]:
         "an end position of 2^63 (OverflowError in numpy/pandas)")
     add("position-huge-negative", "pos-neg.qde", coded_project(code(G1, "c"), start=str(-(2**70)), end="4"),
         "a start position of -2^70")
+    add("position-end-huge-negative", "pos-end-neg.qde", coded_project(code(G1, "c"), end=str(-(2**70))),
+        "an end position of -2^70 after a valid start (found by scripts/fuzz.py)")
     add("position-2-62", "pos-2-62.qde", coded_project(code(G1, "c"), start=str(2**62), end=str(2**62 + 5)),
         "positions inside int64 whose sums are not")
     add("case-dangling-sourceref", "case-dangling.qde",

@@ -180,7 +180,7 @@ def read_text_selections(els: Sequence[Element], ctx: Context) -> list[TextSelec
         ref = coding[0]
         try:
             begin, stop = int(start), int(end)  # type: ignore[arg-type]
-            if begin > MAX_INTEGER or stop > MAX_INTEGER:
+            if begin > MAX_INTEGER or not in_range(stop):
                 begin = -1  # out of range: the full path reports it
         except (TypeError, ValueError):
             begin = -1

@@ -122,6 +122,13 @@ def test_click_usage_errors_are_one_line(tmp_path: Path) -> None:
     _one_line(["no-such-command"], 2)
 
 
+def test_missing_inputs_are_one_line_read_errors(tmp_path: Path) -> None:
+    assert "no such file" in _one_line(["report", PROJECT, "-o", str(tmp_path / "r.xlsx"), "--compare",
+                                        str(tmp_path / "missing.qdpx")], 1)
+    assert "no such file" in _one_line(["info", str(tmp_path / "missing.qdpx")], 1)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_report_into_a_pipe_by_proc_fd() -> None:
     """``-o /proc/self/fd/1`` (what /dev/stdout links to): the workbook goes into the pipe."""
     proc = subprocess.run([sys.executable, "-m", "qdx", "report", PROJECT, "-o", "/proc/self/fd/1"],

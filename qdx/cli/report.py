@@ -47,7 +47,7 @@ def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[
 @click.argument("path", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The workbook to write (.xlsx).")
-@click.option("--compare", type=click.Path(exists=True), default=None,
+@click.option("--compare", type=click.Path(), default=None,
               help="A second coder's project of the same sources: adds an Agreement sheet.")
 @json_option
 @limits_options

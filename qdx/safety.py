@@ -528,16 +528,11 @@ def atomic_folder(folder: str | os.PathLike[str], files: Mapping[str, Callable[[
     Raises:
         WriteError: a name collides, the folder cannot be created, or a file cannot be written.
     """
-    root = Path(folder)
-    where = str(root)
+    where = str(folder)
     _check_names(files, where)
-    node = _stat(root, where)
-    if node is not None and not stat.S_ISDIR(node.st_mode):
-        raise WriteError("exists and is not a folder", location=where)
+    root, exists = _folder_target(Path(folder), where)
     parent = root.parent if str(root.parent) else Path(".")
-    if not parent.is_dir():
-        raise WriteError(f"folder {parent} does not exist", location=where)
-    if node is not None:
+    if exists:
         for name in files:
             _check_member(root / name, name, where)
     remove_stale_temps(root)
@@ -550,7 +545,7 @@ def atomic_folder(folder: str | os.PathLike[str], files: Mapping[str, Callable[[
             raise WriteError(f"cannot create folder ({exc.strerror or exc})", location=where) from exc
         try:
             _fill(tmp, files)
-            if node is None:
+            if not exists:
                 os.chmod(tmp, 0o777 & ~_umask())
                 os.rename(tmp, root)
             else:
@@ -565,7 +560,22 @@ def atomic_folder(folder: str | os.PathLike[str], files: Mapping[str, Callable[[
             raise
         with _quiet():
             shutil.rmtree(tmp)  # what is left: the empty sub-folders of an existing folder's files
-    return [root / name for name in files]
+    return [Path(folder) / name for name in files]
+
+
+def _folder_target(root: Path, where: str) -> tuple[Path, bool]:
+    """The folder to write into (a symbolic link followed) and whether it exists already."""
+    node = _stat(root, where)
+    if node is not None and not stat.S_ISDIR(node.st_mode):
+        raise WriteError("exists and is not a folder", location=where)
+    if node is None and _lstat(root, where) is not None:  # a new folder there would replace the link
+        raise WriteError("is a symbolic link to nothing; not replaced", location=where)
+    if node is not None and root.is_symlink():
+        root = Path(os.path.realpath(root))  # temporary folder on the same file system as the files
+    parent = root.parent if str(root.parent) else Path(".")
+    if not parent.is_dir():
+        raise WriteError(f"folder {parent} does not exist", location=where)
+    return root, node is not None
 
 
 def _fill(tmp: Path, files: Mapping[str, Callable[[BinaryIO], None]]) -> None:

@@ -295,3 +295,15 @@ def test_coded_text_folder_with_colliding_code_names(tmp_path: Path) -> None:
     written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.txt"))
     assert len(written) == 5 and len({w.casefold() for w in written}) == 5
     assert not [p for p in tmp_path.iterdir() if ".qdx-" in p.name]
+
+
+def test_folder_output_through_links(tmp_path: Path) -> None:
+    """A link to a folder is written through; a dangling link is not replaced by a folder."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "to-real").symlink_to("real")
+    atomic_folder(tmp_path / "to-real", {"a.txt": lambda s: s.write(b"a") and None})
+    assert (tmp_path / "to-real").is_symlink() and (tmp_path / "real" / "a.txt").read_bytes() == b"a"
+    (tmp_path / "dangling").symlink_to("nowhere")
+    with pytest.raises(WriteError, match="symbolic link"):
+        atomic_folder(tmp_path / "dangling", {"a.txt": lambda s: None})
+    assert (tmp_path / "dangling").is_symlink()

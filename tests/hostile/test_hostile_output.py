@@ -7,7 +7,8 @@ newline forging ``qdx: error:``) and folder outputs (colliding and over-long nam
 
 Every command runs in one child process per case (so a hang or a crash is seen from outside
 and the imports are paid once): exit status 0 or 1, no traceback, every stderr line a
-``qdx:`` line, no control character on the terminal, under 10 s per command. Every CSV written
+``qdx:`` line, no control character on the terminal, under 10 s per command and 1 GB per
+child (its own peak RSS, os.wait4). Every CSV written
 is then read back as Excel would read it with either list separator, and no cell may start
 like a formula.
 """
@@ -17,9 +18,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -29,6 +33,7 @@ sys.path.insert(0, str(HERE))
 from make_corpus import Case, output_cases  # noqa: E402
 
 MAX_SECONDS = 10.0
+MAX_RSS_MB = 1024.0
 # Raw bytes a terminal would act on (everything but LF and TAB in C0, DEL, C1, line/paragraph
 # separators, bidi controls).
 TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -90,13 +95,21 @@ def test_output_cases_cover_every_class(corpus: tuple[Path, list[Case]]) -> None
 
 
 def _run_all(path: Path, out: Path) -> list[dict[str, object]]:
+    """Run every command in one child; its own peak RSS (os.wait4) must stay under 1 GB."""
     todo = commands(path, out)
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(todo)],
-        capture_output=True, text=True, timeout=MAX_SECONDS * len(todo), check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    results: list[dict[str, object]] = json.loads(proc.stdout)
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(todo)], stdout=stdout, stderr=stderr)
+        killer = threading.Timer(MAX_SECONDS * len(todo), proc.kill)
+        killer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        killer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        assert proc.returncode == 0, stderr.read().decode("utf-8", "replace")[-2000:]
+        results: list[dict[str, object]] = json.loads(stdout.read())
+    peak_mb = usage.ru_maxrss / 1024
+    assert peak_mb < MAX_RSS_MB, f"{path.name}: peak memory {peak_mb:.0f} MB"
     return results
 
 
@@ -116,6 +129,19 @@ def _number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_library_on_every_case(corpus: tuple[Path, list[Case]]) -> None:
+    """qdx.read and every analysis and spreadsheet writer on what it returns raise nothing but
+    QdxError (the check of scripts/fuzz.py --outputs)."""
+    sys.path.insert(0, str(HERE.parent))
+    import _fuzz_mutate as fm
+
+    import qdx
+
+    root, cases = corpus
+    for case in cases:
+        fm.check_outputs(qdx.read(root / case.file))
 
 
 def test_every_command_on_every_case(corpus: tuple[Path, list[Case]], tmp_path: Path) -> None:

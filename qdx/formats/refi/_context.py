@@ -7,7 +7,8 @@ QDX001    missing-text-file           a referenced ``.txt`` is not in the archiv
 QDX002    empty-text-file             a ``.txt`` of 0-1 bytes (NVivo Mac 15, quirk 4)
 QDX003    duplicate-guid              one GUID on several elements (ATLAS.ti 8.4, quirk 13)
 QDX004    missing-file                a referenced embedded file is not in the archive
-QDX005    bad-value                   an attribute value of the wrong type (kept or defaulted)
+QDX005    bad-value                   an attribute value of the wrong type, or a number beyond
+                                      ±(2^53−1) (kept or defaulted)
 QDX006    missing-attribute           a required attribute is absent
 QDX007    unknown-element             an element the REFI-QDA 1.0 schema does not define
 QDX008    position-unit               text positions re-read in another unit than ``origin``

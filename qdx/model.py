@@ -538,6 +538,54 @@ def iter_selections(source: Source) -> Iterator[Selection]:
             yield from transcript.selections
 
 
+@dataclass(frozen=True, slots=True)
+class CodeTree:
+    """The code hierarchy as look-ups by GUID: the one place qdx builds it (see :func:`code_tree`).
+
+    Every GUID appears once: the first code with it in pre-order wins, so a parent always comes
+    before its child in that order and walking ``parents`` upwards always ends at a root, even
+    when a file repeats GUIDs (ATLAS.ti 8.4, quirk 13) or a child repeats its own ancestor's
+    GUID (which would make the naive parent map a cycle). The later codes with a GUID already
+    seen are kept in ``repeated`` (with their ancestors) so callers can report them.
+    """
+
+    codes: dict[Guid, Code]
+    parents: dict[Guid, Code | None]
+    depth: dict[Guid, int]
+    paths: dict[Guid, tuple[str, ...]]
+    repeated: tuple[tuple[Code, tuple[Code, ...]], ...]
+
+    def ancestors(self, guid: Guid) -> list[Code]:
+        """The ancestors of ``guid``, nearest first (empty for a root or an unknown GUID).
+
+        Bounded by the number of codes, so a corrupted map could never loop.
+        """
+        out: list[Code] = []
+        parent = self.parents.get(guid)
+        while parent is not None and len(out) < len(self.codes):
+            out.append(parent)
+            parent = self.parents.get(parent.guid)
+        return out
+
+
+def code_tree(codes: tuple[Code, ...]) -> CodeTree:
+    """The :class:`CodeTree` of ``codes`` (iterative: any depth, any GUID reuse)."""
+    by_guid: dict[Guid, Code] = {}
+    parents: dict[Guid, Code | None] = {}
+    depth: dict[Guid, int] = {}
+    paths: dict[Guid, tuple[str, ...]] = {}
+    repeated: list[tuple[Code, tuple[Code, ...]]] = []
+    for code, ancestors in iter_codes(codes):
+        if code.guid in by_guid:
+            repeated.append((code, ancestors))
+            continue
+        by_guid[code.guid] = code
+        parents[code.guid] = ancestors[-1] if ancestors else None
+        depth[code.guid] = len(ancestors)
+        paths[code.guid] = (*(a.name for a in ancestors), code.name)
+    return CodeTree(codes=by_guid, parents=parents, depth=depth, paths=paths, repeated=tuple(repeated))
+
+
 class ProjectIndex:
     """Derived look-ups over a project (built once, O(n)); GUID keys are canonical.
 
@@ -547,15 +595,11 @@ class ProjectIndex:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.codes: dict[Guid, Code] = {}
-        self.parents: dict[Guid, Code | None] = {}
-        self.depth: dict[Guid, int] = {}
-        self._paths: dict[Guid, tuple[str, ...]] = {}
-        for code, ancestors in iter_codes(project.codes):
-            self.codes[code.guid] = code
-            self.parents[code.guid] = ancestors[-1] if ancestors else None
-            self.depth[code.guid] = len(ancestors)
-            self._paths[code.guid] = (*(a.name for a in ancestors), code.name)
+        self.tree = code_tree(project.codes)
+        self.codes: dict[Guid, Code] = self.tree.codes
+        self.parents: dict[Guid, Code | None] = self.tree.parents
+        self.depth: dict[Guid, int] = self.tree.depth
+        self._paths: dict[Guid, tuple[str, ...]] = self.tree.paths
         self.users: dict[Guid, User] = {u.guid: u for u in project.users}
         self.sources: dict[Guid, Source] = {s.guid: s for s in project.sources}
         self.notes: dict[Guid, TextSource] = {n.guid: n for n in project.notes}

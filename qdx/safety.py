@@ -10,20 +10,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import hashlib
 import io
 import lzma
 import os
 import re
 import shutil
+import signal
+import stat
 import tempfile
+import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeVar, cast
+from typing import Any, BinaryIO, TypeVar, cast
 
 from lxml import etree
 
@@ -226,9 +232,113 @@ class MemberStream(io.RawIOBase):
 
 
 # Temporary files are named ``.<target name>.qdx-<pid>-<random>.tmp`` so a later write of the
-# same target can recognise the ones a killed process (SIGKILL, power loss) left behind.
+# same target can recognise the ones a killed process (SIGKILL, power loss) left behind. A long
+# target name is replaced by a hash of it (see _temp_stem), so the temporary name always fits
+# the file system's NAME_MAX (255 bytes) when the target's name does.
 TMP_PREFIX = ".{name}.qdx-"
 TMP_SUFFIX = ".tmp"
+_TMP_NAME_BYTES = 100
+
+
+def _temp_stem(name: str) -> str:
+    if len(os.fsencode(name)) <= _TMP_NAME_BYTES:
+        return name
+    return "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class OutputPlan:
+    """How :func:`atomic_write` writes a target: the decision of :func:`output_plan`.
+
+    ``path`` is the file itself (a symbolic link is followed, like ``cp`` and ``open`` do, so the
+    link stays a link); ``replace`` is True for a regular or new file (temp file + rename) and
+    False for an existing character device or FIFO, which is written into and never replaced.
+    """
+
+    path: Path
+    replace: bool
+
+
+def output_plan(path: str | os.PathLike[str]) -> OutputPlan:
+    """Decide how ``path`` may be written; only looks (``lstat``/``stat``), never writes.
+
+    The one output-path policy of qdx (every writer goes through :func:`atomic_write` or
+    :func:`atomic_folder`):
+
+    * a new or regular file is replaced atomically (temp file + rename);
+    * a character device (``/dev/null``, a terminal) or FIFO is written *into*: renaming a file
+      over it would turn ``/dev/null`` into a regular file for the whole system;
+    * a symbolic link is followed and the policy applies to what it names, so the link itself
+      is never replaced; a link in a shared sticky folder (``/tmp``) that belongs to someone
+      else is not followed (the kernel's ``protected_symlinks`` rule);
+    * a write-protected file (no owner write bit, or not writable by us) is refused, as ``cp``
+      refuses it, even for root;
+    * folders, block devices and sockets are refused.
+
+    Raises:
+        WriteError: the target is refused; the message says why.
+    """
+    target = Path(path)
+    where = str(target)
+    node = _lstat(target, where)
+    if node is not None and stat.S_ISLNK(node.st_mode):
+        _check_link(target, node, where)
+        plan = _plan_for(target, _stat(target, where), where)  # the kernel follows the link
+        # A file is replaced where it really lives, so the link stays a link. A device or FIFO
+        # is opened through the link: /dev/stdout -> /proc/self/fd/1 names a pipe no path
+        # spells.
+        return OutputPlan(Path(os.path.realpath(target)), replace=True) if plan.replace else plan
+    return _plan_for(target, node, where)
+
+
+def _lstat(path: Path, where: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise WriteError(f"cannot write ({exc.strerror or exc})", location=where) from exc
+
+
+def _stat(path: Path, where: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # a symlink loop, a folder we may not search
+        raise WriteError(f"cannot write ({exc.strerror or exc})", location=where) from exc
+
+
+def _check_link(link: Path, node: os.stat_result, where: str) -> None:
+    """Refuse a link another user planted in a sticky world-writable folder (``/tmp``)."""
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None:
+        return
+    try:
+        folder = os.stat(link.parent if str(link.parent) else ".")
+    except OSError:
+        return
+    shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
+    if shared and node.st_uid not in (folder.st_uid, geteuid()):
+        raise WriteError(
+            "is a symbolic link owned by another user in a shared folder; not followed", location=where
+        )
+
+
+def _plan_for(path: Path, node: os.stat_result | None, where: str) -> OutputPlan:
+    if node is None:
+        return OutputPlan(path, replace=True)
+    mode = node.st_mode
+    if stat.S_ISREG(mode):
+        if not mode & stat.S_IWUSR or not os.access(path, os.W_OK):
+            raise WriteError(
+                "file is write-protected; not replaced (make it writable or remove it first)", location=where
+            )
+        return OutputPlan(path, replace=True)
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return OutputPlan(path, replace=False)
+    kind = "a folder" if stat.S_ISDIR(mode) else "a block device" if stat.S_ISBLK(mode) else "not a file"
+    raise WriteError(f"is {kind}; qdx writes files, character devices and FIFOs only", location=where)
 
 
 def atomic_write(
@@ -240,45 +350,337 @@ def atomic_write(
     """Write ``path`` through ``produce(stream)`` atomically (temp file + ``os.replace``).
 
     ``verify``, when given, is called with the finished temporary file before it replaces the
-    target; if it raises, the temporary file is removed and the target stays as it was (so a
-    writer can refuse an output that would not validate without ever exposing it).
+    target (or is copied into a device); if it raises, the temporary file is removed and the
+    target stays as it was (so a writer can refuse an output that would not validate without
+    ever exposing it).
+
+    Where and how is decided by :func:`output_plan`: a device or FIFO is written into (after
+    ``produce`` has finished, from a spool, so a failure writes nothing), a symbolic link is
+    followed, a write-protected file is refused.
 
     The temporary file lives in the target's folder (a rename never crosses file systems)
-    and is removed on any failure, including KeyboardInterrupt/SystemExit; only a process
-    killed outright leaves one behind, and the next write of the same target removes it.
-    The final file gets the mode a plain ``open(path, "w")`` would give: the existing file's
-    mode, or ``0o666 & ~umask`` for a new file (mkstemp alone would make it 0600).
+    and is removed on any failure, including KeyboardInterrupt/SystemExit and SIGTERM/SIGHUP
+    (see :func:`cleanup_on_signals`); only a process killed outright leaves one behind, and
+    the next write of the same target removes it. The final file gets the mode a plain
+    ``open(path, "w")`` would give: the existing file's mode, or ``0o666 & ~umask`` for a new
+    file (mkstemp alone would make it 0600).
 
     Raises:
-        WriteError: the target folder is missing or the write failed; the previous file is
-            intact and no temporary file is left behind.
+        WriteError: the target is refused, its folder is missing or the write failed; the
+            previous file is intact and no temporary file is left behind.
     """
-    target = Path(path)
+    plan = output_plan(path)
+    if not plan.replace:
+        _write_into(plan.path, produce, str(path), verify)
+        return
+    target = plan.path
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise WriteError(f"folder {folder} does not exist", location=str(target))
+        raise WriteError(f"folder {folder} does not exist", location=str(path))
     remove_stale_temps(target)
+    with cleanup_on_signals():
+        try:
+            fd, tmp = tempfile.mkstemp(
+                prefix=TMP_PREFIX.format(name=_temp_stem(target.name)) + f"{os.getpid()}-",
+                suffix=TMP_SUFFIX,
+                dir=folder,
+            )
+        except OSError as exc:
+            raise WriteError(f"cannot write ({exc.strerror or exc})", location=str(path)) from exc
+        stream = _WatchedStream(os.fdopen(fd, "wb"))
+        try:
+            with stream:
+                produce(cast(BinaryIO, stream))
+                stream.flush()
+                os.fsync(stream.fileno())
+            if verify is not None:
+                verify(Path(tmp))
+            os.chmod(tmp, _final_mode(target))
+            os.replace(tmp, target)
+        except BaseException as exc:
+            with _quiet():
+                os.unlink(tmp)
+            cause = _write_failure(exc, stream)
+            if cause is not None:
+                raise WriteError(f"cannot write ({cause.strerror or cause})", location=str(path)) from exc
+            raise
+        finally:
+            stream.retire()
+
+
+def _write_failure(exc: BaseException, stream: _WatchedStream) -> OSError | None:
+    """The OS error behind a failed write, however a library wrapped it (openpyxl's lxml
+    writer turns ENOSPC into ``SerialisationError: IO_ENOSPC``); None for an interrupt."""
+    if isinstance(exc, OSError):
+        return exc
+    if not isinstance(exc, Exception):
+        return None
+    if stream.failure is not None:
+        return stream.failure
+    # openpyxl writes each sheet through lxml into a temporary file of its own; lxml reports
+    # that file's write errors as "IO_<errno name>".
+    name = str(exc).partition(" ")[0]
+    if isinstance(exc, etree.SerialisationError) and name.startswith("IO_"):
+        number = getattr(errno, name[3:], None)
+        if isinstance(number, int):
+            return OSError(number, os.strerror(number))
+    return None
+
+
+class _WatchedStream:
+    """A file that remembers the OS error a write met, and that, once retired, swallows what
+    a library still writes: openpyxl's half-written zip otherwise tries to finish itself when
+    garbage-collected and prints an "Exception ignored" traceback after qdx's one-line error."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw: BinaryIO | None = raw
+        self.failure: OSError | None = None
+        self._pos = 0  # once retired: where writes would be, so a zip's end record adds up
+
+    def _live(self) -> BinaryIO:
+        if self._raw is None:
+            raise ValueError("the output is closed")
+        return self._raw
+
+    def write(self, data: bytes) -> int:
+        if self._raw is None:
+            self._pos += len(data)
+            return len(data)
+        try:
+            return self._raw.write(data)
+        except OSError as exc:
+            self.failure = exc
+            raise
+
+    def flush(self) -> None:
+        if self._raw is not None and not self._raw.closed:
+            try:
+                self._raw.flush()
+            except OSError as exc:
+                self.failure = exc
+                raise
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if self._raw is not None:
+            return self._raw.seek(offset, whence)
+        self._pos = offset if whence == io.SEEK_SET else self._pos + offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._raw.tell() if self._raw is not None else self._pos
+
+    def seekable(self) -> bool:
+        return self._raw is not None and self._raw.seekable()
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self._live().fileno()
+
+    @property
+    def closed(self) -> bool:
+        return self._raw is None or self._raw.closed
+
+    def close(self) -> None:
+        if self._raw is not None and not self._raw.closed:
+            with contextlib.suppress(OSError, ValueError):
+                self._pos = self._raw.tell()
+            self._raw.close()
+
+    def retire(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.close()
+        self._raw = None
+
+    def __enter__(self) -> _WatchedStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _write_into(
+    node: Path, produce: Callable[[BinaryIO], None], where: str, verify: Callable[[Path], None] | None = None
+) -> None:
+    """Write into an existing character device or FIFO, never creating or replacing it.
+
+    ``produce`` writes to a spool first (anonymous, unlinked at once, so nothing is left
+    behind even on SIGKILL; a named one in a private folder when ``verify`` must read it): a
+    failure half-way, or a refusal by ``verify``, writes nothing into the device.
+    """
     try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=TMP_PREFIX.format(name=target.name) + f"{os.getpid()}-", suffix=TMP_SUFFIX, dir=folder
-        )
+        with contextlib.ExitStack() as stack:
+            if verify is None:
+                spool = stack.enter_context(tempfile.TemporaryFile())
+            else:
+                named = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qdx-spool-"))) / node.name
+                spool = stack.enter_context(named.open("w+b"))
+            produce(cast(BinaryIO, spool))
+            spool.flush()
+            if verify is not None:
+                verify(named)
+            spool.seek(0)
+            # No O_CREAT: if the node vanished since output_plan looked, nothing is created.
+            fd = os.open(node, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+            with os.fdopen(fd, "wb") as out:
+                if not (stat.S_ISCHR(os.fstat(fd).st_mode) or stat.S_ISFIFO(os.fstat(fd).st_mode)):
+                    raise WriteError("changed into a regular file while being written; stopped", location=where)
+                shutil.copyfileobj(spool, out, 1 << 20)
     except OSError as exc:
-        raise WriteError(f"cannot write ({exc.strerror or exc})", location=str(target)) from exc
-    try:
-        with os.fdopen(fd, "wb") as stream:
+        raise WriteError(f"cannot write ({exc.strerror or exc})", location=where) from exc
+
+
+def atomic_folder(folder: str | os.PathLike[str], files: Mapping[str, Callable[[BinaryIO], None]]) -> list[Path]:
+    """Write several files under ``folder`` as one step: all of them, or none.
+
+    ``files`` maps a relative path (``/``-separated) to its producer. Everything is written
+    into a temporary folder beside ``folder`` first; a failure there leaves ``folder`` as it
+    was. A new ``folder`` is then renamed into place in one step; into an existing one the
+    files are renamed one by one after checking that none would replace a folder, a link or
+    a write-protected file. Two paths that differ only in case, or a file that another path
+    needs as a folder, are refused before anything is written (they would collide on
+    Windows/macOS file systems, or half-way through).
+
+    Returns:
+        The files written (under ``folder``).
+
+    Raises:
+        WriteError: a name collides, the folder cannot be created, or a file cannot be written.
+    """
+    where = str(folder)
+    _check_names(files, where)
+    root, exists = _folder_target(Path(folder), where)
+    parent = root.parent if str(root.parent) else Path(".")
+    if exists:
+        for name in files:
+            _check_member(root / name, name, where)
+    remove_stale_temps(root)
+    with cleanup_on_signals():
+        try:
+            tmp = Path(tempfile.mkdtemp(
+                prefix=TMP_PREFIX.format(name=_temp_stem(root.name)) + f"{os.getpid()}-", suffix=TMP_SUFFIX, dir=parent
+            ))
+        except OSError as exc:
+            raise WriteError(f"cannot create folder ({exc.strerror or exc})", location=where) from exc
+        try:
+            _fill(tmp, files)
+            if not exists:
+                os.chmod(tmp, 0o777 & ~_umask())
+                os.rename(tmp, root)
+            else:
+                for name in files:
+                    (root / name).parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(tmp / name, root / name)
+        except BaseException as exc:
+            with _quiet():
+                shutil.rmtree(tmp)
+            if isinstance(exc, OSError):
+                raise WriteError(f"cannot write ({exc.strerror or exc})", location=where) from exc
+            raise
+        with _quiet():
+            shutil.rmtree(tmp)  # what is left: the empty sub-folders of an existing folder's files
+    return [Path(folder) / name for name in files]
+
+
+def _folder_target(root: Path, where: str) -> tuple[Path, bool]:
+    """The folder to write into (a symbolic link followed) and whether it exists already."""
+    node = _stat(root, where)
+    if node is not None and not stat.S_ISDIR(node.st_mode):
+        raise WriteError("exists and is not a folder", location=where)
+    if node is None and _lstat(root, where) is not None:  # a new folder there would replace the link
+        raise WriteError("is a symbolic link to nothing; not replaced", location=where)
+    if node is not None and root.is_symlink():
+        root = Path(os.path.realpath(root))  # temporary folder on the same file system as the files
+    parent = root.parent if str(root.parent) else Path(".")
+    if not parent.is_dir():
+        raise WriteError(f"folder {parent} does not exist", location=where)
+    return root, node is not None
+
+
+def _fill(tmp: Path, files: Mapping[str, Callable[[BinaryIO], None]]) -> None:
+    for name, produce in files.items():
+        out = tmp / name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("wb") as stream:
             produce(cast(BinaryIO, stream))
             stream.flush()
             os.fsync(stream.fileno())
-        if verify is not None:
-            verify(Path(tmp))
-        os.chmod(tmp, _final_mode(target))
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with _quiet():
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise WriteError(f"cannot write ({exc.strerror or exc})", location=str(target)) from exc
+        os.chmod(out, 0o666 & ~_umask())
+
+
+def _check_names(files: Mapping[str, object], where: str) -> None:
+    seen: dict[str, str] = {}
+    folders: set[str] = set()
+    for name in files:
+        parts = name.split("/")
+        if not all(parts) or any(p in (".", "..") for p in parts):
+            raise WriteError(f"file name {printable(name)!r} would leave the folder", location=where)
+        key = name.casefold()
+        if key in seen:
+            raise WriteError(f"files {printable(seen[key])!r} and {printable(name)!r} collide", location=where)
+        seen[key] = name
+        folders.update("/".join(parts[:i]).casefold() for i in range(1, len(parts)))
+    clash = sorted(set(seen) & folders)
+    if clash:
+        raise WriteError(f"{printable(seen[clash[0]])!r} is both a file and a folder", location=where)
+
+
+def _check_member(path: Path, name: str, where: str) -> None:
+    node = _lstat(path, where)
+    if node is None:
+        return
+    if not stat.S_ISREG(node.st_mode):
+        raise WriteError(f"{printable(name)} exists and is not a regular file; not replaced", location=where)
+    _plan_for(path, node, f"{where}/{printable(name)}")
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived while a temporary output existed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_CLEANUP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+@contextmanager
+def cleanup_on_signals() -> Iterator[None]:
+    """Let SIGTERM and SIGHUP unwind the block (so ``except``/``finally`` remove temporary
+    files), then end the process by the same signal, as the default action would have.
+
+    Python turns only SIGINT into an exception; by default SIGTERM (``kill``, a closing
+    session manager) and SIGHUP (a closed terminal) end the process at once and leave the
+    temporary file behind. Handlers a program installed itself are left alone, and nothing
+    changes outside the main thread (where Python cannot set handlers).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def unwind(signum: int, frame: object) -> None:
+        raise _Terminated(signum)
+
+    for sig in _CLEANUP_SIGNALS:
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, unwind)
+    try:
+        yield
+    except _Terminated as exc:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        previous.clear()
+        signal.raise_signal(exc.signum)  # default action: the process ends here
         raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def remove_stale_temps(target: Path) -> list[Path]:
@@ -295,16 +697,19 @@ def remove_stale_temps(target: Path) -> list[Path]:
         The files removed.
     """
     folder = target.parent if str(target.parent) else Path(".")
-    prefix = TMP_PREFIX.format(name=target.name)
+    prefix = TMP_PREFIX.format(name=_temp_stem(target.name))
     removed: list[Path] = []
     with _quiet():
         for entry in os.scandir(folder):
             if not (entry.name.startswith(prefix) and entry.name.endswith(TMP_SUFFIX)):
                 continue
             pid = entry.name[len(prefix) :].partition("-")[0]
-            if pid.isdigit() and _stale(int(pid), entry.stat().st_mtime):
+            if pid.isdigit() and _stale(int(pid), entry.stat(follow_symlinks=False).st_mtime):
                 with _quiet():
-                    os.unlink(entry.path)
+                    if entry.is_dir(follow_symlinks=False):  # a folder of atomic_folder
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
                     removed.append(Path(entry.path))
     return removed
 

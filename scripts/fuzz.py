@@ -3,7 +3,9 @@
 Mutates the real samples (../shared/refi/samples, ../shared/nvivo, when present) and the
 bundled study (fixtures/wechat-moments) with the operations of ``tests/_fuzz_mutate.py``
 (bit flips, truncation, element deletion/duplication/nesting, attribute corruption, zip
-member changes) and checks that every input ends in a Project or a QdxError. An example
+member changes, and the output-side shapes: repeated GUIDs, huge numbers, formula and
+control-character names, dangling references) and checks that every input ends in a Project
+or a QdxError (with ``--outputs``, also through every analysis and spreadsheet writer). An example
 that runs longer than ``--timeout`` seconds is a hang. Crashing inputs are saved to
 ``--out`` (one file per distinct crash site) with the op list that made them.
 
@@ -76,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same inputs)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before an example is a hang")
     parser.add_argument("--deep", action="store_true", help="also summarise, segment and re-write each project")
+    parser.add_argument("--outputs", action="store_true",
+                        help="also run every analysis and spreadsheet writer on each project and check its CSV"
+                             " cells (slow: use with the output-side shapes, --kinds output)")
+    parser.add_argument("--kinds", choices=("all", "output"), default="all",
+                        help="'output': only the output-side shapes (repeated GUIDs, huge numbers, formula and"
+                             " control-character names, dangling references)")
     parser.add_argument("--office", action="store_true", help="also mutate NVivo .docx/.xlsx exports")
     parser.add_argument("--text", action="store_true", help="also mutate NVivo coded-text .txt exports")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this long")
@@ -97,12 +105,12 @@ def main(argv: list[str] | None = None) -> int:
                 run -= 1
                 break
             seed = rng.choice(pool)
-            ops = fm.random_ops(rng, seed)
+            ops = fm.random_ops(rng, seed, only=fm.OUTPUT_KINDS if args.kinds == "output" else None)
             data = fm.apply(seed, ops)
             t0 = time.perf_counter()
             signal.setitimer(signal.ITIMER_REAL, args.timeout)
             try:
-                outcomes[fm.check(data, seed.name, folder, deep=args.deep)] += 1
+                outcomes[fm.check(data, seed.name, folder, deep=args.deep, outputs=args.outputs)] += 1
             except Hang:
                 hangs += 1
                 _save(args.out, f"hang-{run}", seed, ops, data, "hang")
@@ -125,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         "examples": run,
         "seeds": len(pool),
         "deep": args.deep,
+        "outputs": args.outputs,
+        "kinds": args.kinds,
         "office": args.office,
         "text": args.text,
         "outcomes": dict(outcomes.most_common()),

@@ -33,7 +33,9 @@ BYTE_KINDS = ("flip", "truncate", "delete", "duplicate", "insert", "magic")
 XML_KINDS = ("xml-del", "xml-dup", "xml-move", "xml-nest", "xml-attr", "xml-attr-del", "xml-text")
 XML_BYTE_KINDS = tuple(f"xml-{k}" for k in BYTE_KINDS)
 ZIP_KINDS = ("zip-del", "zip-dup", "zip-rename", "zip-replace")
-ALL_KINDS = BYTE_KINDS + XML_KINDS + XML_BYTE_KINDS + ZIP_KINDS
+# Output-side shapes (issue 15): documents that read fine but attack what comes after reading.
+OUTPUT_KINDS = ("xml-guid-repeat", "xml-bigint", "xml-formula-name", "xml-control-name", "xml-dangling-ref")
+ALL_KINDS = BYTE_KINDS + XML_KINDS + XML_BYTE_KINDS + ZIP_KINDS + OUTPUT_KINDS
 
 # Values that have broken parsers before: empty, huge, negative, not a number, odd GUIDs,
 # path tricks, control characters, lone surrogates are impossible in XML so U+FFFD instead.
@@ -183,6 +185,69 @@ def _xml_text(root: etree._Element, els: list[etree._Element], el: etree._Elemen
     el.text = INTERESTING_VALUES[c % len(INTERESTING_VALUES)]
 
 
+# --------------------------------------------------------------------------- output-side shapes
+
+# Integers no text, picture or recording has: past int64, past 2^53, far below zero.
+BIG_INTEGERS = (str(2**63), str(2**64 + 7), str(2**62), str(-(2**70)), "9" * 40, str(2**53))
+# Formula text hidden behind a list separator, a bare CR, a space or a line break.
+FORMULA_VALUES = ("a;=1+1", "x\r=1+1", "b,@SUM(1)", " =HYPERLINK(\"http://x\")", "c\n-2+3", "d\t+1")
+# What a terminal acts on and XML 1.0 allows: C1 CSI and NEL, bidi override, LF, CR.
+CONTROL_VALUES = ("a\x9b31mRED", "b\x85c", "txt\u202eexe", "x\nqdx: error: forged", "y\rz", "\u2028w")
+_POSITIONS = ("startPosition", "endPosition", "begin", "end", "firstX", "firstY", "secondX", "secondY", "page",
+              "timeStamp", "position")
+
+
+def _codes(els: list[etree._Element]) -> list[etree._Element]:
+    return [e for e in els if etree.QName(e).localname == "Code"]
+
+
+def _xml_guid_repeat(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    """A code takes the GUID of one of its ancestors (a cycle by GUID) or of another code."""
+    codes = _codes(els)
+    if len(codes) < 2:
+        return
+    code = codes[b % len(codes)]
+    above = [a for a in code.iterancestors() if etree.QName(a).localname == "Code"]
+    donor = above[c % len(above)] if above and c % 2 else codes[c % len(codes)]
+    if donor.get("guid") is not None:
+        code.set("guid", str(donor.get("guid")))
+
+
+def _xml_bigint(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    """A position, coordinate, page or time gets a number no real file has."""
+    holders = [(e, n) for e in els for n in _POSITIONS if e.get(n) is not None]
+    if holders:
+        target, name = holders[b % len(holders)]
+        target.set(name, BIG_INTEGERS[c % len(BIG_INTEGERS)])
+
+
+def _set_name(els: list[etree._Element], b: int, value: str) -> None:
+    named = [e for e in els if e.get("name") is not None] or els
+    named[b % len(named)].set("name", value)
+
+
+def _xml_formula_name(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    _set_name(els, b, FORMULA_VALUES[c % len(FORMULA_VALUES)])
+
+
+def _xml_control_name(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    """A name, or a GUID when c is odd, gets characters a terminal would act on."""
+    value = CONTROL_VALUES[c % len(CONTROL_VALUES)]
+    if c % 2:
+        with_guid = [e for e in els if e.get("guid") is not None or e.get("targetGUID") is not None] or els
+        target = with_guid[b % len(with_guid)]
+        target.set("guid" if target.get("guid") is not None else "targetGUID", value)
+    else:
+        _set_name(els, b, value)
+
+
+def _xml_dangling_ref(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    """A reference (CodeRef, SourceRef, SelectionRef, MemberSource, ...) names nothing."""
+    refs = [e for e in els if e.get("targetGUID") is not None]
+    if refs:
+        refs[b % len(refs)].set("targetGUID", f"{c % 10**8:08d}-dead-4000-8000-000000000000")
+
+
 def _copy(el: etree._Element) -> etree._Element:
     return copy.deepcopy(el)
 
@@ -195,6 +260,11 @@ _XML_OPS = {
     "xml-attr": _xml_attr,
     "xml-attr-del": _xml_attr_del,
     "xml-text": _xml_text,
+    "xml-guid-repeat": _xml_guid_repeat,
+    "xml-bigint": _xml_bigint,
+    "xml-formula-name": _xml_formula_name,
+    "xml-control-name": _xml_control_name,
+    "xml-dangling-ref": _xml_dangling_ref,
 }
 
 
@@ -270,7 +340,7 @@ def _apply_structural(seed: Seed, ops: Sequence[Op]) -> bytes:
     return _zip(members)
 
 
-def random_ops(rng: random.Random, seed: Seed, most: int = 4) -> list[Op]:
+def random_ops(rng: random.Random, seed: Seed, most: int = 4, only: Sequence[str] | None = None) -> list[Op]:
     """A random op list for long fuzz runs.
 
     One family per example: raw bytes, XML structure, or XML plus zip members. Mixing them
@@ -278,10 +348,10 @@ def random_ops(rng: random.Random, seed: Seed, most: int = 4) -> list[Op]:
     first, so the structural damage behind it would never reach the reader.
     """
     if seed.is_zip:
-        families = (BYTE_KINDS, XML_KINDS, XML_KINDS + XML_BYTE_KINDS + ZIP_KINDS)
+        families = (BYTE_KINDS, XML_KINDS, XML_KINDS + XML_BYTE_KINDS + ZIP_KINDS, OUTPUT_KINDS)
     else:
-        families = (BYTE_KINDS, XML_KINDS, XML_KINDS + XML_BYTE_KINDS)
-    kinds = rng.choice(families)
+        families = (BYTE_KINDS, XML_KINDS, XML_KINDS + XML_BYTE_KINDS, OUTPUT_KINDS)
+    kinds = tuple(only) if only else rng.choice(families)
     return [
         (rng.choice(kinds), rng.getrandbits(32), rng.getrandbits(32), rng.getrandbits(32))
         for _ in range(rng.randint(1, most))
@@ -291,11 +361,12 @@ def random_ops(rng: random.Random, seed: Seed, most: int = 4) -> list[Op]:
 # --------------------------------------------------------------------------- the property
 
 
-def check(data: bytes, name: str, folder: str, *, deep: bool = False) -> str:
+def check(data: bytes, name: str, folder: str, *, deep: bool = False, outputs: bool = False) -> str:
     """Read ``data`` as file ``name`` through :func:`qdx.read`; return ``project`` or the error class.
 
     With ``deep``, a project read is also summarised (``qdx info``), cut into segments and
-    written back as ``.qdpx`` and read again, as a user's next command would do.
+    written back as ``.qdpx`` and read again, as a user's next command would do. With
+    ``outputs``, it also goes through every analysis and spreadsheet writer (:func:`check_outputs`).
 
     Raises:
         Exception: anything other than a :class:`~qdx.errors.QdxError` (the bug a fuzzer hunts).
@@ -315,6 +386,8 @@ def check(data: bytes, name: str, folder: str, *, deep: bool = False) -> str:
         return f"error:{type(exc).__name__}"
     if deep:
         _deep(project)
+    if outputs:
+        check_outputs(project)
     return "project"
 
 
@@ -339,3 +412,44 @@ def _deep(project: object) -> None:
         return
     buffer.seek(0)
     qdx.read(buffer, fmt="qdpx")
+
+
+def check_outputs(project: object) -> None:
+    """Every analysis and spreadsheet writer on ``project``: each ends or raises a QdxError, and
+    no CSV cell it writes starts like a formula with ``,`` or ``;`` as list separator.
+
+    Raises:
+        AssertionError: a CSV cell would run as a formula. Exception: any non-QdxError failure.
+    """
+    import csv
+
+    import qdx
+    from qdx.errors import QdxError
+    from qdx.model import Project
+    from qdx.report.excel import write_report
+    from qdx.report.safe import frame_csv
+
+    assert isinstance(project, Project)
+    steps = (
+        lambda: write_report(project, io.BytesIO()),
+        lambda: [frame_csv(f) for f in qdx.frames(project).tables().values()],
+        lambda: [frame_csv(qdx.matrix(project, rows=rows).reset_index()) for rows in ("codes", "sources", "cases")],
+        lambda: qdx.saturation(project),
+        lambda: qdx.audit(project),
+        lambda: qdx.validate(project),
+    )
+    for step in steps:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = step()
+        except QdxError:
+            continue
+        for text in result if isinstance(result, list) else ():
+            if not isinstance(text, str):  # issues, findings: only the CSV texts are checked
+                continue
+            for delimiter in (",", ";"):
+                for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+                    for cell in row:
+                        if cell.lstrip(" ").startswith(("=", "+", "-", "@")):
+                            float(cell)  # only a number may start so (ValueError otherwise)

@@ -4,6 +4,8 @@ checked against an independent recomputation from ``qdx.segment.segments`` with 
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import re
 from pathlib import Path
 from types import ModuleType
@@ -410,11 +412,11 @@ def test_nvivo_layout_csv_and_hostile_labels(tmp_path: Path) -> None:
                                                   *project.codes[1:]))
     frame = matrix(project)
     write_matrix(frame, tmp_path / "n.csv", layout="nvivo")
-    lines = (tmp_path / "n.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == ",A : D1,B : D2" and lines[1] == "1 : =1+1,1,2"  # "1 : " already defuses it
+    rows = list(csv.reader(io.StringIO((tmp_path / "n.csv").read_text(encoding="utf-8-sig"))))
+    assert rows[:2] == [["", "A : D1", "B : D2"], ["1 : =1+1", "1", "2"]]  # "1 : " already defuses it
     write_matrix(frame, tmp_path / "q.csv")
     lines = (tmp_path / "q.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert lines[1] == "'=1+1,1,2"
+    assert lines[1] == '"\'=1+1",1,2'  # apostrophe, and quoted as all text cells are
     with pytest.raises(UsageError):
         write_matrix(frame, tmp_path / "n.parquet", layout="nvivo")
 

@@ -25,8 +25,8 @@ from qdx.model import (
     ProjectIndex,
     Source,
     VideoSource,
+    code_tree,
     guid_key,
-    iter_codes,
     text_docs,
 )
 from qdx.names import require
@@ -131,12 +131,14 @@ class Tree:
 
 
 def build_tree(project: Project) -> Tree:
-    """The :class:`Tree` of ``project``'s codes."""
+    """The :class:`Tree` of ``project``'s codes (from :func:`qdx.model.code_tree`: each GUID
+    once, the first in tree order)."""
+    tree = code_tree(project.codes)
     paths: dict[str, tuple[str, ...]] = {}
     names: dict[str, str] = {}
-    for code, ancestors in iter_codes(project.codes):
-        key = guid_key(code.guid)
-        paths[key] = (*(guid_key(a.guid) for a in ancestors), key)
+    for guid, code in tree.codes.items():
+        key = guid_key(guid)
+        paths[key] = (*(guid_key(a.guid) for a in reversed(tree.ancestors(guid))), key)
         names[key] = code.name
     return Tree(paths=paths, names=names, order=tuple(paths), has_core=len(project.codes) == 1)
 
@@ -226,13 +228,15 @@ def _case_maps(project: Project) -> tuple[dict[str, frozenset[str]], dict[str, f
     for source in project.sources:
         for sel in iter_selections(source):
             owner[guid_key(sel.guid)] = guid_key(source.guid)
+    known = {guid_key(source.guid) for source in project.sources}
     sources: dict[str, frozenset[str]] = {}
     selections: dict[str, frozenset[str]] = {}
     names: dict[str, str] = {}
     for case in project.cases:
         key = guid_key(case.guid)
         sels = frozenset(guid_key(s) for s in case.selection_refs)
-        srcs = {guid_key(s) for s in case.source_refs} | {owner[s] for s in sels if s in owner}
+        # A SourceRef naming no source (QDX103, reported by validate) links the case to nothing.
+        srcs = {k for k in map(guid_key, case.source_refs) if k in known} | {owner[s] for s in sels if s in owner}
         sources[key], selections[key] = frozenset(srcs), sels
         names[key] = case.name or key
     return sources, selections, names

@@ -341,12 +341,7 @@ class _Tree:
         return _Tree(index=index, level=level, levels=tuple(ordered))
 
     def ancestors(self, guid: Guid) -> list[Guid]:
-        out = []
-        parent = self.index.parents.get(guid)
-        while parent is not None:
-            out.append(parent.guid)
-            parent = self.index.parents.get(parent.guid)
-        return out
+        return [parent.guid for parent in self.index.tree.ancestors(guid)]
 
     def new_code(self, guid: Guid, documents: Sequence[str] = ()) -> NewCode:
         path = self.index.code_path(guid) if guid in self.index.codes else (str(guid),)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,11 +24,19 @@ R = TypeVar("R")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
+def _positive_finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """A limit must be a real, positive number: ``nan`` compares false with everything, so
+    ``--max-ratio nan`` would silently turn the zip-bomb check off; ``inf`` or 0 likewise."""
+    if not math.isfinite(value) or value <= 0:
+        raise click.BadParameter(f"{value} is not a finite, positive number")
+    return value
+
+
 def limits_options(func: Callable[P, R]) -> Callable[P, R]:
     """Add --max-member-size / --max-ratio (the zip safety limits) to a command."""
     func = click.option(
         "--max-member-size",
-        type=int,
+        type=click.IntRange(min=1),
         default=2 * GIB,
         show_default=True,
         help="Refuse archive members that inflate past this many bytes.",
@@ -36,12 +46,40 @@ def limits_options(func: Callable[P, R]) -> Callable[P, R]:
         type=float,
         default=1000.0,
         show_default=True,
+        callback=_positive_finite,
         help="Refuse archive members compressed more than this ratio (zip bombs).",
     )(func)
 
 
 def make_limits(max_member_size: int, max_ratio: float) -> Limits:
     return Limits(max_member_size=max_member_size, max_ratio=max_ratio)
+
+
+# What a terminal would act on rather than show: C0 controls (ESC starts escape sequences,
+# BEL rings, CR overwrites the line, LF starts a forged one), DEL, C1 controls (U+009B is a
+# one-byte CSI on some terminals), the Unicode line/paragraph separators and the bidi
+# overrides that reorder what is shown ("Trojan Source").
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# In JSON, C0 controls are escaped by json.dumps already (and LF/TAB are layout).
+_UNSAFE_IN_JSON = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with everything a terminal would act on shown as ``\\xNN``/``\\uNNNN``."""
+    return _UNSAFE.sub(_shown, text)
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """The one place the CLI prints a line (besides JSON, :func:`emit_json`): names, GUIDs and
+    messages from a file are data, so a control character in them is shown escaped and a
+    newline cannot forge a second line (``qdx: error: ...``) on the terminal or in a log.
+    Multi-line output is printed line by line."""
+    click.echo(terminal_text(text), err=err)
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -52,16 +90,24 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except UsageError as exc:
-            click.echo(f"qdx: error: {exc}", err=True)
+            echo(f"qdx: error: {exc}", err=True)
             sys.exit(2)
         except QdxError as exc:
-            click.echo(f"qdx: error: {exc}", err=True)
+            echo(f"qdx: error: {exc}", err=True)
+            _after_error()
             sys.exit(1)
         except KeyboardInterrupt:
-            click.echo("qdx: interrupted", err=True)
+            echo("qdx: interrupted", err=True)
             sys.exit(130)
 
     return wrapper
+
+
+def _after_error() -> None:
+    """The error is reported: what a library's half-built objects print while being
+    garbage-collected ("Exception ignored in ...": openpyxl's zip and sheet writers after a
+    full disk) would only bury that one line in tracebacks, so it is not printed."""
+    sys.unraisablehook = lambda unraisable: None
 
 
 # Reads smaller than this finish before a bar would be worth drawing.
@@ -102,7 +148,10 @@ def auto_progress(path: str) -> bool:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    # json escapes C0 controls itself; DEL, C1 and the separators/bidi controls it leaves raw
+    # are escaped too (still valid JSON: they can only occur inside strings).
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    click.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def same_file(a: str, b: str) -> bool:

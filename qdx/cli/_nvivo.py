@@ -11,7 +11,7 @@ from pathlib import Path
 from qdx.errors import Issue, ReadError, UsageError
 from qdx.formats import ReadOptions
 from qdx.model import Project
-from qdx.safety import Limits, atomic_write
+from qdx.safety import Limits, atomic_folder
 
 MAX_FILES = 10_000
 
@@ -92,12 +92,9 @@ def write_folder(project: Project, target: str, dialect: str) -> list[str]:
     from qdx.formats.nvivo import export_files
 
     notes = _not_exported(project)
-    root = Path(target)
     files = export_files(project, "V4" if dialect == "nvivo" else "V3")
-    for name, data in files.items():
-        out = root / name
-        out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, lambda stream, data=data: stream.write(data))  # type: ignore[misc]
+    # All files or none: a failure half-way must not leave a half-written export folder.
+    atomic_folder(target, {name: lambda stream, data=data: stream.write(data) for name, data in files.items()})  # type: ignore[misc]
     return notes
 
 

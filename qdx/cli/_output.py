@@ -19,7 +19,7 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from qdx.cli._common import emit_json
+from qdx.cli._common import echo, emit_json
 from qdx.errors import InvalidOutputError, Issue, LossyConversionWarning, Severity
 from qdx.formats import Dialect, Newline
 from qdx.model import Project
@@ -137,29 +137,29 @@ def refuse(exc: InvalidOutputError, written: Written, as_json: bool) -> None:
         report_repairs(written.repairs)
         for issue in exc.issues[:SHOWN]:
             where = f"{issue.location}: " if issue.location else ""
-            click.echo(f"qdx: {issue.severity.value}: {where}{issue.code} {issue.message}", err=True)
+            echo(f"qdx: {issue.severity.value}: {where}{issue.code} {issue.message}", err=True)
         if len(exc.issues) > SHOWN:
-            click.echo(f"qdx: ... and {len(exc.issues) - SHOWN} more", err=True)
+            echo(f"qdx: ... and {len(exc.issues) - SHOWN} more", err=True)
     hint = "" if written.repairs else "; --repair fixes what it can, --allow-invalid writes anyway"
-    click.echo(f"qdx: error: {exc}{hint}", err=True)
+    echo(f"qdx: error: {exc}{hint}", err=True)
     sys.exit(1)
 
 
 def report_repairs(repairs: tuple[str, ...]) -> None:
     for line in repairs:
-        click.echo(f"qdx: repaired: {line}", err=True)
+        echo(f"qdx: repaired: {line}", err=True)
 
 
 def report_written(written: Written) -> None:
     """Repairs and what was not carried over, on stderr (the summary line is the caller's)."""
     report_repairs(written.repairs)
     for note in written.not_carried:
-        click.echo(f"qdx: not carried over: {note}", err=True)
+        echo(f"qdx: not carried over: {note}", err=True)
     if written.invalid:
         errors = written.issues
         for issue in errors[:SHOWN]:
             where = f"{issue.location}: " if issue.location else ""
-            click.echo(f"qdx: warning: output {where}{issue.code} {issue.message}", err=True)
+            echo(f"qdx: warning: output {where}{issue.code} {issue.message}", err=True)
         if len(errors) > SHOWN:
-            click.echo(f"qdx: ... and {len(errors) - SHOWN} more", err=True)
-        click.echo(f"qdx: warning: written with --allow-invalid: {len(errors)} error(s) in the output", err=True)
+            echo(f"qdx: ... and {len(errors) - SHOWN} more", err=True)
+        echo(f"qdx: warning: written with --allow-invalid: {len(errors)} error(s) in the output", err=True)

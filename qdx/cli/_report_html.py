@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from qdx.cli._common import emit_json, load, refuse_overwriting_input
+from qdx.cli._common import echo, emit_json, load, refuse_overwriting_input
 from qdx.safety import Limits
 
 
@@ -26,8 +26,8 @@ def write_html_report(path: str, output: str, compare: str | None, as_json: bool
         emit_json(summary)
         return
     size = len(page.html.encode("utf-8"))
-    click.echo(f"wrote {output}: {summary['codes']} codes, {summary['quotes']} quotes, {size / 1e6:.1f} MB, "
+    echo(f"wrote {output}: {summary['codes']} codes, {summary['quotes']} quotes, {size / 1e6:.1f} MB, "
                "one self-contained page")
-    click.echo(f"Matrix total {total} of {summary['codings']} codings")
+    echo(f"Matrix total {total} of {summary['codings']} codings")
     for note in sections.notes:
-        click.echo(f"note: {note}")
+        echo(f"note: {note}")

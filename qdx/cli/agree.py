@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -50,21 +51,21 @@ def _numbers(agg: Aggregate) -> str:
 
 
 def _print_table(result: AgreementResult, detail: bool) -> None:
-    click.echo(f"Agreement of A = {result.label_a} and B = {result.label_b}, unit = {result.unit}")
+    echo(f"Agreement of A = {result.label_a} and B = {result.label_b}, unit = {result.unit}")
     if detail:
-        click.echo(f"{_cell('code', 30)} {_cell('source', 24)} {'units':>8} {'kappa':>7} {'agree%':>7}")
+        echo(f"{_cell('code', 30)} {_cell('source', 24)} {'units':>8} {'kappa':>7} {'agree%':>7}")
         for r in result.per_code_source:
-            click.echo(
+            echo(
                 f"{_cell(r.code, 30)} {_cell(r.source, 24)} {r.units:>8} {r.kappa:>7.3f} {100 * r.agreement:>7.2f}"
             )
-        click.echo("")
-    click.echo(
+        echo("")
+    echo(
         f"{_cell('code', 30)} {'src':>4} {'k mean':>7} {'k wtd':>7} {'k pool':>7} "
         f"{'agree%':>7} {'alpha':>7} {'u-alpha':>7} {'seg%':>7}"
     )
     for c in result.per_code:
-        click.echo(f"{_cell(c.code, 30)} {_numbers(c.summary)}")
-    click.echo(f"{_cell('OVERALL', 30)} {_numbers(result.overall)}")
+        echo(f"{_cell(c.code, 30)} {_numbers(c.summary)}")
+    echo(f"{_cell('OVERALL', 30)} {_numbers(result.overall)}")
     o = result.overall
     legend = (
         "k mean = simple mean over sources; k wtd = mean weighted by source size; k pool = pooled over all units",
@@ -73,9 +74,9 @@ def _print_table(result: AgreementResult, detail: bool) -> None:
         f"Brennan-Prediger kappa {o.bp_kappa:.3f} (k = {len(result.per_code)} codes), Holsti {o.holsti:.3f}",
     )
     for line in legend:
-        click.echo(line)
+        echo(line)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
 
 
 def _sides(
@@ -169,7 +170,7 @@ def agree(
     else:
         _print_table(result, detail)
         if output is not None:
-            click.echo(f"wrote {output}")
+            echo(f"wrote {output}")
 
 
 NULL_OVERALL = ("kappa_mean", "kappa_weighted", "kappa_pooled", "agreement", "agreement_mean", "alpha", "u_alpha",

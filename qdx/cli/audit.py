@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -56,10 +57,10 @@ def audit(paths: tuple[str, ...], output: str | None, skip: str, core: str | Non
     else:
         for f in findings:
             where = f"{f.file}: " if f.file and len(paths) > 1 else ""
-            click.echo(f"{where}{f.code_path or '-'}: {f.severity.value} {f.rule} {f.name}: {f.message}")
+            echo(f"{where}{f.code_path or '-'}: {f.severity.value} {f.rule} {f.name}: {f.message}")
         counts = Counter(f.severity.value for f in findings)
         summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no findings"
-        click.echo(f"{len(findings)} finding(s) ({summary})" if findings else summary)
+        echo(f"{len(findings)} finding(s) ({summary})" if findings else summary)
     sys.exit(1 if any(f.severity is Severity.ERROR for f in findings) else 0)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import echo, emit_json, handle_errors, json_option, limits_options, load, make_limits
 
 
 @click.command()
@@ -42,4 +42,4 @@ def codebook(path: str, output: str, as_json: bool, max_member_size: int, max_ra
     if as_json:
         emit_json({"output": output, "codes": len(book.entries), "quotes": quotes})
         return
-    click.echo(f"wrote {output}: {len(book.entries)} codes, {quotes} example quotes")
+    echo(f"wrote {output}: {len(book.entries)} codes, {quotes} example quotes")

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -129,7 +130,7 @@ def convert(
     else:
         _report(issues)
         report_written(written)
-        click.echo(
+        echo(
             f"{source} -> {target} ({dialect}): {counts['codes']} codes, {counts['sources']} sources,"
             f" {counts['selections']} selections, {counts['codings']} codings"
         )
@@ -146,7 +147,7 @@ def _backup_if_same(source: str, target: str) -> None:
     if not Path(target).is_file():
         raise UsageError("--in-place rewrites a file, not a folder; write the folder elsewhere")
     backup = make_backup(source)
-    click.echo(f"qdx: kept the original as {backup}", err=True)
+    echo(f"qdx: kept the original as {backup}", err=True)
 
 
 def _write(
@@ -189,6 +190,6 @@ def _check_model(project: Project, target: str, as_json: bool, repairs: tuple[st
 def _report(issues: list[Issue]) -> None:
     for issue in issues[:SHOWN_ISSUES]:
         where = f"{issue.location}: " if issue.location else ""
-        click.echo(f"qdx: {issue.severity.value}: {where}{issue.code} {issue.message}", err=True)
+        echo(f"qdx: {issue.severity.value}: {where}{issue.code} {issue.message}", err=True)
     if len(issues) > SHOWN_ISSUES:
-        click.echo(f"qdx: ... and {len(issues) - SHOWN_ISSUES} more reading issues (see qdx info --json)", err=True)
+        echo(f"qdx: ... and {len(issues) - SHOWN_ISSUES} more reading issues (see qdx info --json)", err=True)

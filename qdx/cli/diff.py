@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import echo, emit_json, handle_errors, json_option, limits_options, load, make_limits
 from qdx.errors import ReadError
 from qdx.ops.diff import Change, DiffResult
 from qdx.ops.pairing import MATCH_LEVELS
@@ -38,18 +38,24 @@ def diff(before: str, after: str, match: str, as_json: bool, max_member_size: in
     try:
         a, b = load(before, limits=limits), load(after, limits=limits)
     except ReadError as exc:  # diff(1): trouble is 2, because 1 means "they differ"
-        click.echo(f"qdx: error: {exc}", err=True)
+        echo(f"qdx: error: {exc}", err=True)
         sys.exit(2)
     result = run_diff(a, b, match=match)  # type: ignore[arg-type]
     if as_json:
         emit_json(result.as_dict())
     elif result:
-        click.echo(render(result, before, after))
+        for line in render_lines(result, before, after):
+            echo(line)
     sys.exit(1 if result else 0)
 
 
 def render(result: DiffResult, before: str, after: str) -> str:
     """The human-readable report: one section per area, one line per change."""
+    return "\n".join(render_lines(result, before, after))
+
+
+def render_lines(result: DiffResult, before: str, after: str) -> list[str]:
+    """:func:`render` as its lines (each printed on its own, so no name can add a line)."""
     lines = [f"--- {before}", f"+++ {after}"]
     for area, changes in result.by_area().items():
         if not changes:
@@ -57,27 +63,28 @@ def render(result: DiffResult, before: str, after: str) -> str:
         pairing = result.matching.get(area)
         how = ", ".join(f"{n} by {k}" for k, n in sorted(pairing.items())) if pairing else ""
         lines.append(f"{area} ({len(changes)} changes{'; paired ' + how if how else ''})")
-        lines.extend(_line(change) for change in changes)
+        for change in changes:
+            lines.extend(_line(change))
     lines.append(f"{len(result)} change(s)")
-    return "\n".join(lines)
+    return lines
 
 
-def _line(change: Change) -> str:
+def _line(change: Change) -> list[str]:
     if change.area == "codings":
-        return _coding_line(change)
+        return [_coding_line(change)]
     label = change.get("path") or change.get("source") or change.get("name") or change.get("field")
     if isinstance(label, list):
         label = " > ".join(str(x) for x in label)
     field = change.get("field")
     what = f"{label} [{field}]" if field is not None and field != label else str(label)
     if change.kind in {"added", "removed"}:
-        return f"  {_SIGN[change.kind]} {what}"
+        return [f"  {_SIGN[change.kind]} {what}"]
     path = change.area == "codes" and change.kind == "moved"
     text = f"  {change.kind:<16} {what}: {_short(change.before, path=path)} -> {_short(change.after, path=path)}"
     patch = change.get("diff")
     if isinstance(patch, str) and patch:
-        text += "\n" + "\n".join("      " + line for line in patch.splitlines())
-    return text
+        return [text, *("      " + line for line in patch.splitlines())]
+    return [text]
 
 
 def _coding_line(change: Change) -> str:

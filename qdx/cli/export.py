@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -47,4 +48,4 @@ def export(path: str, folder: str, to: str, set_name: str | None, coder: str | N
         emit_json({"files": [str(p) for p in written], "rows": rows})
         return
     for file, (name, n) in zip(written, rows.items(), strict=True):
-        click.echo(f"{file}: {n} {name}")
+        echo(f"{file}: {n} {name}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import echo, emit_json, handle_errors, json_option, limits_options, load, make_limits
 from qdx.model import Project, iter_codes, iter_selections
 
 UNIT_CHOICE = click.Choice(["codepoint", "utf16", "codepoint-lf"])
@@ -34,7 +34,7 @@ def info(path: str, unit: str | None, as_json: bool, max_member_size: int, max_r
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
         if key == "issues" and value:
             shown = f"{value} ({_by_code(project)})"
-        click.echo(f"{key:>15}: {'' if shown is None else shown}")
+        echo(f"{key:>15}: {'' if shown is None else shown}")
 
 
 def _by_code(project: Project) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -13,6 +14,7 @@ from qdx.cli._common import (
     make_limits,
     progress_enabled,
     require_option,
+    terminal_text,
 )
 from qdx.cli.report import progress_steps
 
@@ -66,9 +68,10 @@ def matrix(path: str, rows: str, cols: str, value: str, level: str | None, set_n
     if as_json:
         emit_json(_as_json(frame))
     elif output:
-        click.echo(f"wrote {output}: {len(frame.index)} rows × {len(frame.columns)} columns of {value}")
+        echo(f"wrote {output}: {len(frame.index)} rows × {len(frame.columns)} columns of {value}")
     else:
-        click.echo(_table(frame))
+        for line in _table(frame).splitlines():
+            echo(line)
 
 
 def _describe(rows: str, cols: str, value: str, level: str | None, cooccur: str) -> str:
@@ -97,5 +100,8 @@ def _table(frame: object) -> str:
     if frame.empty:
         return "(empty matrix)"
     floats = frame.dtypes.map(lambda d: d.kind == "f").any()
+    # Labels are names from the file: escaped before the layout, so a newline in one cannot
+    # break a row (echo escapes again what is left, i.e. nothing).
+    frame = frame.rename(index=lambda x: terminal_text(str(x)), columns=lambda x: terminal_text(str(x)))
     with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
         return frame.to_string(float_format=(lambda v: f"{v:.3f}" if floats else str(v)))

@@ -7,6 +7,7 @@ import sys
 import click
 
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -103,9 +104,9 @@ def _print_texts(texts: tuple[TextCarry, ...]) -> None:
         if carry.carried == "ours":
             how += "; the earlier inputs' selections carried onto this input's text"
         counts = ", ".join(f"{n} {status}" for status, n in carry.counts().items())
-        click.echo(f"  input {carry.input + 1}: source {carry.source!r} ({how}): selections {counts}")
+        echo(f"  input {carry.input + 1}: source {carry.source!r} ({how}): selections {counts}")
         for lost in (o for o in carry.outcomes if o.status == "lost"):
-            click.echo(
+            echo(
                 f"    lost: selection {lost.selection} [{lost.before[0]}:{lost.before[1]}] "
                 f"({lost.codings} coding(s)): its passage is not in the other copy"
             )
@@ -114,10 +115,10 @@ def _print_texts(texts: tuple[TextCarry, ...]) -> None:
 def _report_conflicts(conflicts: tuple[Conflict, ...], as_json: bool) -> None:
     if as_json:
         emit_json({"written": False, "conflicts": [c.as_dict() for c in conflicts]})
-    click.echo(f"qdx: error: {len(conflicts)} merge conflict(s); nothing written:", err=True)
+    echo(f"qdx: error: {len(conflicts)} merge conflict(s); nothing written:", err=True)
     for conflict in conflicts:
-        click.echo(f"  {conflict.message()}", err=True)
-    click.echo("Choose a resolution with --on-conflict ours|theirs|keep-both.", err=True)
+        echo(f"  {conflict.message()}", err=True)
+    echo("Choose a resolution with --on-conflict ours|theirs|keep-both.", err=True)
 
 
 def count_codings(project: Project) -> int:
@@ -153,12 +154,12 @@ def _print_summary(summary: dict[str, object], conflicts: tuple[Conflict, ...]) 
     inputs = summary["inputs"]
     assert isinstance(inputs, list)
     parts = " + ".join(f"{i['codings']}" for i in inputs)
-    click.echo(
+    echo(
         f"wrote {summary['output']}: {summary['codings']} codings (inputs: {parts}), "
         f"{summary['codes']} codes, {summary['sources']} sources"
     )
     users = summary["users"]
     assert isinstance(users, list)
-    click.echo(f"coders/users: {', '.join(str(u) for u in users)}")
+    echo(f"coders/users: {', '.join(str(u) for u in users)}")
     for conflict in conflicts:
-        click.echo(f"  resolved ({conflict.resolution}): {conflict.message()}")
+        echo(f"  resolved ({conflict.resolution}): {conflict.message()}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import echo, emit_json, handle_errors, json_option, limits_options, load, make_limits
 
 
 @click.command()
@@ -44,5 +44,5 @@ def model(path: str, output: str, depth: int, as_json: bool, max_member_size: in
     if as_json:
         emit_json({"output": output, "boxes": len(figure.scene.boxes), "levels": levels})
         return
-    click.echo(f"wrote {output}: {' → '.join(map(str, levels))} codes by level, "
+    echo(f"wrote {output}: {' → '.join(map(str, levels))} codes by level, "
                f"{sum(1 for line in figure.scene.lines if line.label)} links drawn")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -46,7 +47,7 @@ def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[
 @click.argument("path", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The workbook to write (.xlsx), or a self-contained web page (.html).")
-@click.option("--compare", type=click.Path(exists=True), default=None,
+@click.option("--compare", type=click.Path(), default=None,
               help="A second coder's project of the same sources: adds an Agreement sheet.")
 @json_option
 @limits_options
@@ -63,12 +64,16 @@ def report(path: str, output: str, compare: str | None, as_json: bool, max_membe
     """
     from qdx.errors import UsageError
     from qdx.report.excel import write_report_file
+    from qdx.safety import output_plan
 
-    if output.lower().endswith(".html"):  # the self-contained HTML report (qdx/cli/_report_html.py)
+    # A device or FIFO (-o /dev/stdout, a pipe) is written into whatever its name; the summary
+    # then goes to stderr, so that it cannot end up inside the workbook's bytes.
+    into_stream = not output_plan(output).replace
+    if not into_stream and output.lower().endswith(".html"):  # the self-contained HTML report
         from qdx.cli._report_html import write_html_report
 
         return write_html_report(path, output, compare, as_json, make_limits(max_member_size, max_ratio))
-    if not output.lower().endswith(".xlsx"):
+    if not into_stream and not output.lower().endswith(".xlsx"):
         raise UsageError(f"the report is an Excel workbook (.xlsx) or a web page (.html), not {output}")
     refuse_overwriting_input(output, path)
     with progress_steps("qdx report", REPORT_STEPS, progress_enabled(as_json)) as step:
@@ -82,7 +87,7 @@ def report(path: str, output: str, compare: str | None, as_json: bool, max_membe
         emit_json({"output": output, "sheets": result.sheets, "matrix_total": result.matrix_total,
                    "codings": result.codings, "notes": result.notes})
         return
-    click.echo(f"wrote {output}: {len(result.sheets)} sheets ({', '.join(result.sheets)})")
-    click.echo(f"Matrix total {result.matrix_total} of {result.codings} codings")
+    echo(f"wrote {output}: {len(result.sheets)} sheets ({', '.join(result.sheets)})", err=into_stream)
+    echo(f"Matrix total {result.matrix_total} of {result.codings} codings", err=into_stream)
     for note in result.notes:
-        click.echo(f"note: {note}")
+        echo(f"note: {note}", err=into_stream)

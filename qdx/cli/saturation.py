@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -29,20 +30,20 @@ def _print(result: SaturationResult) -> None:
     levels = result.levels
     short = {"concept": "concepts", "subcategory": "subcats", "main category": "main cats"}
     head = "".join(f" {short.get(lvl, lvl)[:11]:^11}" for lvl in levels)
-    click.echo(f"{'#':>3} {'document':<28} {'new':>4} {'cum':>4}{head}  new codes")
+    echo(f"{'#':>3} {'document':<28} {'new':>4} {'cum':>4}{head}  new codes")
     for i, p in enumerate(result.curve, start=1):
         cells = "".join(f" {p.levels[lvl].new:>5}/{p.levels[lvl].cumulative:<5}" for lvl in levels)
         mark = "*" if p.held_out else " "
-        click.echo(f"{i:>3}{mark}{p.document[:28]:<28} {p.new:>4} {p.cumulative:>4}{cells}  {', '.join(p.new_codes)}")
-    click.echo(f"level columns: new/cumulative; * = held out; order: {result.order}")
+        echo(f"{i:>3}{mark}{p.document[:28]:<28} {p.new:>4} {p.cumulative:>4}{cells}  {', '.join(p.new_codes)}")
+    echo(f"level columns: new/cumulative; * = held out; order: {result.order}")
     g = result.guest2020
-    click.echo(
+    echo(
         f"Guest, Namey & Chen 2020 (base {g.base}, run {g.run}, threshold {g.threshold:.0%}, "
         f"{g.base_codes} base codes): {g.point}"
     )
     f = result.francis
     where = f"stop at document {f.point}" if f.point is not None else "not reached"
-    click.echo(f"Francis et al. 2010 ({f.initial}+{f.stop}): {where}")
+    echo(f"Francis et al. 2010 ({f.initial}+{f.stop}): {where}")
     _print_holdout(result)
 
 
@@ -50,12 +51,12 @@ def _print_holdout(result: SaturationResult) -> None:
     h = result.holdout
     if h is None:
         return
-    click.echo(f"held-out test on {len(h.documents)} document(s): {'PASSED' if h.saturated else 'FAILED'}")
+    echo(f"held-out test on {len(h.documents)} document(s): {'PASSED' if h.saturated else 'FAILED'}")
     for label, items in (("new concept", h.new_codes), ("new category", h.new_categories)):
         for item in items:
-            click.echo(f"  {label}: {item.name}  [{' / '.join(item.path)}]  in {', '.join(item.documents)}")
+            echo(f"  {label}: {item.name}  [{' / '.join(item.path)}]  in {', '.join(item.documents)}")
     for item in h.uncovered_categories:
-        click.echo(f"  note: main category not referenced in the held-out documents: {item.name}")
+        echo(f"  note: main category not referenced in the held-out documents: {item.name}")
 
 
 @click.command()
@@ -129,5 +130,5 @@ def saturation(
     else:
         _print(result)
         if plot is not None:
-            click.echo(f"wrote {plot}")
+            echo(f"wrote {plot}")
     sys.exit(1 if result.failed else 0)

@@ -9,7 +9,6 @@ that begin with ``= + - @``, tab or CR are written as text, never as formulas (C
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
@@ -17,8 +16,9 @@ from typing import IO
 
 import click
 
-from qdx.cells import csv_text, set_text
+from qdx.cells import csv_text, csv_writer, set_text
 from qdx.cli._common import (
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -56,14 +56,14 @@ def segments(
         if as_json:
             emit_json({"output": output, "segments": len(rows)})
         else:
-            click.echo(f"wrote {len(rows)} segments to {output}")
+            echo(f"wrote {len(rows)} segments to {output}")
     elif as_json:
         emit_json(rows)
     else:
         for row in rows:
             text = " ".join(str(row["text"] or "").split())
             path_ = " > ".join(map(str, row["code_path"]))  # type: ignore[call-overload]
-            click.echo(f"{row['source']} [{row['start']}:{row['end']}] {path_}: {text[:80]}")
+            echo(f"{row['source']} [{row['start']}:{row['end']}] {path_}: {text[:80]}")
 
 
 def _write(target: Path, rows: list[dict[str, object]]) -> None:
@@ -94,7 +94,7 @@ def defuse(value: object) -> object:
 
 def _csv(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
-    out = csv.writer(text)
+    out = csv_writer(text)
     out.writerow(COLUMNS)
     for row in rows:
         out.writerow([defuse(v) for v in _flat(row)])

@@ -13,6 +13,7 @@ import click
 
 from qdx.cli._common import (
     auto_progress,
+    echo,
     emit_json,
     handle_errors,
     json_option,
@@ -137,12 +138,12 @@ def _emit(
         return
     for issue in issues:
         where = f"{issue.location}: " if issue.location else ""
-        click.echo(f"{where}{issue.severity.value} {issue.code} {issue.message}")
+        echo(f"{where}{issue.severity.value} {issue.code} {issue.message}")
     if levels is not None:
-        click.echo(
+        echo(
             "levels: core {core!r}, {main} main, {subcategories} subcategories, {concepts} concepts".format(**levels)
         )
-    click.echo(_summary(path, issues))
+    echo(_summary(path, issues))
 
 
 def _summary(path: str, issues: list[Issue]) -> str:

@@ -54,6 +54,7 @@ from qdx.model import (
     Variable,
     VariableValue,
     VideoSource,
+    code_tree,
     iter_codes,
 )
 from qdx.ops.pairing import (
@@ -755,8 +756,10 @@ class _CodeTree:
         self.kids: dict[str | None, list[str]] = {None: []}
         self.original = codes
         self.changed = False
-        for code, ancestors in iter_codes(codes):
-            self._insert(code, ancestors[-1].guid.key if ancestors else None)
+        tree = code_tree(codes)  # each GUID once: a repeated one would make a node its own parent
+        for guid, code in tree.codes.items():
+            parent = tree.parents[guid]
+            self._insert(code, parent.guid.key if parent is not None else None)
 
     def _insert(self, code: Code, parent: str | None) -> None:
         key = code.guid.key

@@ -105,13 +105,15 @@ def codes_frame(corpus: Corpus) -> pd.DataFrame:
     """One row per code in tree order (see module docstring)."""
     import pandas as pd
 
-    from qdx.model import iter_codes
+    from qdx.model import code_tree
 
     refs, refs_total, srcs, srcs_total = _code_counts(corpus)
     names = corpus.tree.column_names()
     rows = []
-    for code, ancestors in iter_codes(corpus.project.codes):
-        key = guid_key(code.guid)
+    tree = code_tree(corpus.project.codes)
+    for guid, code in tree.codes.items():
+        key = guid_key(guid)
+        ancestors = tree.ancestors(guid)[::-1]
         rows.append({
             "guid": str(code.guid), "name": code.name,
             "path": PATH_SEP.join(corpus.tree.label(k) for k in corpus.tree.paths[key]),
@@ -156,9 +158,10 @@ def cases_frame(corpus: Corpus) -> pd.DataFrame:
     import pandas as pd
 
     rows = []
+    order = {key: i for i, key in enumerate(corpus.source_names)}
     for case in corpus.project.cases:
         key = guid_key(case.guid)
-        sources = sorted(corpus.case_sources.get(key, frozenset()), key=list(corpus.source_names).index)
+        sources = sorted((s for s in corpus.case_sources.get(key, frozenset()) if s in order), key=order.__getitem__)
         rows.append({
             "guid": str(case.guid), "name": case.name, "description": case.description,
             "sources": len(sources), "source_names": "; ".join(corpus.source_names[s] for s in sources),

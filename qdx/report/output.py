@@ -8,13 +8,14 @@ programs detect the encoding (CJK names); table exports are plain UTF-8 for Duck
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from qdx.errors import UsageError
-from qdx.report.safe import csv_frame
+from qdx.report.safe import frame_csv
 from qdx.report.sheets import COEFF, COUNT, DECIMAL, Table, write_table
-from qdx.safety import atomic_write
+from qdx.safety import atomic_folder, atomic_write
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,6 +31,21 @@ NVIVO_MEASURES = {
     "c-coefficient": "c-coefficient",
 }
 _FORMATS = {"coverage": DECIMAL, "row-pct": DECIMAL, "col-pct": DECIMAL, "c-coefficient": COEFF}
+
+
+def require_parquet() -> None:
+    """Parquet needs pyarrow, an optional extra (``qdx[parquet]``): say so in one line.
+
+    Raises:
+        UsageError: pyarrow cannot be imported.
+    """
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(
+            "writing parquet needs pyarrow, which is not installed: pip install 'qdx[parquet]'"
+            " (or write csv instead)"
+        ) from exc
 
 
 def _suffix(path: str | os.PathLike[str], allowed: tuple[str, ...]) -> str:
@@ -94,8 +110,9 @@ def write_matrix(frame: pd.DataFrame, path: str | os.PathLike[str], *, layout: s
     elif suffix == ".xlsx":
         atomic_write(path, lambda s: _write_xlsx(frame, s, description))
     elif suffix == ".csv":
-        atomic_write(path, lambda s: _put(s, csv_frame(_flat(frame)).to_csv(index=False), "utf-8-sig"))
+        atomic_write(path, lambda s: _put(s, frame_csv(_flat(frame)), "utf-8-sig"))
     else:
+        require_parquet()
         atomic_write(path, lambda s: arrow_ready(_flat(frame)).to_parquet(s, index=False))
 
 
@@ -116,13 +133,9 @@ def _write_nvivo(frame: pd.DataFrame, path: str | os.PathLike[str], suffix: str)
         atomic_write(path, lambda s: write_nvivo_xlsx(frame, s, measure=measure))
     elif suffix == ".csv":
         grid = pd.DataFrame(nvivo_grid(frame))
-        atomic_write(path, lambda s: _put(s, csv_frame(grid).to_csv(index=False, header=False), "utf-8-sig"))
+        atomic_write(path, lambda s: _put(s, frame_csv(grid, header=False), "utf-8-sig"))
     else:
         raise UsageError("--layout nvivo writes .xlsx or .csv (NVivo exports spreadsheets)")
-
-
-def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    return csv_frame(frame)
 
 
 def arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -154,19 +167,13 @@ def export_tables(tables: Frames, folder: str | os.PathLike[str], *, to: str) ->
     """
     if to not in ("parquet", "csv"):
         raise UsageError(f"unknown export format {to!r}; choose parquet or csv")
-    target = Path(folder)
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        from qdx.errors import WriteError
-
-        raise WriteError(f"cannot create folder ({exc.strerror or exc})", location=str(target)) from exc
-    written: list[Path] = []
+    if to == "parquet":
+        require_parquet()
+    producers: dict[str, Callable[[BinaryIO], None]] = {}
     for name, frame in tables.tables().items():
-        path = target / f"{name}.{to}"
         if to == "parquet":
-            atomic_write(path, lambda s, f=frame: arrow_ready(f).to_parquet(s, index=False))  # type: ignore[misc]
+            producers[f"{name}.{to}"] = lambda s, f=frame: arrow_ready(f).to_parquet(s, index=False)  # type: ignore[misc]
         else:
-            atomic_write(path, lambda s, f=frame: _put(s, _csv_ready(f).to_csv(index=False), "utf-8"))  # type: ignore[misc]
-        written.append(path)
-    return written
+            producers[f"{name}.{to}"] = lambda s, f=frame: _put(s, frame_csv(f), "utf-8")  # type: ignore[misc]
+    # One step: a failure (disk full, Ctrl-C) leaves no half-exported folder.
+    return atomic_folder(folder, producers)

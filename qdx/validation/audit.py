@@ -233,10 +233,7 @@ def _definition_rules(ctx: _Context) -> None:
 def _relatives(ctx: _Context, code: Code) -> set[Guid]:
     """Ancestors and descendants: a definition may name them without fitting them better."""
     found = {c.guid for c, _ in iter_codes(code.children)}
-    parent = ctx.index.parents[code.guid]
-    while parent is not None:
-        found.add(parent.guid)
-        parent = ctx.index.parents[parent.guid]
+    found.update(parent.guid for parent in ctx.index.tree.ancestors(code.guid))
     return found
 
 

@@ -27,6 +27,7 @@ QDX113  error     an internal file (sources/ member) is missing (REFI §8.3); a 
                   bare .qde, which cannot carry its files
 QDX114  warning   a coding applies a code whose isCodable is false (REFI §11)
 QDX115  warning   a VariableValue's kind does not match its variable's typeOfVariable (§3.6)
+QDX116  error     a code repeats the GUID of one of its own ancestors (a cycle by GUID)
 ======  ========  ===========================================================================
 """
 
@@ -249,15 +250,33 @@ def _walk_project(walk: _Walk, project: Project) -> None:
 
 
 def _walk_codes(walk: _Walk, codes: tuple[Code, ...], base: str) -> None:
-    """Codes depth-first; nesting is the hierarchy (REFI §3.2), so paths nest too."""
-    for i, code in enumerate(codes, 1):
-        path = f"{base}/Code[{i}]"
+    """Codes depth-first; nesting is the hierarchy (REFI §3.2), so paths nest too.
+
+    Iterative (an input controls the depth); a code repeating the GUID of one of its own
+    ancestors gets QDX116 besides QDX110: a tool rebuilding the tree by GUID would loop.
+    """
+    on_path: dict[str, int] = defaultdict(int)  # GUID keys of the current code's ancestors
+    stack: list[tuple[Code, str] | str] = [
+        (code, f"{base}/Code[{i}]") for i, code in reversed(list(enumerate(codes, 1)))
+    ]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):  # leaving a code: it is no longer an ancestor
+            on_path[item] -= 1
+            continue
+        code, path = item
         where = _where(code, path)
         walk.define(code.guid, "code", where)
+        key = guid_key(code.guid)
+        if on_path[key]:
+            message = f"code repeats the GUID {code.guid} of its own ancestor: the code tree would be a cycle"
+            walk.problem("QDX116", Severity.ERROR, message, where)
         if not code.is_codable:
-            walk.non_codable.add(guid_key(code.guid))
+            walk.non_codable.add(key)
         _note_refs(walk, code.note_refs, where)
-        _walk_codes(walk, code.children, path)
+        on_path[key] += 1
+        stack.append(key)
+        stack.extend((child, f"{path}/Code[{i}]") for i, child in reversed(list(enumerate(code.children, 1))))
 
 
 def _note_refs(walk: _Walk, refs: Iterable[Guid], where: str) -> None:

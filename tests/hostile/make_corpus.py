@@ -230,6 +230,74 @@ def xlsx_external_link() -> bytes:
     return buf.getvalue()
 
 
+# --------------------------------------------------------------------------- output side (issue 15b)
+# Files that read fine but attack what comes after reading: tree walks, numbers, spreadsheet
+# cells, terminal output, folder outputs. Each must give every command a valid result or one
+# line + exit 1 (tests/hostile/test_hostile_output.py runs them through every command).
+
+G5 = "55555555-5555-5555-5555-555555555555"
+G6 = "66666666-6666-6666-6666-666666666666"
+G7 = "77777777-7777-7777-7777-777777777777"
+
+
+def coded_project(codes: str, *, coded: str = G1, start: str = "0", end: str = "4", extra: str = "") -> bytes:
+    """A one-source project whose selection is coded with ``coded``; ``codes`` is the Codes XML."""
+    return qde(
+        f'<Users><User guid="{G4}" name="u"/></Users><CodeBook><Codes>{codes}</Codes></CodeBook>'
+        f'<Sources><TextSource guid="{G2}" name="doc"><PlainTextContent>text body here</PlainTextContent>'
+        f'<PlainTextSelection guid="{G3}" startPosition="{start}" endPosition="{end}">'
+        f'<Coding guid="{G4[:-1]}5" creatingUser="{G4}"><CodeRef targetGUID="{coded}"/></Coding>'
+        f"</PlainTextSelection></TextSource></Sources>{extra}"
+    )
+
+
+def code(guid: str, name: str, children: str = "") -> str:
+    return f'<Code guid="{guid}" name="{name}" isCodable="true">{children}</Code>'
+
+
+def output_cases(root: Path) -> list[Case]:
+    """The output-side classes of issue 15 (defects 1, 7, 10, 11, 16, 18), one file each."""
+    c: list[Case] = []
+
+    def add(name: str, file: str, data: bytes, why: str) -> None:
+        c.append(Case(name, _w(root, file, data), "project", why))
+
+    add("tree-child-repeats-guid", "tree-self.qde", coded_project(code(G1, "c", code(G1, "c again"))),
+        "a code whose child repeats its GUID: the parent map would be a cycle")
+    add("tree-grandchild-repeats-guid", "tree-cycle.qde",
+        coded_project(code(G1, "a", code(G5, "b", code(G1, "a again", code(G6, "d")))), coded=G6),
+        "a cycle over two levels, with a coded code below it")
+    add("tree-repeated-guid-siblings", "tree-siblings.qde",
+        coded_project(code(G1, "a", code(G5, "b")) + code(G5, "b twin", code(G1, "a twin"))),
+        "two subtrees that swap each other's GUIDs")
+    add("position-2-63", "pos-2-63.qde", coded_project(code(G1, "c"), end=str(2**63)),
+        "an end position of 2^63 (OverflowError in numpy/pandas)")
+    add("position-huge-negative", "pos-neg.qde", coded_project(code(G1, "c"), start=str(-(2**70)), end="4"),
+        "a start position of -2^70")
+    add("position-end-huge-negative", "pos-end-neg.qde", coded_project(code(G1, "c"), end=str(-(2**70))),
+        "an end position of -2^70 after a valid start (found by scripts/fuzz.py)")
+    add("position-2-62", "pos-2-62.qde", coded_project(code(G1, "c"), start=str(2**62), end=str(2**62 + 5)),
+        "positions inside int64 whose sums are not")
+    add("case-dangling-sourceref", "case-dangling.qde",
+        coded_project(code(G1, "c"), extra=f'<Cases><Case guid="{G5}" name="k"><SourceRef targetGUID="{G6}"/>'
+                      f'<SelectionRef targetGUID="{G7}"/></Case></Cases>'),
+        "a case whose SourceRef and SelectionRef name nothing")
+    formula = (code(G1, "a;=1+1") + code(G5, "x&#13;=1+1") + code(G6, " =HYPERLINK(&quot;http://x&quot;)")
+               + code(G7, "b,@SUM(1)&#10;-2+3"))
+    add("formula-separators-and-cr", "formula.qde", coded_project(formula, coded=G5),
+        "names that become formulas after a ';' list separator, a bare CR, a space or a LF")
+    terminal = code(G1, "evil&#155;31mRED&#133;&#8238;txt.exe", code(G5, "x&#10;qdx: error: forged&#13;"))
+    add("terminal-controls", "terminal.qde",
+        coded_project(terminal, coded="x&#10;qdx: error: forged"),
+        "C1 CSI, NEL, a bidi override and a newline in names and a GUID")
+    folder = code(G1, "A", code(G6, "child")) + code(G5, "A.txt", code(G7, "inner")) + code(G3[:-1] + "9", "a")
+    add("folder-name-collisions", "collide.qde", coded_project(folder, coded=G6),
+        "codes A, A.txt and a: file and folder names that collide in a coded-text folder")
+    add("long-code-name", "longname.qde", coded_project(code(G1, "n" * 300)),
+        "a 300-character code name (file names in a coded-text folder)")
+    return c
+
+
 # --------------------------------------------------------------------------- the corpus
 
 
@@ -398,6 +466,7 @@ def build(root: Path) -> list[Case]:
         "error",
         "binary bytes posing as text",
     )
+    c.extend(output_cases(root))
     (root / "cases.json").write_text(json.dumps([asdict(x) for x in c], indent=1), encoding="utf-8")
     return c
 

@@ -141,20 +141,37 @@ def code_export(project: Project, code: Code, variant: str = "V3") -> bytes:
 def export_files(project: Project, variant: str = "V3") -> dict[str, bytes]:
     """Every code's export, by relative path (children in folders named after their parent).
 
-    Codes without references get no file: it would hold no header to parse. A name that
-    collides after sanitising gets `` (2)`` appended.
+    Codes without references get no file: it would hold no header to parse. Each code gets a
+    name in its folder that no sibling's file or folder uses, ignoring case (``A`` beside
+    ``a``, or a code ``A.txt`` whose children's folder ``A.txt`` would meet code ``A``'s file):
+    `` (2)`` is appended. Names are cut to fit file-system limits.
     """
     files: dict[str, bytes] = {}
+    used: dict[str, set[str]] = {}
+    folder_of: dict[int, str] = {}
     for code, ancestors in iter_codes(project.codes):
+        folder = folder_of[id(ancestors[-1])] if ancestors else ""
+        stem = _free_stem(safe_file_name(code.name), used.setdefault(folder, set()))
+        own = f"{folder}/{stem}" if folder else stem
+        folder_of[id(code)] = own
         data = code_export(project, code, variant)
-        if not data.decode(SHAPES[variant].encoding).strip():
-            continue
-        folder = "/".join(safe_file_name(a.name) for a in ancestors)
-        base = f"{folder}/{safe_file_name(code.name)}" if folder else safe_file_name(code.name)
-        path = f"{base}.txt"
-        serial = 2
-        while path in files:
-            path = f"{base} ({serial}).txt"
-            serial += 1
-        files[path] = data
+        if data.decode(SHAPES[variant].encoding).strip():
+            files[f"{own}.txt"] = data
     return files
+
+
+# Bytes of a name before the suffixes: " (NN)" and ".txt" still fit NAME_MAX (255).
+_MAX_STEM_BYTES = 200
+
+
+def _free_stem(base: str, used: set[str]) -> str:
+    """``base`` (or ``base (N)``) such that neither it nor ``<it>.txt`` is in ``used``; both are
+    then taken (a code's file and its children's folder)."""
+    while len(base.encode("utf-8")) > _MAX_STEM_BYTES:
+        base = base[:-1]
+    stem, serial = base, 2
+    while stem.casefold() in used or f"{stem}.txt".casefold() in used:
+        stem = f"{base} ({serial})"
+        serial += 1
+    used.update((stem.casefold(), f"{stem}.txt".casefold()))
+    return stem

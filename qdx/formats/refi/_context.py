@@ -7,7 +7,8 @@ QDX001    missing-text-file           a referenced ``.txt`` is not in the archiv
 QDX002    empty-text-file             a ``.txt`` of 0-1 bytes (NVivo Mac 15, quirk 4)
 QDX003    duplicate-guid              one GUID on several elements (ATLAS.ti 8.4, quirk 13)
 QDX004    missing-file                a referenced embedded file is not in the archive
-QDX005    bad-value                   an attribute value of the wrong type (kept or defaulted)
+QDX005    bad-value                   an attribute value of the wrong type, or a number beyond
+                                      ±(2^53−1) (kept or defaulted)
 QDX006    missing-attribute           a required attribute is absent
 QDX007    unknown-element             an element the REFI-QDA 1.0 schema does not define
 QDX008    position-unit               text positions re-read in another unit than ``origin``
@@ -78,6 +79,18 @@ def _line(loc: str) -> int:
 
 def _no_resolver(path: str) -> tuple[str, bytes] | None:
     return None
+
+
+# Positions, coordinates and milliseconds from a document are checked into a range where every
+# later step computes exactly: within 2^53 - 1 any sum or difference of two fits an int64
+# (numpy, pandas, parquet) and converts to a float without loss. No real text, picture or
+# recording comes near it; a larger value (2^63 gave OverflowError tracebacks) is an Issue.
+MAX_INTEGER = 2**53 - 1
+
+
+def in_range(number: int) -> bool:
+    """True when ``number`` is a usable position/coordinate/duration (see MAX_INTEGER)."""
+    return -MAX_INTEGER <= number <= MAX_INTEGER
 
 
 @dataclass(slots=True)
@@ -218,10 +231,15 @@ class Context:
                 return 0
             return None
         try:
-            return int(value.strip())
+            number = int(value.strip())
         except ValueError:
             self.issue("QDX005", f"{name}={value!r} is not an integer", el, Severity.ERROR)
             return 0 if required else None
+        if not in_range(number):
+            message = f"{name}={value!r} is out of range (at most {MAX_INTEGER} in size)"
+            self.issue("QDX005", message, el, Severity.ERROR)
+            return 0 if required else None
+        return number
 
     def req_int(self, el: Element, name: str) -> int:
         value = self.integer(el, name)

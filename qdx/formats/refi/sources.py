@@ -14,6 +14,7 @@ from typing import Any
 from qdx.errors import Severity
 from qdx.formats.refi._context import (
     _LOCAL,
+    MAX_INTEGER,
     Context,
     Element,
     _audit,
@@ -22,6 +23,7 @@ from qdx.formats.refi._context import (
     _one,
     _refs,
     _text,
+    in_range,
     kids,
     local,
 )
@@ -178,6 +180,8 @@ def read_text_selections(els: Sequence[Element], ctx: Context) -> list[TextSelec
         ref = coding[0]
         try:
             begin, stop = int(start), int(end)  # type: ignore[arg-type]
+            if begin > MAX_INTEGER or not in_range(stop):
+                begin = -1  # out of range: the full path reports it
         except (TypeError, ValueError):
             begin = -1
         # Plain GUIDs (nothing to strip, see Context.own_guid), checked inline: 2 x 10^5 calls.
@@ -237,6 +241,8 @@ def _selection(
     try:
         start, end = int(get("startPosition")), int(get("endPosition"))  # type: ignore[arg-type]
     except (TypeError, ValueError):  # missing or not integers: reported by req_int
+        start, end = ctx.req_int(el, "startPosition"), ctx.req_int(el, "endPosition")
+    if not (in_range(start) and in_range(end)):  # reported by req_int
         start, end = ctx.req_int(el, "startPosition"), ctx.req_int(el, "endPosition")
     user, modifier = get("creatingUser"), get("modifyingUser")
     created, modified = get("creationDateTime"), get("modifiedDateTime")

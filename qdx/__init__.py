@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "matrix": "qdx.analysis.matrix",
     "cooccurrence": "qdx.analysis.cooccurrence",
     "frames": "qdx.report.frames",
+    "export_dataset": "qdx.report.dataset",
     # the model and options
     "Project": "qdx.model",
     "ProjectIndex": "qdx.model",
@@ -52,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "AgreementResult": "qdx.analysis.agreement",
     "SaturationResult": "qdx.analysis.saturation",
     "Frames": "qdx.report.frames",
+    "DatasetResult": "qdx.report.dataset",
     # errors and warnings (the tree is drawn in qdx/errors.py)
     "QdxError": "qdx.errors",
     "ReadError": "qdx.errors",
@@ -96,6 +98,8 @@ if TYPE_CHECKING:
     from qdx.ops.merge import MergeConflictError as MergeConflictError
     from qdx.ops.merge import MergeResult as MergeResult
     from qdx.ops.merge import merge as merge
+    from qdx.report.dataset import DatasetResult as DatasetResult
+    from qdx.report.dataset import export_dataset as export_dataset
     from qdx.report.frames import Frames as Frames
     from qdx.report.frames import frames as frames
     from qdx.safety import Limits as Limits

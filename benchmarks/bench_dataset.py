@@ -1,0 +1,110 @@
+"""Time ``qdx export CORPUS DIR`` on a generated corpus, then again on the unchanged corpus.
+
+    python benchmarks/bench_dataset.py                   # 200 projects, one worker per core
+    python benchmarks/bench_dataset.py --projects 40 --jobs 2
+
+Generates ``--projects`` REFI-QDA projects with benchmarks/make_project.py (deterministic, one
+seed each), in four sizes taken in turn (50 selections in 5 sources up to 3,000 in 40; every
+project has make_project's 1,920-code tree), into a temporary folder. Then runs the command
+line three times in fresh processes, as a user would:
+
+1. the first export (every project read and written, by worker processes);
+2. the same command on the unchanged corpus (every project must be reported unchanged);
+3. after one project is regenerated with another seed (exactly that one must be exported).
+
+Prints the times and the ratio of run 2 to run 1, which must be under 10 % (issue 19), and the
+CPU time of the worker processes against the wall time of run 1 (above 1 when they overlapped).
+Exits 1 when a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from make_project import generate
+
+SIZES = ((50, 5), (300, 10), (1000, 20), (3000, 40))  # (selections, sources)
+LIMIT_RATIO = 0.10
+
+
+def make_corpus(folder: Path, count: int) -> list[Path]:
+    """``count`` projects ``study-NNN.qdpx`` in ``folder``, sizes taken from SIZES in turn."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for i in range(count):
+        made.append(make_one(folder, i, seed=i + 1))
+    return made
+
+
+def make_one(folder: Path, i: int, *, seed: int) -> Path:
+    selections, sources = SIZES[i % len(SIZES)]
+    with tempfile.TemporaryDirectory(dir=folder.parent) as scratch:
+        _, qdpx = generate(selections, Path(scratch), sources=sources, seed=seed)
+        target = folder / f"study-{i:03d}.qdpx"
+        os.replace(qdpx, target)
+    return target
+
+
+def run_export(corpus: Path, out: Path, jobs: int | None) -> tuple[float, float, dict[str, object]]:
+    """(wall seconds, children's CPU seconds, the --json output) of one ``qdx export``."""
+    cmd = [sys.executable, "-m", "qdx", "export", str(corpus), str(out), "--json"]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
+    before = os.times()
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = os.times()
+    if done.returncode != 0:
+        raise SystemExit(f"qdx export failed ({done.returncode}): {done.stderr.strip()}")
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return wall, cpu, json.loads(done.stdout)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    parser.add_argument("--keep", type=Path, default=None, help="build in this folder and keep it")
+    args = parser.parse_args()
+    base = args.keep or Path(tempfile.mkdtemp(prefix="qdx-bench-dataset-"))
+    corpus, out = base / "corpus", base / "dataset"
+    shutil.rmtree(out, ignore_errors=True)
+    try:
+        start = time.perf_counter()
+        files = make_corpus(corpus, args.projects)
+        size = sum(f.stat().st_size for f in files)
+        print(f"corpus: {len(files)} projects, {size / 1e6:.1f} MB, generated in {time.perf_counter() - start:.1f} s")
+        first, cpu, data = run_export(corpus, out, args.jobs)
+        ok = data["exported"] == len(files)
+        workers = args.jobs or os.cpu_count() or 1
+        print(f"first export:    {first:7.2f} s  ({data['exported']} exported; {workers} workers; "
+              f"worker CPU {cpu:.1f} s = {cpu / first:.2f} x wall)")
+        again, _, data = run_export(corpus, out, args.jobs)
+        ok &= data["unchanged"] == len(files) and data["exported"] == 0
+        print(f"unchanged again: {again:7.2f} s  ({data['unchanged']} unchanged, {data['exported']} exported)")
+        make_one(corpus, 0, seed=10_000)
+        changed, _, data = run_export(corpus, out, args.jobs)
+        ok &= data["exported"] == 1 and data["unchanged"] == len(files) - 1
+        print(f"one changed:     {changed:7.2f} s  ({data['exported']} exported, {data['unchanged']} unchanged)")
+        ratio = again / first
+        print(f"ratio unchanged / first: {ratio:.1%} (limit {LIMIT_RATIO:.0%})")
+        ok &= ratio < LIMIT_RATIO
+        print("PASS" if ok else "FAIL")
+        return 0 if ok else 1
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -270,3 +270,22 @@ def test_one_project_still_exports_flat_tables(tmp_path: Path) -> None:
     # --dataset makes a one-project dataset
     code, data, _ = _export(str(STUDY), str(tmp_path / "d"), "--dataset")
     assert code == 0 and data["exported"] == 1 and (tmp_path / "d" / "project=project" / "codes.parquet").exists()
+
+
+def test_the_readme_example_prints_what_it_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    session = re.search(r"```console\n\$ qdx export (.*?) corpus\n(.*?)\n```", readme, re.S)
+    query = re.search(r"```sql\n(.*?)```", readme, re.S)
+    assert session is not None and query is not None, "README lost its corpus example"
+    inputs = [str(ROOT / p) for p in session.group(1).split()]
+    monkeypatch.chdir(tmp_path)  # the example writes ./corpus
+    result = CliRunner().invoke(main, ["export", *inputs, "corpus"])
+    assert result.exit_code == 0 and result.stdout.strip() == session.group(2).strip()
+    sql = query.group(1)
+    expected = [tuple(c.strip() for c in line[3:].split("|")) for line in sql.splitlines() if line.startswith("--")]
+    con = duckdb.connect()
+    statements = [s for s in sql.split(";") if s.strip() and not s.strip().startswith("--")]
+    for statement in statements[:-1]:
+        con.sql(statement)
+    rows = con.sql(statements[-1]).fetchall()
+    assert [tuple(str(v) for v in row) for row in rows] == expected

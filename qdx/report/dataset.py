@@ -22,9 +22,10 @@ import os
 import re
 import shutil
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -534,7 +535,7 @@ def _run(jobs: list[_Job], workers: int | None,
             if progress is not None:
                 progress(len(done), len(jobs), job.project)
         return done
-    with ProcessPoolExecutor(max_workers=count) as pool:
+    with ProcessPoolExecutor(max_workers=count) as pool, _cancel_on_exit(pool):
         futures: dict[Future[_Done], _Job] = {pool.submit(_export_one, job): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
@@ -546,6 +547,17 @@ def _run(jobs: list[_Job], workers: int | None,
             if progress is not None:
                 progress(len(done), len(jobs), job.project)
     return done
+
+
+@contextmanager
+def _cancel_on_exit(pool: ProcessPoolExecutor) -> Iterator[None]:
+    """On Ctrl-C (or any error) drop the queued projects: leaving the pool's block would otherwise
+    wait for every one of them. Projects already running finish into the staging folder."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
 
 
 def _make_folder(root: Path) -> None:

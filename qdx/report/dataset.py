@@ -34,6 +34,8 @@ from qdx.errors import QdxError, UsageError, WriteError
 from qdx.safety import DEFAULT_LIMITS, Limits, atomic_write
 
 if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
     import pandas as pd
     import pyarrow as pa
 
@@ -535,7 +537,7 @@ def _run(jobs: list[_Job], workers: int | None,
             if progress is not None:
                 progress(len(done), len(jobs), job.project)
         return done
-    with ProcessPoolExecutor(max_workers=count) as pool, _cancel_on_exit(pool):
+    with ProcessPoolExecutor(max_workers=count, mp_context=_start_method()) as pool, _cancel_on_exit(pool):
         futures: dict[Future[_Done], _Job] = {pool.submit(_export_one, job): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
@@ -547,6 +549,17 @@ def _run(jobs: list[_Job], workers: int | None,
             if progress is not None:
                 progress(len(done), len(jobs), job.project)
     return done
+
+
+def _start_method() -> BaseContext:
+    """A fork server where there is one, else spawn: forking a process that runs threads (DuckDB's
+    or pyarrow's pool in a notebook, a test runner) can copy a lock held by another thread into
+    the worker, which then hangs; the fork server is a clean single-threaded parent (Python 3.14
+    makes it the default on Linux for this reason)."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 @contextmanager

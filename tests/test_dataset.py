@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 import qdx
 from qdx.cli import main
-from qdx.report.dataset import MANIFEST, STAGING, TABLES, arrow_schema, partition_names, safe_name
+from qdx.report.dataset import LOCK, MANIFEST, STAGING, TABLES, arrow_schema, partition_names, safe_name
 from tests.conftest import FIXTURES, ROOT, load_module
 
 duckdb = pytest.importorskip("duckdb")
@@ -165,7 +165,7 @@ def test_only_a_changed_project_is_exported_again(tmp_path: Path) -> None:
     (corpus / "coder-b.qdpx").unlink()
     code, third, _ = _export(str(corpus), str(out))
     assert code == 0 and third["removed"] == ["coder-b"] and third["unchanged"] == 1
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "project=study"]
+    assert sorted(p.name for p in out.iterdir()) == [LOCK, MANIFEST, "project=study"]
 
 
 def test_a_failed_project_is_reported_and_the_others_are_written(tmp_path: Path) -> None:
@@ -186,7 +186,7 @@ def test_a_failed_project_is_reported_and_the_others_are_written(tmp_path: Path)
     assert "1 unchanged, 2 failed" in result.stdout
     # the failed project keeps its previous partition, whole; the empty one gets none
     assert {p.name: p.read_bytes() for p in (out / "project=bad").iterdir()} == old
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "project=bad", "project=good"]
+    assert sorted(p.name for p in out.iterdir()) == [LOCK, MANIFEST, "project=bad", "project=good"]
     # and it is tried again next time (its manifest entry still has the old content's hash)
     shutil.copy(CODER_B, bad)
     code, data, _ = _export(str(good), str(bad), str(out))
@@ -217,7 +217,7 @@ def test_a_failure_while_writing_leaves_the_old_partition_whole(tmp_path: Path,
     assert [p.status for p in result.projects] == ["failed"]
     assert "No space left" in str(result.projects[0].error)
     assert {p.name: p.read_bytes() for p in (out / "project=p").iterdir()} == old
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "project=p"]
+    assert sorted(p.name for p in out.iterdir()) == [LOCK, MANIFEST, "project=p"]
 
 
 def test_partition_names_are_safe() -> None:
@@ -260,6 +260,17 @@ def test_usage_errors(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["export", str(STUDY), str(CODER_B), str(busy)])
     assert result.exit_code == 2 and "not a qdx dataset" in result.stderr
     assert sorted(p.name for p in busy.iterdir()) == ["notes.txt"]
+
+
+def test_one_export_at_a_time_per_dataset(tmp_path: Path) -> None:
+    fcntl = pytest.importorskip("fcntl")
+    out = tmp_path / "ds"
+    assert _export(str(STUDY), str(CODER_B), str(out))[0] == 0
+    with (out / LOCK).open("a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running export holds it
+        result = CliRunner().invoke(main, ["export", str(STUDY), str(CODER_B), str(out)])
+    assert result.exit_code == 2 and "another qdx export" in result.stderr
+    assert _export(str(STUDY), str(CODER_B), str(out))[1]["unchanged"] == 2  # free again once its holder lets go
 
 
 def test_one_project_still_exports_flat_tables(tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 MANIFEST = "_qdx_dataset.json"
 STAGING = ".qdx-staging"
+LOCK = ".qdx-lock"
 PARTITION_KEY = "project"
 MAX_NAME = 80
 
@@ -424,7 +425,7 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     if not folder.is_dir():
         raise UsageError(f"{folder} exists and is not a folder")
     if not path.is_file():
-        if any(child.name != STAGING for child in folder.iterdir()):
+        if any(child.name not in (STAGING, LOCK) for child in folder.iterdir()):
             raise UsageError(f"{folder} is not empty and is not a qdx dataset (no {MANIFEST}); choose a new folder")
         return None
     try:
@@ -436,10 +437,10 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return data
 
 
-def _unchanged(entry: Mapping[str, Any] | None, digest: str, partition: Path) -> bool:
+def _unchanged(entry: Mapping[str, Any], digest: str, partition: Path) -> bool:
     from qdx import __version__
 
-    return (entry is not None and entry.get("content_hash") == digest
+    return (entry.get("content_hash") == digest
             and entry.get("schema_version") == SCHEMA_VERSION and entry.get("qdx_version") == __version__
             and all((partition / f"{table}.parquet").is_file() for table in TABLES))
 
@@ -474,34 +475,28 @@ def export_dataset(
         >>> r = qdx.export_dataset(["studies/"], "corpus")          # doctest: +SKIP
         >>> r.count("exported"), [p.error for p in r.failed]        # doctest: +SKIP
     """
-    from qdx import __version__
     from qdx.api import content_hash, find_projects
 
     root = Path(folder)
     manifest = read_manifest(root)
-    known: dict[str, Any] = dict(manifest["projects"]) if manifest else {}
+    known: dict[str, dict[str, Any]] = {
+        name: entry for name, entry in (manifest["projects"] if manifest else {}).items()
+        if isinstance(entry, dict) and isinstance(entry.get("input"), str)}
     inputs = [str(p.resolve()) for p in find_projects(paths)]
-    names = partition_names(inputs, {entry["input"]: name for name, entry in known.items()
-                                     if isinstance(entry, dict) and isinstance(entry.get("input"), str)})
+    names = partition_names(inputs, {entry["input"]: name for name, entry in known.items()})
     _make_folder(root)
+    with _exclusive(root):
+        return _export(root, inputs, names, known, limits, workers, progress, content_hash)
+
+
+def _export(root: Path, inputs: list[str], names: dict[str, str], known: dict[str, dict[str, Any]],
+            limits: Limits, workers: int | None, progress: Callable[[int, int, str], None] | None,
+            content_hash: Callable[[str], str]) -> DatasetResult:
+    from qdx import __version__
+
     staging = root / STAGING
     shutil.rmtree(staging, ignore_errors=True)  # left by a run that was killed outright
-    outcomes: dict[str, ProjectExport] = {}
-    jobs: list[_Job] = []
-    digests: dict[str, str] = {}
-    for path in inputs:
-        name = names[path]
-        try:
-            digests[path] = content_hash(path)
-        except QdxError as exc:
-            outcomes[path] = ProjectExport(path, name, "failed", {}, str(exc))
-            continue
-        entry = known.get(name)
-        if _unchanged(entry, digests[path], root / f"{PARTITION_KEY}={name}") and entry is not None:
-            outcomes[path] = ProjectExport(path, name, "unchanged", dict(entry.get("rows", {})))
-            known[name] = {**entry, "input": path}  # the same content may now come from another path
-        else:
-            jobs.append(_Job(path, name, str(staging), digests[path], limits))
+    outcomes, jobs = _plan(root, inputs, names, known, limits, content_hash)
     entries = {name: entry for name, entry in known.items() if name in names.values()}
     removed = sorted(name for name in known if name not in names.values())
     try:
@@ -511,7 +506,11 @@ def export_dataset(
                 progress(0, len(jobs), "")
         for job, done in _run(jobs, workers, progress):
             if done.error is None:
-                _swap_in(root, staging, job.project)
+                try:
+                    _swap_in(root, staging, job.project)
+                except WriteError as exc:
+                    done = _Done(job.project, {}, str(exc))
+            if done.error is None:
                 entries[job.project] = {"input": job.path, "content_hash": job.content_hash, "rows": done.rows,
                                         "schema_version": SCHEMA_VERSION, "qdx_version": __version__}
                 outcomes[job.path] = ProjectExport(job.path, job.project, "exported", done.rows)
@@ -526,17 +525,39 @@ def export_dataset(
     return DatasetResult(root, tuple(outcomes[p] for p in inputs), tuple(removed))
 
 
+def _plan(root: Path, inputs: list[str], names: dict[str, str], known: dict[str, dict[str, Any]],
+          limits: Limits, content_hash: Callable[[str], str]) -> tuple[dict[str, ProjectExport], list[_Job]]:
+    """The projects found unchanged (or unreadable) now, and the jobs for the others."""
+    outcomes: dict[str, ProjectExport] = {}
+    jobs: list[_Job] = []
+    for path in inputs:
+        name = names[path]
+        try:
+            digest = content_hash(path)
+        except QdxError as exc:
+            outcomes[path] = ProjectExport(path, name, "failed", {}, str(exc))
+            continue
+        entry = known.get(name)
+        if entry is not None and _unchanged(entry, digest, root / f"{PARTITION_KEY}={name}"):
+            outcomes[path] = ProjectExport(path, name, "unchanged", dict(entry.get("rows", {})))
+            known[name] = {**entry, "input": path}  # the same content may now come from another path
+        else:
+            jobs.append(_Job(path, name, str(root / STAGING), digest, limits))
+    return outcomes, jobs
+
+
 def _run(jobs: list[_Job], workers: int | None,
-         progress: Callable[[int, int, str], None] | None) -> list[tuple[_Job, _Done]]:
-    """Each job's outcome, in order of completion; a lost worker process fails only its jobs."""
-    done: list[tuple[_Job, _Done]] = []
+         progress: Callable[[int, int, str], None] | None) -> Iterator[tuple[_Job, _Done]]:
+    """Each job's outcome as it completes (so its partition is swapped in at once); a lost worker
+    process fails only its jobs."""
     count = min(workers or os.cpu_count() or 1, len(jobs))
     if count <= 1:
-        for job in jobs:
-            done.append((job, _export_one(job)))
+        for n, job in enumerate(jobs, 1):
+            yield job, _export_one(job)
             if progress is not None:
-                progress(len(done), len(jobs), job.project)
-        return done
+                progress(n, len(jobs), job.project)
+        return
+    n = 0
     with ProcessPoolExecutor(max_workers=count, mp_context=_start_method()) as pool, _cancel_on_exit(pool):
         futures: dict[Future[_Done], _Job] = {pool.submit(_export_one, job): job for job in jobs}
         for future in as_completed(futures):
@@ -545,10 +566,10 @@ def _run(jobs: list[_Job], workers: int | None,
                 result = future.result()
             except BrokenProcessPool:
                 result = _Done(job.project, {}, "cannot export (its worker process died, e.g. out of memory)")
-            done.append((job, result))
+            yield job, result
+            n += 1
             if progress is not None:
-                progress(len(done), len(jobs), job.project)
-    return done
+                progress(n, len(jobs), job.project)
 
 
 def _start_method() -> BaseContext:
@@ -571,6 +592,35 @@ def _cancel_on_exit(pool: ProcessPoolExecutor) -> Iterator[None]:
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
+
+
+@contextmanager
+def _exclusive(root: Path) -> Iterator[None]:
+    """One export at a time per dataset: a second one would delete the first one's staging folder.
+
+    An advisory lock on ``root/.qdx-lock`` (released by the system when the process ends, so a
+    killed export leaves no stale lock); where ``fcntl`` is missing (Windows) nothing is locked.
+
+    Raises:
+        UsageError: another export holds the lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise WriteError(f"cannot write ({exc.strerror or exc})", location=str(root / LOCK)) from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise UsageError(f"another qdx export is writing {root}; wait for it to finish") from exc
+        yield
+    finally:
+        os.close(fd)
 
 
 def _make_folder(root: Path) -> None:

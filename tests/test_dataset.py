@@ -229,7 +229,8 @@ def test_partition_names_are_safe() -> None:
     for stem in ("2019", "2019-01-01", "1e5", "NaN", "true", "3.14"):
         assert safe_name(stem).startswith("project-"), stem
     assert safe_name("微信研究 2024") == "微信研究_2024"
-    assert safe_name("x" * 300) == "x" * 80
+    assert safe_name("x" * 300) == "x" * 120
+    assert safe_name("\U00020000" * 100) == "\U00020000" * 30  # 4 UTF-8 bytes each: 120 bytes, a folder fits
 
 
 def test_partition_names_collide_deterministically_and_stay_stable() -> None:

@@ -46,7 +46,9 @@ MANIFEST = "_qdx_dataset.json"
 STAGING = ".qdx-staging"
 LOCK = ".qdx-lock"
 PARTITION_KEY = "project"
-MAX_NAME = 80
+# Bytes of UTF-8, not characters: a folder name is limited to 255 bytes on most file systems, and
+# "project=" plus a name plus "-" and 8 hex digits must fit with room to spare (40 CJK characters).
+MAX_NAME_BYTES = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +194,6 @@ class DatasetResult:
 
 # --- partition names -------------------------------------------------------------------------
 
-_UNSAFE = re.compile(r"[^\w.-]|_{2,}", re.UNICODE)
 _DOTS = re.compile(r"\.{2,}")
 _SCALAR_WORDS = {"true", "false", "null", "nan", "inf", "infinity", "none"}
 
@@ -200,15 +201,20 @@ _SCALAR_WORDS = {"true", "false", "null", "nan", "inf", "infinity", "none"}
 def safe_name(stem: str) -> str:
     """A partition value for a project called ``stem``: letters, digits, ``-``, ``_`` and ``.``
     only (no path separator, no ``..``, no ``=`` or ``%`` that Hive paths give a meaning), at most
-    MAX_NAME characters, and never a value DuckDB or Spark would read as a number, date or boolean
+    MAX_NAME_BYTES bytes of UTF-8, and never a value DuckDB or Spark would read as a number, date or boolean
     (``2019`` becomes ``project-2019``), so the ``project`` column is text in every engine.
     """
     name = unicodedata.normalize("NFC", stem)
     name = "".join(ch if (ch.isalnum() or ch in "-_.") and ch.isprintable() else "_" for ch in name)
-    name = _DOTS.sub("_", name).strip("._-")[:MAX_NAME].rstrip("._-")
+    name = _fit(_DOTS.sub("_", name).strip("._-"), MAX_NAME_BYTES).rstrip("._-")
     if not any(ch.isalpha() for ch in name) or name.casefold() in _SCALAR_WORDS or _is_number(name):
         name = f"project-{name}" if name else "project"
     return name
+
+
+def _fit(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 form has at most ``limit`` bytes."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
 def _is_number(text: str) -> bool:
@@ -249,9 +255,9 @@ def partition_names(inputs: Sequence[str], known: Mapping[str, str]) -> dict[str
         base = bases[path]
         name = base
         if shared[base.casefold()] > 1 or base.casefold() in taken:
-            name = f"{base[:MAX_NAME - 9]}-{_digest(path)}"
+            name = f"{_fit(base, MAX_NAME_BYTES - 9)}-{_digest(path)}"
         while name.casefold() in taken:  # a hash clash with an existing name: hash again, deterministically
-            name = f"{base[:MAX_NAME - 9]}-{_digest(name + path)}"
+            name = f"{_fit(base, MAX_NAME_BYTES - 9)}-{_digest(name + path)}"
         names[path] = name
         taken.add(name.casefold())
     return names

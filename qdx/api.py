@@ -219,17 +219,13 @@ def find_projects(paths: Sequence[PathLike]) -> list[Path]:
     """The projects named by ``paths``: a file is itself; a folder holding ``.qdpx``/``.qde`` files
     (at any depth) is those files in path order; a folder holding none is one project (an NVivo
     export folder). Hidden files and symbolic links inside folders are skipped; a project named
-    twice is listed once.
-
-    Raises:
-        ReadError: a path does not exist.
+    twice is listed once. A path that does not exist is listed as it is: reading it fails, as
+    one project among the others.
     """
     found: list[Path] = []
     seen: set[Path] = set()
     for given in paths:
         path = Path(given)
-        if not path.exists():
-            raise ReadError("no such file or folder", location=str(path))
         members = _projects_in(path) if path.is_dir() else []
         for member in members or [path]:
             key = member.resolve()

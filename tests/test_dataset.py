@@ -178,12 +178,15 @@ def test_a_failed_project_is_reported_and_the_others_are_written(tmp_path: Path)
 
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     (tmp_path / "empty.qdpx").write_bytes(b"")
-    result = CliRunner().invoke(main, ["export", str(good), str(bad), str(tmp_path / "empty.qdpx"), str(out)])
+    missing = tmp_path / "gone.qdpx"
+    result = CliRunner().invoke(main, ["export", str(good), str(bad), str(tmp_path / "empty.qdpx"), str(missing),
+                                       str(out)])
     assert result.exit_code == 1
     errors = result.stderr.strip().splitlines()
-    assert len(errors) == 2 and all(line.startswith("qdx: error: ") for line in errors)
-    assert str(bad) in errors[0] and str(tmp_path / "empty.qdpx") in errors[1]
-    assert "1 unchanged, 2 failed" in result.stdout
+    assert len(errors) == 3 and all(line.startswith("qdx: error: ") for line in errors)
+    assert str(bad) in errors[0] and str(tmp_path / "empty.qdpx") in errors[1] and str(missing) in errors[2]
+    assert "cannot read (No such file" in errors[2]
+    assert "1 unchanged, 3 failed" in result.stdout
     # the failed project keeps its previous partition, whole; the empty one gets none
     assert {p.name: p.read_bytes() for p in (out / "project=bad").iterdir()} == old
     assert sorted(p.name for p in out.iterdir()) == [LOCK, MANIFEST, "project=bad", "project=good"]

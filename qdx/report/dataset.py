@@ -474,8 +474,8 @@ def export_dataset(
         A :class:`DatasetResult`; projects that failed keep their previous partition.
 
     Raises:
-        UsageError: ``folder`` is not a qdx dataset. ReadError: a path does not exist.
-        WriteError: the dataset folder cannot be written.
+        UsageError: ``folder`` is not a qdx dataset. WriteError: the dataset folder cannot be
+            written. (A project that cannot be read is a failed entry of the result.)
 
     Example:
         >>> r = qdx.export_dataset(["studies/"], "corpus")          # doctest: +SKIP

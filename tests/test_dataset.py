@@ -304,3 +304,17 @@ def test_the_readme_example_prints_what_it_shows(tmp_path: Path, monkeypatch: py
         con.sql(statement)
     rows = con.sql(statements[-1]).fetchall()
     assert [tuple(str(v) for v in row) for row in rows] == expected
+    # the reading recipes of docs/dataset.md run on the same corpus
+    doc = (ROOT / "docs" / "dataset.md").read_text(encoding="utf-8")
+    recipe = re.search(r"```python\n(.*?)```", doc, re.S)
+    doc_sql = re.search(r"```sql\n(.*?)```", doc, re.S)
+    assert recipe is not None and doc_sql is not None
+    scope: dict[str, object] = {}
+    exec(compile(recipe.group(1), "docs/dataset.md", "exec"), scope)
+    assert len(scope["frame"]) == scope["codes"].num_rows == 65 + 65 + 7  # type: ignore[arg-type, attr-defined]
+    con = duckdb.connect()
+    statements = "\n".join(line for line in doc_sql.group(1).splitlines() if not line.startswith("--"))
+    *views, last = [s for s in statements.split(";") if s.strip()]
+    for view in views:
+        con.sql(view)
+    assert len(con.sql(last).fetchall()) == 40  # the 40 concepts both coders' copies share

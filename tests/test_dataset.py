@@ -31,8 +31,9 @@ mx = load_module(ROOT / "tests" / "_mx_projects.py", "_mx_projects")
 make_project = load_module(ROOT / "benchmarks" / "make_project.py", "make_project")
 
 
-def _export(*args: str) -> tuple[int, dict[str, object], str]:
-    result = CliRunner().invoke(main, ["export", *args, "--json"])
+def _export(*args: str, jobs: int = 1) -> tuple[int, dict[str, object], str]:
+    """The CLI in this process (one worker is run inline: quick); the corpus fixture uses a pool."""
+    result = CliRunner().invoke(main, ["export", *args, "--json", "--jobs", str(jobs)])
     data = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
     return result.exit_code, data, result.stderr
 
@@ -67,7 +68,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path], 
     qdx.write(mx.gt(), gt)
     _, generated = make_project.generate(60, base / "gen", sources=6, seed=3)
     inputs = [STUDY, CODER_B, gt, generated, NVIVO_EXPORT]
-    code, data, err = _export(*map(str, inputs), str(base / "ds"))
+    code, data, err = _export(*map(str, inputs), str(base / "ds"), jobs=2)
     assert code == 0, err
     names = {str(p["path"]): str(p["project"]) for p in data["projects"]}  # type: ignore[attr-defined]
     return base / "ds", inputs, names

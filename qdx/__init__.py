@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "ModelFigure": "qdx.report.model_figure",
     "HtmlReport": "qdx.report.html",
     "ReportSections": "qdx.report.sections",
+    "export_dataset": "qdx.report.dataset",
     # the model and options
     "Project": "qdx.model",
     "ProjectIndex": "qdx.model",
@@ -61,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "AgreementResult": "qdx.analysis.agreement",
     "SaturationResult": "qdx.analysis.saturation",
     "Frames": "qdx.report.frames",
+    "DatasetResult": "qdx.report.dataset",
     # errors and warnings (the tree is drawn in qdx/errors.py)
     "QdxError": "qdx.errors",
     "ReadError": "qdx.errors",
@@ -106,6 +108,8 @@ if TYPE_CHECKING:
     from qdx.ops.merge import merge as merge
     from qdx.report.codebook_doc import CodebookAppendix as CodebookAppendix
     from qdx.report.codebook_doc import codebook as codebook
+    from qdx.report.dataset import DatasetResult as DatasetResult
+    from qdx.report.dataset import export_dataset as export_dataset
     from qdx.report.frames import Frames as Frames
     from qdx.report.frames import frames as frames
     from qdx.report.html import HtmlReport as HtmlReport

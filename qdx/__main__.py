@@ -2,4 +2,6 @@
 
 from qdx.cli import main
 
-main()
+# Guarded: worker processes started by spawn (macOS, Windows) import the main module again.
+if __name__ == "__main__":
+    main()

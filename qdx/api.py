@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -243,3 +244,61 @@ def output_format(fmt: str | None, name: str) -> Format:
         if candidate.writer is not None and (candidate.id == wanted or wanted in candidate.extensions):
             return candidate
     raise UsageError(f"qdx cannot write format {wanted!r}")
+
+
+# A folder given to `qdx export ... --to parquet` is a folder of projects when it holds any of these
+# (REFI-QDA projects, REFI §2); otherwise it is one project itself (an NVivo export folder).
+PROJECT_SUFFIXES = (".qdpx", ".qde")
+_HASH_CHUNK = 1 << 20
+
+
+def find_projects(paths: Sequence[PathLike]) -> list[Path]:
+    """The projects named by ``paths``: a file is itself; a folder holding ``.qdpx``/``.qde`` files
+    (at any depth) is those files in path order; a folder holding none is one project (an NVivo
+    export folder). Hidden files and symbolic links inside folders are skipped; a project named
+    twice is listed once. A path that does not exist is listed as it is: reading it fails, as
+    one project among the others.
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for given in paths:
+        path = Path(given)
+        members = _projects_in(path) if path.is_dir() else []
+        for member in members or [path]:
+            key = member.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(member)
+    return found
+
+
+def _projects_in(folder: Path) -> list[Path]:
+    return sorted(
+        child for child in folder.rglob("*")
+        if child.suffix.lower() in PROJECT_SUFFIXES and child.is_file() and not child.is_symlink()
+        and not any(part.startswith(".") for part in child.relative_to(folder).parts)
+    )
+
+
+def content_hash(path: PathLike) -> str:
+    """SHA-256 of a file's bytes, or of a folder's file names and bytes (in name order), in hex:
+    what an incremental export compares to tell a changed project from an unchanged one.
+
+    Raises:
+        ReadError: the path cannot be read.
+    """
+    root = Path(path)
+    digest = hashlib.sha256()
+    try:
+        files = [root] if not root.is_dir() else sorted(
+            child for child in root.rglob("*") if child.is_file() and not child.is_symlink())
+        for file in files:
+            if file is not root:
+                name = file.relative_to(root).as_posix().encode("utf-8")
+                digest.update(len(name).to_bytes(8, "big") + name + file.stat().st_size.to_bytes(8, "big"))
+            with file.open("rb") as stream:
+                while chunk := stream.read(_HASH_CHUNK):
+                    digest.update(chunk)
+    except OSError as exc:
+        raise ReadError(f"cannot read ({exc.strerror or exc})", location=str(path)) from exc
+    return digest.hexdigest()

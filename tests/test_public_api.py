@@ -19,13 +19,13 @@ USES = Path(__file__).parent / "typing" / "public_uses.py"
 # Written out by hand: adding or removing a public name must be a deliberate change here.
 PUBLIC = {
     "functions": [
-        "agree", "audit", "check_structure", "cooccurrence", "detect", "diff", "frames", "matrix",
+        "agree", "audit", "check_structure", "cooccurrence", "detect", "diff", "export_dataset", "frames", "matrix",
         "merge", "read", "saturation", "segments", "validate", "validate_file", "write",
         "codebook", "html_report", "model_figure", "report_sections",
     ],
     "model and options": ["Format", "Limits", "Project", "ProjectIndex"],
     "results": [
-        "AgreementResult", "Change", "Conflict", "DiffResult", "FileValidation", "Finding", "Frames",
+        "AgreementResult", "Change", "Conflict", "DatasetResult", "DiffResult", "FileValidation", "Finding", "Frames",
         "Issue", "MergeResult", "SaturationResult", "Segment", "Severity", "StructureResult",
         "CodebookAppendix", "HtmlReport", "ModelFigure", "ReportSections",
     ],

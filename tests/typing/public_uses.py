@@ -34,6 +34,9 @@ def correct_uses(path: str) -> None:
     table: pd.DataFrame = qdx.matrix(project, rows="codes", cols="sources")
     pairs: pd.DataFrame = qdx.cooccurrence(project)
     tables: qdx.Frames = qdx.frames(project)
+    corpus: qdx.DatasetResult = qdx.export_dataset(["studies/"], "corpus", workers=2)
+    failed: int = corpus.count("failed") + len(corpus.failed)
+    print(failed)
     warnings.simplefilter("error", qdx.QdxWarning)
     try:
         qdx.merge(project, project)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from qdx.errors import FormatError, ReadError, UnsafeInputError, UsageError
-from qdx.formats import Dialect, Format, ReadOptions, WriteOptions, by_id, iter_formats, registry
+from qdx.formats import Dialect, Format, Newline, ReadOptions, WriteOptions, by_id, iter_formats, registry
 from qdx.model import Project
 from qdx.safety import DEFAULT_LIMITS, Limits, atomic_write
 
@@ -174,6 +174,7 @@ def write(
     *,
     fmt: str | None = None,
     dialect: Dialect = "refi",
+    newline: Newline = "lf",
 ) -> None:
     """Write ``project`` to a path (atomically: temp file + rename) or a binary stream.
 
@@ -182,6 +183,9 @@ def write(
         target: a path or a binary stream.
         fmt: format id; by default taken from the path's extension.
         dialect: ``refi`` (the spec: code points) or ``nvivo`` (UTF-16 units over CRLF text).
+        newline: ``lf`` (default): in the ``refi`` dialect, CRLF/CR texts are written with LF
+            and positions remapped, so text-mode readers such as QualCoder place every passage
+            exactly; ``keep``: the text as held (then ``read(write(p)) == p`` for CRLF texts too).
 
     Raises:
         UsageError: the format cannot be chosen or cannot be written.
@@ -191,7 +195,9 @@ def write(
     chosen = _writer_for(fmt, name)
     assert chosen.writer is not None
     writer = chosen.writer
-    options = WriteOptions(dialect=dialect)
+    if newline not in ("lf", "keep"):
+        raise UsageError(f"unknown newline mode {newline!r}; use lf or keep")
+    options = WriteOptions(dialect=dialect, newline=newline)
     if isinstance(target, str | os.PathLike):
         atomic_write(target, lambda stream: writer(project, stream, options))
     else:

@@ -2,28 +2,33 @@
 
 This is the table most analyses start from (matrices, agreement, diff, reports). Text
 segments carry their exact text, sliced from the model's text by code point (the model's
-unit, REFI §10.2); other selection kinds carry ``start``/``end`` of their own unit
-(``begin``/``end`` ms for media) or ``None``.
+unit, REFI §10.2): text selections from their text, transcript selections from their sync
+points' positions in the transcript, PDF regions with a ``<Representation>`` that text (with
+positions when it occurs once in the PDF's whole representation). A range outside its
+text gets no text (validate reports it, QDX112). Audio/video selections carry ``begin``/``end``
+in ms, pictures ``None``. Segments come in document order: source order, then start.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from qdx.model import (
     AudioSelection,
+    AudioSource,
     Coding,
     Guid,
+    PDFSource,
     Project,
     ProjectIndex,
     Selection,
     Source,
     TextSelection,
-    TextSource,
+    Transcript,
     VideoSelection,
+    VideoSource,
     iter_selections,
     text_docs,
 )
@@ -89,28 +94,76 @@ def _range(sel: Selection) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _source_segments(source: Source, index: ProjectIndex) -> Iterator[Segment]:
+def _slice(text: str | None, start: int | None, end: int | None) -> str | None:
+    """``text[start:end]`` when the range lies inside the text, else None.
+
+    Python would clip an out-of-range slice silently and show a shifted passage; validate calls
+    such a range out of the text (QDX112), so a segment shows no text for it.
+    """
+    if text is None or start is None or end is None or not 0 <= start <= end <= len(text):
+        return None
+    return text[start:end]
+
+
+class _Located:
+    """Where each selection of a source sits in which text: ``(doc text, start, end)``."""
+
+    def __init__(self, source: Source) -> None:
+        self.where: dict[int, tuple[str | None, int | None, int | None]] = {}
+        self.texts: dict[int, str] = {}  # PDF regions' own text, when not placed in the whole
+        for doc in text_docs(source):
+            for tsel in doc.selections:
+                self.where[id(tsel)] = (doc.text, tsel.start, tsel.end)
+        if isinstance(source, AudioSource | VideoSource):
+            for transcript in source.transcripts:
+                self._transcript(transcript)
+        if isinstance(source, PDFSource):
+            whole = source.representation.text if source.representation is not None else None
+            for psel in source.selections:
+                if psel.representation is not None and psel.representation.text is not None:
+                    self.texts[id(psel)] = psel.representation.text
+                    self.where[id(psel)] = _in_whole(whole, psel.representation.text)
+
+    def _transcript(self, transcript: Transcript) -> None:
+        # A transcript selection runs from its fromSyncPoint's position to its toSyncPoint's.
+        points = {point.guid: point.position for point in transcript.sync_points}
+        for tsel in transcript.selections:
+            start = points.get(tsel.from_sync_point) if tsel.from_sync_point is not None else None
+            end = points.get(tsel.to_sync_point) if tsel.to_sync_point is not None else None
+            self.where[id(tsel)] = (transcript.text, start, end)
+
+
+def _in_whole(whole: str | None, part: str) -> tuple[str | None, int | None, int | None]:
+    """A PDF region's place in the PDF's whole representation, when its text occurs there once
+    (else no position: the region has a page and corners, not a text offset)."""
+    at = whole.find(part) if whole else -1
+    if whole is not None and at >= 0 and whole.find(part, at + 1) < 0:
+        return whole, at, at + len(part)
+    return None, None, None
+
+
+def _source_segments(source: Source, index: ProjectIndex) -> list[Segment]:
+    """The source's segments in document order: by start (None last), then as stored."""
     name = source.name or str(source.guid)
-    owner: dict[int, TextSource] = {}
-    for doc in text_docs(source):
-        for tsel in doc.selections:
-            owner[id(tsel)] = doc
+    located = _Located(source)
     labels: dict[int, LineLabels] = {}
+    out: list[Segment] = []
     for sel in iter_selections(source):
-        start, end = _range(sel)
-        text = None
+        found = located.where.get(id(sel))
+        start, end = _range(sel) if found is None else found[1:]
+        text = None if found is None else _slice(found[0], start, end)
+        if text is None and id(sel) in located.texts:
+            text = located.texts[id(sel)]
         span: tuple[str, ...] = ()
-        found = owner.get(id(sel))
-        if found is not None and found.text is not None and start is not None and end is not None:
-            text = found.text[start:end]
-            finder = labels.get(id(found))
+        if text is not None and found is not None and found[0] is not None and start is not None and end is not None:
+            finder = labels.get(id(found[0]))
             if finder is None:
-                finder = labels[id(found)] = LineLabels(found.text)
+                finder = labels[id(found[0])] = LineLabels(found[0])
             span = finder.spanned(start, end)
-        for coding in sel.codings:
-            yield _segment(index, name, source.guid, sel.guid, start, end, text, coding, span)
-    for coding in source.codings:
-        yield _segment(index, name, source.guid, None, None, None, None, coding, ())
+        out.extend(_segment(index, name, source.guid, sel.guid, start, end, text, c, span) for c in sel.codings)
+    out.sort(key=lambda seg: (seg.start is None, seg.start or 0))
+    out.extend(_segment(index, name, source.guid, None, None, None, None, c, ()) for c in source.codings)
+    return out
 
 
 def _segment(

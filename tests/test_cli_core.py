@@ -43,7 +43,7 @@ def small_project() -> Project:
 @pytest.fixture()
 def qdpx(tmp_path: Path) -> Path:
     path = tmp_path / "small.qdpx"
-    qdx.write(small_project(), path)
+    qdx.write(small_project(), path, newline="keep")  # its CRLF text kept, for round trips
     return path
 
 

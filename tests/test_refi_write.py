@@ -24,9 +24,11 @@ from tests.conftest import REFI_SAMPLES, REFI_SCHEMA, need_shared, refi_sample_f
 SAMPLES = refi_sample_files()
 
 
-def write_bytes(project: Project, fmt: str, dialect: str = "refi") -> bytes:
+def write_bytes(project: Project, fmt: str, dialect: str = "refi", newline: str = "keep") -> bytes:
+    # newline="keep": the text as held, so read(write(p)) == p exactly (the default "lf"
+    # folds CRLF for text-mode clients; test_default_newline_is_lf_with_positions_remapped).
     buf = io.BytesIO()
-    qdx.write(project, buf, fmt=fmt, dialect=dialect)  # type: ignore[arg-type]
+    qdx.write(project, buf, fmt=fmt, dialect=dialect, newline=newline)  # type: ignore[arg-type]
     return buf.getvalue()
 
 
@@ -60,6 +62,27 @@ def test_samples_round_trip(read_samples: dict[Path, Project], dialect: str) -> 
         back = roundtrip(project, fmt, dialect)
         assert back == project, path
         assert [s.text for s in segments(back)] == [s.text for s in segments(project)], path
+
+
+def test_default_newline_is_lf_with_positions_remapped(read_samples: dict[Path, Project]) -> None:
+    """Spec dialect, default newline: every text LF, every passage the same text with CR LF as LF
+    (what QualCoder and other text-mode readers see, so their offsets are the file's)."""
+    crlf_samples = 0
+    for path, project in read_samples.items():
+        fmt = "qdpx" if path.suffix == ".qdpx" else "qde"
+        back = qdx.read(io.BytesIO(write_bytes(project, fmt, newline="lf")), fmt=fmt)
+        texts = [t for s in back.sources for t in _texts(s)]
+        assert all("\r" not in t for t in texts), path
+        crlf_samples += any("\r\n" in t for s in project.sources for t in _texts(s))
+        want = [None if s.text is None else s.text.replace("\r\n", "\n").replace("\r", "\n") for s in segments(project)]
+        assert [s.text for s in segments(back)] == want, path
+    assert crlf_samples  # the NVivo for Windows samples hold CRLF texts
+
+
+def _texts(source: object) -> list[str]:
+    from qdx.model import text_docs
+
+    return [d.text for d in text_docs(source) if d.text is not None]  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("dialect", ["refi", "nvivo"])
@@ -278,3 +301,29 @@ def test_hostile_guids_never_become_zip_paths() -> None:
     names = zipfile.ZipFile(io.BytesIO(write_bytes(Project(name="e", sources=(evil, pic)), "qdpx"))).namelist()
     assert all(".." not in n and n.count("/") <= 1 for n in names), names
     assert "sources/aaaaaaaa-0000-4000-8000-000000000000.bin" in names
+
+
+def test_nvivo_dialect_writes_one_coding_per_selection() -> None:
+    """NVivo's exports hold one Coding per PlainTextSelection (EXPORTS.md §a.2 item 2); a reader
+    that takes only the first Coding of each selection must still see every coding."""
+    from tests.conftest import STUDY
+
+    study = qdx.read(STUDY / "project.qdpx")
+    shared = [sel for s in study.sources for sel in getattr(s, "selections", ()) if len(sel.codings) > 1]
+    assert shared  # the study codes some passages at several codes
+    data = write_bytes(study, "qdpx", "nvivo")
+    root = etree.fromstring(qde_of(data))
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    selections = root.findall(".//q:PlainTextSelection", ns)
+    assert all(len(sel.findall("q:Coding", ns)) <= 1 for sel in selections)
+    # First-Coding-only reading (what NVivo-oriented readers do) keeps every (range, code).
+    seen = sorted(
+        (sel.get("startPosition"), sel.get("endPosition"), sel.find("q:Coding/q:CodeRef", ns).get("targetGUID").lower())
+        for sel in selections
+        if sel.find("q:Coding", ns) is not None
+    )
+    total = sum(len(sel.codings) for s in study.sources for sel in getattr(s, "selections", ()))
+    assert len(seen) == total == 627
+    assert len({sel.get("guid").lower() for sel in selections}) == len(selections)  # GUIDs stay unique
+    # qdx reads its own split back into the original selections.
+    assert qdx.read(io.BytesIO(data), fmt="qdpx") == study

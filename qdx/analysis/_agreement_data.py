@@ -27,6 +27,7 @@ from qdx.model import (
     text_docs,
 )
 from qdx.segment import LABEL_RE
+from qdx.textmap import TextMap, carry_selection
 
 # A sentence ends at . ! ? (then space or end), at Chinese 。！？, or at the end of a line.
 _SENTENCE_RE = re.compile(r"\S[^\n]*?(?:[.!?]+[\"'”’)\]]*(?=\s|\Z)|[。！？]+[”’」』）]*|(?=\n)|\Z)")
@@ -114,20 +115,31 @@ def _code_key(catalog: Catalog, index: ProjectIndex, guid: Guid, side: str) -> i
     return number
 
 
-def _doc_key(catalog: Catalog, doc: TextSource, name: str, side: str) -> int:
-    """Sources line up by GUID, else by name (MAXQDA pairs same-named documents, §A.2)."""
+def _doc_key(catalog: Catalog, doc: TextSource, name: str, side: str) -> tuple[int, TextMap | None]:
+    """Sources line up by GUID, else by name (MAXQDA pairs same-named documents, §A.2).
+
+    Also returns the map from this side's copy of the text onto the copy already catalogued
+    when the two differ (:mod:`qdx.textmap`): line endings, a BOM or trailing whitespace map
+    exactly; an edited text is aligned, and passages no longer in it are counted as lost.
+    """
     keys = (f"guid:{doc.guid.key}", f"name:{name}")
     number = _line_up(catalog.doc_keys, catalog.doc_claims, side, *keys)
+    tmap = None
     if number is None:
         number = len(catalog.docs)
         catalog.docs.append(Doc(name=name, text=doc.text, size=len(doc.text) if doc.text is not None else 0))
         catalog.doc_claims.append(set())
     else:
         known = catalog.docs[number]
-        if doc.text is not None and known.text is not None and len(doc.text) != len(known.text):
-            catalog.warnings.append(f"source {name!r} differs in length between the two sides")
+        if doc.text is not None and known.text is not None and doc.text != known.text:
+            tmap = TextMap(doc.text, known.text)
+            if not tmap.same_text:
+                catalog.warnings.append(
+                    f"source {name!r} was edited between the two sides; side {side}'s codings are carried "
+                    "onto the other copy by aligning the texts"
+                )
     _register(catalog.doc_keys, catalog.doc_claims, side, number, *keys)
-    return number
+    return number, tmap
 
 
 def _text_docs(project: Project) -> Iterator[tuple[TextSource, str]]:
@@ -183,20 +195,44 @@ def gather(project: Project, users: set[Guid] | None, catalog: Catalog, side_nam
     for code, _ in iter_codes(project.codes):  # number codes in tree order, for the reports
         look.code(code.guid)
     for doc, name in _text_docs(project):
-        number = _doc_key(catalog, doc, name, side_name)
+        number, tmap = _doc_key(catalog, doc, name, side_name)
         side.present.add(number)
-        for sel in doc.selections:
-            for coding in sel.codings:
-                if look.chosen(coding.creating_user or sel.creating_user):
-                    add(coding.code, number, sel.start, sel.end)
+        lost = 0
+        for sel, start, end in _ranges(doc, tmap):
+            chosen = [c for c in sel.codings if look.chosen(c.creating_user or sel.creating_user)]
+            if start is None or end is None:
+                lost += len(chosen)
+                continue
+            for coding in chosen:
+                add(coding.code, number, start, end)
+        whole = catalog.docs[number].text if tmap is not None else doc.text
         for coding in doc.codings:  # a whole-source coding covers all of its text
             if look.chosen(coding.creating_user):
-                add(coding.code, number, 0, len(doc.text or ""))
+                add(coding.code, number, 0, len(whole or ""))
+        _warn_lost(catalog, side_name, name, lost)
     skipped = _non_text_codings(project)
     if skipped:
         # NVivo reports regions and media separately (docs/methods.md §A.1 "Units"); qdx compares text.
         catalog.warnings.append(f"side {side_name}: {skipped} picture/PDF-region/media coding(s) are not compared")
     return side
+
+
+def _warn_lost(catalog: Catalog, side_name: str, name: str, lost: int) -> None:
+    if lost:
+        catalog.warnings.append(
+            f"side {side_name}: {lost} coding(s) of source {name!r} are left out: their passage is not "
+            "in the other side's copy of the text"
+        )
+
+
+def _ranges(doc: TextSource, tmap: TextMap | None) -> Iterator[tuple[TextSelection, int | None, int | None]]:
+    """Each selection with its range on the catalogued copy of the text (None, None: lost)."""
+    for sel in doc.selections:
+        if tmap is None:
+            yield sel, sel.start, sel.end
+        else:
+            got = carry_selection(tmap, sel)
+            yield sel, got.start, got.end
 
 
 def _non_text_codings(project: Project) -> int:

@@ -43,6 +43,14 @@ SHOWN_ISSUES = 20
 )
 @click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the input's text-position unit.")
 @click.option(
+    "--newline",
+    type=click.Choice(["lf", "keep"]),
+    default="lf",
+    show_default=True,
+    help="refi dialect: lf writes CRLF texts with LF and positions remapped (what QualCoder and text-mode "
+    "readers expect); keep writes the text's bytes as they are.",
+)
+@click.option(
     "--sources",
     "sources_dir",
     type=click.Path(exists=True, file_okay=False),
@@ -69,6 +77,7 @@ def convert(
     fmt: str | None,
     dialect: str,
     unit: str | None,
+    newline: str,
     sources_dir: str | None,
     attributes: str | None,
     in_place: bool,
@@ -85,7 +94,7 @@ def convert(
     project, extra = _nvivo.load(source, limits, unit=unit, sources_dir=sources_dir, attributes=attributes)
     if in_place:
         _backup_if_same(source, target)
-    notes = _write(project, target, fmt, dialect)
+    notes = _write(project, target, fmt, dialect, newline)
     issues = [i for i in (project.provenance.issues if project.provenance else ()) if i.severity is not Severity.INFO]
     issues += extra
     failed = any(i.severity is Severity.ERROR for i in issues)
@@ -116,7 +125,7 @@ def _backup_if_same(source: str, target: str) -> None:
     click.echo(f"qdx: kept the original as {backup}", err=True)
 
 
-def _write(project: Project, target: str, fmt: str | None, dialect: str) -> list[str]:
+def _write(project: Project, target: str, fmt: str | None, dialect: str, newline: str = "lf") -> list[str]:
     """Write atomically; return the lossy-conversion warnings raised on the way."""
     from qdx.api import write
     from qdx.cli import _nvivo
@@ -125,7 +134,11 @@ def _write(project: Project, target: str, fmt: str | None, dialect: str) -> list
         return _nvivo.write_folder(project, target, dialect)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LossyConversionWarning)
-        write(project, target, fmt=fmt, dialect="nvivo" if dialect == "nvivo" else "refi")
+        keep = newline == "keep"
+        if dialect == "nvivo":
+            write(project, target, fmt=fmt, dialect="nvivo")
+        else:
+            write(project, target, fmt=fmt, dialect="refi", newline="keep" if keep else "lf")
     return [str(w.message) for w in caught if issubclass(w.category, LossyConversionWarning)]
 
 

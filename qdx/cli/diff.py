@@ -11,7 +11,7 @@ from qdx.errors import ReadError
 from qdx.ops.diff import Change, DiffResult
 from qdx.ops.pairing import MATCH_LEVELS
 
-_SIGN = {"added": "+", "removed": "-", "boundary-changed": "~"}
+_SIGN = {"added": "+", "removed": "-", "boundary-changed": "~", "moved": ">", "lost": "x", "passage-edited": "~"}
 
 
 @click.command()

@@ -17,7 +17,7 @@ from qdx.cli._common import (
 )
 from qdx.errors import QdxError, UsageError
 from qdx.model import Project, iter_selections
-from qdx.ops.merge import POLICIES, Conflict
+from qdx.ops.merge import POLICIES, Conflict, TextCarry
 from qdx.ops.pairing import MATCH_LEVELS
 
 
@@ -77,10 +77,27 @@ def merge(
         _check(result.project)
     write(result.project, output)
     summary = _summary(inputs, projects, result.project, output, result.conflicts)
+    summary["texts"] = [t.as_dict() for t in result.texts]
     if as_json:
         emit_json(summary)
     else:
         _print_summary(summary, result.conflicts)
+        _print_texts(result.texts)
+
+
+def _print_texts(texts: tuple[TextCarry, ...]) -> None:
+    """One line per text re-based onto the earlier input's copy, then every lost selection."""
+    for carry in texts:
+        if carry.kind == "representation" and not carry.outcomes:
+            continue  # nothing coded in it: nothing to report
+        how = "same text, other line endings/BOM/whitespace" if carry.kind == "representation" else "text edited"
+        counts = ", ".join(f"{n} {status}" for status, n in carry.counts().items())
+        click.echo(f"  input {carry.input + 1}: source {carry.source!r} ({how}): selections {counts}")
+        for lost in (o for o in carry.outcomes if o.status == "lost"):
+            click.echo(
+                f"    lost: selection {lost.selection} [{lost.before[0]}:{lost.before[1]}] "
+                f"({lost.codings} coding(s)): its passage is not in the other copy"
+            )
 
 
 def _report_conflicts(conflicts: tuple[Conflict, ...], as_json: bool) -> None:

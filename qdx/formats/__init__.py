@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from lxml import etree
 
 Dialect = Literal["refi", "nvivo"]
+Newline = Literal["lf", "keep"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +55,16 @@ class ReadOptions:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WriteOptions:
-    """What every writer may be told. ``dialect``: ``refi`` (spec, code points) or ``nvivo``."""
+    """What every writer may be told. ``dialect``: ``refi`` (spec, code points) or ``nvivo``.
+
+    ``newline``: in the ``refi`` dialect, ``lf`` (default) writes CRLF and CR line ends as LF with
+    every position remapped, because clients that read texts in text mode (QualCoder, Python's
+    universal newlines) fold them and would place passages one character off per line end;
+    ``keep`` writes the text's bytes as they are.
+    """
 
     dialect: Dialect = "refi"
+    newline: Newline = "lf"
     progress: Callable[[int, int], None] | None = None
 
 

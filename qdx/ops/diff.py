@@ -41,6 +41,7 @@ from qdx.model import (
     Set,
     Source,
     TextDoc,
+    TextSelection,
     TextSource,
     VariableValue,
     VideoSource,
@@ -56,6 +57,7 @@ from qdx.ops.pairing import (
     own_key,
     selection_range,
 )
+from qdx.textmap import TextMap, carry_selection
 
 AREAS = (
     "project",
@@ -140,6 +142,7 @@ class _Context:
     variables: Matching
     changes: list[Change]
     sort_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    reattributed: Counter[tuple[str | None, str | None]] = field(default_factory=Counter)
 
     def code_label(self, key_b: str) -> tuple[str, ...]:
         """Path of a B code (what the user sees)."""
@@ -191,6 +194,7 @@ def diff(a: Project, b: Project, *, match: MatchLevel = "name") -> DiffResult:
     _diff_sources(ctx)
     _diff_codings(ctx)
     _diff_others(ctx)
+    _report_reattributed(ctx)
     matching = {
         "codes": ctx.codes.counts(),
         "sources": ctx.sources.counts(),
@@ -310,19 +314,35 @@ def _source_pair_changes(
         return
     if source.name != other.name:
         yield Change("sources", "renamed", ident, source.name, other.name)
-    if source.description != other.description:
+    if (source.description or None) != (other.description or None):  # empty = absent (REFI §3.8)
         yield Change("sources", "redescribed", ident, source.description, other.description)
     if isinstance(source, TextSource) and isinstance(other, TextSource):
         if source.text != other.text:
-            diff_text = text_diff(source.text or "", other.text or "")
-            ident = (*ident, ("diff", diff_text))
-            yield Change("sources", "text-changed", ident, _size(source.text), _size(other.text))
+            yield _text_change(source.text, other.text, ident)
     elif content_hash(source) != content_hash(other):
         yield Change("sources", "content-changed", ident, content_hash(source), content_hash(other))
     values_a = _values(ctx.a, source.variable_values, None)
     values_b = _values(ctx.b, other.variable_values, ctx)
     if values_a != values_b:
         yield Change("sources", "variables-changed", ident, values_a, values_b)
+
+
+def _text_change(before: str | None, after: str | None, ident: tuple[tuple[str, Json], ...]) -> Change:
+    """``representation-changed`` when the texts differ only in line endings, a BOM or trailing
+    whitespace (:mod:`qdx.textmap`; codings are then compared through the position map), else
+    ``text-changed`` with a short unified diff."""
+    if before is not None and after is not None and TextMap(before, after).same_text:
+        return Change("sources", "representation-changed", ident, _representation(before), _representation(after))
+    ident = (*ident, ("diff", text_diff(before or "", after or "")))
+    return Change("sources", "text-changed", ident, _size(before), _size(after))
+
+
+def _representation(text: str) -> dict[str, Json]:
+    crlf = text.count("\r\n")
+    lone_lf = text.count("\n") - crlf
+    endings = "CRLF" if crlf and not lone_lf else "LF" if lone_lf and not crlf else "mixed" if crlf else "none"
+    tail = len(text) - len(text.rstrip())
+    return {"chars": len(text), "line_endings": endings, "bom": text.startswith("\ufeff"), "trailing_ws": tail}
 
 
 def _size(text: str | None) -> dict[str, int] | None:
@@ -354,6 +374,8 @@ class _Coded(NamedTuple):
     coder: str | None  # user key in A's space
     selection: str | None
     doc: TextDoc | None  # for text ranges: the document to slice
+    at: tuple[int | str | None, ...] | None = None  # the range in ``doc`` when ``rng`` was carried
+    carried: str = "unchanged"  # unchanged / moved / lost: how the passage fares in the other copy
 
 
 _LANE_OF: dict[type, str] = {
@@ -384,16 +406,38 @@ def _lanes(source: Source) -> Iterator[tuple[str, Sequence[Selection], TextDoc |
 
 
 def _codings_of(
-    source: Source, code_of: Callable[[Guid], str], user_of: Callable[[Guid | None], str | None]
+    source: Source,
+    code_of: Callable[[Guid], str],
+    user_of: Callable[[Guid | None], str | None],
+    maps: dict[str, tuple[TextMap, bool]] | None = None,
 ) -> dict[str, list[_Coded]]:
-    """The source's codings grouped by code key."""
+    """The source's codings grouped by code key.
+
+    ``maps`` (lane -> (map onto the other copy's text, rebase)) tells how each text passage
+    fares in the other copy; with ``rebase`` the range is replaced by the carried one, so B's
+    codings are compared in A's positions (a lost one gets a range that pairs with nothing).
+    """
     out: dict[str, list[_Coded]] = defaultdict(list)
     for lane, selections, doc in _lanes(source):
+        tmap, rebase = (maps or {}).get(lane, (None, False))
         for sel in selections:
             rng = selection_range(sel)
+            at: tuple[int | str | None, ...] | None = None
+            carried = "unchanged"
+            if tmap is not None and isinstance(sel, TextSelection):
+                got = carry_selection(tmap, sel)
+                carried = got.status
+                if rebase:
+                    at = rng
+                    if got.start is None or got.end is None:
+                        # Roughly where it sits in A, so the sweep can pair it with A's coding there.
+                        rng = (tmap.locate(sel.start), max(tmap.locate(sel.end), tmap.locate(sel.start)))
+                    else:
+                        rng = (got.start, got.end)
             for coding in sel.codings:
                 code = code_of(coding.code)
-                out[code].append(_Coded(code, lane, rng, user_of(coding.creating_user), sel.guid.key, doc))
+                user = user_of(coding.creating_user)
+                out[code].append(_Coded(code, lane, rng, user, sel.guid.key, doc, at, carried))
     for coding in source.codings:
         code = code_of(coding.code)
         out[code].append(_Coded(code, "source", (), user_of(coding.creating_user), None, None))
@@ -407,8 +451,9 @@ def _diff_codings(ctx: _Context) -> None:
     for source in ctx.a.project.sources:
         key_b = a_to_b.get(source.guid.key)
         other = ctx.b.sources[Guid(key_b)] if key_b is not None else None
-        ours = _codings_of(source, code_a, user_a)
-        theirs = _codings_of(other, ctx.code_in_a, ctx.user_in_a) if other is not None else {}
+        forward, back = _text_maps(source, other) if other is not None else ({}, {})
+        ours = _codings_of(source, code_a, user_a, forward)
+        theirs = _codings_of(other, ctx.code_in_a, ctx.user_in_a, back) if other is not None else {}
         for code in sorted(ours.keys() | theirs.keys(), key=lambda k: _code_sort(ctx, k)):
             _compare_group(ctx, source, code, ours.get(code, []), theirs.get(code, []))
     for source in ctx.b.project.sources:
@@ -416,6 +461,24 @@ def _diff_codings(ctx: _Context) -> None:
             theirs = _codings_of(source, ctx.code_in_a, ctx.user_in_a)
             for code in sorted(theirs, key=lambda k: _code_sort(ctx, k)):
                 _compare_group(ctx, source, code, [], theirs[code])
+
+
+def _text_maps(
+    source: Source, other: Source
+) -> tuple[dict[str, tuple[TextMap, bool]], dict[str, tuple[TextMap, bool]]]:
+    """Per text lane whose two copies differ: the map A -> B (to mark A's lost passages) and
+    B -> A (to compare B's codings in A's positions), :mod:`qdx.textmap`."""
+    docs_a = {lane: doc for lane, _, doc in _lanes(source) if doc is not None}
+    forward: dict[str, tuple[TextMap, bool]] = {}
+    back: dict[str, tuple[TextMap, bool]] = {}
+    for lane, _, doc_b in _lanes(other):
+        doc_a = docs_a.get(lane)
+        if doc_a is None or doc_b is None or doc_a.text is None or doc_b.text is None or doc_a.text == doc_b.text:
+            continue
+        tmap = TextMap(doc_a.text, doc_b.text)
+        forward[lane] = (tmap, False)
+        back[lane] = (tmap.reverse(), True)
+    return forward, back
 
 
 def _code_sort(ctx: _Context, key: str) -> tuple[str, ...]:
@@ -432,22 +495,32 @@ def _code_path(ctx: _Context, key: str) -> list[str]:
     return list(ctx.a.code_path(guid)) if guid in ctx.a.codes else [key]
 
 
-_Identity = tuple[str, tuple[int | str | None, ...], str | None]
+_Identity = tuple[str, tuple[int | str | None, ...], str | None, bool]
 
 
 def _identity(item: _Coded) -> _Identity:
-    return (item.lane, item.rng, item.coder)
+    # A coding whose passage is not in the other copy never equals one that is there.
+    return (item.lane, item.rng, item.coder, item.carried == "lost")
 
 
 def _compare_group(ctx: _Context, source: Source, code: str, ours: list[_Coded], theirs: list[_Coded]) -> None:
-    """Cancel equal codings, pair overlapping same-coder ones, report the rest."""
+    """Cancel equal codings, pair overlapping same-coder ones, report the rest.
+
+    A B coding carried onto A's text by an edit elsewhere (``moved``) cancels like an equal one
+    and is reported as ``moved`` (same passage, new position)."""
+    common = Counter(map(_identity, ours)) & Counter(map(_identity, theirs))
+    if any(item.carried == "moved" for item in theirs):
+        in_a = {_identity(item): item for item in ours}
+        for item in theirs:
+            if item.carried == "moved" and common[_identity(item)] > 0:
+                ctx.changes.append(_coding_change(ctx, source, code, in_a[_identity(item)], item, kind="moved"))
     if len(ours) == len(theirs) and list(map(_identity, ours)) == list(map(_identity, theirs)):
         return  # the usual case between two versions of a project: same codings, same order
-    common = Counter(map(_identity, ours)) & Counter(map(_identity, theirs))
     if common and len(ours) == len(theirs) == sum(common.values()):
         return
     left_a = _subtract(ours, common.copy())
     left_b = _subtract(theirs, common)
+    left_a, left_b = _reattributed(ctx, left_a, left_b)
     lanes: dict[tuple[str, str | None], tuple[list[_Coded], list[_Coded]]] = defaultdict(lambda: ([], []))
     for item in left_a:
         lanes[item.lane, item.coder][0].append(item)
@@ -456,6 +529,38 @@ def _compare_group(ctx: _Context, source: Source, code: str, ours: list[_Coded],
     for (_lane, _coder), (side_a, side_b) in lanes.items():
         for before, after in _sweep(side_a, side_b):
             ctx.changes.append(_coding_change(ctx, source, code, before, after))
+
+
+def _reattributed(ctx: _Context, left_a: list[_Coded], left_b: list[_Coded]) -> tuple[list[_Coded], list[_Coded]]:
+    """Pair codings on the same passage whose only difference is the coder.
+
+    NVivo for Mac exports every coding under the exporting user (the oltas Windows/Mac pair): the
+    passages are the same, only the attribution differs. Such pairs are counted per (coder A,
+    coder B) and reported once in the users area (:func:`_report_reattributed`), not per coding.
+    """
+    if not left_a or not left_b:
+        return left_a, left_b
+    waiting: dict[tuple[str, tuple[int | str | None, ...]], list[_Coded]] = defaultdict(list)
+    for item in left_b:
+        waiting[item.lane, item.rng].append(item)
+    rest_a: list[_Coded] = []
+    taken: set[int] = set()
+    for item in left_a:
+        queue = waiting.get((item.lane, item.rng))
+        if queue:
+            other = queue.pop(0)
+            taken.add(id(other))
+            ctx.reattributed[item.coder, other.coder] += 1
+        else:
+            rest_a.append(item)
+    return rest_a, [item for item in left_b if id(item) not in taken]
+
+
+def _report_reattributed(ctx: _Context) -> None:
+    for (coder_a, coder_b), count in sorted(ctx.reattributed.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
+        name_a, name_b = _coder_name(ctx, coder_a), _coder_name(ctx, coder_b)
+        ident: tuple[tuple[str, Json], ...] = (("name", name_a), ("codings", count))
+        ctx.changes.append(Change("users", "codings-reattributed", ident, name_a, name_b))
 
 
 def _subtract(items: list[_Coded], common: Counter[_Identity]) -> list[_Coded]:
@@ -507,6 +612,8 @@ def _sweep(side_a: list[_Coded], side_b: list[_Coded]) -> Iterator[tuple[_Coded 
 def _where(item: _Coded | None) -> dict[str, Json] | None:
     if item is None:
         return None
+    if item.at is not None:
+        item = item._replace(rng=item.at)
     span = _span(item)
     if span is None:
         return {"range": list(item.rng), "selection": item.selection}
@@ -522,8 +629,16 @@ def _coder_name(ctx: _Context, key: str | None) -> str | None:
     return ctx.a.user_name(Guid(key))
 
 
-def _coding_change(ctx: _Context, source: Source, code: str, before: _Coded | None, after: _Coded | None) -> Change:
-    kind = "boundary-changed" if before is not None and after is not None else "removed" if after is None else "added"
+def _coding_change(
+    ctx: _Context, source: Source, code: str, before: _Coded | None, after: _Coded | None, kind: str = ""
+) -> Change:
+    if not kind:
+        both = before is not None and after is not None
+        kind = "boundary-changed" if both else "removed" if after is None else "added"
+        if kind == "removed" and before is not None and before.carried == "lost":
+            kind = "lost"  # its passage is no longer in B's text (edited), so no coding could stay
+        elif kind == "boundary-changed" and "lost" in (getattr(before, "carried", ""), getattr(after, "carried", "")):
+            kind = "passage-edited"  # the same coding, but its text was edited between the copies
     item = before if before is not None else after
     assert item is not None
     path = _code_path(ctx, code)

@@ -3,6 +3,11 @@
 The inputs are folded left to right: the first is "ours", each next one "theirs". Each step
 has three phases, so that the union itself can be done by GUID:
 
+0. **Re-base texts** (:mod:`qdx.textmap`): theirs' copy of a text that differs from ours only
+   in line endings, a BOM or trailing whitespace takes ours' text, its selections moved onto it
+   through the exact position map, so it is no conflict. A really edited text is a conflict;
+   with ``policy="ours"`` theirs' selections are carried onto ours' text by aligning the two
+   (each unchanged, moved or lost, and every lost one is listed in :attr:`MergeResult.texts`).
 1. **Pair** theirs' objects with ours (:mod:`qdx.ops.diff` matchers): codes by GUID, then full
    path (then a unique name with ``match="name"``); sources by GUID, identical content, then
    name; users, variables, cases, sets by GUID then name; notes by GUID then identical text;
@@ -65,6 +70,7 @@ from qdx.ops.pairing import (
     remap_guids,
     selection_range,
 )
+from qdx.textmap import SelectionOutcome, TextMap, carry_doc
 
 Policy = Literal["fail", "ours", "theirs", "keep-both"]
 POLICIES: tuple[Policy, ...] = ("fail", "ours", "theirs", "keep-both")
@@ -114,11 +120,37 @@ class Conflict:
 
 
 @dataclass(frozen=True, slots=True)
+class TextCarry:
+    """Theirs' copy of one text re-based onto ours' (step 0): how each selection fared."""
+
+    source: str | None
+    guid: str
+    input: int
+    kind: str  # representation (exact map) or edited (aligned)
+    outcomes: tuple[SelectionOutcome, ...]
+
+    def counts(self) -> dict[str, int]:
+        found = Counter(o.status for o in self.outcomes)
+        return {status: found.get(status, 0) for status in ("unchanged", "moved", "lost")}
+
+    def as_dict(self) -> dict[str, Json]:
+        return {
+            "source": self.source,
+            "guid": self.guid,
+            "input": self.input,
+            "kind": self.kind,
+            "selections": self.counts(),
+            "lost": [o.as_dict() for o in self.outcomes if o.status == "lost"],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class MergeResult:
-    """The merged project and every conflict met (with how it was resolved)."""
+    """The merged project, every conflict met (with how it was resolved) and every text re-based."""
 
     project: Project
     conflicts: tuple[Conflict, ...] = ()
+    texts: tuple[TextCarry, ...] = ()
 
 
 class MergeConflictError(QdxError):
@@ -158,13 +190,15 @@ def merge(*projects: Project, policy: Policy = "fail", match: MatchLevel = "path
         raise UsageError(f"unknown match level {match!r}; use one of {', '.join(MATCH_LEVELS)}")
     result = projects[0]
     conflicts: list[Conflict] = []
+    texts: list[TextCarry] = []
     for number, theirs in enumerate(projects[1:], start=1):
         step = _Step(result, theirs, number, policy, match)
         result = step.run()
         conflicts.extend(step.conflicts)
+        texts.extend(step.texts)
     if conflicts and policy == "fail":
         raise MergeConflictError(conflicts)
-    return MergeResult(result, tuple(conflicts))
+    return MergeResult(result, tuple(conflicts), tuple(texts))
 
 
 # --------------------------------------------------------------------------- phase 1: pairing
@@ -191,8 +225,10 @@ class _Step:
         self.drop: set[str] = set()  # ours source keys whose text differs: theirs' codings dropped
         self.moved_to: dict[str, str | None] = {}  # ours code key -> theirs' parent key (theirs space)
         self.conflicts: list[Conflict] = []
+        self.texts: list[TextCarry] = []
 
     def run(self) -> Project:
+        self._rebase_texts()
         self._pair_all()
         self._mint_collisions()
         theirs = remap_guids(self.theirs, self.remap) if self.remap else self.theirs
@@ -202,6 +238,44 @@ class _Step:
         """A theirs key in the merged project's terms."""
         new = self.remap.get(key)
         return new.key if new is not None else key
+
+    def _rebase_texts(self) -> None:
+        """Step 0: theirs' copies of ours' texts re-based onto ours' text where that is safe."""
+        matching = match_sources(self.ours.sources, self.theirs.sources)
+        by_ours = {s.guid.key: s for s in self.ours.sources}
+        sources: list[Source] = []
+        for source in self.theirs.sources:
+            key_o = matching.b_to_a.get(source.guid.key)
+            sources.append(self._rebase_source(by_ours[key_o], source) if key_o is not None else source)
+        if any(new is not old for new, old in zip(sources, self.theirs.sources, strict=True)):
+            self.theirs = replace(self.theirs, sources=tuple(sources))
+
+    def _rebase_source(self, ours: Source, theirs: Source) -> Source:
+        if isinstance(ours, TextSource) and isinstance(theirs, TextSource):
+            return self._rebase_doc(ours, theirs, ours) or theirs
+        if isinstance(ours, PDFSource) and isinstance(theirs, PDFSource):
+            doc = self._rebase_doc(ours.representation, theirs.representation, ours)
+            return theirs if doc is None else replace(theirs, representation=doc)
+        if isinstance(ours, PictureSource) and isinstance(theirs, PictureSource):
+            doc = self._rebase_doc(ours.text_description, theirs.text_description, ours)
+            return theirs if doc is None else replace(theirs, text_description=doc)
+        return theirs
+
+    def _rebase_doc(self, ours: TextSource | None, theirs: TextSource | None, owner: Source) -> TextSource | None:
+        """Theirs' document on ours' text, or None when it stays as it is (same text, no text,
+        or an edited text that the policy does not resolve in ours' favour)."""
+        if ours is None or theirs is None or ours.text is None or theirs.text is None or ours.text == theirs.text:
+            return None
+        tmap = TextMap(theirs.text, ours.text)
+        if not tmap.same_text:
+            if self.policy != "ours":
+                return None  # a text conflict (step 1): fail lists it, theirs/keep-both resolve it
+            before, after = _text_sig(ours), _text_sig(theirs)
+            guid = str(owner.guid)
+            self.conflicts.append(Conflict("text", "sources", guid, owner.name, before, after, self.number, "ours"))
+        doc, outcomes = carry_doc(theirs, ours.text, tmap)
+        self.texts.append(TextCarry(owner.name, str(owner.guid), self.number, tmap.kind, tuple(outcomes)))
+        return doc
 
     def _pair_all(self) -> None:
         o, t = self.ours, self.theirs
@@ -316,12 +390,18 @@ def _sig_code(code: Code, _: bool) -> dict[str, Json]:
 
 
 def _sig_source(source: Source, _: bool) -> dict[str, Json]:
-    sig: dict[str, Json] = {"type": type(source).__name__, "name": source.name, "description": source.description}
+    # An empty description is no description (REFI §3.8; NVivo for Windows writes it, Mac omits it).
+    sig: dict[str, Json] = {"type": type(source).__name__, "name": source.name}
+    sig["description"] = source.description or None
     if isinstance(source, TextSource):
-        sig["text"] = None if source.text is None else f"{len(source.text)} chars, sha256 {_short_hash(source)}"
+        sig["text"] = _text_sig(source)
     else:
         sig["content"] = _short_hash(source)
     return sig
+
+
+def _text_sig(source: TextSource) -> str | None:
+    return None if source.text is None else f"{len(source.text)} chars, sha256 {_short_hash(source)}"
 
 
 def _short_hash(source: Source) -> str | None:

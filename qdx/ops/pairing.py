@@ -33,6 +33,7 @@ from qdx.model import (
     TranscriptSelection,
     VideoSelection,
 )
+from qdx.textmap import Canonical
 
 MatchLevel = Literal["guid", "path", "name"]
 MATCH_LEVELS: tuple[MatchLevel, ...] = ("guid", "path", "name")
@@ -141,13 +142,24 @@ def content_hash(source: Source) -> str | None:
     return f"{type(source).__name__}:{hashlib.sha256(data).hexdigest()}"
 
 
+def same_content_key(source: Source) -> str | None:
+    """:func:`content_hash`, but of a text source's canonical form (:mod:`qdx.textmap`): two
+    copies differing only in line endings, a BOM or trailing whitespace hold the same content."""
+    if isinstance(source, TextSource):
+        if source.text is None:
+            return None
+        canonical = Canonical(source.text).text.encode("utf-8")
+        return f"{type(source).__name__}:{hashlib.sha256(canonical).hexdigest()}"
+    return content_hash(source)
+
+
 def match_sources(a: Sequence[Source], b: Sequence[Source]) -> Matching:
-    """Pair sources by GUID, then identical content, then unique name."""
+    """Pair sources by GUID, then same content (text modulo representation), then unique name."""
     items_a = {s.guid.key: s for s in a}
     items_b = {s.guid.key: s for s in b}
     criteria: list[Criterion[Source, Source]] = [
         ("guid", _by_guid, _by_guid),
-        ("content", content_hash, content_hash),
+        ("content", same_content_key, same_content_key),
         ("name", lambda s: s.name, lambda s: s.name),
     ]
     return match_by(items_a, items_b, criteria)

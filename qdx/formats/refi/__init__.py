@@ -43,7 +43,7 @@ def sniff_qdc(head: bytes, name: str) -> bool:
 def write_qdpx(project: Project, stream: BinaryIO, options: WriteOptions) -> None:
     """Write a ``.qdpx``: ``project.qde`` first, then ``sources/<GUID>.<ext>`` (REFI §8)."""
     files = Files(folder="Sources" if options.dialect == "nvivo" else "sources")
-    xml = project_xml(project, options.dialect, files)
+    xml = project_xml(project, options.dialect, files, newline=options.newline)
     with zipfile.ZipFile(stream, "w") as archive:
         for name, data in [("project.qde", xml), *files.entries]:
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
@@ -55,7 +55,7 @@ def write_qdpx(project: Project, stream: BinaryIO, options: WriteOptions) -> Non
 
 def write_qde(project: Project, stream: BinaryIO, options: WriteOptions) -> None:
     """Write a bare ``.qde``: texts inline, embedded files dropped with a warning."""
-    stream.write(project_xml(project, options.dialect, None))
+    stream.write(project_xml(project, options.dialect, None, newline=options.newline))
 
 
 def write_qdc(project: Project, stream: BinaryIO, options: WriteOptions) -> None:

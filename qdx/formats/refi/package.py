@@ -18,7 +18,7 @@ from qdx.errors import ReadError, Severity, UsageError
 from qdx.formats import ReadOptions
 from qdx.formats.refi._context import Context, Element
 from qdx.formats.refi.reader import read_document, read_head, read_root
-from qdx.formats.refi.units import choose_unit, convert_positions, find_marker, restore_lf
+from qdx.formats.refi.units import choose_unit, convert_positions, find_marker, rejoin_split, restore_lf
 from qdx.model import Project, Provenance, iter_codes
 from qdx.safety import MemberStream, SafeZip
 from qdx.text import UNITS
@@ -165,6 +165,8 @@ def _finish(
     _content_quirks(project, ctx)
     if mark is not None and mark.lf_docs:
         restore_lf(project, mark.lf_docs)
+    if mark is not None and mark.split:
+        rejoin_split(project)
     return project, unit
 
 

@@ -13,18 +13,23 @@ trusted like an explicit ``unit=`` option.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from qdx.errors import Issue, Severity
 from qdx.formats.refi._context import Context
-from qdx.model import AudioSource, Project, TextDoc, TextSource, Transcript, VideoSource, text_docs
+from qdx.model import AudioSource, Guid, Project, Selection, TextDoc, TextSource, Transcript, VideoSource, text_docs
 from qdx.text import CODEPOINT, CODEPOINT_LF, UNITS, UTF16, PositionMap, is_word_start
 
 # Only a comment before the root counts (anchored, so a quoted marker in text cannot fool it).
 MARKER_RE = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<!--\s*qdx:\s*positions=([a-z0-9-]+)(?:\s+lf=([0-9]{1,9}(?:,[0-9]{1,9})*))?\s*-->"
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<!--\s*qdx:\s*positions=([a-z0-9-]+)"
+    rb"(?:\s+lf=([0-9]{1,9}(?:,[0-9]{1,9})*))?(\s+split=1)?\s*-->"
 )
+# Derives the GUIDs of the selections the nvivo dialect splits off (one Coding each).
+_SPLIT_NS = uuid.UUID("3f0c9a52-6d1e-5b8a-9e27-81c4d6a0b5f3")
 # Overriding ``origin`` needs a clear majority on enough evidence (docs/quirks.md §8 numbers).
 MIN_EVIDENCE = 5
 MIN_SHARE = 0.8
@@ -33,17 +38,25 @@ MIN_MARGIN = 0.3
 MAX_EVIDENCE = 5000
 
 
-def marker(unit: str, lf_docs: list[int]) -> str:
-    """The comment qdx writes to record its position unit and which texts (indices in
-    :func:`iter_docs` order) it widened from LF to CRLF for the ``nvivo`` dialect."""
+def marker(unit: str, lf_docs: list[int], split: bool = False) -> str:
+    """The comment qdx writes to record its position unit, which texts (indices in
+    :func:`iter_docs` order) it widened from LF to CRLF for the ``nvivo`` dialect, and whether
+    it split selections into one per Coding (``split=1``, see :func:`split_guid`)."""
     lf = f" lf={','.join(map(str, lf_docs))}" if lf_docs else ""
-    return f" qdx: positions={unit}{lf} "
+    return f" qdx: positions={unit}{lf}{' split=1' if split else ''} "
+
+
+def split_guid(guid: Guid, number: int) -> Guid:
+    """GUID of the ``number``-th (1-based) selection split off ``guid`` by the nvivo dialect:
+    derived, so a reader recognises it (and rejoins it) without a list in the file."""
+    return Guid(str(uuid.uuid5(_SPLIT_NS, f"{guid.key}/{number}")))
 
 
 @dataclass(frozen=True, slots=True)
 class Marker:
     unit: str
     lf_docs: frozenset[int]
+    split: bool = False
 
 
 def find_marker(data: bytes) -> Marker | None:
@@ -54,7 +67,47 @@ def find_marker(data: bytes) -> Marker | None:
     unit = found.group(1).decode("ascii")
     lf = found.group(2) or b""
     docs = frozenset(int(i) for i in lf.decode("ascii").split(",") if i)
-    return Marker(unit, docs) if unit in UNITS else None
+    return Marker(unit, docs, found.group(3) is not None) if unit in UNITS else None
+
+
+def rejoin_split(project: Project) -> None:
+    """Undo the nvivo dialect's one-Coding-per-selection split (in place, fresh records only).
+
+    A selection whose GUID is :func:`split_guid` of the selection kept before it, over the same
+    range, gives its Coding back to that selection.
+    """
+    for holder in _selection_holders(project):
+        kept: list[Selection] = []
+        pending: dict[str, tuple[Selection, int]] = {}
+        for sel in holder.selections:
+            found = pending.pop(sel.guid.key, None)
+            if found is not None and _same_range(found[0], sel):
+                owner, number = found
+                owner.codings = (*owner.codings, *sel.codings)
+                pending[split_guid(owner.guid, number + 1).key] = (owner, number + 1)
+                continue
+            kept.append(sel)
+            pending[split_guid(sel.guid, 1).key] = (sel, 1)
+        if len(kept) != len(holder.selections):
+            holder.selections = tuple(kept)
+
+
+def _selection_holders(project: Project) -> Iterator[Any]:
+    for source in project.sources:
+        if not isinstance(source, TextSource):
+            yield source
+        yield from text_docs(source)
+        if isinstance(source, AudioSource | VideoSource):
+            yield from source.transcripts
+
+
+def _same_range(a: Selection, b: Selection) -> bool:
+    return type(a) is type(b) and _range_of(a) == _range_of(b)
+
+
+def _range_of(sel: Selection) -> tuple[object, ...]:
+    names = ("start", "end", "begin", "page", "first_x", "first_y", "second_x", "second_y")
+    return tuple(getattr(sel, n, None) for n in (*names, "from_sync_point", "to_sync_point"))
 
 
 def restore_lf(project: Project, lf_docs: frozenset[int]) -> None:
@@ -94,19 +147,25 @@ def iter_docs(project: Project) -> Iterator[TextDoc]:
 
 @dataclass(slots=True)
 class Evidence:
-    """Word-start hits per unit over the selections where the units disagree."""
+    """Measurements per candidate unit over the selections where the units disagree.
+
+    ``hits``: selection starts on a word start (soft evidence, docs/quirks.md §8); ``broken``:
+    selections that under the unit end past their text, run backwards, or start or end inside
+    a character (half a surrogate pair, between the CR and LF of a line end). A unit that
+    breaks selections another unit keeps whole is wrong, whatever ``origin`` says.
+    """
 
     hits: dict[str, int]
     total: int
+    broken: dict[str, int] = field(default_factory=lambda: dict.fromkeys(UNITS, 0))
 
     def share(self, unit: str) -> float:
         return self.hits[unit] / self.total if self.total else 0.0
 
 
 def measure(project: Project) -> Evidence:
-    """Count, per candidate unit, how many discriminating selection starts are word starts."""
-    hits = dict.fromkeys(UNITS, 0)
-    total = 0
+    """Measure every candidate unit on the selections whose model range differs between units."""
+    evidence = Evidence(dict.fromkeys(UNITS, 0), 0)
     for doc in iter_docs(project):
         if doc.text is None or not isinstance(doc, TextSource) or not doc.selections:
             continue
@@ -114,38 +173,88 @@ def measure(project: Project) -> Evidence:
         if all(m.identity for m in maps.values()):
             continue
         for sel in doc.selections:
-            if total >= MAX_EVIDENCE:
-                return Evidence(hits, total)
-            starts = {unit: m.to_model(sel.start) for unit, m in maps.items()}
-            if len(set(starts.values())) == 1:
+            if evidence.total >= MAX_EVIDENCE:
+                return evidence
+            ranges = {unit: (m.to_model(sel.start), m.to_model(sel.end)) for unit, m in maps.items()}
+            if len(set(ranges.values())) == 1:
                 continue
-            total += 1
-            for unit, pos in starts.items():
-                hits[unit] += is_word_start(doc.text, pos)
-    return Evidence(hits, total)
+            evidence.total += 1
+            for unit, (start, end) in ranges.items():
+                evidence.hits[unit] += is_word_start(doc.text, start)
+                evidence.broken[unit] += _breaks(doc.text, maps[unit], sel.start, sel.end, start, end)
+    return evidence
+
+
+def _breaks(text: str, pmap: PositionMap, raw_start: int, raw_end: int, start: int, end: int) -> bool:
+    """True when the selection, read in ``pmap``'s unit, is not a whole passage of ``text``."""
+    if start < 0 or end > len(text) or start > end:
+        return True
+    if not (pmap.exact(raw_start) and pmap.exact(raw_end)):
+        return True
+    return any(0 < pos < len(text) and text[pos - 1] == "\r" and text[pos] == "\n" for pos in (start, end))
 
 
 def choose_unit(project: Project, ctx: Context, *, forced: str | None, declared: str | None) -> str:
-    """Decide the producer unit: forced > qdx marker > measurement > ``origin``."""
+    """Decide the producer unit: forced > qdx marker > measurements > ``origin``.
+
+    Measurements win over ``origin``: first the units that break fewest selections, then among
+    those the one putting most starts on a word (docs/quirks.md §5.1, §8). On fewer than
+    :data:`MIN_EVIDENCE` discriminating selections the evidence is thin: qdx still follows it
+    when it clearly points away from ``origin``, and says so in an Issue naming both units.
+    """
     if forced is not None:
         return forced
     if declared is not None:
         return declared
     prior = unit_from_origin(project.origin)
     evidence = measure(project)
-    if evidence.total < MIN_EVIDENCE:
+    if evidence.total == 0:
         return prior
-    best = max(UNITS, key=evidence.share)
-    clear = evidence.share(best) >= MIN_SHARE and evidence.share(best) - evidence.share(prior) >= MIN_MARGIN
-    if best != prior and clear:
-        ctx.issues.append(
-            _unit_issue(ctx, f"positions read as {best} ({evidence.share(best):.0%} of starts on a word)"
-                        f" although origin {project.origin!r} suggests {prior}"
-                        f" ({evidence.share(prior):.0%})")
+    fewest = min(evidence.broken.values())
+    whole = [unit for unit in UNITS if evidence.broken[unit] == fewest]
+    best = max(whole, key=lambda unit: (evidence.share(unit), unit == prior))
+    share_best, share_prior = evidence.share(best), evidence.share(prior)
+    # Broken selections decide on thin evidence; on much evidence only when word starts agree
+    # (one producer bug - a selection inside an emoji - must not shift every other passage).
+    if evidence.broken[prior] > fewest and (evidence.total < MIN_EVIDENCE or share_best >= share_prior):
+        reason = (
+            f"under {prior} {evidence.broken[prior]} of {evidence.total} distinguishing selection(s) would end "
+            f"past their text or split a character or a CRLF, under {best} {evidence.broken[best]}"
         )
+        return _override(project, ctx, prior, best, reason)
+    if evidence.total >= MIN_EVIDENCE:
+        soft = max(UNITS, key=evidence.share)
+        share_soft = evidence.share(soft)
+        if soft != prior and share_soft >= MIN_SHARE and share_soft - share_prior >= MIN_MARGIN:
+            return _override(project, ctx, prior, soft, f"{share_soft:.0%} of starts on a word, {share_prior:.0%}")
+        return prior
+    if fewest == 0 and best != prior and share_best > share_prior:
+        why = f"it keeps every selection whole and puts more starts on a word than {prior}"
+        ctx.issues.append(_unit_issue(ctx, _thin(evidence, prior, best, best, why)))
         ctx.quirk("quirk23:origin-unit-mismatch")
         return best
+    rivals = [unit for unit in whole if unit != prior and evidence.share(unit) >= share_prior]
+    if rivals or fewest > 0:
+        why = "the measurements do not tell them apart" if rivals else "every unit breaks some selection"
+        ctx.issues.append(_unit_issue(ctx, _thin(evidence, prior, rivals[0] if rivals else best, prior, why)))
     return prior
+
+
+def _override(project: Project, ctx: Context, prior: str, best: str, reason: str) -> str:
+    ctx.issues.append(
+        _unit_issue(ctx, f"positions read as {best} although origin {project.origin!r} suggests {prior}: {reason}")
+    )
+    ctx.quirk("quirk23:origin-unit-mismatch")
+    return best
+
+
+def _thin(evidence: Evidence, prior: str, other: str, chosen: str, why: str) -> str:
+    rejected = other if chosen == prior else prior
+    return (
+        f"position unit uncertain: only {evidence.total} selection(s) tell {prior} (origin) from {other} "
+        f"({evidence.hits[prior]} vs {evidence.hits[other]} start on a word); read as {chosen} because {why}, "
+        f"not as {rejected}; check the passages, or force the unit (--unit)"
+    )
 
 
 def _unit_issue(ctx: Context, message: str, code: str = "QDX008") -> Issue:

@@ -18,7 +18,7 @@ from typing import Any
 
 from qdx.errors import LossyConversionWarning
 from qdx.formats.refi._emit import Emitter, Node, escape_attr
-from qdx.formats.refi.units import iter_docs, marker
+from qdx.formats.refi.units import iter_docs, marker, split_guid
 from qdx.model import (
     AudioSelection,
     AudioSource,
@@ -49,7 +49,7 @@ from qdx.model import (
     VideoSelection,
     VideoSource,
 )
-from qdx.text import CODEPOINT, UTF16, PositionMap, crlf_shift, shift_for_crlf, to_crlf
+from qdx.text import CODEPOINT, CODEPOINT_LF, UTF16, PositionMap, crlf_shift, shift_for_crlf, to_crlf
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -112,10 +112,12 @@ class Writer:
 
     dialect: str = "refi"
     files: Files | None = None
+    newline: str = "lf"
     ns: str = PROJECT_NS
     # id(doc) -> index in iter_docs order, and the indices widened from LF to CRLF.
     doc_index: dict[int, int] = field(default_factory=dict)
     lf_docs: list[int] = field(default_factory=list)
+    split: bool = False  # the nvivo dialect split a selection into one per Coding
     dropped: list[str] = field(default_factory=list)
     out: Emitter = field(default_factory=lambda: Emitter(""))
 
@@ -210,13 +212,42 @@ class Writer:
         self, parent: Element, tag: str, sel: Any, middle: Attrs, inner: Callable[[Element], None] | None = None
     ) -> None:
         """Any selection: guid, name, kind-specific attributes, audit; Description, [inner],
-        Coding*, NoteRef*."""
-        node = self.el(parent, tag, [("guid", sel.guid), ("name", sel.name), *middle, *_audit(sel)])
-        self.desc(node, sel.description)
+        Coding*, NoteRef*.
+
+        The nvivo dialect writes one Coding per selection, as NVivo's own exports do
+        (docs/nvivo-exports.md §a.2 item 2; NVivo-oriented readers drop a second Coding): a selection with
+        several is split, the others under GUIDs derived from its own (:func:`split_guid`), so
+        qdx's reader rejoins them."""
+        codings: tuple[Coding, ...] = sel.codings
+        if self.dialect != "nvivo" or len(codings) < 2:
+            self._selection(parent, tag, sel, sel.guid, middle, inner, codings)
+            return
+        self.split = True
+        self._selection(parent, tag, sel, sel.guid, middle, inner, codings[:1])
+        for number, coding in enumerate(codings[1:], 1):
+            self._selection(parent, tag, sel, split_guid(sel.guid, number), middle, None, (coding,), part=True)
+
+    def _selection(
+        self,
+        parent: Element,
+        tag: str,
+        sel: Any,
+        guid: Guid,
+        middle: Attrs,
+        inner: Callable[[Element], None] | None,
+        codings: tuple[Coding, ...],
+        *,
+        part: bool = False,
+    ) -> None:
+        # A split-off part carries only its Coding: description, notes and nested text stay on the first.
+        node = self.el(parent, tag, [("guid", guid), ("name", sel.name), *middle, *_audit(sel)])
+        if not part:
+            self.desc(node, sel.description)
         if inner is not None:
             inner(node)
-        self.many(node, sel.codings, self.coding)
-        self.refs(node, "NoteRef", sel.note_refs)
+        self.many(node, codings, self.coding)
+        if not part:
+            self.refs(node, "NoteRef", sel.note_refs)
 
     def picture_selection(self, parent: Element, sel: PictureSelection) -> None:
         self.selection(parent, "PictureSelection", sel, _corners(sel))
@@ -253,8 +284,10 @@ class Writer:
 
     def dialect_text(self, doc: TextDoc) -> tuple[str | None, Callable[[int], int]]:
         text = doc.text
-        if text is None or self.dialect != "nvivo":
+        if text is None:
             return text, _same
+        if self.dialect != "nvivo":
+            return _lf_text(text) if self.newline == "lf" and "\r" in text else (text, _same)
         # NVivo Windows stores CRLF and counts UTF-16 units (quirks 1-2). Only an all-LF
         # text is widened, so the marker lets a reader restore it exactly.
         shifts = crlf_shift(text) if "\r\n" not in text else []
@@ -447,6 +480,17 @@ class Writer:
 _ILLEGAL_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
+def _lf_text(text: str) -> tuple[str, Callable[[int], int]]:
+    """``text`` with CRLF and lone CR as LF, and the model -> written position map.
+
+    A CRLF pair becomes one LF (later positions move back by one per pair; a position between
+    CR and LF lands on the LF); a lone CR becomes LF in place. This is what a text-mode reader
+    (QualCoder, Python's universal newlines) makes of the file, so its offsets are ours.
+    """
+    pmap = PositionMap(text, CODEPOINT_LF)
+    return text.replace("\r\n", "\n").replace("\r", "\n"), pmap.from_model
+
+
 def _same(pos: int) -> int:
     return pos
 
@@ -495,9 +539,9 @@ def prolog(note: str | None) -> str:
     return head if note is None else f"{head}\n<!--{note}-->"
 
 
-def project_xml(project: Project, dialect: str, files: Files | None) -> bytes:
+def project_xml(project: Project, dialect: str, files: Files | None, *, newline: str = "lf") -> bytes:
     """``project.qde`` bytes for ``project`` (a codebook-only project becomes a Project too)."""
-    writer = Writer(dialect=dialect, files=files)
+    writer = Writer(dialect=dialect, files=files, newline=newline)
     writer.doc_index = {id(doc): i for i, doc in enumerate(iter_docs(project))}
     writer.project(project)
     if writer.dropped:
@@ -506,7 +550,7 @@ def project_xml(project: Project, dialect: str, files: Files | None) -> bytes:
     unit = UTF16 if dialect == "nvivo" else CODEPOINT
     # The marker follows the tree (it lists the widened texts), so the prolog goes in last.
     body = writer.out.finish()
-    return prolog(marker(unit, sorted(writer.lf_docs))).encode("utf-8") + body
+    return prolog(marker(unit, sorted(writer.lf_docs), writer.split)).encode("utf-8") + body
 
 
 def codebook_xml(project: Project) -> bytes:

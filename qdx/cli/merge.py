@@ -40,6 +40,14 @@ from qdx.ops.pairing import MATCH_LEVELS
     help="fail: list conflicts, write nothing; ours/theirs: earlier/later input wins; keep-both.",
 )
 @click.option("--no-validate", is_flag=True, help="Write even if the merged project has integrity errors.")
+@click.option(
+    "--base",
+    "base",
+    type=click.Path(),
+    default=None,
+    help="Common ancestor of the two inputs: a three-way merge (only fields changed differently conflict).",
+)
+@click.option("--conflicts", "conflicts_path", type=click.Path(), default=None, help="Write conflicts to .json/.xlsx.")
 @json_option
 @limits_options
 @handle_errors
@@ -49,11 +57,14 @@ def merge(
     match: str,
     policy: str,
     no_validate: bool,
+    base: str | None,
+    conflicts_path: str | None,
     as_json: bool,
     max_member_size: int,
     max_ratio: float,
 ) -> None:
-    """Merge two or more projects (e.g. one per coder) into OUTPUT.
+    """Merge two or more projects (e.g. one per coder) into OUTPUT; with --base, merge two
+    edited copies of BASE three-way.
 
     Codings present in several inputs (same source, range, code and coder) are kept once;
     codings by different coders are all kept with their coder. Exit 1 on conflicts (with
@@ -63,16 +74,34 @@ def merge(
     from qdx.ops.merge import MergeConflictError
     from qdx.ops.merge import merge as run_merge
 
+    limits = make_limits(max_member_size, max_ratio)
+    if conflicts_path is not None:
+        from qdx.report.conflicts import check_conflicts_path
+
+        check_conflicts_path(conflicts_path)
+    if base is not None:
+        from qdx.cli._merge3 import run
+
+        run(base, inputs, output, policy=policy, match=match, validate=not no_validate, as_json=as_json,
+            conflicts_path=conflicts_path, limits=limits)
+        return
     if len(inputs) < 2:
         raise UsageError("merge needs at least two inputs")
     refuse_overwriting_input(output, *inputs)
-    limits = make_limits(max_member_size, max_ratio)
     projects = [load(path, limits=limits) for path in inputs]
     try:
         result = run_merge(*projects, policy=policy, match=match)  # type: ignore[arg-type]
     except MergeConflictError as exc:
+        if conflicts_path is not None:
+            from qdx.report.conflicts import write_conflicts
+
+            write_conflicts(exc.conflicts, conflicts_path)
         _report_conflicts(exc.conflicts, as_json)
         sys.exit(1)
+    if conflicts_path is not None and result.conflicts:
+        from qdx.report.conflicts import write_conflicts
+
+        write_conflicts(result.conflicts, conflicts_path)
     if not no_validate:
         _check(result.project)
     write(result.project, output)

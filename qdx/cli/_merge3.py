@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 
 import click
@@ -39,12 +40,15 @@ def run(
     *,
     policy: str,
     match: str,
-    validate: bool,
+    check: Callable[[Project], None] | None,
     as_json: bool,
     conflicts_path: str | None,
     limits: Limits,
 ) -> None:
-    """``qdx merge --base``: write the merge, or on conflicts (``fail``) only the report; exit 1."""
+    """``qdx merge --base``: write the merge, or on conflicts (``fail``) only the report; exit 1.
+
+    ``check`` raises when the merged project must not be written (``qdx merge``'s validation).
+    """
     from qdx.api import write
     from qdx.report.conflicts import write_conflicts
 
@@ -65,10 +69,8 @@ def run(
         hint = f" (listed in {conflicts_path})" if conflicts_path is not None else ""
         click.echo(f"Choose a resolution with --on-conflict ours|theirs|keep-both{hint}.", err=True)
         sys.exit(1)
-    if validate:
-        from qdx.cli.merge import _check
-
-        _check(result.project)
+    if check is not None:
+        check(result.project)
     write(result.project, output)
     summary: dict[str, object] = {
         "written": True,

@@ -82,7 +82,7 @@ def merge(
     if base is not None:
         from qdx.cli._merge3 import run
 
-        run(base, inputs, output, policy=policy, match=match, validate=not no_validate, as_json=as_json,
+        run(base, inputs, output, policy=policy, match=match, check=None if no_validate else _check, as_json=as_json,
             conflicts_path=conflicts_path, limits=limits)
         return
     if len(inputs) < 2:

@@ -12,10 +12,13 @@ from qdx.cli._common import emit_json, load, refuse_overwriting_input
 from qdx.errors import UsageError
 from qdx.model import Project
 from qdx.ops.merge import MergeResult
+from qdx.ops.renames import DEFAULT_SIMILARITY
 from qdx.safety import Limits
 
 
-def three_way(base: Project, ours: Project, theirs: Project, *, policy: str, match: str) -> tuple[MergeResult, bool]:
+def three_way(
+    base: Project, ours: Project, theirs: Project, *, policy: str, match: str, similarity: float = DEFAULT_SIMILARITY
+) -> tuple[MergeResult, bool]:
     """The merge, and whether it failed on conflicts (``policy="fail"``).
 
     On conflicts under ``fail`` the project merged with ours' side taken is still returned, so
@@ -25,9 +28,10 @@ def three_way(base: Project, ours: Project, theirs: Project, *, policy: str, mat
     from qdx.ops.merge3 import merge3
 
     try:
-        return merge3(base, ours, theirs, policy=policy, match=match), False  # type: ignore[arg-type]
+        merged = merge3(base, ours, theirs, policy=policy, match=match, similarity=similarity)  # type: ignore[arg-type]
+        return merged, False
     except MergeConflictError:
-        kept = merge3(base, ours, theirs, policy="ours", match=match)  # type: ignore[arg-type]
+        kept = merge3(base, ours, theirs, policy="ours", match=match, similarity=similarity)  # type: ignore[arg-type]
         # Nothing resolved these: the report says "fail", as the default policy means.
         failed = tuple(replace(c, resolution="fail") if c.resolution == "ours" else c for c in kept.conflicts)
         return MergeResult(kept.project, failed, kept.texts), True
@@ -40,6 +44,7 @@ def run(
     *,
     policy: str,
     match: str,
+    similarity: float,
     check: Callable[[Project], None] | None,
     as_json: bool,
     conflicts_path: str | None,
@@ -56,7 +61,7 @@ def run(
         raise UsageError("a three-way merge (--base) takes exactly two inputs: ours and theirs")
     refuse_overwriting_input(output, base_path, *inputs)
     base, ours, theirs = (load(p, limits=limits) for p in (base_path, *inputs))
-    result, failed = three_way(base, ours, theirs, policy=policy, match=match)
+    result, failed = three_way(base, ours, theirs, policy=policy, match=match, similarity=similarity)
     roles = {"base": base_path, "ours": inputs[0], "theirs": inputs[1]}
     if conflicts_path is not None and result.conflicts:
         write_conflicts(result.conflicts, conflicts_path, inputs=roles)

@@ -19,6 +19,7 @@ from qdx.errors import QdxError, UsageError
 from qdx.model import Project, iter_selections
 from qdx.ops.merge import POLICIES, Conflict, TextCarry
 from qdx.ops.pairing import MATCH_LEVELS
+from qdx.ops.renames import DEFAULT_SIMILARITY
 
 
 @click.command()
@@ -29,7 +30,8 @@ from qdx.ops.pairing import MATCH_LEVELS
     type=click.Choice(MATCH_LEVELS),
     default="path",
     show_default=True,
-    help="Loosest criterion for pairing codes: guid; path (GUID, then full path); name (also unique name).",
+    help="Loosest criterion for pairing codes: guid; path (GUID, then full path); name (also unique name); "
+    "content (also by similarity).",
 )
 @click.option(
     "--on-conflict",
@@ -38,6 +40,13 @@ from qdx.ops.pairing import MATCH_LEVELS
     default="fail",
     show_default=True,
     help="fail: list conflicts, write nothing; ours/theirs: earlier/later input wins; keep-both.",
+)
+@click.option(
+    "--similarity",
+    type=click.FloatRange(0.0, 1.0),
+    default=DEFAULT_SIMILARITY,
+    show_default=True,
+    help="With --match content: the least similarity (0..1) pairing a renamed or moved code.",
 )
 @click.option("--no-validate", is_flag=True, help="Write even if the merged project has integrity errors.")
 @click.option(
@@ -56,6 +65,7 @@ def merge(
     output: str,
     match: str,
     policy: str,
+    similarity: float,
     no_validate: bool,
     base: str | None,
     conflicts_path: str | None,
@@ -82,7 +92,8 @@ def merge(
     if base is not None:
         from qdx.cli._merge3 import run
 
-        run(base, inputs, output, policy=policy, match=match, check=None if no_validate else _check, as_json=as_json,
+        check = None if no_validate else _check
+        run(base, inputs, output, policy=policy, match=match, similarity=similarity, check=check, as_json=as_json,
             conflicts_path=conflicts_path, limits=limits)
         return
     if len(inputs) < 2:
@@ -90,7 +101,7 @@ def merge(
     refuse_overwriting_input(output, *inputs)
     projects = [load(path, limits=limits) for path in inputs]
     try:
-        result = run_merge(*projects, policy=policy, match=match)  # type: ignore[arg-type]
+        result = run_merge(*projects, policy=policy, match=match, similarity=similarity)  # type: ignore[arg-type]
     except MergeConflictError as exc:
         if conflicts_path is not None:
             from qdx.report.conflicts import write_conflicts

@@ -56,6 +56,7 @@ from qdx.ops.merge import (
     _Step,
 )
 from qdx.ops.pairing import MATCH_LEVELS, MatchLevel, mint_guid, own_key, owners, remap_guids, selection_range
+from qdx.ops.renames import DEFAULT_SIMILARITY
 from qdx.textmap import TextMap, carry_doc
 
 R = TypeVar("R")
@@ -105,6 +106,7 @@ def merge3(
     *,
     policy: Policy = "fail",
     match: MatchLevel = "path",
+    similarity: float = DEFAULT_SIMILARITY,
 ) -> MergeResult:
     """Merge ``ours`` and ``theirs``, two edited copies of ``base``; no input is modified.
 
@@ -116,6 +118,7 @@ def merge3(
             (default: raise listing all), ``ours``, ``theirs`` or ``keep-both``.
         match: loosest criterion pairing codes that lost their shared GUID: ``guid``,
             ``path``, ``name`` or ``content`` (:mod:`qdx.ops.renames`).
+        similarity: the least similarity (0..1) pairing two codes with ``match="content"``.
 
     Returns:
         :class:`~qdx.ops.merge.MergeResult`: the merged project, the :class:`Conflict3` list
@@ -133,10 +136,10 @@ def merge3(
     if match not in MATCH_LEVELS:
         raise UsageError(f"unknown match level {match!r}; use one of {', '.join(MATCH_LEVELS)}")
     base_keys = frozenset(owners(base))
-    a = align(base, ours, match, _SALT_OURS)
-    b = align(base, theirs, match, _SALT_THEIRS)
+    a = align(base, ours, match, _SALT_OURS, similarity=similarity)
+    b = align(base, theirs, match, _SALT_THEIRS, similarity=similarity)
     # Objects both sides added (not in the base) pair with each other, by the same criteria.
-    b = align(a, b, match, _SALT_BOTH, keep=base_keys)
+    b = align(a, b, match, _SALT_BOTH, keep=base_keys, similarity=similarity)
     run = _Merge3(base, a, b, policy)
     project = run.project()
     if run.conflicts and policy == "fail":
@@ -144,14 +147,21 @@ def merge3(
     return MergeResult(project, tuple(run.conflicts), tuple(run.texts))
 
 
-def align(ref: Project, side: Project, match: MatchLevel, salt: int, keep: frozenset[str] = frozenset()) -> Project:
+def align(
+    ref: Project,
+    side: Project,
+    match: MatchLevel,
+    salt: int,
+    keep: frozenset[str] = frozenset(),
+    similarity: float = DEFAULT_SIMILARITY,
+) -> Project:
     """``side`` with every object paired with one of ``ref``'s under ``ref``'s GUID.
 
     Uses the two-way merge's pairing and collision re-minting (phase 1 of
     :class:`qdx.ops.merge._Step`); GUIDs in ``keep`` are never changed (the base's, when two
     sides already speak them).
     """
-    step = _Step(ref, side, salt, "ours", match)
+    step = _Step(ref, side, salt, "ours", match, similarity)
     step._pair_all()
     step._mint_collisions()
     remap = {k: v for k, v in step.remap.items() if k not in keep and v.key not in keep}

@@ -20,11 +20,11 @@ USES = Path(__file__).parent / "typing" / "public_uses.py"
 PUBLIC = {
     "functions": [
         "agree", "audit", "check_structure", "cooccurrence", "detect", "diff", "frames", "matrix",
-        "merge", "read", "saturation", "segments", "validate", "validate_file", "write",
+        "merge", "merge3", "read", "saturation", "segments", "validate", "validate_file", "write",
     ],
     "model and options": ["Format", "Limits", "Project", "ProjectIndex"],
     "results": [
-        "AgreementResult", "Change", "Conflict", "DiffResult", "FileValidation", "Finding", "Frames",
+        "AgreementResult", "Change", "Conflict", "Conflict3", "DiffResult", "FileValidation", "Finding", "Frames",
         "Issue", "MergeResult", "SaturationResult", "Segment", "Severity", "StructureResult",
     ],
     "errors": [

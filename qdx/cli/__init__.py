@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "matrix": ("qdx.cli.matrix", "Coding matrix (code x source/case/variable/code)."),
     "report": ("qdx.cli.report", "Write the full Excel report workbook."),
     "export": ("qdx.cli.export", "Export tidy tables (parquet/csv)."),
+    "git": ("qdx.cli.git", "Install qdx as git's diff and merge driver."),
 }
 
 

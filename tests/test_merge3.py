@@ -246,14 +246,17 @@ def canonical(value: object) -> object:
 
 
 def codings(p: Project) -> Counter[tuple[str, str, str, str | None]]:
-    """(source, quoted text, code, coder) of every coding of every text source."""
+    """(source, quoted text, code, coder) of every coding of every text source (the quote
+    identifies the passage across text edits)."""
     out: Counter[tuple[str, str, str, str | None]] = Counter()
     for source in p.sources:
         assert isinstance(source, TextSource) and source.text is not None
         for sel in source.selections:
             for c in sel.codings:
                 coder = c.creating_user.key if c.creating_user is not None else None
-                out[(source.guid.key, source.text[sel.start : sel.end], c.code.key, coder)] += 1
+                # Stripped: text alignment treats whitespace ending a text as representation
+                # (qdx.textmap), so a carried passage may lose a final line break.
+                out[(source.guid.key, source.text[sel.start : sel.end].strip(), c.code.key, coder)] += 1
     return out
 
 
@@ -297,8 +300,9 @@ def test_property_every_coding_is_kept_or_listed(data: tuple[Project, Project, P
         listed = len(exc.conflicts)
         assert listed == len(result.conflicts)
     got, cb, ca, cbb = codings(result.project), codings(base), codings(a), codings(b)
-    lost = sum(1 for c in result.conflicts if c.kind == "lost")
-    # What one side added is there (or listed as lost on an edited text) ...
+    # Codings in a listed conflict: lost on an edited text, or recoded differently on both sides.
+    lost = sum(1 for c in result.conflicts if c.area == "codings")
+    # What one side added is there (or in a listed conflict) ...
     missing = ((ca - cb) | (cbb - cb)) - got
     assert sum(missing.values()) <= lost
     # ... what both kept is there, and nothing comes from nowhere.

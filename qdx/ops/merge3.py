@@ -42,9 +42,12 @@ from qdx.model import (
     Coding,
     Guid,
     Project,
+    Source,
     TextSource,
+    Transcript,
     VariableValue,
     iter_codes,
+    iter_selections,
 )
 from qdx.ops.merge import (
     POLICIES,
@@ -135,11 +138,12 @@ def merge3(
         raise UsageError(f"unknown conflict policy {policy!r}; use one of {', '.join(POLICIES)}")
     if match not in MATCH_LEVELS:
         raise UsageError(f"unknown match level {match!r}; use one of {', '.join(MATCH_LEVELS)}")
-    base_keys = frozenset(owners(base))
-    a = align(base, ours, match, _SALT_OURS, similarity=similarity)
-    b = align(base, theirs, match, _SALT_THEIRS, similarity=similarity)
+    a = ours if ours is base else align(base, ours, match, _SALT_OURS, similarity=similarity)
+    b = theirs if theirs is base else align(base, theirs, match, _SALT_THEIRS, similarity=similarity)
     # Objects both sides added (not in the base) pair with each other, by the same criteria.
-    b = align(a, b, match, _SALT_BOTH, keep=base_keys, similarity=similarity)
+    before = _top_keys(base)
+    if _top_keys(a) - before and _top_keys(b) - before:
+        b = align(a, b, match, _SALT_BOTH, keep=frozenset(owners(base)), similarity=similarity)
     run = _Merge3(base, a, b, policy)
     project = run.project()
     if run.conflicts and policy == "fail":
@@ -212,7 +216,8 @@ def merge_set(base: Sequence[Guid], ours: Sequence[Guid], theirs: Sequence[Guid]
     return tuple(g for g in preferred(base, ours, theirs, key=lambda g: g.key) if g.key in keep)
 
 
-_CodingKey = tuple[tuple[int | str | None, ...], str, str | None]
+_Rng = tuple[int | str | None, ...]
+_CodingKey = tuple[_Rng, str, str | None]
 # Fields handled by their own merge (not as plain values).
 _DOC_FIELDS = frozenset({"selections", "codings", "representation", "text_description", "transcripts"})
 
@@ -306,6 +311,9 @@ class _Merge3:
 
     def record(self, area: str, base: R | None, ours: R | None, theirs: R | None) -> R | None:
         """Every plain field three-way; GUID lists as sets; nested documents and values by key."""
+        whole = self.whole_record(base, ours, theirs)
+        if whole is not None:
+            return whole
         template = ours if ours is not None else theirs if theirs is not None else base
         assert template is not None
         changes: dict[str, object] = {}
@@ -416,35 +424,48 @@ class _Merge3:
 
     def whole(self, base: Sequence[Coding], ours: Sequence[Coding], theirs: Sequence[Coding]) -> tuple[Coding, ...]:
         """Whole-source codings: a multiset of (code, coder)."""
-        chosen = self.codings_at((), [list(base), list(ours), list(theirs)])
-        return tuple(chosen)
+        sides = [[(c, "") for c in side] for side in (base, ours, theirs)]
+        return tuple(c for c, _ in self.codings_at((), sides))
 
-    def codings_at(self, rng: tuple[int | str | None, ...], sides: list[list[Coding]]) -> list[Coding]:
+    def codings_at(self, rng: _Rng, sides: list[list[tuple[Coding, str]]]) -> list[tuple[Coding, str]]:
+        """The merged codings of one range, each with the key of the selection that carried it.
+
+        Per (code, coder) the count is merged three-way (taken from the side that changed it;
+        both changed: the larger, so nothing is lost); the records are taken from the sides in
+        the preferred order, each coding GUID once.
+        """
+        if sides[1] == sides[0] or sides[2] == sides[0] or sides[1] == sides[2]:
+            # One side left this range as it was (or both agree): the other side's codings.
+            kept = sides[2] if sides[1] == sides[0] else sides[1]
+            for coding, _ in kept:
+                self.coded.add(coding.code.key)
+            return [(self.unique(c), host) for c, host in kept]
         sides = self.recoded(rng, sides)
-        counts = [Counter(_coding_key(rng, c) for c in side) for side in sides]
-        out: list[Coding] = []
-        carriers = preferred(sides[0], sides[1], sides[2], key=lambda c: (_coding_key(rng, c), c.guid.key))
-        idents = [[_coding_key(rng, c) for c in side] for side in sides]
+        idents = [[_coding_key(rng, c) for c, _ in side] for side in sides]
+        counts = [Counter(side) for side in idents]
+        pools: dict[_CodingKey, list[tuple[Coding, str]]] = {}
+        for item in preferred(
+            sides[0], sides[1], sides[2], key=lambda x: (x[0].guid.key, x[1], _coding_key(rng, x[0]))
+        ):
+            pools.setdefault(_coding_key(rng, item[0]), []).append(item)
+        out: list[tuple[Coding, str]] = []
         for ident in preferred(idents[0], idents[1], idents[2], key=lambda k: k):
             nb, no, nt = (c[ident] for c in counts)
             n = no if no == nt else nt if no == nb else no if nt == nb else max(no, nt)
-            pool = [c for c in carriers if _coding_key(rng, c) == ident]
-            taken: list[Coding] = []
-            for coding in _union_order(pool, key=lambda c: c.guid.key):
-                if len(taken) == n:
-                    break
-                taken.append(coding)
+            pool = pools[ident]
+            taken = _union_order(pool, key=lambda x: x[0].guid.key)[:n]
             while len(taken) < n:  # repeated codings of one side share no GUID with each other
-                taken.append(replace(pool[0], guid=mint_guid(pool[0].guid.key, _SALT_OUT + len(taken))))
-            out.extend(self.unique(c) for c in taken)
-        for coding in out:
+                coding, host = pool[0]
+                taken.append((replace(coding, guid=mint_guid(coding.guid.key, _SALT_OUT + len(taken))), host))
+            out.extend((self.unique(c), host) for c, host in taken)
+        for coding, _ in out:
             self.coded.add(coding.code.key)
         return out
 
-    def recoded(self, rng: tuple[int | str | None, ...], sides: list[list[Coding]]) -> list[list[Coding]]:
+    def recoded(self, rng: _Rng, sides: list[list[tuple[Coding, str]]]) -> list[list[tuple[Coding, str]]]:
         """A coding (same GUID) given a different code or coder on each side is a conflict;
         the side not taken loses its version (``keep-both`` keeps both)."""
-        by = [{c.guid.key: c for c in side} for side in sides]
+        by = [{c.guid.key: c for c, _ in side} for side in sides]
         drop: list[set[str]] = [set(), set(), set()]
         for key, coding in by[1].items():
             other, was = by[2].get(key), by[0].get(key)
@@ -458,7 +479,35 @@ class _Merge3:
                 drop[2 if side == "ours" else 1].add(key)
         if not any(drop):
             return sides
-        return [[c for c in side if c.guid.key not in gone] for side, gone in zip(sides, drop, strict=True)]
+        return [[x for x in side if x[0].guid.key not in gone] for side, gone in zip(sides, drop, strict=True)]
+
+    def whole_record(self, base: R | None, ours: R | None, theirs: R | None) -> R | None:
+        """The three-way rule for a whole record (and the fast path for large sources): one side
+        unchanged -> the other; both the same -> it. None when it must be merged field by field."""
+        if ours is None or theirs is None:
+            return None
+        if ours == theirs:
+            return self.claim(ours)
+        if base is not None and ours == base:
+            return self.claim(theirs)
+        if base is not None and theirs == base:
+            return self.claim(ours)
+        return None
+
+    def claim(self, record: R) -> R:
+        """``record`` taken whole: its selection and coding GUIDs and coded codes are noted."""
+        if isinstance(record, Source | Transcript):
+            parts = iter_selections(record) if not isinstance(record, Transcript) else iter(record.selections)
+            whole = record.codings if not isinstance(record, Transcript) else ()
+            for coding in whole:
+                self.used.add(coding.guid.key)
+                self.coded.add(coding.code.key)
+            for sel in parts:
+                self.used.add(sel.guid.key)
+                for coding in sel.codings:
+                    self.used.add(coding.guid.key)
+                    self.coded.add(coding.code.key)
+        return record
 
     def unique(self, record: R) -> R:
         """``record`` under a GUID not yet used in the merged project (REFI §3.1)."""
@@ -472,24 +521,31 @@ class _Merge3:
         return record
 
     def selections(self, base: Sequence[Any], ours: Sequence[Any], theirs: Sequence[Any]) -> tuple[Any, ...]:
-        """Selections per range (their codings three-way per range, code and coder)."""
+        """Selections by GUID and range; their codings three-way per range, code and coder."""
         sides = [list(base), list(ours), list(theirs)]
-        by_range: list[dict[tuple[int | str | None, ...], list[Any]]] = [{}, {}, {}]
-        for side, index in zip(sides, by_range, strict=True):
+        versions: list[dict[tuple[str, _Rng], Any]] = [{}, {}, {}]
+        by_range: list[dict[_Rng, list[tuple[Coding, str]]]] = [{}, {}, {}]
+        for side, version, index in zip(sides, versions, by_range, strict=True):
             for sel in side:
-                index.setdefault(selection_range(sel), []).append(sel)
-        ranges = [set(index) for index in by_range]
-        keep = (ranges[1] & ranges[2]) | (ranges[1] - ranges[0]) | (ranges[2] - ranges[0])
+                rng = selection_range(sel)
+                version.setdefault((sel.guid.key, rng), sel)
+                index.setdefault(rng, []).extend((c, sel.guid.key) for c in sel.codings)
+        chosen: dict[_Rng, dict[str, list[Coding]]] = {}
         out: list[Any] = []
-        for first in preferred(sides[0], sides[1], sides[2], key=selection_range):
-            rng = selection_range(first)
-            at = [index.get(rng, []) for index in by_range]
-            codings = self.codings_at(rng, [[c for s in part for c in s.codings] for part in at])
-            if rng not in keep and not codings:
+        for first in preferred(sides[0], sides[1], sides[2], key=_sel_key):
+            key, rng = _sel_key(first)
+            if rng not in chosen:
+                hosted: dict[str, list[Coding]] = {}
+                for coding, host in self.codings_at(rng, [index.get(rng, []) for index in by_range]):
+                    hosted.setdefault(host, []).append(coding)
+                chosen[rng] = hosted
+            codings = chosen[rng].pop(key, [])
+            sb, so, st = (v.get((key, rng)) for v in versions)
+            alive = (so is not None and st is not None) or (sb is None and (so is not None or st is not None))
+            if not alive and not codings:
                 continue
-            templates = [part[0] if part else None for part in at]
-            tb, to, tt = (replace(t, codings=()) if t is not None else None for t in templates)
-            template = tt if to is None or (to == tb and tt is not None) else to
+            bare = [replace(x, codings=()) if x is not None else None for x in (sb, so, st)]
+            template = bare[2] if bare[1] is None or (bare[1] == bare[0] and bare[2] is not None) else bare[1]
             assert template is not None
             out.append(self.unique(replace(template, codings=tuple(codings))))
         return tuple(out)
@@ -528,6 +584,10 @@ class _Merge3:
         merged = replace(merged, note_refs=merge_set(b.note_refs, o.note_refs, t.note_refs))
         merged = replace(merged, codes=_CodeTree3(self).build())
         return _drop_dangling(merged)
+
+
+def _sel_key(sel: Any) -> tuple[str, _Rng]:
+    return (sel.guid.key, selection_range(sel))
 
 
 def _sig(value: VariableValue | None) -> tuple[object, str | None] | None:
@@ -693,9 +753,29 @@ class _CodeTree3:
         return hit[1] if hit is not None else None
 
 
+def _top_keys(project: Project) -> set[str]:
+    """GUIDs of the objects pairing works on (codes, sources, notes, users, ...), not nested ones."""
+    keys = {code.guid.key for code, _ in iter_codes(project.codes)}
+    groups: tuple[tuple[object, ...], ...] = (
+        project.sources,
+        project.notes,
+        project.users,
+        project.variables,
+        project.cases,
+        project.sets,
+        project.links,
+        project.graphs,
+    )
+    for group in groups:
+        keys.update(key for key in map(own_key, group) if key is not None)
+    return keys
+
+
 def _drop_dangling(project: Project) -> Project:
-    """References to objects the merge deleted go with them (set members, case members, notes)."""
-    present = set(owners(project))
+    """References to objects the merge deleted go with them (set members, case members)."""
+    present = _top_keys(project)
+    if any(case.selection_refs for case in project.cases):
+        present.update(sel.guid.key for source in project.sources for sel in iter_selections(source))
 
     def keep(refs: tuple[Guid, ...]) -> tuple[Guid, ...]:
         kept = tuple(g for g in refs if g.key in present)

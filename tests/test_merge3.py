@@ -400,3 +400,21 @@ def test_cli_three_way_and_conflict_report(tmp_path: Path) -> None:
     assert run.exit_code == 1 and not out2.exists()
     listed = json.loads(report.read_text(encoding="utf-8"))["conflicts"]
     assert [(x["base"], x["ours"], x["theirs"]) for x in listed] == [("Blocking", "Blocking people", "Muting")]
+
+
+def test_conflict_report_as_xlsx_lists_base_ours_theirs(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from qdx.report.conflicts import write_conflicts
+
+    base = base_project()
+    a = replace(base, codes=_map_codes(base.codes, g(13).key, lambda c: replace(c, name="=1+1")))
+    b = replace(base, codes=_map_codes(base.codes, g(13).key, lambda c: replace(c, name="Muting")))
+    conflicts = merge3(base, a, b, policy="ours").conflicts
+    path = tmp_path / "conflicts.xlsx"
+    write_conflicts(conflicts, path, inputs={"base": "base.qdpx"})
+    rows = [[c.value for c in row] for row in load_workbook(path)["Conflicts"].iter_rows()]
+    assert rows[0] == ["kind", "area", "name", "guid", "base", "ours", "theirs", "resolution"]
+    # A value that looks like a formula stays text (never evaluated by a spreadsheet).
+    assert rows[1][4:] == ["Blocking", "=1+1", "Muting", "ours"]
+    assert load_workbook(path)["Conflicts"]["F2"].data_type == "s"

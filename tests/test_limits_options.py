@@ -35,6 +35,7 @@ def invocations(tmp: Path) -> dict[str, list[str]]:
         "matrix": ["matrix", PROJECT],
         "report": ["report", PROJECT, "-o", str(tmp / "r.xlsx")],
         "export": ["export", PROJECT, str(tmp / "t")],
+        "git": ["git", "textconv", PROJECT],
     }
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import click
 
-from qdx.cli._common import handle_errors, make_limits
+from qdx.cli._common import handle_errors, limits_options, make_limits
 from qdx.errors import QdxError, UsageError
 
 MARKER = "# qdx git install: REFI-QDA projects and codebooks diff and merge with qdx"
@@ -127,13 +127,14 @@ def uninstall(is_global: bool) -> None:
 
 @git.command()
 @click.argument("path", type=click.Path())
+@limits_options
 @handle_errors
-def textconv(path: str) -> None:
+def textconv(path: str, max_member_size: int, max_ratio: float) -> None:
     """Print the text rendering of PATH (git's textconv for .qdpx and .qdc)."""
     from qdx.api import read
     from qdx.ops.textview import render_text
 
-    click.echo(render_text(read(path)), nl=False)
+    click.echo(render_text(read(path, limits=make_limits(max_member_size, max_ratio))), nl=False)
 
 
 @git.command("merge-driver")
@@ -141,8 +142,9 @@ def textconv(path: str) -> None:
 @click.argument("ours", type=click.Path())
 @click.argument("theirs", type=click.Path())
 @click.argument("name", required=False)
+@limits_options
 @handle_errors
-def merge_driver(base: str, ours: str, theirs: str, name: str | None) -> None:
+def merge_driver(base: str, ours: str, theirs: str, name: str | None, max_member_size: int, max_ratio: float) -> None:
     """git's merge driver: merge BASE (%O), OURS (%A) and THEIRS (%B) into OURS.
 
     NAME (%P) is the file's path in the repository: its extension says the format, and the
@@ -154,7 +156,7 @@ def merge_driver(base: str, ours: str, theirs: str, name: str | None) -> None:
     from qdx.report.conflicts import write_conflicts
 
     fmt = _FORMATS.get(Path(name or ours).suffix.lower())
-    limits = make_limits(2 << 30, 1000.0)
+    limits = make_limits(max_member_size, max_ratio)
     # A file added on both branches has no ancestor: git passes an empty %O.
     empty = os.path.getsize(base) == 0 if os.path.exists(base) else True
     old = Project(is_codebook=fmt == "qdc") if empty else read(base, fmt=fmt, limits=limits)

@@ -418,3 +418,45 @@ def test_conflict_report_as_xlsx_lists_base_ours_theirs(tmp_path: Path) -> None:
     # A value that looks like a formula stays text (never evaluated by a spreadsheet).
     assert rows[1][4:] == ["Blocking", "=1+1", "Muting", "ours"]
     assert load_workbook(path)["Conflicts"]["F2"].data_type == "s"
+
+
+STUDY = ROOT / "fixtures" / "wechat-moments"
+
+
+@pytest.mark.skipif(not (STUDY / "coder-b.qdpx").exists(), reason="study fixtures absent")
+def test_study_round_lead_revises_codebook_while_coder_b_codes() -> None:
+    """The workflow of the issue: the lead sends the project out, revises code definitions as
+    printed in Table 2 while coder B codes five interviews; the merge has both, no conflict."""
+    sent = qdx.read(STUDY / "project.qdpx")
+    printed = {c.guid.key: c for c, _ in iter_codes(qdx.read(TABLE2).codes)}
+
+    def revise(codes: tuple[Code, ...]) -> tuple[Code, ...]:
+        out = []
+        for code in codes:
+            new = printed.get(code.guid.key)
+            fields = {"name": new.name, "description": new.description} if new is not None else {}
+            out.append(replace(code, **fields, children=revise(code.children)))
+        return tuple(out)
+
+    lead = replace(sent, codes=revise(sent.codes))
+    coder = qdx.read(STUDY / "coder-b.qdpx")
+    theirs = {s.guid.key: s for s in coder.sources}
+    sources = []
+    for source in sent.sources:
+        other = theirs.get(source.guid.key)
+        assert isinstance(source, TextSource)
+        if other is not None:
+            assert isinstance(other, TextSource) and other.text == source.text
+            source = replace(source, selections=(*source.selections, *other.selections))
+        sources.append(source)
+    known = {u.guid.key for u in sent.users}
+    users = (*sent.users, *(u for u in coder.users if u.guid.key not in known))
+    coded = replace(sent, users=users, sources=tuple(sources))
+    result = merge3(sent, lead, coded)
+    assert result.conflicts == ()
+    merged = result.project
+    assert merged.codes == lead.codes
+    assert codings(merged) == codings(sent) + codings(coder)  # every coding of both, once
+    assert errors(merged) == []
+    # The same round with the sides swapped gives the same project, up to order.
+    assert canonical(merge3(sent, coded, lead).project) == canonical(merged)

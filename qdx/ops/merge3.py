@@ -31,6 +31,7 @@ The steps:
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
@@ -232,8 +233,18 @@ class _Merge3:
 
     # ---------------------------------------------------------------- values
 
-    def pick(self, area: str, record: object, name: str, base: R, ours: R, theirs: R) -> R:
-        """Three-way merge of one value; a conflict when both sides changed it differently."""
+    def pick(
+        self,
+        area: str,
+        record: object,
+        name: str,
+        base: R,
+        ours: R,
+        theirs: R,
+        show: Callable[[Any, Any, Any], tuple[object, object, object]] | None = None,
+    ) -> R:
+        """Three-way merge of one value; a conflict when both sides changed it differently
+        (reported through ``show`` when the raw value says little to people)."""
         nb, no, nt = _norm(name, base), _norm(name, ours), _norm(name, theirs)
         if no == nt:
             return ours
@@ -242,7 +253,10 @@ class _Merge3:
         if nt == nb:
             return ours
         kind = {"text": "text", "parent": "moved"}.get(name, "content")
-        chosen = self.conflict(kind, area, record, name, base, ours, theirs)
+        if show is None and name == "text":
+            show = _text_labels
+        values = (base, ours, theirs) if show is None else show(base, ours, theirs)
+        chosen = self.conflict(kind, area, record, name, *values)
         return theirs if chosen == "theirs" else ours
 
     def conflict(
@@ -586,6 +600,18 @@ class _Merge3:
         return _drop_dangling(merged)
 
 
+def _text_labels(*texts: object) -> tuple[object, object, object]:
+    """Texts in a conflict report: length and hash, not the whole interview."""
+
+    def label(text: object) -> object:
+        if not isinstance(text, str):
+            return text
+        return f"{len(text)} chars, sha256 {hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}"
+
+    base, ours, theirs = map(label, texts)
+    return base, ours, theirs
+
+
 def _sel_key(sel: Any) -> tuple[str, _Rng]:
     return (sel.guid.key, selection_range(sel))
 
@@ -683,7 +709,8 @@ class _CodeTree3:
             vals = [MISSING if r is None else (r[1] if name == "parent" else getattr(r[0], name)) for r in raw]
             vo = vals[1] if vals[1] is not MISSING else vals[2]
             vt = vals[2] if vals[2] is not MISSING else vals[1]
-            value = self.run.pick("codes", template, name, vals[0], vo, vt)
+            show = self._paths if name == "parent" else None
+            value = self.run.pick("codes", template, name, vals[0], vo, vt, show)
             if name == "parent":
                 self._parent = value
             elif value != getattr(template, name):
@@ -729,7 +756,8 @@ class _CodeTree3:
         if parent[key] == before and base is not None:
             return
         code = next(self.sides[i][key][0] for i in (1, 2, 0) if key in self.sides[i])
-        self.run.conflict("moved", "codes", code, "parent", before, self._up(1, key), self._up(2, key))
+        paths = self._paths(before, self._up(1, key), self._up(2, key))
+        self.run.conflict("moved", "codes", code, "parent", *paths)
         parent[key] = before if before in parent else None
 
     def _child_order(self, keys: list[str], parent: dict[str, str | None]) -> list[str]:
@@ -747,6 +775,23 @@ class _CodeTree3:
             for i, k in enumerate(ordered):
                 rank[k] = (0, i)
         return sorted(result, key=lambda k: rank[k])
+
+    def _paths(self, base: object, ours: object, theirs: object) -> tuple[list[str], list[str], list[str]]:
+        """Each side's parent as that side names it (for reports; [] is the top level)."""
+        return self._path(base, 0), self._path(ours, 1), self._path(theirs, 2)
+
+    def _path(self, key: object, side: int) -> list[str]:
+        names: list[str] = []
+        seen: set[object] = set()
+        order = (side, *(i for i in (0, 1, 2) if i != side))
+        while isinstance(key, str) and key not in seen:
+            seen.add(key)
+            hit = next((self.sides[i][key] for i in order if key in self.sides[i]), None)
+            if hit is None:
+                break
+            names.append(hit[0].name)
+            key = hit[1]
+        return names[::-1]
 
     def _up(self, side: int, key: str) -> str | None:
         hit = self.sides[side].get(key)

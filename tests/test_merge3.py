@@ -460,3 +460,30 @@ def test_study_round_lead_revises_codebook_while_coder_b_codes() -> None:
     assert errors(merged) == []
     # The same round with the sides swapped gives the same project, up to order.
     assert canonical(merge3(sent, coded, lead).project) == canonical(merged)
+
+
+def test_boundaries_changed_differently_keep_both_and_are_listed() -> None:
+    base = base_project()
+    src = base.sources[0]
+    assert isinstance(src, TextSource)
+    first = src.selections[0]
+
+    def widened(end: int) -> Project:
+        moved = replace(first, end=end)
+        return replace(base, sources=(replace(src, selections=(moved, *src.selections[1:])), *base.sources[1:]))
+
+    a, b = widened(20), widened(22)
+    with pytest.raises(MergeConflictError) as caught:
+        merge3(base, a, b)
+    (conflict,) = caught.value.conflicts
+    assert (conflict.kind, conflict.as_dict()["base"], conflict.ours, conflict.theirs) == (
+        "range",
+        [0, 28],
+        [0, 20],
+        [0, 22],
+    )
+    merged = merge3(base, a, b, policy="ours").project.sources[0]
+    assert isinstance(merged, TextSource)
+    assert sorted((s.start, s.end) for s in merged.selections)[:2] == [(0, 20), (0, 22)]
+    # One side only: taken, no conflict.
+    assert merge3(base, a, base).project == a

@@ -544,6 +544,7 @@ class _Merge3:
                 rng = selection_range(sel)
                 version.setdefault((sel.guid.key, rng), sel)
                 index.setdefault(rng, []).extend((c, sel.guid.key) for c in sel.codings)
+        self.boundaries(sides)
         chosen: dict[_Rng, dict[str, list[Coding]]] = {}
         out: list[Any] = []
         for first in preferred(sides[0], sides[1], sides[2], key=_sel_key):
@@ -563,6 +564,17 @@ class _Merge3:
             assert template is not None
             out.append(self.unique(replace(template, codings=tuple(codings))))
         return tuple(out)
+
+    def boundaries(self, sides: list[list[Any]]) -> None:
+        """A selection whose range both sides changed differently: both are kept (each with its
+        codings, nothing lost) and the conflict is listed."""
+        ranges = [{sel.guid.key: selection_range(sel) for sel in side} for side in sides]
+        for sel in sides[1]:
+            key = sel.guid.key
+            rb, ro, rt = (r.get(key) for r in ranges)
+            if rb is None or rt is None or len({rb, ro, rt}) < 3:
+                continue
+            self.conflict("range", "selections", sel, None, list(rb), list(ro or ()), list(rt), resolution="keep-both")
 
     # ---------------------------------------------------------------- project and codes
 

@@ -487,3 +487,22 @@ def test_boundaries_changed_differently_keep_both_and_are_listed() -> None:
     assert sorted((s.start, s.end) for s in merged.selections)[:2] == [(0, 20), (0, 22)]
     # One side only: taken, no conflict.
     assert merge3(base, a, base).project == a
+
+
+def test_cli_two_way_merge_writes_its_conflicts_too(tmp_path: Path) -> None:
+    base = base_project()
+    a = replace(base, codes=_map_codes(base.codes, g(13).key, lambda c: replace(c, name="Blocking people")))
+    paths = [str(tmp_path / "a.qdpx"), str(tmp_path / "b.qdpx")]
+    qdx.write(base, paths[0])
+    qdx.write(a, paths[1])
+    report = tmp_path / "c.json"
+    run = CliRunner().invoke(main, ["merge", *paths, "-o", str(tmp_path / "o.qdpx"), "--conflicts", str(report)])
+    assert run.exit_code == 1 and not (tmp_path / "o.qdpx").exists()
+    (listed,) = json.loads(report.read_text(encoding="utf-8"))["conflicts"]
+    assert (listed["base"], listed["ours"], listed["theirs"]) == (
+        None,
+        {"name": "Blocking"},
+        {"name": "Blocking people"},
+    )
+    bad = CliRunner().invoke(main, ["merge", *paths, "-o", str(tmp_path / "o.qdpx"), "--conflicts", "c.csv"])
+    assert bad.exit_code == 2 and "use .json or .xlsx" in bad.output

@@ -24,8 +24,10 @@ The steps:
 3. **Codings** are compared per text or media part as a multiset of (range, code, coder), the
    identity the two-way merge and diff use (REFI §3.13), so a coding added on one side is
    added, one removed on one side is removed, and a boundary change is a removal plus an
-   addition. A text edited on one side keeps the other side's codings by carrying them across
-   with :mod:`qdx.textmap`; a coding that cannot be carried is listed as a ``lost`` conflict.
+   addition (a selection whose boundary both sides changed differently keeps both and is a
+   listed ``range`` conflict; a coding recoded differently on both sides is a conflict too).
+   A text edited on one side keeps the other side's codings by carrying them across with
+   :mod:`qdx.textmap`; a coding that cannot be carried is listed as a ``lost`` conflict.
    A code deleted on one side but still used by a merged coding or code is kept and listed.
 """
 

@@ -175,3 +175,25 @@ def _written(p: Project, tmp_path: Path) -> Path:
     path = tmp_path / "p.qdpx"
     qdx.write(p, path)
     return path
+
+
+def test_git_merge_of_a_codebook(repo: tuple[Path, dict[str, str]]) -> None:
+    work, env = repo
+    assert qdx_cli(work, env, "git", "install").returncode == 0
+    base = replace(base_project(), name="", sources=(), users=(), is_codebook=True)  # a .qdc has no name
+
+    def save(p: Project, message: str) -> None:
+        qdx.write(p, work / "codebook.qdc")
+        git(work, env, "add", "-A")
+        git(work, env, "commit", "-q", "-m", message)
+
+    save(base, "codebook")
+    git(work, env, "checkout", "-q", "-b", "coder")
+    save(renamed(base, 12, "Eating"), "coder renames Food")
+    git(work, env, "checkout", "-q", "main")
+    save(renamed(base, 11, "Blocking people"), "lead renames Blocking")
+    done = git(work, env, "merge", "-q", "--no-edit", "coder", ok=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert qdx.read(work / "codebook.qdc") == renamed(renamed(base, 11, "Blocking people"), 12, "Eating")
+    shown = git(work, env, "diff", "HEAD^1", "HEAD", "--", "codebook.qdc").stdout
+    assert "-  Food\n" in shown and "+  Eating\n" in shown

@@ -685,10 +685,9 @@ class _CodeTree3:
             if not run.exists("codes", fb, fo, ft, hit[0]):
                 deleted[key] = hit
                 continue
-            code = self._merge(key, fb, fo, ft)
-            nodes[key], parent[key] = code, self._parent
+            nodes[key], parent[key] = self._merge(key)
         # A code deleted on one side but used by a merged coding or kept child stays (listed).
-        wanted = [k for k in run.coded if k in deleted] + [p for p in parent.values() if p in deleted]
+        wanted = sorted({k for k in run.coded if k in deleted} | {p for p in parent.values() if p in deleted})
         while wanted:
             key = wanted.pop()
             if key in nodes or key not in deleted:
@@ -712,12 +711,12 @@ class _CodeTree3:
 
         return tuple(make(k) for k in kids.get(None, ()))
 
-    def _merge(
-        self, key: str, fb: dict[str, object] | None, fo: dict[str, object] | None, ft: dict[str, object] | None
-    ) -> Code:
+    def _merge(self, key: str) -> tuple[Code, str | None]:
+        """The code's fields merged three-way (children come later), and its merged parent."""
         hits = [self.sides[i].get(key) for i in range(3)]
         template = next(h[0] for h in (hits[1], hits[2], hits[0]) if h is not None)
         changes: dict[str, Any] = {}
+        parent: str | None = None
         raw = [(h[0], h[1]) if h is not None else None for h in hits]
         for name in _CODE_FIELDS:
             vals = [MISSING if r is None else (r[1] if name == "parent" else getattr(r[0], name)) for r in raw]
@@ -726,16 +725,14 @@ class _CodeTree3:
             show = self._paths if name == "parent" else None
             value = self.run.pick("codes", template, name, vals[0], vo, vt, show)
             if name == "parent":
-                self._parent = value
+                parent = value
             elif value != getattr(template, name):
                 changes[name] = value
         notes = [() if r is None else r[0].note_refs for r in raw]
         refs = merge_set(*notes)
         if refs != template.note_refs:
             changes["note_refs"] = refs
-        return replace(template, **changes, children=())
-
-    _parent: Any = None
+        return replace(template, **changes, children=()), parent
 
     def _break_cycles(self, parent: dict[str, str | None]) -> None:
         """Moves on both sides that together make a code its own ancestor: every moved code on
@@ -780,10 +777,14 @@ class _CodeTree3:
         groups: dict[str | None, list[str]] = {}
         for k in result:
             groups.setdefault(parent[k], []).append(k)
+        below: list[dict[str | None, list[str]]] = [{}, {}, {}]  # each side's children, in order
+        for i, order in enumerate(self.orders):
+            for k in order:
+                below[i].setdefault(self._up(i, k), []).append(k)
         rank: dict[str, tuple[int, int]] = {}
         for up, members in groups.items():
             mset = set(members)
-            lists = [[k for k in order if k in mset and self._up(i, k) == up] for i, order in enumerate(self.orders)]
+            lists = [[k for k in side.get(up, ()) if k in mset] for side in below]
             primary = lists[2] if lists[1] == lists[0] else lists[1]
             ordered = _union_order(primary, lists[1], lists[2], members, key=lambda k: k)
             for i, k in enumerate(ordered):

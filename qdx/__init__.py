@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "audit": "qdx.validation.audit",
     "diff": "qdx.ops.diff",
     "merge": "qdx.ops.merge",
+    "merge3": "qdx.ops.merge3",
     "agree": "qdx.analysis.agreement",
     "saturation": "qdx.analysis.saturation",
     "matrix": "qdx.analysis.matrix",
@@ -59,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     "Change": "qdx.ops.diff",
     "MergeResult": "qdx.ops.merge",
     "Conflict": "qdx.ops.merge",
+    "Conflict3": "qdx.ops.merge3",
     "AgreementResult": "qdx.analysis.agreement",
     "SaturationResult": "qdx.analysis.saturation",
     "Frames": "qdx.report.frames",
@@ -106,6 +108,8 @@ if TYPE_CHECKING:
     from qdx.ops.merge import MergeConflictError as MergeConflictError
     from qdx.ops.merge import MergeResult as MergeResult
     from qdx.ops.merge import merge as merge
+    from qdx.ops.merge3 import Conflict3 as Conflict3
+    from qdx.ops.merge3 import merge3 as merge3
     from qdx.report.codebook_doc import CodebookAppendix as CodebookAppendix
     from qdx.report.codebook_doc import codebook as codebook
     from qdx.report.dataset import DatasetResult as DatasetResult

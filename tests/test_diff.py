@@ -226,11 +226,11 @@ def test_reminted_and_edited_codebook_uses_name_then_path() -> None:
     a = make_project()
     mapping: dict[str, Guid] = {}
     b = recode(replace(a, codes=remint(edited_codebook(), mapping)), mapping)
-    result = [c for c in diff(a, b) if c.kind != "guid-changed"]
+    result = [c for c in diff(a, b, match="name") if c.kind != "guid-changed"]
     got = {(c.kind, c.get("code"), c.get("match")) for c in result}
     # Blocking moved: its path changed, so only its (unique) name pairs it. Food kept its path.
-    # Audience was renamed *and* re-minted: nothing can pair it, so it is removed and added
-    # (and its coding moves from Audience to "Visible to").
+    # Audience was renamed *and* re-minted: only content can pair it (match="content", the
+    # default, tests/test_renames.py); here it is removed and added (and its coding moves).
     assert ("moved", "Blocking", "name") in got
     assert ("recoloured", "Food", "path") in got
     assert ("removed", "Audience", None) in got and ("added", "Visible to", None) in got

@@ -37,6 +37,7 @@ def invocations(tmp: Path) -> dict[str, list[str]]:
         "export": ["export", PROJECT, str(tmp / "t")],
         "codebook": ["codebook", PROJECT, "-o", str(tmp / "c.docx")],
         "model": ["model", PROJECT, "-o", str(tmp / "m.svg")],
+        "git": ["git", "textconv", PROJECT],
     }
 
 

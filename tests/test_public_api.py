@@ -20,12 +20,13 @@ USES = Path(__file__).parent / "typing" / "public_uses.py"
 PUBLIC = {
     "functions": [
         "agree", "audit", "check_structure", "cooccurrence", "detect", "diff", "export_dataset", "frames", "matrix",
-        "merge", "read", "saturation", "segments", "validate", "validate_file", "write",
+        "merge", "merge3", "read", "saturation", "segments", "validate", "validate_file", "write",
         "codebook", "html_report", "model_figure", "report_sections",
     ],
     "model and options": ["Format", "Limits", "Project", "ProjectIndex"],
     "results": [
-        "AgreementResult", "Change", "Conflict", "DatasetResult", "DiffResult", "FileValidation", "Finding", "Frames",
+        "AgreementResult", "Change", "Conflict", "Conflict3", "DatasetResult", "DiffResult", "FileValidation",
+        "Finding", "Frames",
         "Issue", "MergeResult", "SaturationResult", "Segment", "Severity", "StructureResult",
         "CodebookAppendix", "HtmlReport", "ModelFigure", "ReportSections",
     ],

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("qdx.cli.export", "Export tidy tables (parquet/csv)."),
     "codebook": ("qdx.cli.codebook", "Write the codebook appendix (.docx, .md, .html)."),
     "model": ("qdx.cli.model", "Draw the grounded-theory model (.svg, .pdf, .png)."),
+    "git": ("qdx.cli.git", "Install qdx as git's diff and merge driver."),
 }
 
 

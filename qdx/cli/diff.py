@@ -10,6 +10,7 @@ from qdx.cli._common import echo, emit_json, handle_errors, json_option, limits_
 from qdx.errors import ReadError
 from qdx.ops.diff import Change, DiffResult
 from qdx.ops.pairing import MATCH_LEVELS
+from qdx.ops.renames import DEFAULT_SIMILARITY
 
 _SIGN = {"added": "+", "removed": "-", "boundary-changed": "~", "moved": ">", "lost": "x", "passage-edited": "~"}
 
@@ -20,14 +21,23 @@ _SIGN = {"added": "+", "removed": "-", "boundary-changed": "~", "moved": ">", "l
 @click.option(
     "--match",
     type=click.Choice(MATCH_LEVELS),
-    default="name",
+    default="content",
     show_default=True,
-    help="Loosest criterion for pairing codes: GUID, then full path, then unique name.",
+    help="Loosest criterion for pairing codes: GUID, then full path, then unique name, then similarity.",
+)
+@click.option(
+    "--similarity",
+    type=click.FloatRange(0.0, 1.0),
+    default=DEFAULT_SIMILARITY,
+    show_default=True,
+    help="With --match content: the least similarity (0..1) pairing a renamed or moved code.",
 )
 @json_option
 @limits_options
 @handle_errors
-def diff(before: str, after: str, match: str, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+def diff(
+    before: str, after: str, match: str, similarity: float, as_json: bool, max_member_size: int, max_ratio: float
+) -> None:
     """Show what changed from BEFORE to AFTER: codebook, sources, codings, notes, cases, sets.
 
     Exit status: 0 identical, 1 different, 2 trouble (unreadable input, bad option).
@@ -40,7 +50,7 @@ def diff(before: str, after: str, match: str, as_json: bool, max_member_size: in
     except ReadError as exc:  # diff(1): trouble is 2, because 1 means "they differ"
         echo(f"qdx: error: {exc}", err=True)
         sys.exit(2)
-    result = run_diff(a, b, match=match)  # type: ignore[arg-type]
+    result = run_diff(a, b, match=match, similarity=similarity)  # type: ignore[arg-type]
     if as_json:
         emit_json(result.as_dict())
     elif result:
@@ -81,6 +91,9 @@ def _line(change: Change) -> list[str]:
         return [f"  {_SIGN[change.kind]} {what}"]
     path = change.area == "codes" and change.kind == "moved"
     text = f"  {change.kind:<16} {what}: {_short(change.before, path=path)} -> {_short(change.after, path=path)}"
+    score = change.get("similarity")
+    if isinstance(score, float):
+        text += f" (similarity {score:.2f})"
     patch = change.get("diff")
     if isinstance(patch, str) and patch:
         return [text, *("      " + line for line in patch.splitlines())]

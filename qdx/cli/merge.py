@@ -21,6 +21,7 @@ from qdx.errors import UsageError
 from qdx.model import Project, iter_selections
 from qdx.ops.merge import POLICIES, Conflict, TextCarry
 from qdx.ops.pairing import MATCH_LEVELS
+from qdx.ops.renames import DEFAULT_SIMILARITY
 
 
 @click.command()
@@ -31,7 +32,8 @@ from qdx.ops.pairing import MATCH_LEVELS
     type=click.Choice(MATCH_LEVELS),
     default="path",
     show_default=True,
-    help="Loosest criterion for pairing codes: guid; path (GUID, then full path); name (also unique name).",
+    help="Loosest criterion for pairing codes: guid; path (GUID, then full path); name (also unique name); "
+    "content (also by similarity).",
 )
 @click.option(
     "--on-conflict",
@@ -41,7 +43,22 @@ from qdx.ops.pairing import MATCH_LEVELS
     show_default=True,
     help="fail: list conflicts, write nothing; ours/theirs: earlier/later input wins; keep-both.",
 )
+@click.option(
+    "--similarity",
+    type=click.FloatRange(0.0, 1.0),
+    default=DEFAULT_SIMILARITY,
+    show_default=True,
+    help="With --match content: the least similarity (0..1) pairing a renamed or moved code.",
+)
 @click.option("--no-validate", is_flag=True, hidden=True, help="Old name of --allow-invalid.")
+@click.option(
+    "--base",
+    "base",
+    type=click.Path(),
+    default=None,
+    help="Common ancestor of the two inputs: a three-way merge (only fields changed differently conflict).",
+)
+@click.option("--conflicts", "conflicts_path", type=click.Path(), default=None, help="Write conflicts to .json/.xlsx.")
 @output_options
 @json_option
 @limits_options
@@ -51,14 +68,18 @@ def merge(
     output: str,
     match: str,
     policy: str,
+    similarity: float,
     no_validate: bool,
     repair: bool,
     allow_invalid: bool,
+    base: str | None,
+    conflicts_path: str | None,
     as_json: bool,
     max_member_size: int,
     max_ratio: float,
 ) -> None:
-    """Merge two or more projects (e.g. one per coder) into OUTPUT.
+    """Merge two or more projects (e.g. one per coder) into OUTPUT; with --base, merge two
+    edited copies of BASE three-way.
 
     Codings present in several inputs (same source, range, code and coder) are kept once;
     codings by different coders are all kept with their coder. Exit 1 on conflicts (with
@@ -68,16 +89,34 @@ def merge(
     from qdx.ops.merge import MergeConflictError
     from qdx.ops.merge import merge as run_merge
 
+    limits = make_limits(max_member_size, max_ratio)
+    if conflicts_path is not None:
+        from qdx.report.conflicts import check_conflicts_path
+
+        check_conflicts_path(conflicts_path)
+    if base is not None:
+        from qdx.cli._merge3 import run
+
+        run(base, inputs, output, policy=policy, match=match, similarity=similarity, as_json=as_json,
+            conflicts_path=conflicts_path, limits=limits, repair=repair, allow_invalid=allow_invalid or no_validate)
+        return
     if len(inputs) < 2:
         raise UsageError("merge needs at least two inputs")
     refuse_overwriting_input(output, *inputs)
-    limits = make_limits(max_member_size, max_ratio)
     projects = [load(path, limits=limits) for path in inputs]
     try:
-        result = run_merge(*projects, policy=policy, match=match)  # type: ignore[arg-type]
+        result = run_merge(*projects, policy=policy, match=match, similarity=similarity)  # type: ignore[arg-type]
     except MergeConflictError as exc:
+        if conflicts_path is not None:
+            from qdx.report.conflicts import write_conflicts
+
+            write_conflicts(exc.conflicts, conflicts_path)
         _report_conflicts(exc.conflicts, as_json)
         sys.exit(1)
+    if conflicts_path is not None and result.conflicts:
+        from qdx.report.conflicts import write_conflicts
+
+        write_conflicts(result.conflicts, conflicts_path)
     merged, repairs = prepare(result.project, output, None, repair=repair)
     written = write_checked(
         merged, output, fmt=None, dialect="refi", allow_invalid=allow_invalid or no_validate, as_json=as_json,

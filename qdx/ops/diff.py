@@ -58,12 +58,12 @@ from qdx.ops.pairing import (
     Matching,
     MatchLevel,
     content_hash,
-    match_codes,
     match_named,
     match_sources,
     own_key,
     selection_range,
 )
+from qdx.ops.renames import DEFAULT_SIMILARITY, code_matching
 from qdx.textmap import TextMap, carry_selection
 
 AREAS = (
@@ -166,13 +166,18 @@ class _Context:
         return self.users.b_to_a.get(guid.key, "b:" + guid.key)
 
 
-def diff(a: Project, b: Project, *, match: MatchLevel = "name") -> DiffResult:
+def diff(
+    a: Project, b: Project, *, match: MatchLevel = "content", similarity: float = DEFAULT_SIMILARITY
+) -> DiffResult:
     """Compare two projects (or codebooks) and list what changed from ``a`` to ``b``.
 
     Args:
         a: the "before" project; never modified.
         b: the "after" project; never modified.
-        match: the loosest criterion used to pair codes: ``guid``, ``path`` or ``name``.
+        match: the loosest criterion used to pair codes: ``guid``, ``path``, ``name`` or
+            ``content`` (default: codes still unpaired are paired by similarity, as git detects
+            renames; such a pair's changes carry ``similarity``, :mod:`qdx.ops.renames`).
+        similarity: the least similarity (0..1) that pairs two codes by content.
 
     Returns:
         A :class:`DiffResult`: a tuple of :class:`Change` (empty when nothing differs) with
@@ -189,7 +194,7 @@ def diff(a: Project, b: Project, *, match: MatchLevel = "name") -> DiffResult:
     ctx = _Context(
         a=ia,
         b=ib,
-        codes=match_codes(ia, ib, match),
+        codes=code_matching(ia, ib, match, similarity),
         sources=match_sources(a.sources, b.sources),
         users=match_named(a.users, b.users, lambda u: u.name),
         notes=match_named(a.notes, b.notes, lambda n: n.text),
@@ -245,6 +250,8 @@ def _diff_codes(ctx: _Context) -> None:
         other = ctx.b.codes[Guid(key_b)]
         how = ctx.codes.how[key_b]
         full = (*ident, ("guid", str(code.guid)), ("match", how))
+        if key_b in ctx.codes.scores:
+            full = (*full, ("similarity", ctx.codes.scores[key_b]))
         ctx.changes.extend(_code_pair_changes(ctx, code, other, full, how))
     for code, ancestors in iter_codes(ctx.b.project.codes):
         if code.guid.key not in ctx.codes.b_to_a:

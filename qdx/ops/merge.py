@@ -63,7 +63,6 @@ from qdx.ops.pairing import (
     MatchLevel,
     children,
     content_hash,
-    match_codes,
     match_named,
     match_sources,
     mint_guid,
@@ -72,6 +71,7 @@ from qdx.ops.pairing import (
     remap_guids,
     selection_range,
 )
+from qdx.ops.renames import DEFAULT_SIMILARITY, code_matching
 from qdx.textmap import SelectionOutcome, TextMap, carry_doc
 
 Policy = Literal["fail", "ours", "theirs", "keep-both"]
@@ -167,14 +167,18 @@ class MergeConflictError(QdxError):
         super().__init__(f"{len(self.conflicts)} merge conflict(s): {first}{more}")
 
 
-def merge(*projects: Project, policy: Policy = "fail", match: MatchLevel = "path") -> MergeResult:
+def merge(
+    *projects: Project, policy: Policy = "fail", match: MatchLevel = "path", similarity: float = DEFAULT_SIMILARITY
+) -> MergeResult:
     """Merge projects (or codebooks); the inputs are never modified.
 
     Args:
         projects: two or more projects; the first one's metadata and order win.
         policy: how conflicts are resolved: ``fail``, ``ours``, ``theirs`` or ``keep-both``.
         match: the loosest criterion for pairing codes: ``guid``, ``path`` (default: GUID,
-            then full path) or ``name`` (then also a name unique in both).
+            then full path), ``name`` (then also a name unique in both) or ``content`` (then
+            also by similarity, :mod:`qdx.ops.renames`).
+        similarity: the least similarity (0..1) pairing two codes with ``match="content"``.
 
     Returns:
         :class:`MergeResult` with the merged project and the conflicts and their resolution.
@@ -196,7 +200,7 @@ def merge(*projects: Project, policy: Policy = "fail", match: MatchLevel = "path
     conflicts: list[Conflict] = []
     texts: list[TextCarry] = []
     for number, theirs in enumerate(projects[1:], start=1):
-        step = _Step(result, theirs, number, policy, match)
+        step = _Step(result, theirs, number, policy, match, similarity)
         result = step.run()
         conflicts.extend(step.conflicts)
         texts.extend(step.texts)
@@ -218,8 +222,17 @@ def _colour(value: str | None) -> str | None:
 class _Step:
     """Merge ``theirs`` (input number ``number``) into ``ours``: pair, rewrite, union."""
 
-    def __init__(self, ours: Project, theirs: Project, number: int, policy: Policy, match: MatchLevel) -> None:
+    def __init__(
+        self,
+        ours: Project,
+        theirs: Project,
+        number: int,
+        policy: Policy,
+        match: MatchLevel,
+        similarity: float = DEFAULT_SIMILARITY,
+    ) -> None:
         self.ours, self.theirs, self.number, self.policy, self.match = ours, theirs, number, policy, match
+        self.similarity = similarity
         self.io, self.it = ProjectIndex(ours), ProjectIndex(theirs)
         self.remap: dict[str, Guid] = {}  # theirs key -> result GUID (only when different)
         self.paired: dict[str, str] = {}  # theirs key -> ours key, every paired object
@@ -309,7 +322,7 @@ class _Step:
     def _pair_all(self) -> None:
         o, t = self.ours, self.theirs
         self._pair("users", match_named(o.users, t.users, lambda u: u.name), o.users, t.users, _sig_user)
-        codes = match_codes(self.io, self.it, self.match)
+        codes = code_matching(self.io, self.it, self.match, self.similarity)
         self._pair("codes", codes, tuple(self.io.codes.values()), tuple(self.it.codes.values()), _sig_code)
         self._pair_moves(codes)
         self._pair("sources", match_sources(o.sources, t.sources), o.sources, t.sources, _sig_source)

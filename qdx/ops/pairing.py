@@ -14,7 +14,7 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal, TypeVar
 
 from qdx import textmap
@@ -35,8 +35,9 @@ from qdx.model import (
     VideoSelection,
 )
 
-MatchLevel = Literal["guid", "path", "name"]
-MATCH_LEVELS: tuple[MatchLevel, ...] = ("guid", "path", "name")
+# "content": after name, codes still unpaired are paired by similarity (qdx.ops.renames).
+MatchLevel = Literal["guid", "path", "name", "content"]
+MATCH_LEVELS: tuple[MatchLevel, ...] = ("guid", "path", "name", "content")
 T = TypeVar("T")
 U = TypeVar("U")
 R = TypeVar("R")
@@ -46,10 +47,12 @@ _MINT_NS = uuid.UUID("6b1f3c2e-8f0a-5d7e-9c41-2a7d5e3b9f10")
 
 @dataclass(frozen=True, slots=True)
 class Matching:
-    """Pairs of keys (``b_to_a``) and the criterion that paired each B key (``how``)."""
+    """Pairs of keys (``b_to_a``), the criterion that paired each B key (``how``) and, for
+    pairs made by similarity, the similarity (``scores``)."""
 
     b_to_a: dict[str, str]
     how: dict[str, str]
+    scores: dict[str, float] = field(default_factory=dict)
 
     @property
     def a_to_b(self) -> dict[str, str]:
@@ -116,7 +119,8 @@ def _by_guid(item: object) -> Hashable | None:
 
 
 def match_codes(a: ProjectIndex, b: ProjectIndex, level: MatchLevel = "name") -> Matching:
-    """Pair codes: by GUID, then full path, then unique name (stopping after ``level``).
+    """Pair codes: by GUID, then full path, then unique name (stopping after ``level``;
+    ``content`` pairs like ``name`` here, :func:`qdx.ops.renames.code_matching` goes on).
 
     Raises:
         UsageError: ``level`` is not one of guid, path, name.

@@ -28,6 +28,9 @@ def correct_uses(path: str) -> None:
     first: qdx.Change = changes[0]
     merged: qdx.MergeResult = qdx.merge(project, project, policy="keep-both")
     conflicts: tuple[qdx.Conflict, ...] = merged.conflicts
+    three: qdx.MergeResult = qdx.merge3(project, project, project, policy="ours", match="content")
+    base_value: object = qdx.Conflict3("content", "codes", "g", None, 1, 2, 2, "ours", 0).base
+    print(three.project, base_value)
     agreement: qdx.AgreementResult = qdx.agree(project, project)
     kappa: float = agreement.overall.kappa_pooled
     curve: qdx.SaturationResult = qdx.saturation(project)

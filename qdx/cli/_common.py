@@ -14,10 +14,21 @@ import click
 
 from qdx.errors import QdxError, UsageError
 from qdx.model import Project
+from qdx.options import PositionUnit
 from qdx.safety import GIB, Limits
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+
+def choice(option: Any) -> click.Choice[str]:
+    """The click choices of a fixed option set: the values of its ``Literal`` type in
+    :mod:`qdx.options`, so the command line and the library cannot drift apart."""
+    from qdx.options import choices
+
+    return click.Choice(choices(option))
+
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
@@ -68,7 +79,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 PROGRESS_MIN_BYTES = 8 << 20
 
 
-def load(path: str, *, limits: Limits | None = None, unit: str | None = None, progress: bool | None = None) -> Project:
+def load(
+    path: str, *, limits: Limits | None = None, unit: PositionUnit | None = None, progress: bool | None = None
+) -> Project:
     """Read a project for a command (the library does the work; this only adapts options).
 
     ``progress``: draw a progress bar on stderr while reading; by default only for a large

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from qdx.cli._common import (
+    choice,
     emit_json,
     handle_errors,
     json_option,
@@ -24,6 +25,7 @@ from qdx.cli._common import (
     refuse_overwriting_input,
 )
 from qdx.errors import NoDataError, UsageError
+from qdx.options import AgreeUnit, OverlapMeasure
 
 if TYPE_CHECKING:
     from qdx.analysis.agreement import Aggregate, AgreementResult
@@ -96,7 +98,7 @@ def _sides(
 @click.option("--coder-b", multiple=True, help="A user of side B (repeat for a group).")
 @click.option(
     "--unit",
-    type=click.Choice(["char", "sentence", "paragraph"]),
+    type=choice(AgreeUnit),
     default="char",
     show_default=True,
     help="Units of the 2x2 table (sentence: the A-i-j lines when the text has them).",
@@ -110,7 +112,7 @@ def _sides(
 )
 @click.option(
     "--overlap-measure",
-    type=click.Choice(["iou", "min_len"]),
+    type=choice(OverlapMeasure),
     default="iou",
     show_default=True,
     help="Overlap relative to both segments' combined extent (iou) or to the shorter one.",
@@ -127,9 +129,9 @@ def agree(
     coders: tuple[str, str] | None,
     coder_a: tuple[str, ...],
     coder_b: tuple[str, ...],
-    unit: str,
+    unit: AgreeUnit,
     overlap: float,
-    overlap_measure: str,
+    overlap_measure: OverlapMeasure,
     all_pairs: bool,
     all_sources: bool,
     detail: bool,
@@ -194,9 +196,9 @@ def _compute(
     projects: list[Project],
     side_a: tuple[str, ...],
     side_b: tuple[str, ...],
-    unit: str,
+    unit: AgreeUnit,
     overlap: float,
-    overlap_measure: str,
+    overlap_measure: OverlapMeasure,
     all_pairs: bool,
     all_sources: bool,
     passages: bool,

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from qdx.cli._common import (
+    choice,
     emit_json,
     handle_errors,
     json_option,
@@ -38,6 +39,7 @@ from qdx.cli._output import (
 from qdx.cli.info import UNIT_CHOICE, summary
 from qdx.errors import Issue, Severity, UsageError
 from qdx.model import Project
+from qdx.options import Dialect, Newline, PositionUnit
 
 SHOWN_ISSUES = 20
 
@@ -48,7 +50,7 @@ SHOWN_ISSUES = 20
 @click.option("--to", "fmt", default=None, help="Output format id (qdpx, qde, qdc, ...); default from OUT.")
 @click.option(
     "--dialect",
-    type=click.Choice(["refi", "nvivo"]),
+    type=choice(Dialect),
     default="refi",
     show_default=True,
     help="refi: the spec (code points); nvivo: what NVivo for Windows writes (UTF-16, CRLF, BOM).",
@@ -56,7 +58,7 @@ SHOWN_ISSUES = 20
 @click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the input's text-position unit.")
 @click.option(
     "--newline",
-    type=click.Choice(["lf", "keep"]),
+    type=choice(Newline),
     default="lf",
     show_default=True,
     help="refi dialect: lf writes CRLF texts with LF and positions remapped (what QualCoder and text-mode "
@@ -88,9 +90,9 @@ def convert(
     source: str,
     target: str,
     fmt: str | None,
-    dialect: str,
-    unit: str | None,
-    newline: str,
+    dialect: Dialect,
+    unit: PositionUnit | None,
+    newline: Newline,
     sources_dir: str | None,
     attributes: str | None,
     in_place: bool,

@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import choice, emit_json, handle_errors, json_option, limits_options, load, make_limits
 from qdx.errors import ReadError
 from qdx.ops.diff import Change, DiffResult
-from qdx.ops.pairing import MATCH_LEVELS
+from qdx.options import MatchLevel
 
 _SIGN = {"added": "+", "removed": "-", "boundary-changed": "~", "moved": ">", "lost": "x", "passage-edited": "~"}
 
@@ -19,7 +19,7 @@ _SIGN = {"added": "+", "removed": "-", "boundary-changed": "~", "moved": ">", "l
 @click.argument("after", type=click.Path())
 @click.option(
     "--match",
-    type=click.Choice(MATCH_LEVELS),
+    type=choice(MatchLevel),
     default="name",
     show_default=True,
     help="Loosest criterion for pairing codes: GUID, then full path, then unique name.",
@@ -27,7 +27,7 @@ _SIGN = {"added": "+", "removed": "-", "boundary-changed": "~", "moved": ">", "l
 @json_option
 @limits_options
 @handle_errors
-def diff(before: str, after: str, match: str, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+def diff(before: str, after: str, match: MatchLevel, as_json: bool, max_member_size: int, max_ratio: float) -> None:
     """Show what changed from BEFORE to AFTER: codebook, sources, codings, notes, cases, sets.
 
     Exit status: 0 identical, 1 different, 2 trouble (unreadable input, bad option).
@@ -40,7 +40,7 @@ def diff(before: str, after: str, match: str, as_json: bool, max_member_size: in
     except ReadError as exc:  # diff(1): trouble is 2, because 1 means "they differ"
         click.echo(f"qdx: error: {exc}", err=True)
         sys.exit(2)
-    result = run_diff(a, b, match=match)  # type: ignore[arg-type]
+    result = run_diff(a, b, match=match)
     if as_json:
         emit_json(result.as_dict())
     elif result:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import click
 
-from qdx.cli._common import emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import choice, emit_json, handle_errors, json_option, limits_options, load, make_limits
 from qdx.model import Project, iter_codes, iter_selections
+from qdx.options import PositionUnit
 
-UNIT_CHOICE = click.Choice(["codepoint", "utf16", "codepoint-lf"])
+UNIT_CHOICE = choice(PositionUnit)
 
 
 @click.command()
@@ -21,7 +22,7 @@ UNIT_CHOICE = click.Choice(["codepoint", "utf16", "codepoint-lf"])
 @json_option
 @limits_options
 @handle_errors
-def info(path: str, unit: str | None, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+def info(path: str, unit: PositionUnit | None, as_json: bool, max_member_size: int, max_ratio: float) -> None:
     """Summarise PATH (.qdpx, .qde, .qdc or an NVivo export): counts, producer, quirks."""
     project = load(path, limits=make_limits(max_member_size, max_ratio), unit=unit)
     data = summary(project)

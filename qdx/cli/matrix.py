@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from qdx.cli._common import (
+    choice,
     emit_json,
     handle_errors,
     json_option,
@@ -15,9 +16,9 @@ from qdx.cli._common import (
     require_option,
 )
 from qdx.cli.report import progress_steps
+from qdx.options import CellValue, CooccurMode, Level, choices
 
-VALUE_CHOICES = ["references", "sources", "cases", "words", "characters", "coverage", "presence",
-                 "row-pct", "col-pct", "c-coefficient"]
+VALUE_CHOICES = choices(CellValue)
 
 
 @click.command()
@@ -27,11 +28,11 @@ VALUE_CHOICES = ["references", "sources", "cases", "words", "characters", "cover
               help="codes | sources | cases | variable:NAME (codes × codes = co-occurrence)")
 @click.option("--value", type=click.Choice(VALUE_CHOICES), default="references", show_default=True,
               help="Cell content (NVivo's options; coverage = % of characters; c-coefficient: codes × codes).")
-@click.option("--level", type=click.Choice(["concepts", "subcategories", "main", "core"]), default=None,
+@click.option("--level", type=choice(Level), default=None,
               help="Only codes at this level, with their children's codings rolled up.")
 @click.option("--set", "set_name", default=None, help="Only codings in this set (member codes/sources).")
 @click.option("--coder", default=None, help="Only this user's codings.")
-@click.option("--cooccur", type=click.Choice(["overlap", "document"]), default="overlap", show_default=True,
+@click.option("--cooccur", type=choice(CooccurMode), default="overlap", show_default=True,
               help="Codes × codes: overlapping passages (pairs) or same document.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write .xlsx, .csv or .parquet instead of printing a table.")
@@ -40,8 +41,8 @@ VALUE_CHOICES = ["references", "sources", "cases", "words", "characters", "cover
 @json_option
 @limits_options
 @handle_errors
-def matrix(path: str, rows: str, cols: str, value: str, level: str | None, set_name: str | None,
-           coder: str | None, cooccur: str, output: str | None, layout: str, as_json: bool,
+def matrix(path: str, rows: str, cols: str, value: CellValue, level: Level | None, set_name: str | None,
+           coder: str | None, cooccur: CooccurMode, output: str | None, layout: str, as_json: bool,
            max_member_size: int, max_ratio: float) -> None:
     """Coding matrix of PATH: ROWS × COLS, one number per cell.
 

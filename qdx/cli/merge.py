@@ -7,6 +7,7 @@ import sys
 import click
 
 from qdx.cli._common import (
+    choice,
     emit_json,
     handle_errors,
     json_option,
@@ -18,8 +19,8 @@ from qdx.cli._common import (
 from qdx.cli._output import output_options, prepare, report_written, write_checked
 from qdx.errors import UsageError
 from qdx.model import Project, iter_selections
-from qdx.ops.merge import POLICIES, Conflict, TextCarry
-from qdx.ops.pairing import MATCH_LEVELS
+from qdx.ops.merge import Conflict, TextCarry
+from qdx.options import MatchLevel, Policy
 
 
 @click.command()
@@ -27,7 +28,7 @@ from qdx.ops.pairing import MATCH_LEVELS
 @click.option("-o", "--output", required=True, type=click.Path(), help="Where to write the merged project.")
 @click.option(
     "--match",
-    type=click.Choice(MATCH_LEVELS),
+    type=choice(MatchLevel),
     default="path",
     show_default=True,
     help="Loosest criterion for pairing codes: guid; path (GUID, then full path); name (also unique name).",
@@ -35,7 +36,7 @@ from qdx.ops.pairing import MATCH_LEVELS
 @click.option(
     "--on-conflict",
     "policy",
-    type=click.Choice(POLICIES),
+    type=choice(Policy),
     default="fail",
     show_default=True,
     help="fail: list conflicts, write nothing; ours/theirs: earlier/later input wins; keep-both.",
@@ -48,8 +49,8 @@ from qdx.ops.pairing import MATCH_LEVELS
 def merge(
     inputs: tuple[str, ...],
     output: str,
-    match: str,
-    policy: str,
+    match: MatchLevel,
+    policy: Policy,
     no_validate: bool,
     repair: bool,
     allow_invalid: bool,
@@ -73,7 +74,7 @@ def merge(
     limits = make_limits(max_member_size, max_ratio)
     projects = [load(path, limits=limits) for path in inputs]
     try:
-        result = run_merge(*projects, policy=policy, match=match)  # type: ignore[arg-type]
+        result = run_merge(*projects, policy=policy, match=match)
     except MergeConflictError as exc:
         _report_conflicts(exc.conflicts, as_json)
         sys.exit(1)

@@ -29,6 +29,7 @@ from qdx.cli._common import (
 )
 from qdx.cli.info import UNIT_CHOICE
 from qdx.errors import UsageError
+from qdx.options import PositionUnit
 from qdx.safety import atomic_write
 
 COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels")
@@ -42,7 +43,7 @@ COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "
 @limits_options
 @handle_errors
 def segments(
-    path: str, output: str | None, unit: str | None, as_json: bool, max_member_size: int, max_ratio: float
+    path: str, output: str | None, unit: PositionUnit | None, as_json: bool, max_member_size: int, max_ratio: float
 ) -> None:
     """List the coded segments of PATH with their exact text."""
     from qdx.segment import segments as find_segments

@@ -56,7 +56,6 @@ from qdx.model import (
 )
 from qdx.ops.pairing import (
     Matching,
-    MatchLevel,
     content_hash,
     match_codes,
     match_named,
@@ -64,6 +63,7 @@ from qdx.ops.pairing import (
     own_key,
     selection_range,
 )
+from qdx.options import MatchLevel
 from qdx.textmap import TextMap, carry_selection
 
 AREAS = (

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from qdx.errors import QdxError, UsageError
 from qdx.model import (
@@ -57,9 +57,7 @@ from qdx.model import (
     iter_codes,
 )
 from qdx.ops.pairing import (
-    MATCH_LEVELS,
     Matching,
-    MatchLevel,
     children,
     content_hash,
     match_codes,
@@ -71,10 +69,8 @@ from qdx.ops.pairing import (
     remap_guids,
     selection_range,
 )
+from qdx.options import MATCH_LEVELS, POLICIES, MatchLevel, Policy
 from qdx.textmap import SelectionOutcome, TextMap, carry_doc
-
-Policy = Literal["fail", "ours", "theirs", "keep-both"]
-POLICIES: tuple[Policy, ...] = ("fail", "ours", "theirs", "keep-both")
 
 R = TypeVar("R")
 Json = object

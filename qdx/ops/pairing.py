@@ -15,7 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from qdx import textmap
 from qdx.errors import UsageError
@@ -34,9 +34,8 @@ from qdx.model import (
     TranscriptSelection,
     VideoSelection,
 )
+from qdx.options import MATCH_LEVELS, MatchLevel
 
-MatchLevel = Literal["guid", "path", "name"]
-MATCH_LEVELS: tuple[MatchLevel, ...] = ("guid", "path", "name")
 T = TypeVar("T")
 U = TypeVar("U")
 R = TypeVar("R")

@@ -28,7 +28,7 @@ def correct_uses(path: str) -> None:
     first: qdx.Change = changes[0]
     merged: qdx.MergeResult = qdx.merge(project, project, policy="keep-both")
     conflicts: tuple[qdx.Conflict, ...] = merged.conflicts
-    agreement: qdx.AgreementResult = qdx.agree(project, project)
+    agreement: qdx.AgreementResult = qdx.agree(project, project, unit="sentence", overlap_measure="min_len")
     kappa: float = agreement.overall.kappa_pooled
     curve: qdx.SaturationResult = qdx.saturation(project)
     table: pd.DataFrame = qdx.matrix(project, rows="codes", cols="sources")
@@ -59,4 +59,10 @@ def mistakes(project: qdx.Project) -> None:
     print(count, qdx.validate_file("x.qdpx").project.sources)  # E: union-attr
     qdx.Limits(max_member_size="big")  # E: arg-type
     print(qdx.segments(project)[0].no_such_field)  # E: attr-defined
+    qdx.agree(project, project, unit="word")  # E: arg-type
+    qdx.agree(project, project, overlap_measure="jaccard")  # E: arg-type
+    qdx.matrix(project, value="percent")  # E: arg-type
+    qdx.cooccurrence(project, mode="sentence")  # E: arg-type
+    qdx.diff(project, project, match="fuzzy")  # E: arg-type
+    qdx.read("x.qdpx", unit="utf8")  # E: arg-type
     raise qdx.MergeConflictError("no conflicts given")  # E: arg-type

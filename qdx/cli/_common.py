@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -56,23 +56,43 @@ def make_limits(max_member_size: int, max_ratio: float) -> Limits:
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn QdxError into a one-line message on stderr and exit 1 (UsageError: exit 2)."""
+    """Turn QdxError into a one-line message on stderr and exit 1 (UsageError: exit 2);
+    under ``--json`` also ``{"error": {...}}`` on stdout (:func:`fail`)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except UsageError as exc:
-            click.echo(f"qdx: error: {exc}", err=True)
-            sys.exit(2)
+            fail(exc, 2)
         except QdxError as exc:
-            click.echo(f"qdx: error: {exc}", err=True)
-            sys.exit(1)
+            fail(exc, 1)
         except KeyboardInterrupt:
             click.echo("qdx: interrupted", err=True)
             sys.exit(130)
 
     return wrapper
+
+
+def fail(exc: QdxError, status: int, document: dict[str, object] | None = None) -> NoReturn:
+    """End a command on ``exc``: its one line on stderr and exit ``status``. Under ``--json``
+    stdout gets one JSON document too, so a script reading stdout always has something to
+    parse: ``document`` (if any) plus ``{"error": {"message", "location", "type"}}``."""
+    if json_requested():
+        emit_json({**(document or {}), **error_document(exc)})
+    click.echo(f"qdx: error: {exc}", err=True)
+    sys.exit(status)
+
+
+def error_document(exc: QdxError) -> dict[str, object]:
+    """``exc`` as JSON: message, location (null when none) and the error class name."""
+    return {"error": {"message": exc.message, "location": exc.location, "type": type(exc).__name__}}
+
+
+def json_requested() -> bool:
+    """True when the running command was given ``--json``."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.params.get("as_json"))
 
 
 # Reads smaller than this finish before a bar would be worth drawing.

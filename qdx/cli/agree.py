@@ -17,6 +17,7 @@ import click
 from qdx.cli._common import (
     choice,
     emit_json,
+    fail,
     handle_errors,
     json_option,
     limits_options,
@@ -160,10 +161,8 @@ def agree(
     try:
         result = _compute(projects, side_a, side_b, unit, overlap, overlap_measure, all_pairs, all_sources,
                           output is not None, label_a, label_b)  # fmt: skip
-    except NoDataError as exc:
-        if as_json:  # a script still gets a document: every value null, and why
-            emit_json(_no_result(unit, label_a, label_b, exc.message))
-        raise
+    except NoDataError as exc:  # under --json a script still gets a document: every value null, and why
+        fail(exc, 1, _no_result(unit, label_a, label_b, exc.message))
     if output is not None:
         write_agreement_xlsx(result, output)
     if as_json:

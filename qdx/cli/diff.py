@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from qdx.cli._common import choice, emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import choice, emit_json, fail, handle_errors, json_option, limits_options, load, make_limits
 from qdx.errors import ReadError
 from qdx.ops.diff import Change, DiffResult
 from qdx.options import MatchLevel
@@ -38,8 +38,7 @@ def diff(before: str, after: str, match: MatchLevel, as_json: bool, max_member_s
     try:
         a, b = load(before, limits=limits), load(after, limits=limits)
     except ReadError as exc:  # diff(1): trouble is 2, because 1 means "they differ"
-        click.echo(f"qdx: error: {exc}", err=True)
-        sys.exit(2)
+        fail(exc, 2)
     result = run_diff(a, b, match=match)
     if as_json:
         emit_json(result.as_dict())

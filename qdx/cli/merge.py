@@ -9,6 +9,7 @@ import click
 from qdx.cli._common import (
     choice,
     emit_json,
+    error_document,
     handle_errors,
     json_option,
     limits_options,
@@ -19,7 +20,7 @@ from qdx.cli._common import (
 from qdx.cli._output import output_options, prepare, report_written, write_checked
 from qdx.errors import UsageError
 from qdx.model import Project, iter_selections
-from qdx.ops.merge import Conflict, TextCarry
+from qdx.ops.merge import Conflict, MergeConflictError, TextCarry
 from qdx.options import MatchLevel, Policy
 
 
@@ -65,7 +66,6 @@ def merge(
     --on-conflict fail) or when the result would not validate (unless --repair makes it valid
     or --allow-invalid is given); nothing is written then.
     """
-    from qdx.ops.merge import MergeConflictError
     from qdx.ops.merge import merge as run_merge
 
     if len(inputs) < 2:
@@ -76,7 +76,7 @@ def merge(
     try:
         result = run_merge(*projects, policy=policy, match=match)
     except MergeConflictError as exc:
-        _report_conflicts(exc.conflicts, as_json)
+        _report_conflicts(exc, as_json)
         sys.exit(1)
     merged, repairs = prepare(result.project, output, None, repair=repair)
     written = write_checked(
@@ -112,9 +112,10 @@ def _print_texts(texts: tuple[TextCarry, ...]) -> None:
             )
 
 
-def _report_conflicts(conflicts: tuple[Conflict, ...], as_json: bool) -> None:
+def _report_conflicts(exc: MergeConflictError, as_json: bool) -> None:
+    conflicts = exc.conflicts
     if as_json:
-        emit_json({"written": False, "conflicts": [c.as_dict() for c in conflicts]})
+        emit_json({"written": False, "conflicts": [c.as_dict() for c in conflicts], **error_document(exc)})
     click.echo(f"qdx: error: {len(conflicts)} merge conflict(s); nothing written:", err=True)
     for conflict in conflicts:
         click.echo(f"  {conflict.message()}", err=True)

@@ -3,6 +3,7 @@ types allow (qdx.options), so the two cannot drift apart."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, get_args
 
 import click
@@ -66,3 +67,49 @@ def test_library_checks_use_the_same_values() -> None:
     assert merge.POLICIES == ("fail", "ours", "theirs", "keep-both")
     assert UNITS == ("codepoint", "utf16", "codepoint-lf")
 
+
+
+# --------------------------------------------------------------------------- renamed options
+
+RENAMED = [  # (command, new name, old name kept hidden for one release, a value)
+    ("info", "--position-unit", "--unit", "utf16"),
+    ("segments", "--position-unit", "--unit", "utf16"),
+    ("convert", "--position-unit", "--unit", "utf16"),
+    ("agree", "--agree-unit", "--unit", "sentence"),
+]
+
+
+@pytest.mark.parametrize(("command", "new", "old", "value"), RENAMED)
+def test_new_name_is_shown_and_old_name_is_hidden(command: str, new: str, old: str, value: str) -> None:
+    from click.testing import CliRunner
+
+    shown = CliRunner().invoke(main, [command, "--help"]).stdout
+    assert new in shown and f"{old} " not in shown and f"{old}," not in shown
+
+
+@pytest.mark.parametrize(("command", "new", "old", "value"), RENAMED)
+def test_old_name_sets_the_same_parameter(command: str, new: str, old: str, value: str) -> None:
+    ctx = click.Context(main)
+    cmd = main.get_command(ctx, command)
+    assert cmd is not None
+    for flag in (new, old):
+        args = {"convert": ["a.qdpx", "b.qdpx"], "agree": ["a.qdpx", "b.qdpx"]}.get(command, ["a.qdpx"])
+        parsed = cmd.make_context(command, [*args, flag, value], resilient_parsing=True)
+        assert parsed.params["unit"] == value
+
+
+def test_old_position_unit_spelling_still_reads(tmp_path: Path) -> None:
+    """End to end: ``segments --unit`` gives what ``segments --position-unit`` gives."""
+    import json
+
+    from click.testing import CliRunner
+
+    import qdx
+    from tests.test_cli_core import small_project
+
+    path = tmp_path / "p.qdpx"
+    qdx.write(small_project(), path)
+    runs = [CliRunner().invoke(main, ["segments", str(path), flag, "codepoint", "--json"]) for flag in
+            ("--position-unit", "--unit")]  # fmt: skip
+    assert [r.exit_code for r in runs] == [0, 0]
+    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout) != []

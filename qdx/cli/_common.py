@@ -30,6 +30,31 @@ def choice(option: Any) -> click.Choice[str]:
     return click.Choice(choices(option))
 
 
+class HiddenAlias(click.Option):
+    """An option whose first spelling is the one shown in ``--help``; the later ones (an old
+    name kept for one release, e.g. ``--unit``) still work but are not advertised."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown, self.opts = self.opts, self.opts[:1]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
+# --unit meant the position unit in info/segments/convert and the agreement unit in agree:
+# each now has its own name, and --unit stays a hidden alias until the next release.
+def position_unit_option(
+    help: str = "Force the producer's text-position unit.",
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``--position-unit`` (old spelling ``--unit``): the unit a producer counts positions in."""
+    from qdx.options import PositionUnit
+
+    return click.option(
+        "--position-unit", "--unit", "unit", cls=HiddenAlias, type=choice(PositionUnit), default=None, help=help
+    )
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from qdx.cli._common import (
+    HiddenAlias,
     choice,
     emit_json,
     fail,
@@ -98,7 +99,10 @@ def _sides(
 @click.option("--coder-a", multiple=True, help="A user of side A (repeat for a group: union of their coding).")
 @click.option("--coder-b", multiple=True, help="A user of side B (repeat for a group).")
 @click.option(
+    "--agree-unit",
     "--unit",
+    "unit",
+    cls=HiddenAlias,
     type=choice(AgreeUnit),
     default="char",
     show_default=True,

@@ -23,6 +23,7 @@ from qdx.cli._common import (
     json_option,
     limits_options,
     make_limits,
+    position_unit_option,
     refuse_overwriting_input,
     same_file,
 )
@@ -36,7 +37,7 @@ from qdx.cli._output import (
     report_written,
     write_checked,
 )
-from qdx.cli.info import UNIT_CHOICE, summary
+from qdx.cli.info import summary
 from qdx.errors import Issue, Severity, UsageError
 from qdx.model import Project
 from qdx.options import Dialect, Newline, PositionUnit
@@ -55,7 +56,7 @@ SHOWN_ISSUES = 20
     show_default=True,
     help="refi: the spec (code points); nvivo: what NVivo for Windows writes (UTF-16, CRLF, BOM).",
 )
-@click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the input's text-position unit.")
+@position_unit_option("Force the input's text-position unit.")
 @click.option(
     "--newline",
     type=choice(Newline),
@@ -107,7 +108,7 @@ def convert(
 
     if unit is not None and sources_dir is not None:
         # --sources places references by matching text: there are no producer positions to reinterpret.
-        raise UsageError("--unit does not apply with --sources (references are placed by their text)")
+        raise UsageError("--position-unit does not apply with --sources (references are placed by their text)")
     if not in_place:
         refuse_overwriting_input(target, source, in_place_option=True)
     limits = make_limits(max_member_size, max_ratio)

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import click
 
-from qdx.cli._common import choice, emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import (
+    choice,
+    emit_json,
+    handle_errors,
+    json_option,
+    limits_options,
+    load,
+    make_limits,
+    position_unit_option,
+)
 from qdx.model import Project, iter_codes, iter_selections
 from qdx.options import PositionUnit
 
@@ -18,7 +27,7 @@ UNIT_CHOICE = choice(PositionUnit)
 
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=True))
-@click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the producer's text-position unit.")
+@position_unit_option()
 @json_option
 @limits_options
 @handle_errors

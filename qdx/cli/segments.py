@@ -25,9 +25,9 @@ from qdx.cli._common import (
     limits_options,
     load,
     make_limits,
+    position_unit_option,
     refuse_overwriting_input,
 )
-from qdx.cli.info import UNIT_CHOICE
 from qdx.errors import UsageError
 from qdx.options import PositionUnit
 from qdx.safety import atomic_write
@@ -38,7 +38,7 @@ COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write .csv, .xlsx or .json.")
-@click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the producer's text-position unit.")
+@position_unit_option()
 @json_option
 @limits_options
 @handle_errors

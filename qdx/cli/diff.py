@@ -20,9 +20,11 @@ _SIGN = {"added": "+", "removed": "-", "boundary-changed": "~", "moved": ">", "l
 @click.option(
     "--match",
     type=choice(MatchLevel),
-    default="name",
+    default="path",
     show_default=True,
-    help="Loosest criterion for pairing codes: GUID, then full path, then unique name.",
+    help="Loosest criterion for pairing codes: guid; path (GUID, then full path); name (also unique name). "
+    "Default path, as in merge: two codes of the same name under different parents are never taken "
+    "for one, so a diff shows the pairing a merge would use.",
 )
 @json_option
 @limits_options

@@ -32,7 +32,9 @@ from qdx.options import MatchLevel, Policy
     type=choice(MatchLevel),
     default="path",
     show_default=True,
-    help="Loosest criterion for pairing codes: guid; path (GUID, then full path); name (also unique name).",
+    help="Loosest criterion for pairing codes: guid; path (GUID, then full path); name (also unique name). "
+    "Default path, as in diff: pairing by name alone could merge two different codes that share a name "
+    "into one, which cannot be undone.",
 )
 @click.option(
     "--on-conflict",

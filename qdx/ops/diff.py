@@ -166,13 +166,15 @@ class _Context:
         return self.users.b_to_a.get(guid.key, "b:" + guid.key)
 
 
-def diff(a: Project, b: Project, *, match: MatchLevel = "name") -> DiffResult:
+def diff(a: Project, b: Project, *, match: MatchLevel = "path") -> DiffResult:
     """Compare two projects (or codebooks) and list what changed from ``a`` to ``b``.
 
     Args:
         a: the "before" project; never modified.
         b: the "after" project; never modified.
-        match: the loosest criterion used to pair codes: ``guid``, ``path`` or ``name``.
+        match: the loosest criterion used to pair codes: ``guid``, ``path`` (default: GUID,
+            then full path) or ``name`` (also a name unique in both projects). ``path`` is
+            :func:`~qdx.ops.merge.merge`'s default too, so a diff shows the pairing a merge uses.
 
     Returns:
         A :class:`DiffResult`: a tuple of :class:`Change` (empty when nothing differs) with

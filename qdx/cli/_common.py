@@ -59,7 +59,8 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print machin
 
 
 def limits_options(func: Callable[P, R]) -> Callable[P, R]:
-    """Add --max-member-size / --max-ratio (the zip safety limits) to a command."""
+    """Add --max-member-size / --max-ratio (the zip safety limits) to a command, as two
+    arguments (:func:`archive_limits` turns them into one ``Limits``: use that)."""
     func = click.option(
         "--max-member-size",
         type=int,
@@ -78,6 +79,18 @@ def limits_options(func: Callable[P, R]) -> Callable[P, R]:
 
 def make_limits(max_member_size: int, max_ratio: float) -> Limits:
     return Limits(max_member_size=max_member_size, max_ratio=max_ratio)
+
+
+def archive_limits(func: Callable[..., R]) -> Callable[..., R]:
+    """Give a command the zip safety limits as one ``limits: Limits`` argument, from the
+    --max-member-size / --max-ratio options every command that reads a project takes (one
+    place for the options and their plumbing, instead of a copy in each command)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, max_member_size: int, max_ratio: float, **kwargs: Any) -> R:
+        return func(*args, limits=make_limits(max_member_size, max_ratio), **kwargs)
+
+    return limits_options(wrapper)
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -16,18 +16,18 @@ import click
 
 from qdx.cli._common import (
     HiddenAlias,
+    archive_limits,
     choice,
     emit_json,
     fail,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     refuse_overwriting_input,
 )
 from qdx.errors import NoDataError, UsageError
 from qdx.options import AgreeUnit, OverlapMeasure
+from qdx.safety import Limits
 
 if TYPE_CHECKING:
     from qdx.analysis.agreement import Aggregate, AgreementResult
@@ -127,7 +127,7 @@ def _sides(
 @click.option("--detail", is_flag=True, help="Also print one row per code and source.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write an .xlsx workbook.")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def agree(
     paths: tuple[str, ...],
@@ -142,8 +142,7 @@ def agree(
     detail: bool,
     output: str | None,
     as_json: bool,
-    max_member_size: int,
-    max_ratio: float,
+    limits: Limits,
 ) -> None:
     """Intercoder agreement between two projects A B, or two coders of one project A.
 
@@ -158,7 +157,6 @@ def agree(
     side_a, side_b = _sides(paths, tuple(coders or ()), coder_a, coder_b)
     if output is not None:
         refuse_overwriting_input(output, *paths)
-    limits = make_limits(max_member_size, max_ratio)
     projects = [load(p, limits=limits) for p in paths]
     label_a = ", ".join(side_a) if side_a else Path(paths[0]).name
     label_b = ", ".join(side_b) if side_b else Path(paths[-1]).name

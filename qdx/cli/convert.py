@@ -17,12 +17,11 @@ from pathlib import Path
 import click
 
 from qdx.cli._common import (
+    archive_limits,
     choice,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
-    make_limits,
     position_unit_option,
     refuse_overwriting_input,
     same_file,
@@ -41,6 +40,7 @@ from qdx.cli.info import summary
 from qdx.errors import Issue, Severity, UsageError
 from qdx.model import Project
 from qdx.options import Dialect, Newline, PositionUnit
+from qdx.safety import Limits
 
 SHOWN_ISSUES = 20
 
@@ -85,7 +85,7 @@ SHOWN_ISSUES = 20
 )
 @output_options
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def convert(
     source: str,
@@ -100,8 +100,7 @@ def convert(
     repair: bool,
     allow_invalid: bool,
     as_json: bool,
-    max_member_size: int,
-    max_ratio: float,
+    limits: Limits,
 ) -> None:
     """Convert IN to OUT (for example project.qdpx to codebook.qdc, or to the NVivo dialect)."""
     from qdx.cli import _nvivo
@@ -111,7 +110,6 @@ def convert(
         raise UsageError("--position-unit does not apply with --sources (references are placed by their text)")
     if not in_place:
         refuse_overwriting_input(target, source, in_place_option=True)
-    limits = make_limits(max_member_size, max_ratio)
     project, extra = _nvivo.load(source, limits, unit=unit, sources_dir=sources_dir, attributes=attributes)
     read = project
     issues = [i for i in (project.provenance.issues if project.provenance else ())

@@ -6,10 +6,11 @@ import sys
 
 import click
 
-from qdx.cli._common import choice, emit_json, fail, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import archive_limits, choice, emit_json, fail, handle_errors, json_option, load
 from qdx.errors import ReadError
 from qdx.ops.diff import Change, DiffResult
 from qdx.options import MatchLevel
+from qdx.safety import Limits
 
 _SIGN = {"added": "+", "removed": "-", "boundary-changed": "~", "moved": ">", "lost": "x", "passage-edited": "~"}
 
@@ -27,16 +28,15 @@ _SIGN = {"added": "+", "removed": "-", "boundary-changed": "~", "moved": ">", "l
     "for one, so a diff shows the pairing a merge would use.",
 )
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
-def diff(before: str, after: str, match: MatchLevel, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+def diff(before: str, after: str, match: MatchLevel, as_json: bool, limits: Limits) -> None:
     """Show what changed from BEFORE to AFTER: codebook, sources, codings, notes, cases, sets.
 
     Exit status: 0 identical, 1 different, 2 trouble (unreadable input, bad option).
     """
     from qdx.ops.diff import diff as run_diff
 
-    limits = make_limits(max_member_size, max_ratio)
     try:
         a, b = load(before, limits=limits), load(after, limits=limits)
     except ReadError as exc:  # diff(1): trouble is 2, because 1 means "they differ"

@@ -5,15 +5,15 @@ from __future__ import annotations
 import click
 
 from qdx.cli._common import (
+    archive_limits,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     progress_enabled,
 )
 from qdx.cli.report import progress_steps
+from qdx.safety import Limits
 
 
 @click.command()
@@ -24,10 +24,10 @@ from qdx.cli.report import progress_steps
 @click.option("--set", "set_name", default=None, help="Only codings in this set.")
 @click.option("--coder", default=None, help="Only this user's codings.")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def export(path: str, folder: str, to: str, set_name: str | None, coder: str | None, as_json: bool,
-           max_member_size: int, max_ratio: float) -> None:
+           limits: Limits) -> None:
     """Write codes, sources, cases, segments and codings tables of PATH into FOLDER.
 
     One file per table (codes.parquet, ...); with --json prints {"files": [...], "rows": {...}}.
@@ -37,7 +37,7 @@ def export(path: str, folder: str, to: str, set_name: str | None, coder: str | N
 
     with progress_steps("qdx export", 3, progress_enabled(as_json)) as step:
         step("Reading")
-        project = load(path, limits=make_limits(max_member_size, max_ratio))
+        project = load(path, limits=limits)
         step("Tables")
         tables = frames(project, set_name=set_name, coder=coder)
         step("Writing")

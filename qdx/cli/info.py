@@ -10,17 +10,17 @@ from __future__ import annotations
 import click
 
 from qdx.cli._common import (
+    archive_limits,
     choice,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     position_unit_option,
 )
 from qdx.model import Project, iter_codes, iter_selections
 from qdx.options import PositionUnit
+from qdx.safety import Limits
 
 UNIT_CHOICE = choice(PositionUnit)
 
@@ -29,11 +29,11 @@ UNIT_CHOICE = choice(PositionUnit)
 @click.argument("path", type=click.Path(dir_okay=True))
 @position_unit_option()
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
-def info(path: str, unit: PositionUnit | None, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+def info(path: str, unit: PositionUnit | None, as_json: bool, limits: Limits) -> None:
     """Summarise PATH (.qdpx, .qde, .qdc or an NVivo export): counts, producer, quirks."""
-    project = load(path, limits=make_limits(max_member_size, max_ratio), unit=unit)
+    project = load(path, limits=limits, unit=unit)
     data = summary(project)
     if as_json:
         emit_json(data)

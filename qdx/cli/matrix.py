@@ -5,18 +5,18 @@ from __future__ import annotations
 import click
 
 from qdx.cli._common import (
+    archive_limits,
     choice,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     progress_enabled,
     require_option,
 )
 from qdx.cli.report import progress_steps
 from qdx.options import CellValue, CooccurMode, Level, choices
+from qdx.safety import Limits
 
 VALUE_CHOICES = choices(CellValue)
 
@@ -39,11 +39,11 @@ VALUE_CHOICES = choices(CellValue)
 @click.option("--layout", type=click.Choice(["qdx", "nvivo"]), default="qdx", show_default=True,
               help="nvivo: NVivo's Matrix Coding export layout ('A : name' / '1 : name').")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def matrix(path: str, rows: str, cols: str, value: CellValue, level: Level | None, set_name: str | None,
            coder: str | None, cooccur: CooccurMode, output: str | None, layout: str, as_json: bool,
-           max_member_size: int, max_ratio: float) -> None:
+           limits: Limits) -> None:
     """Coding matrix of PATH: ROWS × COLS, one number per cell.
 
     --json prints {"rows": [...], "cols": [...], "values": [[...]]} (plus "value").
@@ -56,7 +56,7 @@ def matrix(path: str, rows: str, cols: str, value: CellValue, level: Level | Non
     require_option("--rows codes --cols codes", rows == cols == "codes", cooccur="--cooccur")
     with progress_steps("qdx matrix", 3, progress_enabled(as_json)) as step:
         step("Reading")
-        project = load(path, limits=make_limits(max_member_size, max_ratio))
+        project = load(path, limits=limits)
         step("Counting")
         frame = compute(project, rows=rows, cols=cols, value=value, level=level, set_name=set_name,
                         coder=coder, cooccur=cooccur)

@@ -7,14 +7,13 @@ import sys
 import click
 
 from qdx.cli._common import (
+    archive_limits,
     choice,
     emit_json,
     error_document,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     refuse_overwriting_input,
 )
 from qdx.cli._output import output_options, prepare, report_written, write_checked
@@ -22,6 +21,7 @@ from qdx.errors import UsageError
 from qdx.model import Project, iter_selections
 from qdx.ops.merge import Conflict, MergeConflictError, TextCarry
 from qdx.options import MatchLevel, Policy
+from qdx.safety import Limits
 
 
 @click.command()
@@ -47,7 +47,7 @@ from qdx.options import MatchLevel, Policy
 @click.option("--no-validate", is_flag=True, hidden=True, help="Old name of --allow-invalid.")
 @output_options
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def merge(
     inputs: tuple[str, ...],
@@ -58,8 +58,7 @@ def merge(
     repair: bool,
     allow_invalid: bool,
     as_json: bool,
-    max_member_size: int,
-    max_ratio: float,
+    limits: Limits,
 ) -> None:
     """Merge two or more projects (e.g. one per coder) into OUTPUT.
 
@@ -73,7 +72,6 @@ def merge(
     if len(inputs) < 2:
         raise UsageError("merge needs at least two inputs")
     refuse_overwriting_input(output, *inputs)
-    limits = make_limits(max_member_size, max_ratio)
     projects = [load(path, limits=limits) for path in inputs]
     try:
         result = run_merge(*projects, policy=policy, match=match)

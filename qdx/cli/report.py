@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from qdx.cli._common import (
+    archive_limits,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     progress_enabled,
     refuse_overwriting_input,
 )
+from qdx.safety import Limits
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -49,10 +49,9 @@ def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[
 @click.option("--compare", type=click.Path(exists=True), default=None,
               help="A second coder's project of the same sources: adds an Agreement sheet.")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
-def report(path: str, output: str, compare: str | None, as_json: bool, max_member_size: int,
-           max_ratio: float) -> None:
+def report(path: str, output: str, compare: str | None, as_json: bool, limits: Limits) -> None:
     """Write the report workbook for PATH: Overview, Codebook, Matrix, Coverage,
     Co-occurrence, Segments, Cases, by-variable Matrix, Structure/Audit/Saturation/Agreement
     (when they apply) and About (how each number was computed).
@@ -67,13 +66,12 @@ def report(path: str, output: str, compare: str | None, as_json: bool, max_membe
     if output.lower().endswith(".html"):  # the self-contained HTML report (qdx/cli/_report_html.py)
         from qdx.cli._report_html import write_html_report
 
-        return write_html_report(path, output, compare, as_json, make_limits(max_member_size, max_ratio))
+        return write_html_report(path, output, compare, as_json, limits)
     if not output.lower().endswith(".xlsx"):
         raise UsageError(f"the report is an Excel workbook (.xlsx) or a web page (.html), not {output}")
     refuse_overwriting_input(output, path)
     with progress_steps("qdx report", REPORT_STEPS, progress_enabled(as_json)) as step:
         step("Reading")
-        limits = make_limits(max_member_size, max_ratio)
         project = load(path, limits=limits)
         other = load(compare, limits=limits) if compare else None
         result = write_report_file(project, output, input_name=click.format_filename(path), progress=step,

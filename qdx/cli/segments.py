@@ -19,18 +19,17 @@ import click
 
 from qdx.cells import csv_text, set_text
 from qdx.cli._common import (
+    archive_limits,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     position_unit_option,
     refuse_overwriting_input,
 )
 from qdx.errors import UsageError
 from qdx.options import PositionUnit
-from qdx.safety import atomic_write
+from qdx.safety import Limits, atomic_write
 
 COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels")
 
@@ -40,17 +39,17 @@ COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write .csv, .xlsx or .json.")
 @position_unit_option()
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def segments(
-    path: str, output: str | None, unit: PositionUnit | None, as_json: bool, max_member_size: int, max_ratio: float
+    path: str, output: str | None, unit: PositionUnit | None, as_json: bool, limits: Limits
 ) -> None:
     """List the coded segments of PATH with their exact text."""
     from qdx.segment import segments as find_segments
 
     if output is not None:
         refuse_overwriting_input(output, path)
-    project = load(path, limits=make_limits(max_member_size, max_ratio), unit=unit)
+    project = load(path, limits=limits, unit=unit)
     rows = [seg.as_dict() for seg in find_segments(project)]
     if output is not None:
         _write(Path(output), rows)

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING
 import click
 
 from qdx.cli._common import (
+    archive_limits,
     auto_progress,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     require_option,
 )
 from qdx.errors import Issue, Severity
@@ -61,7 +60,7 @@ if TYPE_CHECKING:
     help="Sources each concept must be coded in.",
 )
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def validate(
     path: str,
@@ -72,8 +71,7 @@ def validate(
     expect: str | None,
     min_sources: int,
     as_json: bool,
-    max_member_size: int,
-    max_ratio: float,
+    limits: Limits,
 ) -> None:
     """Check schema, integrity and (optionally) GT structure of PATH (.qdpx, .qde or .qdc).
 
@@ -85,7 +83,6 @@ def validate(
         "--structure gt", structure == "gt", core="--core", profile="--profile", expect="--expect",
         min_sources="--min-sources",
     )  # fmt: skip
-    limits = make_limits(max_member_size, max_ratio)
     checked = _validate_file(path, xsd, limits)
     issues: list[Issue] = list(checked)
     levels = None

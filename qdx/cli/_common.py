@@ -12,10 +12,10 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
-from qdx.errors import QdxError, UsageError
+from qdx.errors import QdxError, UnsafeInputError, UsageError
 from qdx.model import Project
 from qdx.options import PositionUnit
-from qdx.safety import GIB, Limits
+from qdx.safety import DEFAULT_LIMITS, GIB, Limits
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -137,6 +137,35 @@ def json_requested() -> bool:
 PROGRESS_MIN_BYTES = 8 << 20
 
 
+# A single input or output file named "-" is standard input or output (POSIX convention).
+STDIN = "-"
+STDIN_LABEL = "<stdin>"
+
+
+def read_stdin(limits: Limits) -> bytes:
+    """Standard input's bytes, for an input named ``-``. A pipe has no size to check first, so
+    reading stops past --max-member-size and refuses (a project is never that large).
+
+    Raises:
+        UnsafeInputError: standard input holds more than ``limits.max_member_size`` bytes.
+    """
+    data = sys.stdin.buffer.read(limits.max_member_size + 1)
+    if len(data) > limits.max_member_size:
+        raise UnsafeInputError(
+            f"input is over the limit of {limits.max_member_size} bytes (--max-member-size); refused",
+            location=STDIN_LABEL,
+        )
+    return data
+
+
+def load_bytes(data: bytes, *, limits: Limits | None = None, unit: PositionUnit | None = None) -> Project:
+    """:func:`load` of an input read already (standard input): the format comes from its content."""
+    from qdx.api import read_bytes
+    from qdx.formats import ReadOptions
+
+    return read_bytes(data, ReadOptions(label=STDIN_LABEL, unit=unit, limits=limits or DEFAULT_LIMITS))
+
+
 def load(
     path: str, *, limits: Limits | None = None, unit: PositionUnit | None = None, progress: bool | None = None
 ) -> Project:
@@ -148,6 +177,8 @@ def load(
     """
     from qdx.api import read
 
+    if path == STDIN:
+        return load_bytes(read_stdin(limits or DEFAULT_LIMITS), limits=limits, unit=unit)
     options: dict[str, Any] = {"unit": unit} if limits is None else {"unit": unit, "limits": limits}
     if not (auto_progress(path) if progress is None else progress):
         return read(path, **options)

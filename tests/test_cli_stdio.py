@@ -83,3 +83,51 @@ def test_empty_stdin_is_one_line_exit_1() -> None:
 def test_stdin_over_the_limit_is_refused() -> None:
     code, _, err = run(["info", "-", "--max-member-size", "1000"], PROJECT.read_bytes())
     assert code == 1 and "over the limit of 1000" in err and "--max-member-size" in err
+
+
+# --------------------------------------------------------------------------- standard output
+
+
+@pytest.mark.parametrize(("command", "fmt"), [("segments", "csv"), ("segments", "json"), ("matrix", "csv")])
+def test_dash_output_is_the_file_content(command: str, fmt: str, tmp_path: Path) -> None:
+    """``-o - --to FMT`` writes to stdout exactly what ``-o file.FMT`` writes to the file (the
+    matrix file's UTF-8 byte-order mark aside: it is for spreadsheets, not pipes)."""
+    target = tmp_path / f"out.{fmt}"
+    assert run([command, str(PROJECT), "-o", str(target)])[0] == 0
+    result = CliRunner().invoke(main, [command, str(PROJECT), "-o", "-", "--to", fmt])
+    assert result.exit_code == 0, result.stderr
+    expected = target.read_bytes().removeprefix("\ufeff".encode())
+    assert result.stdout_bytes == expected and len(expected) > 1000
+    assert list(tmp_path.iterdir()) == [target]  # no file named "-"
+
+
+def test_matrix_json_to_stdout_is_the_json_document() -> None:
+    code, out, err = run(["matrix", str(PROJECT), "-o", "-", "--to", "json"])
+    assert code == 0, err
+    assert json.loads(out) == json.loads(run(["matrix", str(PROJECT), "--json"])[1])
+
+
+def test_segments_csv_from_stdin_to_stdout_parses() -> None:
+    import csv
+    import io
+
+    result = CliRunner().invoke(main, ["segments", "-", "-o", "-", "--to", "csv"], input=PROJECT.read_bytes())
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    segments = json.loads(run(["segments", str(PROJECT), "--json"])[1])
+    assert result.exit_code == 0 and len(rows) == len(segments) > 0
+    assert [r["text"] for r in rows] == [s["text"] for s in segments]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", "-"], "say the format with --to"),
+        (["-o", "x.csv", "--to", "csv"], "--to needs -o -"),
+        (["-o", "-", "--to", "json", "--json"], "drop --json"),
+    ],
+)
+@pytest.mark.parametrize("command", ["segments", "matrix"])
+def test_dash_output_needs_to_and_nothing_else(command: str, args: list[str], message: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [command, str(PROJECT), *args])
+    assert result.exit_code == 2 and message in result.stderr
+    assert not (tmp_path / "x.csv").exists() and not Path("x.csv").exists()

@@ -30,7 +30,7 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("merge", "policy"): options.Policy,
 }
 # Choices that are the command's own business (file formats, layouts), with no library option.
-CLI_ONLY = {("validate", "structure"), ("export", "to"), ("matrix", "layout")}
+CLI_ONLY = {("validate", "structure"), ("export", "to"), ("matrix", "layout"), ("matrix", "to"), ("segments", "to")}
 
 
 def _choice_options() -> dict[tuple[str, str], tuple[str, ...]]:

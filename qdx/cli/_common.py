@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import IO, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -156,6 +156,35 @@ def read_stdin(limits: Limits) -> bytes:
             location=STDIN_LABEL,
         )
     return data
+
+
+STDOUT = "-"
+
+
+def stdout_format(output: str | None, to: str | None) -> str | None:
+    """The format of ``-o -`` (standard output): ``--to``, since there is no file name to
+    take it from. None when the output is a file (its extension decides).
+
+    Raises:
+        UsageError: ``-o -`` without ``--to``, ``--to`` without ``-o -``, or ``-o -`` with
+            ``--json`` (standard output then holds the data itself).
+    """
+    if output != STDOUT:
+        if to is not None:
+            raise UsageError("--to needs -o - (a file's extension gives its format)")
+        return None
+    if to is None:
+        raise UsageError("-o - writes to standard output: say the format with --to")
+    if json_requested():
+        raise UsageError("-o - writes the data to standard output; drop --json (or use --to json)")
+    return to
+
+
+def write_stdout(write: Callable[[IO[bytes]], object]) -> None:
+    """Hand standard output's byte stream to ``write`` (the same writer a file would get)."""
+    stream = sys.stdout.buffer
+    write(stream)
+    stream.flush()
 
 
 def load_bytes(data: bytes, *, limits: Limits | None = None, unit: PositionUnit | None = None) -> Project:

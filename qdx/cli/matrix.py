@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from qdx.cli._common import (
@@ -13,8 +15,11 @@ from qdx.cli._common import (
     load,
     progress_enabled,
     require_option,
+    stdout_format,
+    write_stdout,
 )
 from qdx.cli.report import progress_steps
+from qdx.errors import UsageError
 from qdx.options import CellValue, CooccurMode, Level, choices
 from qdx.safety import Limits
 
@@ -35,14 +40,16 @@ VALUE_CHOICES = choices(CellValue)
 @click.option("--cooccur", type=choice(CooccurMode), default="overlap", show_default=True,
               help="Codes × codes: overlapping passages (pairs) or same document.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write .xlsx, .csv or .parquet instead of printing a table.")
+              help="Write .xlsx, .csv or .parquet instead of printing a table; - writes to standard output "
+              "(with --to).")
+@click.option("--to", type=click.Choice(["csv", "json"]), default=None, help="The format of -o - (standard output).")
 @click.option("--layout", type=click.Choice(["qdx", "nvivo"]), default="qdx", show_default=True,
               help="nvivo: NVivo's Matrix Coding export layout ('A : name' / '1 : name').")
 @json_option
 @archive_limits
 @handle_errors
 def matrix(path: str, rows: str, cols: str, value: CellValue, level: Level | None, set_name: str | None,
-           coder: str | None, cooccur: CooccurMode, output: str | None, layout: str, as_json: bool,
+           coder: str | None, cooccur: CooccurMode, output: str | None, to: str | None, layout: str, as_json: bool,
            limits: Limits) -> None:
     """Coding matrix of PATH: ROWS × COLS, one number per cell.
 
@@ -50,10 +57,13 @@ def matrix(path: str, rows: str, cols: str, value: CellValue, level: Level | Non
     """
     from qdx.analysis.matrix import matrix as compute
     from qdx.cli._common import refuse_overwriting_input
-    from qdx.report.output import write_matrix
+    from qdx.report.output import matrix_csv, write_matrix
 
     require_option("-o/--output", output is not None, layout="--layout")
     require_option("--rows codes --cols codes", rows == cols == "codes", cooccur="--cooccur")
+    fmt = stdout_format(output, to)
+    if fmt is not None and layout != "qdx":
+        raise UsageError("--layout nvivo writes a file (.xlsx or .csv), not standard output")
     with progress_steps("qdx matrix", 3, progress_enabled(as_json)) as step:
         step("Reading")
         project = load(path, limits=limits)
@@ -61,11 +71,16 @@ def matrix(path: str, rows: str, cols: str, value: CellValue, level: Level | Non
         frame = compute(project, rows=rows, cols=cols, value=value, level=level, set_name=set_name,
                         coder=coder, cooccur=cooccur)
         step("Writing")
-        if output:
+        if fmt is not None:
+            text = matrix_csv(frame) if fmt == "csv" else json.dumps(_as_json(frame), ensure_ascii=False, indent=2)
+            write_stdout(lambda stream: stream.write(text.encode("utf-8")))
+        elif output:
             refuse_overwriting_input(output, path)
             write_matrix(frame, output, layout=layout, description=_describe(rows, cols, value, level, cooccur))
     if as_json:
         emit_json(_as_json(frame))
+    elif fmt is not None:
+        return
     elif output:
         click.echo(f"wrote {output}: {len(frame.index)} rows × {len(frame.columns)} columns of {value}")
     else:

@@ -94,9 +94,15 @@ def write_matrix(frame: pd.DataFrame, path: str | os.PathLike[str], *, layout: s
     elif suffix == ".xlsx":
         atomic_write(path, lambda s: _write_xlsx(frame, s, description))
     elif suffix == ".csv":
-        atomic_write(path, lambda s: _put(s, csv_frame(_flat(frame)).to_csv(index=False), "utf-8-sig"))
+        atomic_write(path, lambda s: _put(s, matrix_csv(frame), "utf-8-sig"))
     else:
         atomic_write(path, lambda s: arrow_ready(_flat(frame)).to_parquet(s, index=False))
+
+
+def matrix_csv(frame: pd.DataFrame) -> str:
+    """The text of a matrix's ``.csv`` (labels in the first columns, cells defused)."""
+    text: str = csv_frame(_flat(frame)).to_csv(index=False)
+    return text
 
 
 def _put(stream: IO[bytes], text: str, encoding: str) -> None:

@@ -113,3 +113,29 @@ def test_old_position_unit_spelling_still_reads(tmp_path: Path) -> None:
             ("--position-unit", "--unit")]  # fmt: skip
     assert [r.exit_code for r in runs] == [0, 0]
     assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout) != []
+
+
+# --------------------------------------------------------------------------- progress callbacks
+
+
+def test_every_public_progress_parameter_has_a_named_shape() -> None:
+    """Two shapes, two names: (done, total) bytes while reading or writing a file, or the name
+    of each step; a caller can tell from the signature which one to pass."""
+    import inspect
+
+    from qdx import api
+    from qdx.formats import ReadOptions, WriteOptions
+    from qdx.report import excel
+    from qdx.validation import document
+
+    expected = {
+        api.read: "ByteProgress | None",
+        document.validate_file: "StepProgress | None",
+        document.validate_bytes: "StepProgress | None",
+        excel.build_workbook: "Progress | None",
+    }
+    for function, shape in expected.items():
+        assert inspect.signature(function).parameters["progress"].annotation == shape, function
+    assert excel.Progress is options.StepProgress
+    for options_class in (ReadOptions, WriteOptions):
+        assert options_class.__annotations__["progress"] == "ByteProgress | None"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
@@ -18,6 +18,7 @@ from qdx.cli._common import (
     progress_enabled,
     refuse_overwriting_input,
 )
+from qdx.options import StepProgress
 from qdx.safety import Limits
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ REPORT_STEPS = 28
 
 
 @contextmanager
-def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
+def progress_steps(label: str, total: int, enabled: bool) -> Iterator[StepProgress]:
     """A click progress bar on stderr advanced by name, or a no-op when disabled."""
     if not enabled:
         yield lambda _name: None

@@ -42,6 +42,11 @@ CellValue = Literal[MatrixValue, CooccurValue]
 #: When two codes co-occur: overlapping passages, or the same document.
 CooccurMode = Literal["overlap", "document"]
 
+#: Krippendorff's levels of measurement (qdx.analysis.coefficients.krippendorff_alpha).
+MeasurementLevel = Literal["nominal", "ordinal", "interval", "ratio"]
+#: How a coding matrix is laid out in a file: qdx's labelled table or NVivo's export layout.
+MatrixLayout = Literal["qdx", "nvivo"]
+
 # ---------------------------------------------------------------------------- operations
 
 #: The loosest criterion for pairing codes across projects (qdx.ops.pairing).
@@ -70,5 +75,7 @@ LEVELS: tuple[Level, ...] = get_args(Level)
 MATRIX_VALUES: tuple[MatrixValue, ...] = get_args(MatrixValue)
 COOCCUR_VALUES: tuple[CooccurValue, ...] = get_args(CooccurValue)
 COOCCUR_MODES: tuple[CooccurMode, ...] = get_args(CooccurMode)
+MEASUREMENT_LEVELS: tuple[MeasurementLevel, ...] = get_args(MeasurementLevel)
+MATRIX_LAYOUTS: tuple[MatrixLayout, ...] = get_args(MatrixLayout)
 MATCH_LEVELS: tuple[MatchLevel, ...] = get_args(MatchLevel)
 POLICIES: tuple[Policy, ...] = get_args(Policy)

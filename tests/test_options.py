@@ -25,12 +25,13 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("matrix", "value"): options.CellValue,
     ("matrix", "level"): options.Level,
     ("matrix", "cooccur"): options.CooccurMode,
+    ("matrix", "layout"): options.MatrixLayout,
     ("diff", "match"): options.MatchLevel,
     ("merge", "match"): options.MatchLevel,
     ("merge", "policy"): options.Policy,
 }
 # Choices that are the command's own business (file formats, layouts), with no library option.
-CLI_ONLY = {("validate", "structure"), ("export", "to"), ("matrix", "layout"), ("matrix", "to"), ("segments", "to")}
+CLI_ONLY = {("validate", "structure"), ("export", "to"), ("matrix", "to"), ("segments", "to")}
 
 
 def _choice_options() -> dict[tuple[str, str], tuple[str, ...]]:

@@ -20,7 +20,7 @@ from qdx.cli._common import (
 )
 from qdx.cli.report import progress_steps
 from qdx.errors import UsageError
-from qdx.options import CellValue, CooccurMode, Level, choices
+from qdx.options import CellValue, CooccurMode, Level, MatrixLayout, choices
 from qdx.safety import Limits
 
 VALUE_CHOICES = choices(CellValue)
@@ -43,14 +43,14 @@ VALUE_CHOICES = choices(CellValue)
               help="Write .xlsx, .csv or .parquet instead of printing a table; - writes to standard output "
               "(with --to).")
 @click.option("--to", type=click.Choice(["csv", "json"]), default=None, help="The format of -o - (standard output).")
-@click.option("--layout", type=click.Choice(["qdx", "nvivo"]), default="qdx", show_default=True,
+@click.option("--layout", type=choice(MatrixLayout), default="qdx", show_default=True,
               help="nvivo: NVivo's Matrix Coding export layout ('A : name' / '1 : name').")
 @json_option
 @archive_limits
 @handle_errors
 def matrix(path: str, rows: str, cols: str, value: CellValue, level: Level | None, set_name: str | None,
-           coder: str | None, cooccur: CooccurMode, output: str | None, to: str | None, layout: str, as_json: bool,
-           limits: Limits) -> None:
+           coder: str | None, cooccur: CooccurMode, output: str | None, to: str | None, layout: MatrixLayout,
+           as_json: bool, limits: Limits) -> None:
     """Coding matrix of PATH: ROWS × COLS, one number per cell.
 
     --json prints {"rows": [...], "cols": [...], "values": [[...]]} (plus "value").

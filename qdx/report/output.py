@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from qdx.errors import UsageError
+from qdx.options import MatrixLayout
 from qdx.report.safe import csv_frame
 from qdx.report.sheets import COEFF, COUNT, DECIMAL, Table, write_table
 from qdx.safety import atomic_write
@@ -72,7 +73,7 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def write_matrix(frame: pd.DataFrame, path: str | os.PathLike[str], *, layout: str = "qdx",
+def write_matrix(frame: pd.DataFrame, path: str | os.PathLike[str], *, layout: MatrixLayout = "qdx",
                  description: str = "") -> None:
     """Write a matrix to ``.xlsx``, ``.csv`` or ``.parquet`` atomically.
 

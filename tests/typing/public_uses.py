@@ -65,4 +65,5 @@ def mistakes(project: qdx.Project) -> None:
     qdx.cooccurrence(project, mode="sentence")  # E: arg-type
     qdx.diff(project, project, match="fuzzy")  # E: arg-type
     qdx.read("x.qdpx", unit="utf8")  # E: arg-type
+    qdx.matrix(project, level="leaves")  # E: arg-type
     raise qdx.MergeConflictError("no conflicts given")  # E: arg-type

@@ -114,6 +114,25 @@ def test_old_position_unit_spelling_still_reads(tmp_path: Path) -> None:
             ("--position-unit", "--unit")]  # fmt: skip
     assert [r.exit_code for r in runs] == [0, 0]
     assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout) != []
+    # The old name works, and says on stderr (never in the JSON) that it is going.
+    assert runs[0].stderr == ""
+    assert runs[1].stderr == "qdx: warning: --unit is now --position-unit; the old name goes in the next release\n"
+
+
+def test_old_agree_unit_spelling_gives_the_same_numbers() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from tests.conftest import STUDY
+
+    paths = [str(STUDY / "project.qdpx"), str(STUDY / "coder-b.qdpx")]
+    runs = [CliRunner().invoke(main, ["agree", *paths, flag, "sentence", "--json"]) for flag in
+            ("--agree-unit", "--unit")]  # fmt: skip
+    assert [r.exit_code for r in runs] == [0, 0], runs[1].output
+    new, old = (json.loads(r.stdout) for r in runs)
+    assert new == old and new["unit"] == "sentence"
+    assert "--unit is now --agree-unit" in runs[1].stderr
 
 
 # --------------------------------------------------------------------------- progress callbacks

@@ -32,7 +32,8 @@ def choice(option: Any) -> click.Choice[str]:
 
 class HiddenAlias(click.Option):
     """An option whose first spelling is the one shown in ``--help``; the later ones (an old
-    name kept for one release, e.g. ``--unit``) still work but are not advertised."""
+    name kept for one release, e.g. ``--unit``) still work, are not advertised, and say on
+    stderr that they are going (so a script's author hears of it before it breaks)."""
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         shown, self.opts = self.opts, self.opts[:1]
@@ -40,6 +41,30 @@ class HiddenAlias(click.Option):
             return super().get_help_record(ctx)
         finally:
             self.opts = shown
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        # The old spellings are parsed into their own slot, so handle_parse_result can tell
+        # which spelling was used; the value then goes to the option's own name.
+        if self.name is None:
+            return super().add_to_parser(parser, ctx)
+        all_opts = self.opts
+        parser.add_option(obj=self, opts=all_opts[:1], dest=self.name, action="store", nargs=self.nargs)
+        parser.add_option(obj=self, opts=all_opts[1:], dest=self._old, action="store", nargs=self.nargs)
+        return None
+
+    @property
+    def _old(self) -> str:
+        return f"{self.name}.old"
+
+    def handle_parse_result(self, ctx: click.Context, opts: Any, args: list[str]) -> tuple[Any, list[str]]:
+        if self._old in opts:
+            old = opts.pop(self._old)
+            if self.name not in opts:
+                opts[self.name] = old
+            if not ctx.resilient_parsing:
+                old_names, new_name = "/".join(self.opts[1:]), self.opts[0]
+                click.echo(f"qdx: warning: {old_names} is now {new_name}; the old name goes in the next release", err=True)
+        return super().handle_parse_result(ctx, opts, args)
 
 
 # --unit meant the position unit in info/segments/convert and the agreement unit in agree:

@@ -63,7 +63,8 @@ class HiddenAlias(click.Option):
                 opts[self.name] = old
             if not ctx.resilient_parsing:
                 old_names, new_name = "/".join(self.opts[1:]), self.opts[0]
-                click.echo(f"qdx: warning: {old_names} is now {new_name}; the old name goes in the next release", err=True)
+                click.echo(f"qdx: warning: {old_names} is now {new_name}; the old name goes in the next release",
+                           err=True)
         return super().handle_parse_result(ctx, opts, args)
 
 

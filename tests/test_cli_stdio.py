@@ -131,3 +131,17 @@ def test_dash_output_needs_to_and_nothing_else(command: str, args: list[str], me
     result = CliRunner().invoke(main, [command, str(PROJECT), *args])
     assert result.exit_code == 2 and message in result.stderr
     assert not (tmp_path / "x.csv").exists() and not Path("x.csv").exists()
+
+
+def test_any_command_reading_projects_takes_one_dash() -> None:
+    """load() is every command's reader, so ``-`` works for one input of diff too ..."""
+    other = str(STUDY / "coder-b.qdpx")
+    code, out, err = run(["diff", "-", other, "--json"], PROJECT.read_bytes())
+    assert code == 1, err  # they differ
+    assert json.loads(out) == json.loads(run(["diff", str(PROJECT), other, "--json"])[1])
+
+
+def test_dash_twice_is_a_usage_error() -> None:
+    """... but standard input can be read once: a second ``-`` would find it empty."""
+    code, _, err = run(["diff", "-", "-"], PROJECT.read_bytes())
+    assert code == 2 and "can be read once" in err

@@ -174,7 +174,13 @@ def read_stdin(limits: Limits) -> bytes:
 
     Raises:
         UnsafeInputError: standard input holds more than ``limits.max_member_size`` bytes.
+        UsageError: ``-`` was given twice (the second read would find it empty).
     """
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        if ctx.meta.get("qdx.stdin"):
+            raise UsageError("standard input (-) can be read once; name the other inputs by their paths")
+        ctx.meta["qdx.stdin"] = True
     data = sys.stdin.buffer.read(limits.max_member_size + 1)
     if len(data) > limits.max_member_size:
         raise UnsafeInputError(

@@ -45,7 +45,7 @@ class HiddenAlias(click.Option):
     def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
         # The old spellings are parsed into their own slot, so handle_parse_result can tell
         # which spelling was used; the value then goes to the option's own name.
-        if self.name is None:
+        if self.name is None or self.is_flag or self.multiple or self.count:  # value options only
             return super().add_to_parser(parser, ctx)
         all_opts = self.opts
         parser.add_option(obj=self, opts=all_opts[:1], dest=self.name, action="store", nargs=self.nargs)

@@ -17,6 +17,7 @@ from typing import BinaryIO
 from qdx.errors import FormatError, ReadError, UnsafeInputError, UsageError
 from qdx.formats import Dialect, Format, Newline, ReadOptions, WriteOptions, by_id, iter_formats, registry
 from qdx.model import Project
+from qdx.options import ByteProgress, PositionUnit
 from qdx.safety import DEFAULT_LIMITS, Limits, atomic_write
 
 PathLike = str | os.PathLike[str]
@@ -48,9 +49,9 @@ def read(
     source: PathLike | BinaryIO,
     *,
     fmt: str | None = None,
-    unit: str | None = None,
+    unit: PositionUnit | None = None,
     limits: Limits = DEFAULT_LIMITS,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ByteProgress | None = None,
 ) -> Project:
     """Read a project or codebook from a path, a folder (NVivo exports) or a binary stream.
 

@@ -23,10 +23,12 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
+from qdx.options import POSITION_UNITS
+
 CODEPOINT = "codepoint"
 UTF16 = "utf16"
 CODEPOINT_LF = "codepoint-lf"
-UNITS: tuple[str, ...] = (CODEPOINT, UTF16, CODEPOINT_LF)
+UNITS: tuple[str, ...] = POSITION_UNITS  # codepoint, utf16, codepoint-lf
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CRLF = re.compile("\r\n")

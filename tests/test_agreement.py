@@ -543,7 +543,7 @@ def test_cli_table_and_workbook(tmp_path: Path) -> None:
 
     pa, pb = _write_pair(tmp_path)
     xlsx = tmp_path / "agreement.xlsx"
-    out = CliRunner().invoke(main, ["agree", str(pa), str(pb), "-o", str(xlsx), "--unit", "char"])
+    out = CliRunner().invoke(main, ["agree", str(pa), str(pb), "-o", str(xlsx), "--agree-unit", "char"])
     assert out.exit_code == 0, out.output
     assert "OVERALL" in out.output and "0.526" in out.output and "0.387" in out.output and "0.433" in out.output
     assert ">= 90% overlap" in out.output
@@ -556,7 +556,7 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
 
     pa, pb = _write_pair(tmp_path)
     assert CliRunner().invoke(main, ["agree", str(pa)]).exit_code == 2  # one project, no coders
-    assert CliRunner().invoke(main, ["agree", str(pa), str(pb), "--unit", "word"]).exit_code == 2
+    assert CliRunner().invoke(main, ["agree", str(pa), str(pb), "--agree-unit", "word"]).exit_code == 2
     bad = CliRunner().invoke(main, ["agree", str(pa), "--coders", "A", "nobody"])
     assert bad.exit_code == 2 and "nobody" in bad.output
 

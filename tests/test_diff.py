@@ -243,6 +243,32 @@ def test_reminted_and_edited_codebook_uses_name_then_path() -> None:
     assert len(result) == 8
 
 
+def test_default_match_never_pairs_by_name_alone() -> None:
+    """The default (path, as merge's) does not take a re-minted code that moved for the old
+    one on its name only: it is removed and added, as a merge with the default would keep both."""
+    a = make_project()
+    mapping: dict[str, Guid] = {}
+    b = recode(replace(a, codes=remint(edited_codebook(), mapping)), mapping)
+    got = {(c.kind, c.get("code"), c.get("match")) for c in diff(a, b)}
+    assert ("removed", "Blocking", None) in got and ("added", "Blocking", None) in got
+    assert not any(match == "name" for _, _, match in got)
+
+
+def test_diff_and_merge_share_their_match_default() -> None:
+    import inspect
+
+    import click
+
+    from qdx.cli import main
+    from qdx.ops.merge import merge
+
+    library = {inspect.signature(f).parameters["match"].default for f in (diff, merge)}
+    ctx = click.Context(main)
+    commands = [main.get_command(ctx, name) for name in ("diff", "merge")]
+    cli = {p.default for c in commands if c is not None for p in c.params if p.name == "match"}
+    assert library == cli == {"path"}
+
+
 def test_unknown_match_level_is_a_usage_error() -> None:
     p = make_project()
     with pytest.raises(UsageError):

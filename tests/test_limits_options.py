@@ -83,3 +83,15 @@ def test_max_ratio_refuses_by_default_and_can_be_raised(tmp_path: Path) -> None:
     admitted = runner.invoke(main, ["info", path, "--max-ratio", "100000", "--json"])
     assert admitted.exit_code == 0, admitted.output
     assert '"sources": 1' in admitted.stdout
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_limits_come_from_the_one_decorator(command: str) -> None:
+    """Each command takes one ``limits`` argument from ``archive_limits``: no command module
+    rebuilds the Limits from the two options itself."""
+    import importlib
+    import inspect
+
+    module = importlib.import_module(COMMANDS[command][0])
+    source = inspect.getsource(module)
+    assert "@archive_limits" in source and "max_member_size" not in source and "make_limits" not in source

@@ -195,8 +195,8 @@ def test_options_that_need_another_are_usage_errors(args: list[str], needed: str
 
 def test_convert_unit_with_sources_is_a_usage_error(tmp_path: Path) -> None:
     out = str(tmp_path / "o.qdpx")
-    code, _out, err = run("convert", str(STUDY), out, "--unit", "utf16", "--sources", str(tmp_path))
-    assert code == 2 and "--unit does not apply with --sources" in one_line_error(err)
+    code, _out, err = run("convert", str(STUDY), out, "--position-unit", "utf16", "--sources", str(tmp_path))
+    assert code == 2 and "--position-unit does not apply with --sources" in one_line_error(err)
     assert not (tmp_path / "o.qdpx").exists()
 
 

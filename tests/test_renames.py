@@ -7,6 +7,7 @@ The oracle is the construction itself: which code became which is known here.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -75,7 +76,7 @@ def edited(p: Project) -> Project:
 
 def test_diff_reports_renames_and_moves_with_scores(study: Project) -> None:
     other = reminted(edited(study))
-    result = diff(study, other)
+    result = diff(study, other, match="content")
     codes = [c for c in result if c.area == "codes" and c.kind not in {"guid-changed"}]
     assert not [c for c in codes if c.kind in {"added", "removed"}]
     kinds = {(c.kind, c.get("code")): c for c in codes if c.get("match") == "content"}
@@ -136,9 +137,32 @@ def test_cli_diff_shows_the_pairing(tmp_path: Path, study: Project) -> None:
     a, b = tmp_path / "a.qdpx", tmp_path / "b.qdpx"
     qdx.write(study, a)
     qdx.write(reminted(edited(study)), b)
-    run = CliRunner().invoke(main, ["diff", str(a), str(b)])
+    run = CliRunner().invoke(main, ["diff", str(a), str(b), "--match", "content"])
     assert run.exit_code == 1
     line = next(x for x in run.output.splitlines() if "renamed" in x and RENAMED[1] in x)
     assert f"'{RENAMED[0]}' -> '{RENAMED[1]}' (similarity 0." in line
-    strict = CliRunner().invoke(main, ["diff", str(a), str(b), "--similarity", "1"])
+    assert "possible renames" not in run.output  # paired already: nothing to suggest
+    strict = CliRunner().invoke(main, ["diff", str(a), str(b), "--match", "content", "--similarity", "1"])
     assert "similarity" not in strict.output and "+ Privacy paradox behaviour" in strict.output
+
+
+def test_cli_diff_default_offers_renames_without_pairing_them(tmp_path: Path, study: Project) -> None:
+    """The default (path, as merge's) leaves a renamed code removed and added, and lists the
+    pairing --match content would make after the changes, with its score."""
+    a, b = tmp_path / "a.qdpx", tmp_path / "b.qdpx"
+    qdx.write(study, a)
+    qdx.write(reminted(edited(study)), b)
+    run = CliRunner().invoke(main, ["diff", str(a), str(b)])
+    assert run.exit_code == 1
+    lines = run.output.splitlines()
+    heading = next(i for i, x in enumerate(lines) if x.startswith("possible renames and moves"))
+    assert "--match content" in lines[heading]
+    before = lines[:heading]
+    assert any(x.startswith("  - ") and x.endswith(f"> {RENAMED[0]}") for x in before)
+    assert any(x.startswith("  + ") and x.endswith(f"> {RENAMED[1]}") for x in before)
+    offered = next(x for x in lines[heading:] if "renamed" in x and RENAMED[1] in x)
+    assert f"'{RENAMED[0]}' -> '{RENAMED[1]}' (similarity 0." in offered
+    document = json.loads(CliRunner().invoke(main, ["diff", str(a), str(b), "--json"]).stdout)
+    assert "content" not in document["matching"]["codes"]  # nothing paired by content
+    offered_json = [c for c in document["possible_renames"] if c["kind"] == "renamed" and c["code"] == RENAMED[0]]
+    assert offered_json and offered_json[0]["after"] == RENAMED[1] and 0.6 <= offered_json[0]["similarity"] <= 1

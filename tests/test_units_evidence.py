@@ -98,7 +98,7 @@ def test_segments_never_show_text_validate_calls_out_of_range(tmp_path: Path) ->
     path = tmp_path / "p.qde"
     path.write_bytes(_project("utf16", "NVivo 14", ("there", "again", "End.")))
     runner = CliRunner()
-    shown = runner.invoke(main, ["segments", str(path), "--unit", "codepoint", "--json"])
+    shown = runner.invoke(main, ["segments", str(path), "--position-unit", "codepoint", "--json"])
     assert shown.exit_code == 0, shown.output
     rows = json.loads(shown.output)
     project = qdx.read(path, unit="codepoint")

@@ -30,12 +30,12 @@ from qdx.model import (
     text_docs,
 )
 from qdx.names import require
+from qdx.options import LEVELS
 from qdx.segment import Segment, segments
 
 if TYPE_CHECKING:
     import pandas as pd
 
-LEVELS = ("core", "main", "subcategories", "concepts")
 # Column names for level columns in tables, by level (deeper levels: level_<depth>).
 LEVEL_COLUMNS = {"core": "core", "main": "main_category", "subcategories": "subcategory", "concepts": "concept"}
 

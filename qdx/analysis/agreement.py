@@ -40,10 +40,10 @@ from qdx.analysis.coefficients import (
 )
 from qdx.errors import NoDataError, UsageError
 from qdx.model import Project
+from qdx.options import AGREE_UNITS, OVERLAP_MEASURES, AgreeUnit, OverlapMeasure
 from qdx.safety import atomic_write
 
-UNITS = ("char", "sentence", "paragraph")
-OVERLAP_MEASURES = ("iou", "min_len")
+UNITS = AGREE_UNITS
 
 
 # --------------------------------------------------------------------------- results
@@ -194,9 +194,9 @@ class Disagreement:
 class AgreementResult:
     """Everything :func:`agree` computed; ``as_dict`` is the ``qdx agree --json`` document."""
 
-    unit: str
+    unit: AgreeUnit
     overlap: float
-    overlap_measure: str
+    overlap_measure: OverlapMeasure
     label_a: str
     label_b: str
     all_pairs: bool
@@ -418,9 +418,9 @@ def agree(
     *,
     coders_a: Sequence[str] = (),
     coders_b: Sequence[str] = (),
-    unit: str = "char",
+    unit: AgreeUnit = "char",
     overlap: float = 0.9,
-    overlap_measure: str = "iou",
+    overlap_measure: OverlapMeasure = "iou",
     all_pairs: bool = False,
     all_sources: bool = False,
     passages: bool = True,

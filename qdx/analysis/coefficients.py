@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from qdx.options import MeasurementLevel
+
 FloatArray = NDArray[np.float64]
 
 
@@ -189,7 +191,7 @@ def _delta2(cats: FloatArray, n_c: FloatArray, level: str) -> FloatArray:
     raise ValueError(f"unknown level of measurement {level!r}")
 
 
-def krippendorff_alpha(data: Sequence[Sequence[float | None]], level: str = "nominal") -> float:
+def krippendorff_alpha(data: Sequence[Sequence[float | None]], level: MeasurementLevel = "nominal") -> float:
     """Krippendorff's α for coders × units data with missing values (docs/methods.md §A.0, K1–K4).
 
     α = 1 − (n − 1) Σ o_ck δ²_ck / Σ n_c n_k δ²_ck over pairable values.

@@ -28,12 +28,13 @@ from qdx.analysis._axes import Axis, axis, label
 from qdx.analysis._codings import Corpus, build_corpus
 from qdx.errors import UsageError
 from qdx.model import Project
+from qdx.options import COOCCUR_MODES, COOCCUR_VALUES, CellValue, CooccurMode, Level
 
 if TYPE_CHECKING:
     import pandas as pd
 
-MODES = ("overlap", "document")
-CO_VALUES = ("references", "presence", "c-coefficient")
+MODES = COOCCUR_MODES
+CO_VALUES = COOCCUR_VALUES
 
 
 def c_coefficient(n1: int, n2: int, n12: int) -> float:
@@ -107,7 +108,7 @@ def _counts(corpus: Corpus, codes: Axis, mode: str) -> tuple[dict[str, int], Cou
     return {str(k): int(v) for k, v in totals.items()}, _document_pairs(cells)
 
 
-def pairs_from(corpus: Corpus, *, level: str | int | None = None, mode: str = "overlap") -> pd.DataFrame:
+def pairs_from(corpus: Corpus, *, level: str | int | None = None, mode: CooccurMode = "overlap") -> pd.DataFrame:
     """Tidy co-occurrence: one row per code pair that meets (code_a, code_b, n_a, n_b, n_ab, c, out_of_range).
 
     Raises:
@@ -139,7 +140,7 @@ def pairs_from(corpus: Corpus, *, level: str | int | None = None, mode: str = "o
 
 
 def cooccurrence_from(
-    corpus: Corpus, *, level: str | int | None = None, mode: str = "overlap", value: str = "references"
+    corpus: Corpus, *, level: str | int | None = None, mode: CooccurMode = "overlap", value: CellValue = "references"
 ) -> pd.DataFrame:
     """:func:`cooccurrence` over a prepared corpus."""
     import pandas as pd
@@ -164,9 +165,9 @@ def cooccurrence_from(
 def cooccurrence(
     project: Project,
     *,
-    level: str | int | None = None,
-    mode: str = "overlap",
-    value: str = "references",
+    level: Level | int | None = None,
+    mode: CooccurMode = "overlap",
+    value: CellValue = "references",
     set_name: str | None = None,
     coder: str | None = None,
 ) -> pd.DataFrame:

@@ -27,11 +27,12 @@ from qdx.analysis._codings import Corpus, build_corpus, count_words, merge_range
 from qdx.analysis.cooccurrence import cooccurrence_from
 from qdx.errors import UsageError
 from qdx.model import Project
+from qdx.options import MATRIX_VALUES, CellValue, CooccurMode, Level
 
 if TYPE_CHECKING:
     import pandas as pd
 
-VALUES = ("references", "sources", "cases", "words", "characters", "coverage", "presence", "row-pct", "col-pct")
+VALUES = MATRIX_VALUES
 
 
 def _cells(corpus: Corpus, rows: Axis, cols: Axis) -> pd.DataFrame:
@@ -154,9 +155,9 @@ def matrix_from(
     *,
     rows: str = "codes",
     cols: str = "sources",
-    value: str = "references",
+    value: CellValue = "references",
     level: str | int | None = None,
-    cooccur: str = "overlap",
+    cooccur: CooccurMode = "overlap",
 ) -> pd.DataFrame:
     """:func:`matrix` over a prepared :class:`~qdx.analysis._codings.Corpus` (reused by reports)."""
     if value not in _MEASURES and value != "c-coefficient":
@@ -175,11 +176,11 @@ def matrix(
     *,
     rows: str = "codes",
     cols: str = "sources",
-    value: str = "references",
-    level: str | int | None = None,
+    value: CellValue = "references",
+    level: Level | int | None = None,
     set_name: str | None = None,
     coder: str | None = None,
-    cooccur: str = "overlap",
+    cooccur: CooccurMode = "overlap",
 ) -> pd.DataFrame:
     """A coding matrix as a DataFrame (rows × columns, one number per cell).
 

@@ -10,16 +10,76 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import IO, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
-from qdx.errors import QdxError, UsageError
+from qdx.errors import QdxError, UnsafeInputError, UsageError
 from qdx.model import Project
-from qdx.safety import GIB, Limits
+from qdx.options import PositionUnit
+from qdx.safety import DEFAULT_LIMITS, GIB, Limits
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def choice(option: Any) -> click.Choice[str]:
+    """The click choices of a fixed option set: the values of its ``Literal`` type in
+    :mod:`qdx.options`, so the command line and the library cannot drift apart."""
+    from qdx.options import choices
+
+    return click.Choice(choices(option))
+
+
+class HiddenAlias(click.Option):
+    """An option whose first spelling is the one shown in ``--help``; the later ones (an old
+    name kept for one release, e.g. ``--unit``) still work, are not advertised, and say on
+    stderr that they are going (so a script's author hears of it before it breaks)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown, self.opts = self.opts, self.opts[:1]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        # The old spellings are parsed into their own slot, so handle_parse_result can tell
+        # which spelling was used; the value then goes to the option's own name.
+        if self.name is None or self.is_flag or self.multiple or self.count:  # value options only
+            return super().add_to_parser(parser, ctx)
+        all_opts = self.opts
+        parser.add_option(obj=self, opts=all_opts[:1], dest=self.name, action="store", nargs=self.nargs)
+        parser.add_option(obj=self, opts=all_opts[1:], dest=self._old, action="store", nargs=self.nargs)
+        return None
+
+    @property
+    def _old(self) -> str:
+        return f"{self.name}.old"
+
+    def handle_parse_result(self, ctx: click.Context, opts: Any, args: list[str]) -> tuple[Any, list[str]]:
+        if self._old in opts:
+            old = opts.pop(self._old)
+            if self.name not in opts:
+                opts[self.name] = old
+            if not ctx.resilient_parsing:
+                old_names, new_name = "/".join(self.opts[1:]), self.opts[0]
+                echo(f"qdx: warning: {old_names} is now {new_name}; the old name goes in the next release", err=True)
+        return super().handle_parse_result(ctx, opts, args)
+
+
+# --unit meant the position unit in info/segments/convert and the agreement unit in agree:
+# each now has its own name, and --unit stays a hidden alias until the next release.
+def position_unit_option(
+    help: str = "Force the producer's text-position unit.",
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``--position-unit`` (old spelling ``--unit``): the unit a producer counts positions in."""
+    from qdx.options import PositionUnit
+
+    return click.option(
+        "--position-unit", "--unit", "unit", cls=HiddenAlias, type=choice(PositionUnit), default=None, help=help
+    )
+
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
@@ -33,7 +93,8 @@ def _positive_finite(ctx: click.Context, param: click.Parameter, value: float) -
 
 
 def limits_options(func: Callable[P, R]) -> Callable[P, R]:
-    """Add --max-member-size / --max-ratio (the zip safety limits) to a command."""
+    """Add --max-member-size / --max-ratio (the zip safety limits) to a command, as two
+    arguments (:func:`archive_limits` turns them into one ``Limits``: use that)."""
     func = click.option(
         "--max-member-size",
         type=click.IntRange(min=1),
@@ -82,20 +143,30 @@ def echo(text: str = "", *, err: bool = False) -> None:
     click.echo(terminal_text(text), err=err)
 
 
+def archive_limits(func: Callable[..., R]) -> Callable[..., R]:
+    """Give a command the zip safety limits as one ``limits: Limits`` argument, from the
+    --max-member-size / --max-ratio options every command that reads a project takes (one
+    place for the options and their plumbing, instead of a copy in each command)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, max_member_size: int, max_ratio: float, **kwargs: Any) -> R:
+        return func(*args, limits=make_limits(max_member_size, max_ratio), **kwargs)
+
+    return limits_options(wrapper)
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn QdxError into a one-line message on stderr and exit 1 (UsageError: exit 2)."""
+    """Turn QdxError into a one-line message on stderr and exit 1 (UsageError: exit 2);
+    under ``--json`` also ``{"error": {...}}`` on stdout (:func:`fail`)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except UsageError as exc:
-            echo(f"qdx: error: {exc}", err=True)
-            sys.exit(2)
+            fail(exc, 2)
         except QdxError as exc:
-            echo(f"qdx: error: {exc}", err=True)
-            _after_error()
-            sys.exit(1)
+            fail(exc, 1)
         except KeyboardInterrupt:
             echo("qdx: interrupted", err=True)
             sys.exit(130)
@@ -110,11 +181,99 @@ def _after_error() -> None:
     sys.unraisablehook = lambda unraisable: None
 
 
+def fail(exc: QdxError, status: int, document: dict[str, object] | None = None) -> NoReturn:
+    """End a command on ``exc``: its one line on stderr and exit ``status``. Under ``--json``
+    stdout gets one JSON document too, so a script reading stdout always has something to
+    parse: ``document`` (if any) plus ``{"error": {"message", "location", "type"}}``."""
+    if json_requested():
+        emit_json({**(document or {}), **error_document(exc)})
+    echo(f"qdx: error: {exc}", err=True)
+    _after_error()
+    sys.exit(status)
+
+
+def error_document(exc: QdxError) -> dict[str, object]:
+    """``exc`` as JSON: message, location (null when none) and the error class name."""
+    return {"error": {"message": exc.message, "location": exc.location, "type": type(exc).__name__}}
+
+
+def json_requested() -> bool:
+    """True when the running command was given ``--json``."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.params.get("as_json"))
+
+
 # Reads smaller than this finish before a bar would be worth drawing.
 PROGRESS_MIN_BYTES = 8 << 20
 
 
-def load(path: str, *, limits: Limits | None = None, unit: str | None = None, progress: bool | None = None) -> Project:
+# A single input or output file named "-" is standard input or output (POSIX convention).
+STDIN = "-"
+STDIN_LABEL = "<stdin>"
+
+
+def read_stdin(limits: Limits) -> bytes:
+    """Standard input's bytes, for an input named ``-``. A pipe has no size to check first, so
+    reading stops past --max-member-size and refuses (a project is never that large).
+
+    Raises:
+        UnsafeInputError: standard input holds more than ``limits.max_member_size`` bytes.
+        UsageError: ``-`` was given twice (the second read would find it empty).
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        if ctx.meta.get("qdx.stdin"):
+            raise UsageError("standard input (-) can be read once; name the other inputs by their paths")
+        ctx.meta["qdx.stdin"] = True
+    data = sys.stdin.buffer.read(limits.max_member_size + 1)
+    if len(data) > limits.max_member_size:
+        raise UnsafeInputError(
+            f"input is over the limit of {limits.max_member_size} bytes (--max-member-size); refused",
+            location=STDIN_LABEL,
+        )
+    return data
+
+
+STDOUT = "-"
+
+
+def stdout_format(output: str | None, to: str | None) -> str | None:
+    """The format of ``-o -`` (standard output): ``--to``, since there is no file name to
+    take it from. None when the output is a file (its extension decides).
+
+    Raises:
+        UsageError: ``-o -`` without ``--to``, ``--to`` without ``-o -``, or ``-o -`` with
+            ``--json`` (standard output then holds the data itself).
+    """
+    if output != STDOUT:
+        if to is not None:
+            raise UsageError("--to needs -o - (a file's extension gives its format)")
+        return None
+    if to is None:
+        raise UsageError("-o - writes to standard output: say the format with --to")
+    if json_requested():
+        raise UsageError("-o - writes the data to standard output; drop --json (or use --to json)")
+    return to
+
+
+def write_stdout(write: Callable[[IO[bytes]], object]) -> None:
+    """Hand standard output's byte stream to ``write`` (the same writer a file would get)."""
+    stream = sys.stdout.buffer
+    write(stream)
+    stream.flush()
+
+
+def load_bytes(data: bytes, *, limits: Limits | None = None, unit: PositionUnit | None = None) -> Project:
+    """:func:`load` of an input read already (standard input): the format comes from its content."""
+    from qdx.api import read_bytes
+    from qdx.formats import ReadOptions
+
+    return read_bytes(data, ReadOptions(label=STDIN_LABEL, unit=unit, limits=limits or DEFAULT_LIMITS))
+
+
+def load(
+    path: str, *, limits: Limits | None = None, unit: PositionUnit | None = None, progress: bool | None = None
+) -> Project:
     """Read a project for a command (the library does the work; this only adapts options).
 
     ``progress``: draw a progress bar on stderr while reading; by default only for a large
@@ -123,6 +282,8 @@ def load(path: str, *, limits: Limits | None = None, unit: str | None = None, pr
     """
     from qdx.api import read
 
+    if path == STDIN:
+        return load_bytes(read_stdin(limits or DEFAULT_LIMITS), limits=limits, unit=unit)
     options: dict[str, Any] = {"unit": unit} if limits is None else {"unit": unit, "limits": limits}
     if not (auto_progress(path) if progress is None else progress):
         return read(path, **options)

@@ -5,31 +5,37 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-from qdx.cli._common import echo, emit_json, load, refuse_overwriting_input
+from qdx.cli._common import echo, emit_json, error_document, load, refuse_overwriting_input
 from qdx.cli._output import prepare, report_written, write_checked
 from qdx.errors import UsageError
 from qdx.model import Project
-from qdx.ops.merge import MergeResult
+from qdx.ops.merge import MergeConflictError, MergeResult
 from qdx.ops.renames import DEFAULT_SIMILARITY
+from qdx.options import MatchLevel, Policy
 from qdx.safety import Limits
 
 
 def three_way(
-    base: Project, ours: Project, theirs: Project, *, policy: str, match: str, similarity: float = DEFAULT_SIMILARITY
+    base: Project,
+    ours: Project,
+    theirs: Project,
+    *,
+    policy: Policy,
+    match: MatchLevel,
+    similarity: float = DEFAULT_SIMILARITY,
 ) -> tuple[MergeResult, bool]:
     """The merge, and whether it failed on conflicts (``policy="fail"``).
 
     On conflicts under ``fail`` the project merged with ours' side taken is still returned, so
     a caller can leave it (the git driver) or write nothing (``qdx merge``).
     """
-    from qdx.ops.merge import MergeConflictError
     from qdx.ops.merge3 import merge3
 
     try:
-        merged = merge3(base, ours, theirs, policy=policy, match=match, similarity=similarity)  # type: ignore[arg-type]
+        merged = merge3(base, ours, theirs, policy=policy, match=match, similarity=similarity)
         return merged, False
     except MergeConflictError:
-        kept = merge3(base, ours, theirs, policy="ours", match=match, similarity=similarity)  # type: ignore[arg-type]
+        kept = merge3(base, ours, theirs, policy="ours", match=match, similarity=similarity)
         # Nothing resolved these: the report says "fail", as the default policy means.
         failed = tuple(replace(c, resolution="fail") if c.resolution == "ours" else c for c in kept.conflicts)
         return MergeResult(kept.project, failed, kept.texts), True
@@ -40,8 +46,8 @@ def run(
     inputs: tuple[str, ...],
     output: str,
     *,
-    policy: str,
-    match: str,
+    policy: Policy,
+    match: MatchLevel,
     similarity: float,
     as_json: bool,
     conflicts_path: str | None,
@@ -65,7 +71,8 @@ def run(
         write_conflicts(result.conflicts, conflicts_path, inputs=roles)
     if failed:
         if as_json:
-            emit_json({"written": False, "conflicts": [c.as_dict() for c in result.conflicts]})
+            error = error_document(MergeConflictError(result.conflicts))
+            emit_json({"written": False, "conflicts": [c.as_dict() for c in result.conflicts], **error})
         echo(f"qdx: error: {len(result.conflicts)} merge conflict(s); nothing written:", err=True)
         for conflict in result.conflicts:
             echo(f"  {conflict.message()}", err=True)

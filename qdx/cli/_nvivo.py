@@ -11,6 +11,7 @@ from pathlib import Path
 from qdx.errors import Issue, ReadError, UsageError
 from qdx.formats import ReadOptions
 from qdx.model import Project
+from qdx.options import PositionUnit
 from qdx.safety import Limits, atomic_folder
 
 MAX_FILES = 10_000
@@ -60,7 +61,7 @@ def attach_attributes(project: Project, sheet: str, limits: Limits) -> tuple[Pro
 
 
 def load(
-    source: str, limits: Limits, *, unit: str | None, sources_dir: str | None, attributes: str | None
+    source: str, limits: Limits, *, unit: PositionUnit | None, sources_dir: str | None, attributes: str | None
 ) -> tuple[Project, list[Issue]]:
     """Read IN for ``qdx convert``: rebuilt with ``--sources``, enriched with ``--attributes``.
 

@@ -19,7 +19,7 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from qdx.cli._common import echo, emit_json
+from qdx.cli._common import echo, emit_json, error_document
 from qdx.errors import InvalidOutputError, Issue, LossyConversionWarning, Severity
 from qdx.formats import Dialect, Newline
 from qdx.model import Project
@@ -132,7 +132,7 @@ def refuse(exc: InvalidOutputError, written: Written, as_json: bool) -> None:
     """List the output's errors (and any repairs made) and exit 1: nothing was written."""
     if as_json:
         emit_json({"written": False, "reason": exc.message, **written.as_dict(),
-                   "output_issues": [i.as_dict() for i in exc.issues]})  # fmt: skip
+                   "output_issues": [i.as_dict() for i in exc.issues], **error_document(exc)})  # fmt: skip
     else:
         report_repairs(written.repairs)
         for issue in exc.issues[:SHOWN]:

@@ -15,16 +15,20 @@ from typing import TYPE_CHECKING
 import click
 
 from qdx.cli._common import (
+    HiddenAlias,
+    archive_limits,
+    choice,
     echo,
     emit_json,
+    fail,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     refuse_overwriting_input,
 )
 from qdx.errors import NoDataError, UsageError
+from qdx.options import AgreeUnit, OverlapMeasure
+from qdx.safety import Limits
 
 if TYPE_CHECKING:
     from qdx.analysis.agreement import Aggregate, AgreementResult
@@ -96,8 +100,11 @@ def _sides(
 @click.option("--coder-a", multiple=True, help="A user of side A (repeat for a group: union of their coding).")
 @click.option("--coder-b", multiple=True, help="A user of side B (repeat for a group).")
 @click.option(
+    "--agree-unit",
     "--unit",
-    type=click.Choice(["char", "sentence", "paragraph"]),
+    "unit",
+    cls=HiddenAlias,
+    type=choice(AgreeUnit),
     default="char",
     show_default=True,
     help="Units of the 2x2 table (sentence: the A-i-j lines when the text has them).",
@@ -111,7 +118,7 @@ def _sides(
 )
 @click.option(
     "--overlap-measure",
-    type=click.Choice(["iou", "min_len"]),
+    type=choice(OverlapMeasure),
     default="iou",
     show_default=True,
     help="Overlap relative to both segments' combined extent (iou) or to the shorter one.",
@@ -121,23 +128,22 @@ def _sides(
 @click.option("--detail", is_flag=True, help="Also print one row per code and source.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write an .xlsx workbook.")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def agree(
     paths: tuple[str, ...],
     coders: tuple[str, str] | None,
     coder_a: tuple[str, ...],
     coder_b: tuple[str, ...],
-    unit: str,
+    unit: AgreeUnit,
     overlap: float,
-    overlap_measure: str,
+    overlap_measure: OverlapMeasure,
     all_pairs: bool,
     all_sources: bool,
     detail: bool,
     output: str | None,
     as_json: bool,
-    max_member_size: int,
-    max_ratio: float,
+    limits: Limits,
 ) -> None:
     """Intercoder agreement between two projects A B, or two coders of one project A.
 
@@ -152,17 +158,14 @@ def agree(
     side_a, side_b = _sides(paths, tuple(coders or ()), coder_a, coder_b)
     if output is not None:
         refuse_overwriting_input(output, *paths)
-    limits = make_limits(max_member_size, max_ratio)
     projects = [load(p, limits=limits) for p in paths]
     label_a = ", ".join(side_a) if side_a else Path(paths[0]).name
     label_b = ", ".join(side_b) if side_b else Path(paths[-1]).name
     try:
         result = _compute(projects, side_a, side_b, unit, overlap, overlap_measure, all_pairs, all_sources,
                           output is not None, label_a, label_b)  # fmt: skip
-    except NoDataError as exc:
-        if as_json:  # a script still gets a document: every value null, and why
-            emit_json(_no_result(unit, label_a, label_b, exc.message))
-        raise
+    except NoDataError as exc:  # under --json a script still gets a document: every value null, and why
+        fail(exc, 1, _no_result(unit, label_a, label_b, exc.message))
     if output is not None:
         write_agreement_xlsx(result, output)
     if as_json:
@@ -195,9 +198,9 @@ def _compute(
     projects: list[Project],
     side_a: tuple[str, ...],
     side_b: tuple[str, ...],
-    unit: str,
+    unit: AgreeUnit,
     overlap: float,
-    overlap_measure: str,
+    overlap_measure: OverlapMeasure,
     all_pairs: bool,
     all_sources: bool,
     passages: bool,

@@ -12,16 +12,16 @@ from pathlib import Path
 import click
 
 from qdx.cli._common import (
+    archive_limits,
     echo,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     refuse_overwriting_input,
 )
 from qdx.errors import Severity
+from qdx.safety import Limits
 
 
 @click.command()
@@ -31,10 +31,10 @@ from qdx.errors import Severity
 @click.option("--skip", default="", help="Rule codes not to report, e.g. CB2,CB12.")
 @click.option("--core", default=None, help="Name of the core category (for CB15) if the codebook lacks it.")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def audit(paths: tuple[str, ...], output: str | None, skip: str, core: str | None, as_json: bool,
-          max_member_size: int, max_ratio: float) -> None:
+          limits: Limits) -> None:
     """Audit the codebook of each PATH (.qdpx, .qde, .qdc, NVivo Codebook.docx).
 
     With several PATHs the same code (by GUID, else by path) is also compared across them.
@@ -45,7 +45,6 @@ def audit(paths: tuple[str, ...], output: str | None, skip: str, core: str | Non
     from qdx.validation.audit import audit as run_audit
     from qdx.validation.audit import write_xlsx
 
-    limits = make_limits(max_member_size, max_ratio)
     projects = [load(path, limits=limits) for path in paths]
     findings = run_audit(*projects, labels=_labels(paths), core=core,
                          skip=[s.strip() for s in skip.split(",") if s.strip()])

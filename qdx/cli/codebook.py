@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from qdx.cli._common import echo, emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import (
+    archive_limits,
+    echo,
+    emit_json,
+    handle_errors,
+    json_option,
+    load,
+)
+from qdx.safety import Limits
 
 
 @click.command()
@@ -12,9 +20,9 @@ from qdx.cli._common import echo, emit_json, handle_errors, json_option, limits_
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The document to write: .docx (Word), .md or .html.")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
-def codebook(path: str, output: str, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+def codebook(path: str, output: str, as_json: bool, limits: Limits) -> None:
     """Write PATH's codebook appendix: the code tree (core, main categories, subcategories,
     concepts), each code's definition split into MacQueen's parts where the description labels
     them, its counts, one example quote per code without subcodes, its colour and its memos.
@@ -35,7 +43,7 @@ def codebook(path: str, output: str, as_json: bool, max_member_size: int, max_ra
         raise UsageError(f"cannot write a codebook as {suffix or 'a file without extension'}; "
                          f"name it {', '.join(CODEBOOK_SUFFIXES)}")
     refuse_overwriting_input(output, path)
-    book = codebook_data(load(path, limits=make_limits(max_member_size, max_ratio)))
+    book = codebook_data(load(path, limits=limits))
     data = codebook_bytes(book, suffix)
     write_bytes(output, data)
     quotes = sum(1 for e in book.entries if e.example is not None)

@@ -17,12 +17,13 @@ from pathlib import Path
 import click
 
 from qdx.cli._common import (
+    archive_limits,
+    choice,
     echo,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
-    make_limits,
+    position_unit_option,
     refuse_overwriting_input,
     same_file,
 )
@@ -36,9 +37,11 @@ from qdx.cli._output import (
     report_written,
     write_checked,
 )
-from qdx.cli.info import UNIT_CHOICE, summary
+from qdx.cli.info import summary
 from qdx.errors import Issue, Severity, UsageError
 from qdx.model import Project
+from qdx.options import Dialect, Newline, PositionUnit
+from qdx.safety import Limits
 
 SHOWN_ISSUES = 20
 
@@ -49,15 +52,15 @@ SHOWN_ISSUES = 20
 @click.option("--to", "fmt", default=None, help="Output format id (qdpx, qde, qdc, ...); default from OUT.")
 @click.option(
     "--dialect",
-    type=click.Choice(["refi", "nvivo"]),
+    type=choice(Dialect),
     default="refi",
     show_default=True,
     help="refi: the spec (code points); nvivo: what NVivo for Windows writes (UTF-16, CRLF, BOM).",
 )
-@click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the input's text-position unit.")
+@position_unit_option("Force the input's text-position unit.")
 @click.option(
     "--newline",
-    type=click.Choice(["lf", "keep"]),
+    type=choice(Newline),
     default="lf",
     show_default=True,
     help="refi dialect: lf writes CRLF texts with LF and positions remapped (what QualCoder and text-mode "
@@ -83,33 +86,31 @@ SHOWN_ISSUES = 20
 )
 @output_options
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def convert(
     source: str,
     target: str,
     fmt: str | None,
-    dialect: str,
-    unit: str | None,
-    newline: str,
+    dialect: Dialect,
+    unit: PositionUnit | None,
+    newline: Newline,
     sources_dir: str | None,
     attributes: str | None,
     in_place: bool,
     repair: bool,
     allow_invalid: bool,
     as_json: bool,
-    max_member_size: int,
-    max_ratio: float,
+    limits: Limits,
 ) -> None:
     """Convert IN to OUT (for example project.qdpx to codebook.qdc, or to the NVivo dialect)."""
     from qdx.cli import _nvivo
 
     if unit is not None and sources_dir is not None:
         # --sources places references by matching text: there are no producer positions to reinterpret.
-        raise UsageError("--unit does not apply with --sources (references are placed by their text)")
+        raise UsageError("--position-unit does not apply with --sources (references are placed by their text)")
     if not in_place:
         refuse_overwriting_input(target, source, in_place_option=True)
-    limits = make_limits(max_member_size, max_ratio)
     project, extra = _nvivo.load(source, limits, unit=unit, sources_dir=sources_dir, attributes=attributes)
     read = project
     issues = [i for i in (project.provenance.issues if project.provenance else ())

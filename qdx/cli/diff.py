@@ -6,11 +6,22 @@ import sys
 
 import click
 
-from qdx.cli._common import echo, emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import (
+    archive_limits,
+    choice,
+    echo,
+    emit_json,
+    fail,
+    handle_errors,
+    json_option,
+    load,
+)
 from qdx.errors import ReadError
+from qdx.model import Project
 from qdx.ops.diff import Change, DiffResult
-from qdx.ops.pairing import MATCH_LEVELS
 from qdx.ops.renames import DEFAULT_SIMILARITY
+from qdx.options import MatchLevel
+from qdx.safety import Limits
 
 _SIGN = {"added": "+", "removed": "-", "boundary-changed": "~", "moved": ">", "lost": "x", "passage-edited": "~"}
 
@@ -20,43 +31,63 @@ _SIGN = {"added": "+", "removed": "-", "boundary-changed": "~", "moved": ">", "l
 @click.argument("after", type=click.Path())
 @click.option(
     "--match",
-    type=click.Choice(MATCH_LEVELS),
-    default="content",
+    type=choice(MatchLevel),
+    default="path",
     show_default=True,
-    help="Loosest criterion for pairing codes: GUID, then full path, then unique name, then similarity.",
+    help="Loosest criterion for pairing codes: guid; path (GUID, then full path); name (also unique name); "
+    "content (also by similarity: renamed and moved codes). Default path, as in merge, so a diff shows "
+    "the pairing a merge would use; codes it leaves removed and added that content would pair are listed "
+    "as possible renames.",
 )
 @click.option(
     "--similarity",
     type=click.FloatRange(0.0, 1.0),
     default=DEFAULT_SIMILARITY,
     show_default=True,
-    help="With --match content: the least similarity (0..1) pairing a renamed or moved code.",
+    help="The least similarity (0..1) pairing a renamed or moved code (--match content, possible renames).",
 )
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
-def diff(
-    before: str, after: str, match: str, similarity: float, as_json: bool, max_member_size: int, max_ratio: float
-) -> None:
+def diff(before: str, after: str, match: MatchLevel, similarity: float, as_json: bool, limits: Limits) -> None:
     """Show what changed from BEFORE to AFTER: codebook, sources, codings, notes, cases, sets.
 
     Exit status: 0 identical, 1 different, 2 trouble (unreadable input, bad option).
     """
     from qdx.ops.diff import diff as run_diff
 
-    limits = make_limits(max_member_size, max_ratio)
     try:
         a, b = load(before, limits=limits), load(after, limits=limits)
     except ReadError as exc:  # diff(1): trouble is 2, because 1 means "they differ"
-        echo(f"qdx: error: {exc}", err=True)
-        sys.exit(2)
-    result = run_diff(a, b, match=match, similarity=similarity)  # type: ignore[arg-type]
+        fail(exc, 2)
+    result = run_diff(a, b, match=match, similarity=similarity)
+    suggested = possible_renames(a, b, result, match, similarity)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json({**result.as_dict(), "possible_renames": [c.as_dict() for c in suggested]})
     elif result:
         for line in render_lines(result, before, after):
             echo(line)
+        if suggested:
+            echo(f"possible renames and moves ({len(suggested)}; --match content pairs them):")
+            for change in suggested:
+                for line in _line(change):
+                    echo(line)
     sys.exit(1 if result else 0)
+
+
+def possible_renames(
+    a: Project, b: Project, result: DiffResult, match: MatchLevel, similarity: float
+) -> tuple[Change, ...]:
+    """The code changes ``--match content`` would report with a similarity, when ``match`` left
+    codes removed and added: the renames and moves the default (path) does not pair, offered
+    rather than applied, so the diff still shows the pairing a merge would use."""
+    from qdx.ops.diff import diff as run_diff
+
+    kinds = {c.kind for c in result if c.area == "codes"}
+    if match == "content" or not {"added", "removed"} <= kinds:
+        return ()
+    by_content = run_diff(a, b, match="content", similarity=similarity)
+    return tuple(c for c in by_content if c.area == "codes" and isinstance(c.get("similarity"), float))
 
 
 def render(result: DiffResult, before: str, after: str) -> str:

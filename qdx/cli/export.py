@@ -14,22 +14,20 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from qdx.cli._common import (
+    archive_limits,
     echo,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     progress_enabled,
 )
 from qdx.cli.report import progress_steps
 from qdx.errors import UsageError
+from qdx.safety import Limits
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
-
-    from qdx.safety import Limits
 
 
 @click.command()
@@ -45,10 +43,10 @@ if TYPE_CHECKING:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes for a dataset [default: one per core].")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def export(paths: tuple[str, ...], folder: str, to: str, set_name: str | None, coder: str | None,
-           as_dataset: bool, jobs: int | None, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+           as_dataset: bool, jobs: int | None, as_json: bool, limits: Limits) -> None:
     """Write codes, sources, cases, segments and codings tables of PATH into FOLDER.
 
     One file per table (codes.parquet, ...); with --json prints {"files": [...], "rows": {...}}.
@@ -59,7 +57,6 @@ def export(paths: tuple[str, ...], folder: str, to: str, set_name: str | None, c
     "failed", "removed"}. A project that fails is reported on its own line and the others are
     written; the exit status is then 1.
     """
-    limits = make_limits(max_member_size, max_ratio)
     if as_dataset or len(paths) > 1 or _is_corpus_folder(paths[0]):
         if to != "parquet" or set_name is not None or coder is not None:
             raise UsageError("a dataset of several projects is parquet only, without --set or --coder")

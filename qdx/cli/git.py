@@ -24,8 +24,9 @@ from pathlib import Path
 
 import click
 
-from qdx.cli._common import echo, handle_errors, limits_options, make_limits
+from qdx.cli._common import archive_limits, echo, handle_errors
 from qdx.errors import QdxError, UsageError
+from qdx.safety import Limits
 
 MARKER = "# qdx git install: REFI-QDA projects and codebooks diff and merge with qdx"
 PATTERNS = ("*.qdpx", "*.qdc")
@@ -127,16 +128,16 @@ def uninstall(is_global: bool) -> None:
 
 @git.command()
 @click.argument("path", type=click.Path())
-@limits_options
+@archive_limits
 @handle_errors
-def textconv(path: str, max_member_size: int, max_ratio: float) -> None:
+def textconv(path: str, limits: Limits) -> None:
     """Print the text rendering of PATH (git's textconv for .qdpx and .qdc)."""
     from qdx.api import read
     from qdx.ops.textview import render_text
 
     # git shows this text in a terminal: each line goes through echo, so a control character
     # in a name is shown escaped like everywhere else in the CLI.
-    for line in render_text(read(path, limits=make_limits(max_member_size, max_ratio))).splitlines():
+    for line in render_text(read(path, limits=limits)).splitlines():
         echo(line)
 
 
@@ -145,9 +146,9 @@ def textconv(path: str, max_member_size: int, max_ratio: float) -> None:
 @click.argument("ours", type=click.Path())
 @click.argument("theirs", type=click.Path())
 @click.argument("name", required=False)
-@limits_options
+@archive_limits
 @handle_errors
-def merge_driver(base: str, ours: str, theirs: str, name: str | None, max_member_size: int, max_ratio: float) -> None:
+def merge_driver(base: str, ours: str, theirs: str, name: str | None, limits: Limits) -> None:
     """git's merge driver: merge BASE (%O), OURS (%A) and THEIRS (%B) into OURS.
 
     NAME (%P) is the file's path in the repository: its extension says the format, and the
@@ -159,7 +160,6 @@ def merge_driver(base: str, ours: str, theirs: str, name: str | None, max_member
     from qdx.report.conflicts import write_conflicts
 
     fmt = _FORMATS.get(Path(name or ours).suffix.lower())
-    limits = make_limits(max_member_size, max_ratio)
     # A file added on both branches has no ancestor: git passes an empty %O.
     empty = os.path.getsize(base) == 0 if os.path.exists(base) else True
     old = Project(is_codebook=fmt == "qdc") if empty else read(base, fmt=fmt, limits=limits)

@@ -9,21 +9,32 @@ from __future__ import annotations
 
 import click
 
-from qdx.cli._common import echo, emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import (
+    archive_limits,
+    choice,
+    echo,
+    emit_json,
+    handle_errors,
+    json_option,
+    load,
+    position_unit_option,
+)
 from qdx.model import Project, iter_codes, iter_selections
+from qdx.options import PositionUnit
+from qdx.safety import Limits
 
-UNIT_CHOICE = click.Choice(["codepoint", "utf16", "codepoint-lf"])
+UNIT_CHOICE = choice(PositionUnit)
 
 
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=True))
-@click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the producer's text-position unit.")
+@position_unit_option()
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
-def info(path: str, unit: str | None, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+def info(path: str, unit: PositionUnit | None, as_json: bool, limits: Limits) -> None:
     """Summarise PATH (.qdpx, .qde, .qdc or an NVivo export): counts, producer, quirks."""
-    project = load(path, limits=make_limits(max_member_size, max_ratio), unit=unit)
+    project = load(path, limits=limits, unit=unit)
     data = summary(project)
     if as_json:
         emit_json(data)

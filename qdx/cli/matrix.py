@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from qdx.cli._common import (
+    archive_limits,
+    choice,
     echo,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     progress_enabled,
     require_option,
+    stdout_format,
     terminal_text,
+    write_stdout,
 )
 from qdx.cli.report import progress_steps
+from qdx.errors import UsageError
+from qdx.options import CellValue, CooccurMode, Level, MatrixLayout, choices
+from qdx.safety import Limits
 
-VALUE_CHOICES = ["references", "sources", "cases", "words", "characters", "coverage", "presence",
-                 "row-pct", "col-pct", "c-coefficient"]
+VALUE_CHOICES = choices(CellValue)
 
 
 @click.command()
@@ -29,44 +35,54 @@ VALUE_CHOICES = ["references", "sources", "cases", "words", "characters", "cover
               help="codes | sources | cases | variable:NAME (codes × codes = co-occurrence)")
 @click.option("--value", type=click.Choice(VALUE_CHOICES), default="references", show_default=True,
               help="Cell content (NVivo's options; coverage = % of characters; c-coefficient: codes × codes).")
-@click.option("--level", type=click.Choice(["concepts", "subcategories", "main", "core"]), default=None,
+@click.option("--level", type=choice(Level), default=None,
               help="Only codes at this level, with their children's codings rolled up.")
 @click.option("--set", "set_name", default=None, help="Only codings in this set (member codes/sources).")
 @click.option("--coder", default=None, help="Only this user's codings.")
-@click.option("--cooccur", type=click.Choice(["overlap", "document"]), default="overlap", show_default=True,
+@click.option("--cooccur", type=choice(CooccurMode), default="overlap", show_default=True,
               help="Codes × codes: overlapping passages (pairs) or same document.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write .xlsx, .csv or .parquet instead of printing a table.")
-@click.option("--layout", type=click.Choice(["qdx", "nvivo"]), default="qdx", show_default=True,
+              help="Write .xlsx, .csv or .parquet instead of printing a table; - writes to standard output "
+              "(with --to).")
+@click.option("--to", type=click.Choice(["csv", "json"]), default=None, help="The format of -o - (standard output).")
+@click.option("--layout", type=choice(MatrixLayout), default="qdx", show_default=True,
               help="nvivo: NVivo's Matrix Coding export layout ('A : name' / '1 : name').")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
-def matrix(path: str, rows: str, cols: str, value: str, level: str | None, set_name: str | None,
-           coder: str | None, cooccur: str, output: str | None, layout: str, as_json: bool,
-           max_member_size: int, max_ratio: float) -> None:
+def matrix(path: str, rows: str, cols: str, value: CellValue, level: Level | None, set_name: str | None,
+           coder: str | None, cooccur: CooccurMode, output: str | None, to: str | None, layout: MatrixLayout,
+           as_json: bool, limits: Limits) -> None:
     """Coding matrix of PATH: ROWS × COLS, one number per cell.
 
     --json prints {"rows": [...], "cols": [...], "values": [[...]]} (plus "value").
     """
     from qdx.analysis.matrix import matrix as compute
     from qdx.cli._common import refuse_overwriting_input
-    from qdx.report.output import write_matrix
+    from qdx.report.output import matrix_csv, write_matrix
 
     require_option("-o/--output", output is not None, layout="--layout")
     require_option("--rows codes --cols codes", rows == cols == "codes", cooccur="--cooccur")
+    fmt = stdout_format(output, to)
+    if fmt is not None and layout != "qdx":
+        raise UsageError("--layout nvivo writes a file (.xlsx or .csv), not standard output")
     with progress_steps("qdx matrix", 3, progress_enabled(as_json)) as step:
         step("Reading")
-        project = load(path, limits=make_limits(max_member_size, max_ratio))
+        project = load(path, limits=limits)
         step("Counting")
         frame = compute(project, rows=rows, cols=cols, value=value, level=level, set_name=set_name,
                         coder=coder, cooccur=cooccur)
         step("Writing")
-        if output:
+        if fmt is not None:
+            text = matrix_csv(frame) if fmt == "csv" else json.dumps(_as_json(frame), ensure_ascii=False, indent=2)
+            write_stdout(lambda stream: stream.write(text.encode("utf-8")))
+        elif output:
             refuse_overwriting_input(output, path)
             write_matrix(frame, output, layout=layout, description=_describe(rows, cols, value, level, cooccur))
     if as_json:
         emit_json(_as_json(frame))
+    elif fmt is not None:
+        return
     elif output:
         echo(f"wrote {output}: {len(frame.index)} rows × {len(frame.columns)} columns of {value}")
     else:

@@ -7,21 +7,23 @@ import sys
 import click
 
 from qdx.cli._common import (
+    archive_limits,
+    choice,
     echo,
     emit_json,
+    error_document,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     refuse_overwriting_input,
 )
 from qdx.cli._output import output_options, prepare, report_written, write_checked
 from qdx.errors import UsageError
 from qdx.model import Project, iter_selections
-from qdx.ops.merge import POLICIES, Conflict, TextCarry
-from qdx.ops.pairing import MATCH_LEVELS
+from qdx.ops.merge import Conflict, MergeConflictError, TextCarry
 from qdx.ops.renames import DEFAULT_SIMILARITY
+from qdx.options import MatchLevel, Policy
+from qdx.safety import Limits
 
 
 @click.command()
@@ -29,16 +31,17 @@ from qdx.ops.renames import DEFAULT_SIMILARITY
 @click.option("-o", "--output", required=True, type=click.Path(), help="Where to write the merged project.")
 @click.option(
     "--match",
-    type=click.Choice(MATCH_LEVELS),
+    type=choice(MatchLevel),
     default="path",
     show_default=True,
     help="Loosest criterion for pairing codes: guid; path (GUID, then full path); name (also unique name); "
-    "content (also by similarity).",
+    "content (also by similarity: renamed and moved codes). Default path, as in diff: a looser pairing "
+    "could merge two different codes into one, which cannot be undone.",
 )
 @click.option(
     "--on-conflict",
     "policy",
-    type=click.Choice(POLICIES),
+    type=choice(Policy),
     default="fail",
     show_default=True,
     help="fail: list conflicts, write nothing; ours/theirs: earlier/later input wins; keep-both.",
@@ -61,13 +64,13 @@ from qdx.ops.renames import DEFAULT_SIMILARITY
 @click.option("--conflicts", "conflicts_path", type=click.Path(), default=None, help="Write conflicts to .json/.xlsx.")
 @output_options
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def merge(
     inputs: tuple[str, ...],
     output: str,
-    match: str,
-    policy: str,
+    match: MatchLevel,
+    policy: Policy,
     similarity: float,
     no_validate: bool,
     repair: bool,
@@ -75,8 +78,7 @@ def merge(
     base: str | None,
     conflicts_path: str | None,
     as_json: bool,
-    max_member_size: int,
-    max_ratio: float,
+    limits: Limits,
 ) -> None:
     """Merge two or more projects (e.g. one per coder) into OUTPUT; with --base, merge two
     edited copies of BASE three-way.
@@ -86,10 +88,8 @@ def merge(
     --on-conflict fail) or when the result would not validate (unless --repair makes it valid
     or --allow-invalid is given); nothing is written then.
     """
-    from qdx.ops.merge import MergeConflictError
     from qdx.ops.merge import merge as run_merge
 
-    limits = make_limits(max_member_size, max_ratio)
     if conflicts_path is not None:
         from qdx.report.conflicts import check_conflicts_path
 
@@ -105,13 +105,13 @@ def merge(
     refuse_overwriting_input(output, *inputs)
     projects = [load(path, limits=limits) for path in inputs]
     try:
-        result = run_merge(*projects, policy=policy, match=match, similarity=similarity)  # type: ignore[arg-type]
+        result = run_merge(*projects, policy=policy, match=match, similarity=similarity)
     except MergeConflictError as exc:
         if conflicts_path is not None:
             from qdx.report.conflicts import write_conflicts
 
             write_conflicts(exc.conflicts, conflicts_path)
-        _report_conflicts(exc.conflicts, as_json)
+        _report_conflicts(exc, as_json)
         sys.exit(1)
     if conflicts_path is not None and result.conflicts:
         from qdx.report.conflicts import write_conflicts
@@ -151,9 +151,10 @@ def _print_texts(texts: tuple[TextCarry, ...]) -> None:
             )
 
 
-def _report_conflicts(conflicts: tuple[Conflict, ...], as_json: bool) -> None:
+def _report_conflicts(exc: MergeConflictError, as_json: bool) -> None:
+    conflicts = exc.conflicts
     if as_json:
-        emit_json({"written": False, "conflicts": [c.as_dict() for c in conflicts]})
+        emit_json({"written": False, "conflicts": [c.as_dict() for c in conflicts], **error_document(exc)})
     echo(f"qdx: error: {len(conflicts)} merge conflict(s); nothing written:", err=True)
     for conflict in conflicts:
         echo(f"  {conflict.message()}", err=True)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from qdx.cli._common import echo, emit_json, handle_errors, json_option, limits_options, load, make_limits
+from qdx.cli._common import (
+    archive_limits,
+    echo,
+    emit_json,
+    handle_errors,
+    json_option,
+    load,
+)
+from qdx.safety import Limits
 
 
 @click.command()
@@ -15,9 +23,9 @@ from qdx.cli._common import echo, emit_json, handle_errors, json_option, limits_
               help="Tree levels to draw, the core being 1: 3 = core, main categories, subcategories; "
                    "4 adds the concepts.")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
-def model(path: str, output: str, depth: int, as_json: bool, max_member_size: int, max_ratio: float) -> None:
+def model(path: str, output: str, depth: int, as_json: bool, limits: Limits) -> None:
     """Draw PATH's grounded-theory model: the core category on top, the main categories below
     it, their subcategories (and concepts with --depth 4) in columns; line weights and box
     borders by coded references, the project's Links as labelled arrows, codebook colours.
@@ -38,7 +46,7 @@ def model(path: str, output: str, depth: int, as_json: bool, max_member_size: in
         raise UsageError(f"cannot draw the model as {suffix or 'a file without extension'}; "
                          f"name it {', '.join(MODEL_SUFFIXES)}")
     refuse_overwriting_input(output, path)
-    figure = figure_from(codebook_data(load(path, limits=make_limits(max_member_size, max_ratio))), depth)
+    figure = figure_from(codebook_data(load(path, limits=limits)), depth)
     write_bytes(output, figure.to_bytes(suffix))
     levels = [figure.scene.counts[d] for d in sorted(figure.scene.counts)]
     if as_json:

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
 import click
 
 from qdx.cli._common import (
+    archive_limits,
     echo,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     progress_enabled,
     refuse_overwriting_input,
 )
+from qdx.options import StepProgress
+from qdx.safety import Limits
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -29,7 +30,7 @@ REPORT_STEPS = 28
 
 
 @contextmanager
-def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
+def progress_steps(label: str, total: int, enabled: bool) -> Iterator[StepProgress]:
     """A click progress bar on stderr advanced by name, or a no-op when disabled."""
     if not enabled:
         yield lambda _name: None
@@ -50,10 +51,9 @@ def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[
 @click.option("--compare", type=click.Path(), default=None,
               help="A second coder's project of the same sources: adds an Agreement sheet.")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
-def report(path: str, output: str, compare: str | None, as_json: bool, max_member_size: int,
-           max_ratio: float) -> None:
+def report(path: str, output: str, compare: str | None, as_json: bool, limits: Limits) -> None:
     """Write the report workbook for PATH: Overview, Codebook, Matrix, Coverage,
     Co-occurrence, Segments, Cases, by-variable Matrix, Structure/Audit/Saturation/Agreement
     (when they apply) and About (how each number was computed).
@@ -72,13 +72,12 @@ def report(path: str, output: str, compare: str | None, as_json: bool, max_membe
     if not into_stream and output.lower().endswith(".html"):  # the self-contained HTML report
         from qdx.cli._report_html import write_html_report
 
-        return write_html_report(path, output, compare, as_json, make_limits(max_member_size, max_ratio))
+        return write_html_report(path, output, compare, as_json, limits)
     if not into_stream and not output.lower().endswith(".xlsx"):
         raise UsageError(f"the report is an Excel workbook (.xlsx) or a web page (.html), not {output}")
     refuse_overwriting_input(output, path)
     with progress_steps("qdx report", REPORT_STEPS, progress_enabled(as_json)) as step:
         step("Reading")
-        limits = make_limits(max_member_size, max_ratio)
         project = load(path, limits=limits)
         other = load(compare, limits=limits) if compare else None
         result = write_report_file(project, output, input_name=click.format_filename(path), progress=step,

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 import click
 
 from qdx.cli._common import (
+    archive_limits,
     echo,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
     refuse_overwriting_input,
 )
+from qdx.safety import Limits
 
 if TYPE_CHECKING:
     from qdx.analysis.saturation import SaturationResult
@@ -85,7 +85,7 @@ def _print_holdout(result: SaturationResult) -> None:
 )
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Draw the curve to this PNG.")
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def saturation(
     path: str,
@@ -99,8 +99,7 @@ def saturation(
     stop: int,
     plot: str | None,
     as_json: bool,
-    max_member_size: int,
-    max_ratio: float,
+    limits: Limits,
 ) -> None:
     """Code-discovery curve of PATH per level, held-out saturation test and stopping rules.
 
@@ -111,7 +110,7 @@ def saturation(
 
     if plot is not None:
         refuse_overwriting_input(plot, path)
-    project = load(path, limits=make_limits(max_member_size, max_ratio))
+    project = load(path, limits=limits)
     result = compute(
         project,
         order=order,

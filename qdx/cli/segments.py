@@ -18,40 +18,47 @@ import click
 
 from qdx.cells import csv_text, csv_writer, set_text
 from qdx.cli._common import (
+    archive_limits,
     echo,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
+    position_unit_option,
     refuse_overwriting_input,
+    stdout_format,
+    write_stdout,
 )
-from qdx.cli.info import UNIT_CHOICE
 from qdx.errors import UsageError
-from qdx.safety import atomic_write
+from qdx.options import PositionUnit
+from qdx.safety import Limits, atomic_write
 
 COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels")
 
 
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=True))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write .csv, .xlsx or .json.")
-@click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the producer's text-position unit.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write .csv, .xlsx or .json; - writes to standard output (with --to).")
+@click.option("--to", type=click.Choice(["csv", "json"]), default=None, help="The format of -o - (standard output).")
+@position_unit_option()
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def segments(
-    path: str, output: str | None, unit: str | None, as_json: bool, max_member_size: int, max_ratio: float
+    path: str, output: str | None, to: str | None, unit: PositionUnit | None, as_json: bool, limits: Limits
 ) -> None:
     """List the coded segments of PATH with their exact text."""
     from qdx.segment import segments as find_segments
 
+    fmt = stdout_format(output, to)
     if output is not None:
         refuse_overwriting_input(output, path)
-    project = load(path, limits=make_limits(max_member_size, max_ratio), unit=unit)
+    project = load(path, limits=limits, unit=unit)
     rows = [seg.as_dict() for seg in find_segments(project)]
-    if output is not None:
+    if fmt is not None:
+        write_stdout(lambda stream: WRITERS[fmt](rows, stream))
+    elif output is not None:
         _write(Path(output), rows)
         if as_json:
             emit_json({"output": output, "segments": len(rows)})
@@ -68,8 +75,7 @@ def segments(
 
 def _write(target: Path, rows: list[dict[str, object]]) -> None:
     suffix = target.suffix.lower()
-    writers = {".csv": _csv, ".xlsx": _xlsx, ".json": _json}
-    writer = writers.get(suffix)
+    writer = WRITERS.get(suffix.lstrip("."))
     if writer is None:
         raise UsageError(f"cannot write segments as {suffix or 'a file without extension'}; use .csv, .xlsx or .json")
     atomic_write(target, lambda stream: writer(rows, stream))
@@ -122,3 +128,6 @@ def _xlsx(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
 
 def _json(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
     stream.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+
+
+WRITERS = {"csv": _csv, "xlsx": _xlsx, "json": _json}

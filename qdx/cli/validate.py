@@ -12,14 +12,17 @@ from typing import TYPE_CHECKING
 import click
 
 from qdx.cli._common import (
+    STDIN,
+    STDIN_LABEL,
+    archive_limits,
     auto_progress,
     echo,
     emit_json,
     handle_errors,
     json_option,
-    limits_options,
     load,
-    make_limits,
+    load_bytes,
+    read_stdin,
     require_option,
 )
 from qdx.errors import Issue, Severity
@@ -62,7 +65,7 @@ if TYPE_CHECKING:
     help="Sources each concept must be coded in.",
 )
 @json_option
-@limits_options
+@archive_limits
 @handle_errors
 def validate(
     path: str,
@@ -73,8 +76,7 @@ def validate(
     expect: str | None,
     min_sources: int,
     as_json: bool,
-    max_member_size: int,
-    max_ratio: float,
+    limits: Limits,
 ) -> None:
     """Check schema, integrity and (optionally) GT structure of PATH (.qdpx, .qde or .qdc).
 
@@ -86,26 +88,32 @@ def validate(
         "--structure gt", structure == "gt", core="--core", profile="--profile", expect="--expect",
         min_sources="--min-sources",
     )  # fmt: skip
-    limits = make_limits(max_member_size, max_ratio)
-    checked = _validate_file(path, xsd, limits)
+    data = read_stdin(limits) if path == STDIN else None
+    checked = _validate_file(path, xsd, limits, data)
     issues: list[Issue] = list(checked)
     levels = None
     if structure == "gt":
         # The model validation read: the file is read once. When it could not be read, load()
         # raises the reader's error (exit 1), as it always did.
-        project = checked.project if checked.project is not None else load(path, limits=limits)
+        if checked.project is not None:
+            project = checked.project
+        else:
+            project = load(path, limits=limits) if data is None else load_bytes(data, limits=limits)
         result = _structure(project, core=core, profile=profile, expect=expect, min_sources=min_sources)
         issues.extend(result.issues)
         levels = result.levels.as_dict()
-    _emit(path, issues, as_json, levels)
+    _emit(STDIN_LABEL if path == STDIN else path, issues, as_json, levels)
     sys.exit(1 if _failed(issues) else 0)
 
 
-def _validate_file(path: str, xsd: str | None, limits: Limits) -> FileValidation:
-    """validate_file, with a bar naming each step for a large file on a terminal."""
-    from qdx.validation import validate_file
+def _validate_file(path: str, xsd: str | None, limits: Limits, data: bytes | None) -> FileValidation:
+    """validate_file, with a bar naming each step for a large file on a terminal; of ``data``
+    (standard input's bytes) when given."""
+    from qdx.validation import validate_bytes, validate_file
     from qdx.validation.document import STEPS
 
+    if data is not None:
+        return validate_bytes(data, STDIN_LABEL, xsd=xsd, limits=limits)
     if not auto_progress(path):
         return validate_file(path, xsd=xsd, limits=limits)
     label = f"validating {Path(path).name}"

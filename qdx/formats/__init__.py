@@ -13,16 +13,16 @@ import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO
 
 from qdx.model import Project
+from qdx.options import ByteProgress, Dialect, Newline, PositionUnit
 from qdx.safety import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
     from lxml import etree
 
-Dialect = Literal["refi", "nvivo"]
-Newline = Literal["lf", "keep"]
+__all__ = ["Dialect", "Newline"]  # defined in qdx.options, re-exported for the writers
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +48,8 @@ class ReadOptions:
 
     label: str = "<input>"
     limits: Limits = DEFAULT_LIMITS
-    unit: str | None = None
-    progress: Callable[[int, int], None] | None = None
+    unit: PositionUnit | None = None
+    progress: ByteProgress | None = None
     parsed: ParsedDocument | None = None
 
 
@@ -65,7 +65,7 @@ class WriteOptions:
 
     dialect: Dialect = "refi"
     newline: Newline = "lf"
-    progress: Callable[[int, int], None] | None = None
+    progress: ByteProgress | None = None
 
 
 Reader = Callable[[BinaryIO, ReadOptions], Project]

@@ -56,7 +56,6 @@ from qdx.model import (
 )
 from qdx.ops.pairing import (
     Matching,
-    MatchLevel,
     content_hash,
     match_named,
     match_sources,
@@ -64,6 +63,7 @@ from qdx.ops.pairing import (
     selection_range,
 )
 from qdx.ops.renames import DEFAULT_SIMILARITY, code_matching
+from qdx.options import MatchLevel
 from qdx.textmap import TextMap, carry_selection
 
 AREAS = (
@@ -167,16 +167,18 @@ class _Context:
 
 
 def diff(
-    a: Project, b: Project, *, match: MatchLevel = "content", similarity: float = DEFAULT_SIMILARITY
+    a: Project, b: Project, *, match: MatchLevel = "path", similarity: float = DEFAULT_SIMILARITY
 ) -> DiffResult:
     """Compare two projects (or codebooks) and list what changed from ``a`` to ``b``.
 
     Args:
         a: the "before" project; never modified.
         b: the "after" project; never modified.
-        match: the loosest criterion used to pair codes: ``guid``, ``path``, ``name`` or
-            ``content`` (default: codes still unpaired are paired by similarity, as git detects
-            renames; such a pair's changes carry ``similarity``, :mod:`qdx.ops.renames`).
+        match: the loosest criterion used to pair codes: ``guid``, ``path`` (default: GUID,
+            then full path), ``name`` (also a name unique in both projects) or ``content``
+            (codes still unpaired are then paired by similarity, as git detects renames; such a
+            pair's changes carry ``similarity``, :mod:`qdx.ops.renames`). ``path`` is
+            :func:`~qdx.ops.merge.merge`'s default too, so a diff shows the pairing a merge uses.
         similarity: the least similarity (0..1) that pairs two codes by content.
 
     Returns:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from qdx.errors import QdxError, UsageError
 from qdx.model import (
@@ -58,9 +58,7 @@ from qdx.model import (
     iter_codes,
 )
 from qdx.ops.pairing import (
-    MATCH_LEVELS,
     Matching,
-    MatchLevel,
     children,
     content_hash,
     match_named,
@@ -72,10 +70,8 @@ from qdx.ops.pairing import (
     selection_range,
 )
 from qdx.ops.renames import DEFAULT_SIMILARITY, code_matching
+from qdx.options import MATCH_LEVELS, POLICIES, MatchLevel, Policy
 from qdx.textmap import SelectionOutcome, TextMap, carry_doc
-
-Policy = Literal["fail", "ours", "theirs", "keep-both"]
-POLICIES: tuple[Policy, ...] = ("fail", "ours", "theirs", "keep-both")
 
 R = TypeVar("R")
 Json = object

@@ -53,16 +53,15 @@ from qdx.model import (
     iter_selections,
 )
 from qdx.ops.merge import (
-    POLICIES,
     Conflict,
     MergeConflictError,
     MergeResult,
-    Policy,
     TextCarry,
     _Step,
 )
-from qdx.ops.pairing import MATCH_LEVELS, MatchLevel, mint_guid, own_key, owners, remap_guids, selection_range
+from qdx.ops.pairing import mint_guid, own_key, owners, remap_guids, selection_range
 from qdx.ops.renames import DEFAULT_SIMILARITY
+from qdx.options import MATCH_LEVELS, POLICIES, MatchLevel, Policy
 from qdx.textmap import TextMap, carry_doc
 
 R = TypeVar("R")

@@ -15,7 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from qdx import textmap
 from qdx.errors import UsageError
@@ -34,10 +34,8 @@ from qdx.model import (
     TranscriptSelection,
     VideoSelection,
 )
+from qdx.options import MATCH_LEVELS, MatchLevel
 
-# "content": after name, codes still unpaired are paired by similarity (qdx.ops.renames).
-MatchLevel = Literal["guid", "path", "name", "content"]
-MATCH_LEVELS: tuple[MatchLevel, ...] = ("guid", "path", "name", "content")
 T = TypeVar("T")
 U = TypeVar("U")
 R = TypeVar("R")

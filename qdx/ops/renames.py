@@ -28,7 +28,8 @@ from collections.abc import Hashable, Iterable
 
 from qdx.errors import UsageError
 from qdx.model import Guid, ProjectIndex, iter_selections
-from qdx.ops.pairing import Matching, MatchLevel, match_codes, match_sources, selection_range
+from qdx.ops.pairing import Matching, match_codes, match_sources, selection_range
+from qdx.options import MatchLevel
 
 DEFAULT_SIMILARITY = 0.6
 WEIGHTS = {"codings": 3.0, "description": 2.0, "name": 1.0, "parent": 1.0, "children": 1.0}

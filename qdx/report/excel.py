@@ -23,6 +23,7 @@ from qdx.analysis._codings import Corpus, build_corpus, merge_ranges
 from qdx.analysis.cooccurrence import cooccurrence_from, pairs_from
 from qdx.analysis.matrix import matrix_from
 from qdx.model import CodeCount, Project, guid_key
+from qdx.options import StepProgress
 from qdx.report.frames import Frames, frames_from
 from qdx.report.optional import optional_tables
 from qdx.report.sheets import COEFF, COUNT, PERCENT, Table, table_from_frame, write_table
@@ -31,7 +32,7 @@ from qdx.safety import atomic_write
 if TYPE_CHECKING:
     import pandas as pd
 
-Progress = Callable[[str], None]
+Progress = StepProgress  # called with each step's name as it starts
 _VARIABLE_HINT = re.compile(r"gender|sex|性别", re.IGNORECASE)
 
 

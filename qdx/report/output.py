@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from qdx.errors import UsageError
+from qdx.options import MatrixLayout
 from qdx.report.safe import frame_csv
 from qdx.report.sheets import COEFF, COUNT, DECIMAL, Table, write_table
 from qdx.safety import atomic_folder, atomic_write
@@ -88,7 +89,7 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def write_matrix(frame: pd.DataFrame, path: str | os.PathLike[str], *, layout: str = "qdx",
+def write_matrix(frame: pd.DataFrame, path: str | os.PathLike[str], *, layout: MatrixLayout = "qdx",
                  description: str = "") -> None:
     """Write a matrix to ``.xlsx``, ``.csv`` or ``.parquet`` atomically.
 
@@ -110,10 +111,15 @@ def write_matrix(frame: pd.DataFrame, path: str | os.PathLike[str], *, layout: s
     elif suffix == ".xlsx":
         atomic_write(path, lambda s: _write_xlsx(frame, s, description))
     elif suffix == ".csv":
-        atomic_write(path, lambda s: _put(s, frame_csv(_flat(frame)), "utf-8-sig"))
+        atomic_write(path, lambda s: _put(s, matrix_csv(frame), "utf-8-sig"))
     else:
         require_parquet()
         atomic_write(path, lambda s: arrow_ready(_flat(frame)).to_parquet(s, index=False))
+
+
+def matrix_csv(frame: pd.DataFrame) -> str:
+    """The text of a matrix's ``.csv`` (labels in the first columns, cells defused)."""
+    return frame_csv(_flat(frame))
 
 
 def _put(stream: IO[bytes], text: str, encoding: str) -> None:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from qdx.errors import Issue, Severity
 from qdx.model import Project
-from qdx.validation.document import validate_file
+from qdx.validation.document import validate_bytes, validate_file
 from qdx.validation.integrity import check_integrity
 
-__all__ = ["has_errors", "validate", "validate_file"]
+__all__ = ["has_errors", "validate", "validate_bytes", "validate_file"]
 
 
 def validate(project: Project) -> list[Issue]:

@@ -22,7 +22,6 @@ QDX059  error     more schema violations than are listed
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from lxml import etree
 from qdx.errors import FormatError, Issue, ReadError, Severity
 from qdx.formats import Format, ParsedDocument, ReadOptions
 from qdx.model import Project
+from qdx.options import StepProgress
 from qdx.safety import DEFAULT_LIMITS, Limits, SafeZip, check_no_doctype, xml_parser
 from qdx.validation.schema import CODE_NOT_XML, check_document, element_path, is_refi_root, load_schema
 
@@ -56,7 +56,7 @@ def validate_file(
     xsd: str | os.PathLike[str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     integrity: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: StepProgress | None = None,
     label: str | None = None,
 ) -> FileValidation:
     """Every issue of a ``.qde``, ``.qdc`` or ``.qdpx`` file, and the model read from it.
@@ -86,16 +86,33 @@ def validate_file(
         >>> [i.code for i in validate_file("project.qdpx")]   # doctest: +SKIP
         []
     """
-    step = progress or _no_progress
-    schema = load_schema(xsd) if xsd is not None else None
     file = Path(path)
     if file.is_dir():  # a folder of NVivo exports: validated as the model qdx reads from it
         return validate_model(path, _tree_format(), limits=limits, label=label)
     data = _file_bytes(file)  # the one read of the file: the model is built from these bytes
-    name = label or file.name
+    return validate_bytes(data, label or file.name, xsd=xsd, limits=limits, integrity=integrity, progress=progress)
+
+
+def validate_bytes(
+    data: bytes,
+    name: str,
+    *,
+    xsd: str | os.PathLike[str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    integrity: bool = True,
+    progress: StepProgress | None = None,
+) -> FileValidation:
+    """:func:`validate_file` of a file's bytes already in memory (standard input), named
+    ``name`` in locations; the format comes from the content.
+
+    Raises:
+        UsageError: ``xsd`` is not a usable schema.
+    """
+    step = progress or _no_progress
+    schema = load_schema(xsd) if xsd is not None else None
     other = None if xsd is not None else other_format(data, name)
     if other is not None:  # an NVivo export: validated as the model qdx reads from it
-        return validate_model(path, other, limits=limits, label=label, data=data)
+        return validate_model(name, other, limits=limits, label=name, data=data)
     loaded = document_from_bytes(data, name, limits=limits)
     label = loaded.label
     issues = list(loaded.issues)
@@ -317,7 +334,7 @@ def read_and_check(
     parsed: ParsedDocument,
     *,
     limits: Limits = DEFAULT_LIMITS,
-    progress: Callable[[str], None] | None = None,
+    progress: StepProgress | None = None,
 ) -> Checked:
     """Read the model from the file's bytes in ``loaded`` (with the document ``parsed``
     already) and apply the integrity rules. ``progress`` as in :func:`validate_file` (its

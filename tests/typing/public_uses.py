@@ -31,7 +31,7 @@ def correct_uses(path: str) -> None:
     three: qdx.MergeResult = qdx.merge3(project, project, project, policy="ours", match="content")
     base_value: object = qdx.Conflict3("content", "codes", "g", None, 1, 2, 2, "ours", 0).base
     print(three.project, base_value)
-    agreement: qdx.AgreementResult = qdx.agree(project, project)
+    agreement: qdx.AgreementResult = qdx.agree(project, project, unit="sentence", overlap_measure="min_len")
     kappa: float = agreement.overall.kappa_pooled
     curve: qdx.SaturationResult = qdx.saturation(project)
     table: pd.DataFrame = qdx.matrix(project, rows="codes", cols="sources")
@@ -65,4 +65,11 @@ def mistakes(project: qdx.Project) -> None:
     print(count, qdx.validate_file("x.qdpx").project.sources)  # E: union-attr
     qdx.Limits(max_member_size="big")  # E: arg-type
     print(qdx.segments(project)[0].no_such_field)  # E: attr-defined
+    qdx.agree(project, project, unit="word")  # E: arg-type
+    qdx.agree(project, project, overlap_measure="jaccard")  # E: arg-type
+    qdx.matrix(project, value="percent")  # E: arg-type
+    qdx.cooccurrence(project, mode="sentence")  # E: arg-type
+    qdx.diff(project, project, match="fuzzy")  # E: arg-type
+    qdx.read("x.qdpx", unit="utf8")  # E: arg-type
+    qdx.matrix(project, level="leaves")  # E: arg-type
     raise qdx.MergeConflictError("no conflicts given")  # E: arg-type

@@ -110,7 +110,8 @@ class Context:
     # one object per distinct spelling keeps 10^5-10^6 codings lean (issue 9).
     refs: dict[str, Guid | None] = field(default_factory=dict)
     strings: dict[str, str] = field(default_factory=dict)
-    progress: Callable[[int], None] | None = None
+    # Called with the byte offset reached (not a ByteProgress: package.py adapts it to one).
+    advance_to: Callable[[int], None] | None = None
     # Attributes outside the schema met on records (see attributes_outside): (element,
     # attribute) -> [how many elements, the first location].
     outside: dict[tuple[str, str], list[Any]] = field(default_factory=dict)

@@ -127,7 +127,7 @@ def _progress(data: bytes | BinaryIO, ctx: Context, options: ReadOptions) -> Non
             last[0] = done
             report(min(done, total), total)
 
-    ctx.progress = advance
+    ctx.advance_to = advance
 
 
 def _finish(
@@ -160,8 +160,8 @@ def _finish(
                 gc.freeze()
                 gc.unfreeze()  # everything frozen goes back to the oldest generation
             gc.enable()
-    if ctx.progress is not None:
-        ctx.progress(1 << 62)  # the end: a bar shows 100 %
+    if ctx.advance_to is not None:
+        ctx.advance_to(1 << 62)  # the end: a bar shows 100 %
     if options.unit is not None and options.unit not in UNITS:
         raise UsageError(f"unknown position unit {options.unit!r}; known: {', '.join(UNITS)}")
     mark = find_marker(head)

@@ -256,8 +256,8 @@ class _Streamer:
         self.batch.clear()
         self.sources.append(found)
         _free(el, siblings=True)
-        if self.ctx.progress is not None:
-            self.ctx.progress(self.stream.tell())
+        if self.ctx.advance_to is not None:
+            self.ctx.advance_to(self.stream.tell())
 
 
 def _is_sources(el: Element) -> bool:

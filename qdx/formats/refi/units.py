@@ -301,7 +301,7 @@ def _thin(evidence: Evidence, prior: str, other: str, chosen: str, why: str) -> 
     return (
         f"position unit uncertain: only {evidence.total} selection(s) tell {prior} (origin) from {other} "
         f"({evidence.hits[prior]} vs {evidence.hits[other]} start on a word); read as {chosen} because {why}, "
-        f"not as {rejected}; check the passages, or force the unit (--unit)"
+        f"not as {rejected}; check the passages, or force the unit (--position-unit)"
     )
 
 

@@ -49,6 +49,7 @@ from qdx.model import (
     VideoSelection,
     VideoSource,
 )
+from qdx.options import Dialect, Newline
 from qdx.text import CODEPOINT, CODEPOINT_LF, UTF16, PositionMap, crlf_shift, shift_for_crlf, to_crlf
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -111,9 +112,9 @@ class Files:
 class Writer:
     """One write: dialect, where files go (None: a bare .qde, text is inlined)."""
 
-    dialect: str = "refi"
+    dialect: Dialect = "refi"
     files: Files | None = None
-    newline: str = "lf"
+    newline: Newline = "lf"
     ns: str = PROJECT_NS
     # id(doc) -> index in iter_docs order, and the indices widened from LF to CRLF.
     doc_index: dict[int, int] = field(default_factory=dict)
@@ -565,7 +566,7 @@ def prolog(note: str | None) -> str:
     return head if note is None else f"{head}\n<!--{note}-->"
 
 
-def project_xml(project: Project, dialect: str, files: Files | None, *, newline: str = "lf") -> bytes:
+def project_xml(project: Project, dialect: Dialect, files: Files | None, *, newline: Newline = "lf") -> bytes:
     """``project.qde`` bytes for ``project`` (a codebook-only project becomes a Project too)."""
     writer = Writer(dialect=dialect, files=files, newline=newline)
     writer.doc_index = {id(doc): i for i, doc in enumerate(iter_docs(project))}

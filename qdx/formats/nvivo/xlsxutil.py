@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, BinaryIO
 
 from qdx.cells import set_text
@@ -23,6 +24,10 @@ _STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 # The densest grid a reader builds: NVivo exports are far smaller (a 2,000 x 200 matrix is
 # 400,000 cells); a forged row number must not make qdx build a million empty rows.
 MAX_CELLS = 5_000_000
+# Text a sheet's cells may hold in all, counted per cell: one shared string is stored once but
+# referenced by any number of cells, and each cell's text is a copy once it is stripped or
+# split (a 2.5 MB file of cells sharing one long string ended in a MemoryError).
+MAX_SHEET_TEXT = 64 << 20
 
 
 def sheet_rows(sheet: Worksheet) -> list[list[Cell]]:
@@ -39,6 +44,7 @@ def sheet_rows(sheet: Worksheet) -> list[list[Cell]]:
     if not isinstance(stored, dict):  # read-only worksheets keep no cell dict
         return _dense([[_plain(v) for v in r] for r in sheet.iter_rows(values_only=True)])
     values = {key: _plain(cell.value) for key, cell in stored.items() if cell.value is not None}
+    _bound_text(values.values(), sheet.title)
     used = [key for key, value in values.items() if not _blank(value)]
     height = max((r for r, _ in used), default=0)
     width = max((c for _, c in used), default=0)
@@ -52,6 +58,24 @@ def sheet_rows(sheet: Worksheet) -> list[list[Cell]]:
         if 1 <= r <= height and 1 <= c <= width:
             grid[r - 1][c - 1] = value
     return grid
+
+
+def _bound_text(values: Iterable[Cell], title: str) -> None:
+    """Refuse a sheet whose cells hold more than :data:`MAX_SHEET_TEXT` characters in all.
+
+    Raises:
+        UnsafeInputError: the cells' text, each cell counted, exceeds the limit.
+    """
+    total = 0
+    for value in values:
+        if isinstance(value, str):
+            total += len(value)
+            if total > MAX_SHEET_TEXT:
+                raise UnsafeInputError(
+                    f"sheet cells hold more than {MAX_SHEET_TEXT:,} characters of text in all (shared"
+                    " strings counted once per cell that uses them); refused",
+                    location=f"sheet {title!r}",
+                )
 
 
 def _dense(rows: list[list[Cell]]) -> list[list[Cell]]:
@@ -69,7 +93,8 @@ def _plain(value: object) -> Cell:
 
 
 def _blank(value: Cell) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    # isspace() copies nothing, unlike strip(): a long shared string may fill many cells.
+    return value is None or (isinstance(value, str) and (not value or value.isspace()))
 
 
 def text(value: Cell) -> str:

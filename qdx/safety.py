@@ -15,6 +15,7 @@ import lzma
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import zipfile
@@ -65,6 +66,57 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+def open_input(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open an input file for reading, refusing anything that is not a regular file or a pipe.
+
+    A FIFO is opened without blocking, so one nobody writes to reads as empty instead of
+    hanging the command; a device (``/dev/zero``, also through a symlink) is refused, since
+    it would feed bytes without end. A pipe (``/dev/stdin`` from ``cat x |``) is returned
+    unseekable, and the readers take at most a bounded amount from it.
+
+    Raises:
+        ReadError: missing, unreadable, a folder, or not a regular file or pipe.
+    """
+    where = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError as exc:
+        raise ReadError("no such file", location=where) from exc
+    except PermissionError as exc:
+        raise ReadError("permission denied", location=where) from exc
+    except IsADirectoryError as exc:
+        raise ReadError("is a directory", location=where) from exc
+    except OSError as exc:
+        raise ReadError(f"cannot read ({exc.strerror or exc})", location=where) from exc
+    kind = os.fstat(fd).st_mode
+    if not (stat.S_ISREG(kind) or stat.S_ISFIFO(kind)):
+        os.close(fd)
+        what = "a device" if stat.S_ISCHR(kind) or stat.S_ISBLK(kind) else "not a regular file"
+        raise UnsafeInputError(f"input is {what}, not a file; refused", location=where)
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)  # once open, a pipe with a writer is read as usual
+    return cast(BinaryIO, os.fdopen(fd, "rb"))
+
+
+def read_capped(stream: BinaryIO, cap: int, *, location: str, hint: str | None = None) -> bytes:
+    """At most ``cap`` bytes of ``stream``; more is refused (for pipes and whole-file reads).
+
+    Raises:
+        UnsafeInputError: the stream holds more than ``cap`` bytes.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(min(1 << 20, cap + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            raise UnsafeInputError(
+                f"input is larger than {cap:,} bytes; refused" + (f" (raise it with {hint})" if hint else ""),
+                location=location,
+            )
+    return b"".join(chunks)
+
+
 def xml_parser(*, huge: bool = False, collect_ids: bool = True) -> etree.XMLParser:
     """An lxml parser that resolves no entity, loads no DTD and never touches the network."""
     return etree.XMLParser(
@@ -87,6 +139,20 @@ def check_no_doctype(head: bytes, *, location: str | None = None) -> None:
                 "document declares a DTD or entities, which REFI-QDA never needs; refused",
                 location=location,
             )
+
+
+def check_parsed_no_doctype(tree: etree._ElementTree, *, location: str | None = None) -> None:
+    """Refuse a parsed document that declares a DTD anywhere.
+
+    :func:`check_no_doctype` sees only the first 64 KB of the bytes as they are: a DOCTYPE
+    after a 70 KB comment, or spelled in UTF-32 or UTF-7, gets past it. The parser, which
+    decoded the whole prolog, records any DOCTYPE; every reader and validate ask it here.
+    """
+    info = tree.docinfo
+    if getattr(info, "doctype", "") or info.internalDTD is not None:
+        raise UnsafeInputError(
+            "document declares a DTD or entities, which REFI-QDA never needs; refused", location=location
+        )
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

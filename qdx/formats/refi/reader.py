@@ -54,7 +54,7 @@ from qdx.model import (
     VariableType,
     Vertex,
 )
-from qdx.safety import check_no_doctype, xml_parser
+from qdx.safety import check_no_doctype, check_parsed_no_doctype, xml_parser
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -295,9 +295,7 @@ def _syntax_error(exc: etree.XMLSyntaxError, label: str) -> ReadError:
 
 
 def _refuse_doctype(root: Element, label: str) -> None:
-    doctype: str = getattr(root.getroottree().docinfo, "doctype", "")
-    if doctype:
-        raise ReadError("document declares a DTD, which REFI-QDA never needs; refused", location=label)
+    check_parsed_no_doctype(root.getroottree(), location=label)
 
 
 # --------------------------------------------------------------------------- users, codes, sets

@@ -20,6 +20,7 @@ from qdx.formats.nvivo.codedtext import CodedText, Reference, SourceBlock
 from qdx.formats.nvivo.names import HName, safe_file_name
 from qdx.formats.nvivo.place import PassageBuilder, Placement, SourcePlacer, Used
 from qdx.model import (
+    MAX_CODE_DEPTH,
     Code,
     Coding,
     Guid,
@@ -126,7 +127,16 @@ class ProjectBuilder:
     # ------------------------------------------------------------------ codes
 
     def add(self, item: CodeFile) -> None:
-        """Add one export file (one code) and place its references."""
+        """Add one export file (one code) and place its references.
+
+        Raises:
+            UnsafeInputError: the code is nested more than :data:`MAX_CODE_DEPTH` levels.
+        """
+        if len(item.code_path) > MAX_CODE_DEPTH:
+            raise UnsafeInputError(
+                f"code nested {len(item.code_path)} levels deep, more than {MAX_CODE_DEPTH}; refused",
+                location=item.parsed.label,
+            )
         if item.code_path not in self.code_paths:
             self.code_paths.append(item.code_path)
         self.issues.extend(item.parsed.issues)

@@ -398,6 +398,9 @@ def build(root: Path) -> list[Case]:
         "error",
         "binary bytes posing as text",
     )
+    from reading_cases import add_cases  # issue 15, reading side: expansion, nesting, file kinds
+
+    add_cases(root, add, _w)
     (root / "cases.json").write_text(json.dumps([asdict(x) for x in c], indent=1), encoding="utf-8")
     return c
 

@@ -106,7 +106,28 @@ def test_mutations_do_change_the_input() -> None:
     """A mutation engine that returned its seed would make every test above pass vacuously."""
     seed = next(s for s in SEEDS if s.name == "project.qdpx")
     for kind in fm.ALL_KINDS:
-        assert fm.apply(seed, [(kind, 12345, 678, 9)]) != seed.data, kind
+        if kind not in fm.TEXT_KINDS:
+            assert fm.apply(seed, [(kind, 12345, 678, 9)]) != seed.data, kind
+    export = STUDY.parent / "nvivo" / "export" / "Access.txt"
+    text = fm.Seed(export.name, export.read_bytes())
+    for kind in fm.TEXT_KINDS:
+        assert fm.apply(text, [(kind, 12345, 678, 9)]) != text.data, kind
+
+
+@pytest.mark.parametrize("kind", ["xml-late-doctype", "xml-reencode", "zip-method", "zip-alias", "xml-same-path"])
+def test_issue15_shapes_end_in_a_project_or_a_qdx_error(kind: str) -> None:
+    """The mutation shapes issue 15 added, on the bundled study, a few parameters each."""
+    seed = next(s for s in SEEDS if s.name == "project.qdpx")
+    for b in range(4):
+        assert_project_or_qdx_error(seed, fm.apply(seed, [(kind, 3, b, 5)]), deep=False)
+
+
+@pytest.mark.parametrize("kind", ["text-range", "text-deep-code", "text-many-refs"])
+def test_issue15_text_shapes_end_in_a_project_or_a_qdx_error(kind: str) -> None:
+    export = STUDY.parent / "nvivo" / "export" / "Access.txt"
+    seed = fm.Seed(export.name, export.read_bytes())
+    for b in (0, 1, 2, 2999):
+        assert_project_or_qdx_error(seed, fm.apply(seed, [(kind, 1, b, 5)]), deep=False)
 
 
 # --------------------------------------------------------------------------- regressions

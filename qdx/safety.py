@@ -130,9 +130,10 @@ def xml_parser(*, huge: bool = False, collect_ids: bool = True) -> etree.XMLPars
     )
 
 
-def check_no_doctype(head: bytes, *, location: str | None = None) -> None:
-    """Refuse documents that declare a DTD or entities (XXE, billion laughs)."""
-    probe = head[:65536]
+def check_no_doctype(head: bytes, *, location: str | None = None, whole: bool = False) -> None:
+    """Refuse documents that declare a DTD or entities (XXE, billion laughs): in the first
+    64 KB, or anywhere with ``whole`` (for parts a parser of another library will read)."""
+    probe = head if whole else head[:65536]
     for marker in (b"<!DOCTYPE", b"<!ENTITY", b"<\x00!\x00D\x00O\x00C\x00T\x00Y\x00P\x00E\x00"):
         if marker in probe:
             raise UnsafeInputError(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from qdx.cells import set_text
 from qdx.errors import UnsafeInputError
+from qdx.formats import ReadOptions
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -31,33 +32,51 @@ MAX_SHEET_TEXT = 64 << 20
 
 
 def sheet_rows(sheet: Worksheet) -> list[list[Cell]]:
-    """The sheet's values, row by row, without trailing empty rows and columns.
-
-    Built from the cells the file holds (openpyxl's cell dict), not by walking the declared
-    range: one cell with a forged row number (r="2147483648") made ``iter_rows`` create a
-    million empty rows for 20 s (found by scripts/fuzz.py).
-
-    Raises:
-        UnsafeInputError: the used range spans more than :data:`MAX_CELLS` cells.
-    """
+    """The values of an openpyxl worksheet, row by row (see :func:`grid`)."""
     stored = getattr(sheet, "_cells", None)
     if not isinstance(stored, dict):  # read-only worksheets keep no cell dict
         return _dense([[_plain(v) for v in r] for r in sheet.iter_rows(values_only=True)])
-    values = {key: _plain(cell.value) for key, cell in stored.items() if cell.value is not None}
-    _bound_text(values.values(), sheet.title)
+    return grid(((r, c, cell.value) for (r, c), cell in stored.items()), sheet.title)
+
+
+def first_rows(data: bytes, options: ReadOptions) -> list[list[Cell]]:
+    """The first worksheet of the workbook ``data`` as rows (:func:`grid`), streamed.
+
+    Raises:
+        ReadError: not a readable workbook; UnsafeInputError: a limit is broken.
+    """
+    from qdx.formats.nvivo.office import first_sheet
+
+    sheet = first_sheet(data, options)
+    return grid(sheet.cells, sheet.title)
+
+
+def grid(cells: Iterable[tuple[int, int, object]], title: str) -> list[list[Cell]]:
+    """The sheet's values, row by row, without trailing empty rows and columns.
+
+    Built from the cells the file holds (``(row, column, value)``, 1-based), not by walking
+    the declared range: one cell with a forged row number (r="2147483648") made
+    ``iter_rows`` create a million empty rows for 20 s (found by scripts/fuzz.py).
+
+    Raises:
+        UnsafeInputError: the used range spans more than :data:`MAX_CELLS` cells, or the
+            cells hold more than :data:`MAX_SHEET_TEXT` characters.
+    """
+    values = {(r, c): _plain(value) for r, c, value in cells if value is not None}
+    _bound_text(values.values(), title)
     used = [key for key, value in values.items() if not _blank(value)]
     height = max((r for r, _ in used), default=0)
     width = max((c for _, c in used), default=0)
     if height * width > MAX_CELLS:
         raise UnsafeInputError(
             f"sheet uses {height:,} rows x {width:,} columns, more than {MAX_CELLS:,} cells",
-            location=f"sheet {sheet.title!r}",
+            location=f"sheet {title!r}",
         )
-    grid: list[list[Cell]] = [[None] * width for _ in range(height)]
+    rows: list[list[Cell]] = [[None] * width for _ in range(height)]
     for (r, c), value in values.items():
         if 1 <= r <= height and 1 <= c <= width:
-            grid[r - 1][c - 1] = value
-    return grid
+            rows[r - 1][c - 1] = value
+    return rows
 
 
 def _bound_text(values: Iterable[Cell], title: str) -> None:

@@ -42,12 +42,14 @@ def attach_attributes(project: Project, sheet: str, limits: Limits) -> tuple[Pro
     Returns:
         The new project and an Issue per row that matched nothing.
     """
+    import io
+
+    from qdx.api import read_file
     from qdx.formats.nvivo.attributes import apply_attributes
     from qdx.formats.nvivo.lists import read_attribute_table
-    from qdx.safety import open_input
 
     path = Path(sheet)
-    with open_input(path) as stream:
+    with io.BytesIO(read_file(path)) as stream:  # capped like a file of an export folder
         table = read_attribute_table(stream, ReadOptions(label=path.name, limits=limits))
     enriched, issues = apply_attributes(project, table)
     return enriched, list(issues)

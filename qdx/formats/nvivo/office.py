@@ -155,13 +155,15 @@ class FirstSheet:
 def first_sheet(data: bytes, options: ReadOptions) -> FirstSheet:
     """The first worksheet's values, streamed: openpyxl's own sheet parser (the values its
     ``load_workbook`` gives, dates and all) without an object per cell, so a 1.2M-cell sheet
-    reads in linear time and memory (> 30 s and 1.1 GB through a full workbook).
+    reads in linear time and memory (> 30 s and 1.1 GB through a full workbook), and no
+    other sheet is parsed at all.
 
     Raises:
         UnsafeInputError: the workbook breaks a limit (:data:`MAX_STORED_CELLS`, a bomb).
         ReadError: not an Excel workbook, or no worksheet in it.
     """
-    import openpyxl
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
     from openpyxl.worksheet._reader import WorkSheetParser
 
     members = vetted_members(data, options, count_cells=True)
@@ -173,19 +175,33 @@ def first_sheet(data: bytes, options: ReadOptions) -> FirstSheet:
             # openpyxl warns about styles/extensions it does not know, and about date serials
             # out of range (read as the error value #VALUE!, as load_workbook does).
             warnings.simplefilter("ignore", UserWarning)
-            workbook = openpyxl.load_workbook(repack(members), read_only=True, data_only=True)
+            # load_workbook's steps (openpyxl 3.1 ExcelReader.read) up to the worksheets: a
+            # read-only load would parse every sheet once more for its size when it has no
+            # <dimension>, and build nothing the readers use.
+            reader: Any = ExcelReader(repack(members), read_only=True, data_only=True)
             try:
-                sheets = workbook.worksheets
-                if not sheets:  # a workbook whose sheets were all damaged away (found by fuzzing)
+                reader.read_manifest()
+                reader.read_strings()
+                reader.read_workbook()
+                reader.read_properties()
+                reader.read_custom()
+                reader.read_theme()
+                apply_stylesheet(reader.archive, reader.wb)
+                found = next(
+                    (
+                        (sheet.name, rel.target)
+                        for sheet, rel in reader.parser.find_sheets()
+                        if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+                    ),
+                    None,
+                )
+                if found is None:  # a workbook whose sheets were all damaged away (fuzzing)
                     raise ReadError("workbook has no worksheet", location=options.label)
-                # A read-only sheet and its workbook: the parser takes what their
-                # _cells_by_row gives it (openpyxl 3.1), which typeshed does not describe.
-                sheet: Any = sheets[0]
-                book: Any = workbook
-                with sheet._get_source() as source:
+                book = reader.wb
+                with reader.archive.open(found[1]) as source:
                     parser = WorkSheetParser(
                         source,
-                        sheet._shared_strings,
+                        reader.shared_strings,
                         data_only=True,
                         epoch=book.epoch,
                         date_formats=book._date_formats,
@@ -195,9 +211,9 @@ def first_sheet(data: bytes, options: ReadOptions) -> FirstSheet:
                     # to a forged row number with empty rows).
                     for _, row in parser.parse():
                         cells.extend((c["row"], c["column"], c["value"]) for c in row if c["value"] is not None)
-                title, subject = sheet.title, workbook.properties.subject or ""
+                title, subject = found[0], book.properties.subject or ""
             finally:
-                workbook.close()
+                reader.archive.close()
     except (KeyError, ValueError, TypeError, IndexError, OSError, SyntaxError, zipfile.BadZipFile) as exc:
         raise ReadError(f"Excel workbook cannot be read ({exc})", location=options.label) from exc
     return FirstSheet(title, cells, subject)

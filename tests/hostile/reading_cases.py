@@ -261,7 +261,7 @@ def deep_code_path(depth: int = 1900) -> bytes:
     return coded_text(["Reference 1"], 1, code_line="Codes\\\\" + "\\".join(["a"] * depth))
 
 
-def one_block_many_refs(n: int = 20_000) -> bytes:
+def one_block_many_refs(n: int = 10_000) -> bytes:
     """One source block of ``n`` references (quadratic before: 40k took 109 s)."""
     return coded_text([f"Reference {i}" for i in range(1, n + 1)], n)
 
@@ -380,10 +380,10 @@ def add_cases(root: Path, add: Add, write: Callable[[Path, str, bytes], str]) ->
     add("nvivo-many-ranges", write(root, "ranges.txt", many_small_ranges()), "error", "merged heads add 18,000")
     add("nvivo-deep-code", write(root, "deep-code.txt", deep_code_path()), "error", "a code 1,900 levels deep")
     add(
-        "nvivo-block-20k-refs",
-        write(root, "refs20k.txt", one_block_many_refs()),
+        "nvivo-block-10k-refs",
+        write(root, "refs10k.txt", one_block_many_refs()),
         "project",
-        "20,000 references in one source block, read in linear time",
+        "10,000 references in one source block, read in linear time",
     )
     add("docx-deep-codebook", write(root, "deep-codebook.docx", deep_codebook_docx()), "error", "300-level codebook")
     add(

@@ -18,7 +18,7 @@ from qdx.errors import FormatError, ReadError, UnsafeInputError, UsageError
 from qdx.formats import Dialect, Format, Newline, ReadOptions, WriteOptions, by_id, iter_formats, registry
 from qdx.model import Project
 from qdx.options import ByteProgress, PositionUnit
-from qdx.safety import DEFAULT_LIMITS, Limits, atomic_write
+from qdx.safety import DEFAULT_LIMITS, Limits, atomic_write, open_input, read_capped
 
 PathLike = str | os.PathLike[str]
 HEAD_SIZE = 4096
@@ -27,6 +27,8 @@ MAX_TREE_FILES = 10_000
 # (or a sparse 1 GB "export") is refused before it is loaded.
 MAX_TREE_FILE_BYTES = 256 << 20
 MAX_TREE_BYTES = 1 << 30
+# An input that cannot seek (a pipe, /dev/stdin) is buffered whole: at most this much.
+MAX_STREAM_BYTES = 256 << 20
 
 
 def detect(head: bytes, name: str = "") -> Format:
@@ -96,15 +98,8 @@ def read_path(path: Path, options: ReadOptions, *, fmt: str | None = None) -> Pr
     """
     if path.is_dir():
         return _read_tree(path, fmt, options)
-    try:
-        with path.open("rb") as stream:
-            return _read_stream(stream, path.name, fmt, options)
-    except FileNotFoundError as exc:
-        raise ReadError("no such file", location=str(path)) from exc
-    except IsADirectoryError as exc:  # pragma: no cover - is_dir() raced
-        raise ReadError("is a directory", location=str(path)) from exc
-    except PermissionError as exc:
-        raise ReadError("permission denied", location=str(path)) from exc
+    with open_input(path) as stream:  # refuses devices; a FIFO nobody writes to reads as empty
+        return _read_stream(stream, path.name, fmt, options)
 
 
 def _read_stream(stream: BinaryIO, name: str, fmt: str | None, options: ReadOptions) -> Project:
@@ -118,7 +113,8 @@ def _read_stream(stream: BinaryIO, name: str, fmt: str | None, options: ReadOpti
     if stream.seekable():
         stream.seek(0)
     else:
-        stream = io.BytesIO(head + stream.read())
+        cap = min(chosen.max_input_bytes or MAX_STREAM_BYTES, MAX_STREAM_BYTES) - len(head)
+        stream = io.BytesIO(head + read_capped(stream, cap, location=name))
     return chosen.reader(stream, options)
 
 
@@ -146,20 +142,7 @@ def _choose(head: bytes, name: str, fmt: str | None) -> Format:
 
 def _read_tree(path: Path, fmt: str | None, options: ReadOptions) -> Project:
     """Read a folder of exported files (formats with a ``tree_reader``)."""
-    files: dict[str, bytes] = {}
-    total = 0
-    for child in sorted(path.rglob("*")):
-        if child.is_file() and not child.is_symlink():
-            if len(files) >= MAX_TREE_FILES:
-                raise ReadError(f"folder holds more than {MAX_TREE_FILES} files", location=str(path))
-            size = child.stat().st_size
-            total += size
-            if size > MAX_TREE_FILE_BYTES or total > MAX_TREE_BYTES:
-                raise UnsafeInputError(
-                    f"file of {size:,} bytes (folder total {total:,}) exceeds the limits for an export folder",
-                    location=str(child),
-                )
-            files[child.relative_to(path).as_posix()] = child.read_bytes()
+    files = read_folder(path)
     if not files:
         raise ReadError("folder holds no files", location=str(path))
     candidates = [by_id(fmt)] if fmt else list(registry())
@@ -168,6 +151,47 @@ def _read_tree(path: Path, fmt: str | None, options: ReadOptions) -> Project:
             if fmt or any(candidate.sniff(data[:HEAD_SIZE], name) for name, data in files.items()):
                 return candidate.tree_reader(files, options)
     raise FormatError("no format reads this folder", location=str(path))
+
+
+def read_folder(path: Path, keep: Callable[[str], bool] | None = None) -> dict[str, bytes]:
+    """The regular files under ``path`` (relative POSIX name -> bytes), within the caps for a
+    folder of exports: :data:`MAX_TREE_FILES` files, :data:`MAX_TREE_FILE_BYTES` each and
+    :data:`MAX_TREE_BYTES` in all, checked before each file is read. Symlinks, FIFOs and
+    devices are skipped; ``keep`` (given the relative name) picks the files to read.
+
+    Raises:
+        ReadError: too many files, or a file cannot be read.
+        UnsafeInputError: a file, or the folder in all, exceeds the caps.
+    """
+    files: dict[str, bytes] = {}
+    total = 0
+    for child in sorted(path.rglob("*")):
+        name = child.relative_to(path).as_posix()
+        if child.is_symlink() or not child.is_file() or (keep is not None and not keep(name)):
+            continue
+        if len(files) >= MAX_TREE_FILES:
+            raise ReadError(f"folder holds more than {MAX_TREE_FILES} files", location=str(path))
+        size = child.stat().st_size
+        total += size
+        if size > MAX_TREE_FILE_BYTES or total > MAX_TREE_BYTES:
+            raise UnsafeInputError(
+                f"file of {size:,} bytes (folder total {total:,}) exceeds the limits for an export folder",
+                location=str(child),
+            )
+        with open_input(child) as stream:  # capped again: the file may have grown since stat
+            files[name] = read_capped(stream, MAX_TREE_FILE_BYTES, location=str(child))
+    return files
+
+
+def read_file(path: Path, cap: int = MAX_TREE_FILE_BYTES) -> bytes:
+    """The bytes of one input file, at most ``cap`` (devices refused, as :func:`read`).
+
+    Raises:
+        ReadError: missing or unreadable.
+        UnsafeInputError: not a file, or larger than ``cap``.
+    """
+    with open_input(path) as stream:
+        return read_capped(stream, cap, location=str(path))
 
 
 def write(

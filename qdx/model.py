@@ -126,6 +126,14 @@ class User:
     loc: str | None = _loc()
 
 
+# The deepest code tree a reader builds. Walks over codes recurse; libxml2 (without
+# huge_tree) stops REFI XML at 256 nested elements, so a REFI document cannot nest codes
+# deeper than ~250 anyway: the same limit on every reader keeps what qdx writes readable.
+# Real codebooks are under 10 levels; an NVivo export naming a code 1,900 levels deep was
+# a RecursionError in every command (issue 15).
+MAX_CODE_DEPTH = 250
+
+
 @dataclass(slots=True, kw_only=True)
 class Code:
     """A code; ``children`` nest (REFI expresses hierarchy only by nesting, §3.2)."""

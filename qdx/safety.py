@@ -50,9 +50,76 @@ class Limits:
     # Small members compress extremely well when they are repetitive XML; the ratio test only
     # starts to matter past this size.
     ratio_floor: int = 1 << 20
+    # What one archive may inflate in all, every read of every member counted: a member read
+    # for thousands of sources, or overlapping entries, must not multiply the work. Up to this
+    # much is always allowed; past it, at most archive_ratio times the archive's size.
+    archive_floor: int = 16 << 20
+
+    @property
+    def archive_ratio(self) -> float:
+        """The whole archive's ratio: a tenth of the per-member one (100:1 by default), so a
+        small archive of many members each just under the per-member limits cannot reach
+        gigabytes; ``--max-ratio`` raises both."""
+        return self.max_ratio / 10
+
+    def archive_budget(self, archive_size: int) -> int:
+        """Bytes all reads of an archive of ``archive_size`` bytes may inflate in all."""
+        by_ratio = self.archive_ratio * max(archive_size, 1)
+        return int(min(2 * self.max_member_size, max(self.archive_floor, by_ratio)))
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def open_input(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open an input file for reading, refusing anything that is not a regular file or a pipe.
+
+    A FIFO is opened without blocking, so one nobody writes to reads as empty instead of
+    hanging the command; a device (``/dev/zero``, also through a symlink) is refused, since
+    it would feed bytes without end. A pipe (``/dev/stdin`` from ``cat x |``) is returned
+    unseekable, and the readers take at most a bounded amount from it.
+
+    Raises:
+        ReadError: missing, unreadable, a folder, or not a regular file or pipe.
+    """
+    where = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError as exc:
+        raise ReadError("no such file", location=where) from exc
+    except PermissionError as exc:
+        raise ReadError("permission denied", location=where) from exc
+    except IsADirectoryError as exc:
+        raise ReadError("is a directory", location=where) from exc
+    except OSError as exc:
+        raise ReadError(f"cannot read ({exc.strerror or exc})", location=where) from exc
+    kind = os.fstat(fd).st_mode
+    if not (stat.S_ISREG(kind) or stat.S_ISFIFO(kind)):
+        os.close(fd)
+        what = "a device" if stat.S_ISCHR(kind) or stat.S_ISBLK(kind) else "not a regular file"
+        raise UnsafeInputError(f"input is {what}, not a file; refused", location=where)
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)  # once open, a pipe with a writer is read as usual
+    return cast(BinaryIO, os.fdopen(fd, "rb"))
+
+
+def read_capped(stream: BinaryIO, cap: int, *, location: str, hint: str | None = None) -> bytes:
+    """At most ``cap`` bytes of ``stream``; more is refused (for pipes and whole-file reads).
+
+    Raises:
+        UnsafeInputError: the stream holds more than ``cap`` bytes.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(min(1 << 20, cap + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            raise UnsafeInputError(
+                f"input is larger than {cap:,} bytes; refused" + (f" (raise it with {hint})" if hint else ""),
+                location=location,
+            )
+    return b"".join(chunks)
 
 
 def xml_parser(*, huge: bool = False, collect_ids: bool = True) -> etree.XMLParser:
@@ -68,15 +135,30 @@ def xml_parser(*, huge: bool = False, collect_ids: bool = True) -> etree.XMLPars
     )
 
 
-def check_no_doctype(head: bytes, *, location: str | None = None) -> None:
-    """Refuse documents that declare a DTD or entities (XXE, billion laughs)."""
-    probe = head[:65536]
+def check_no_doctype(head: bytes, *, location: str | None = None, whole: bool = False) -> None:
+    """Refuse documents that declare a DTD or entities (XXE, billion laughs): in the first
+    64 KB, or anywhere with ``whole`` (for parts a parser of another library will read)."""
+    probe = head if whole else head[:65536]
     for marker in (b"<!DOCTYPE", b"<!ENTITY", b"<\x00!\x00D\x00O\x00C\x00T\x00Y\x00P\x00E\x00"):
         if marker in probe:
             raise UnsafeInputError(
                 "document declares a DTD or entities, which REFI-QDA never needs; refused",
                 location=location,
             )
+
+
+def check_parsed_no_doctype(tree: etree._ElementTree, *, location: str | None = None) -> None:
+    """Refuse a parsed document that declares a DTD anywhere.
+
+    :func:`check_no_doctype` sees only the first 64 KB of the bytes as they are: a DOCTYPE
+    after a 70 KB comment, or spelled in UTF-32 or UTF-7, gets past it. The parser, which
+    decoded the whole prolog, records any DOCTYPE; every reader and validate ask it here.
+    """
+    info = tree.docinfo
+    if getattr(info, "doctype", "") or info.internalDTD is not None:
+        raise UnsafeInputError(
+            "document declares a DTD or entities, which REFI-QDA never needs; refused", location=location
+        )
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -104,8 +186,17 @@ _INFLATE_ERRORS = (
 )
 
 
+# The methods REFI-QDA archives (REFI §8) and Office files use. zipfile also inflates bzip2
+# and LZMA, but in one call per compressed chunk with no output bound: 2 KB of bzip2 reached
+# 4.5 GB before any limit was checked. No producer writes them, so they are refused.
+_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA", 9: "deflate64"}
+_LOCAL_HEADER_SIZE = 30
+
+
 class SafeZip:
-    """A read-only view of a zip archive that enforces :class:`Limits` on every member."""
+    """A read-only view of a zip archive that enforces :class:`Limits` on every member and
+    on the archive as a whole (every read counted against :meth:`Limits.archive_budget`)."""
 
     def __init__(self, stream: BinaryIO, *, limits: Limits = DEFAULT_LIMITS, label: str = "archive"):
         self.limits = limits
@@ -113,8 +204,11 @@ class SafeZip:
         try:
             self._zip = zipfile.ZipFile(stream)
             infos = self._zip.infolist()
+            size = stream.seek(0, io.SEEK_END)
         except _INFLATE_ERRORS as exc:  # NotImplementedError: "zip file version 8.4" (fuzzing)
             raise ReadError(f"not a readable zip archive ({exc})", location=label) from exc
+        self.budget = limits.archive_budget(size)
+        self.inflated = 0  # bytes inflated so far by every read of every member
         if len(infos) > limits.max_entries:
             raise UnsafeInputError(
                 f"zip has {len(infos)} entries, more than the limit of {limits.max_entries}",
@@ -124,6 +218,7 @@ class SafeZip:
         for info in infos:
             self._check(info)
             self.infos.append(info)
+        self._check_overlap()
         # name -> first entry of that name; an archive with thousands of sources must not
         # cost O(n) per read.
         self._by_name = {i.filename: i for i in reversed(self.infos)}
@@ -141,7 +236,47 @@ class SafeZip:
         mode = (info.external_attr >> 16) & 0o170000
         if mode == 0o120000:
             raise UnsafeInputError("zip entry is a symbolic link; refused", location=where)
+        if info.compress_type not in _METHODS:
+            method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+            raise UnsafeInputError(
+                f"zip entry is compressed with {method}; REFI-QDA and Office archives use only"
+                " stored or deflate entries; refused",
+                location=where,
+            )
         self._check_size(info.file_size, info.compress_size, where)
+
+    def _check_overlap(self) -> None:
+        """Refuse entries whose bytes overlap another's (Fifield's non-recursive zip bomb:
+        many entries share one deflate stream, so 18 KB can expand to gigabytes).
+
+        Each entry owns at least its local header, its name and its compressed bytes, from
+        its header offset on; sorted by offset, the next entry must start after that, and
+        the last before the central directory.
+        """
+        entries = sorted(self.infos, key=lambda i: i.header_offset)
+        directory = getattr(self._zip, "start_dir", None)
+        for index, info in enumerate(entries):
+            name = len(info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace"))
+            end = info.header_offset + _LOCAL_HEADER_SIZE + name + info.compress_size
+            following = entries[index + 1].header_offset if index + 1 < len(entries) else directory
+            if following is not None and end > following:
+                raise UnsafeInputError(
+                    "zip entries overlap (one compressed stream shared by several entries: a zip"
+                    " bomb); refused",
+                    location=f"{self.label}!{printable(info.filename)}",
+                )
+
+    def _count(self, count: int, where: str) -> None:
+        """Add ``count`` inflated bytes to the archive's total; refuse past its budget."""
+        self.inflated += count
+        if self.inflated > self.budget:
+            raise UnsafeInputError(
+                f"archive inflates to more than {self.budget:,} bytes in all (every read of every"
+                f" member counted; {self.limits.archive_ratio:.0f}:1 over its size past"
+                f" {self.limits.archive_floor >> 20} MiB; zip bomb?; raise it with --max-ratio"
+                " or --max-member-size)",
+                location=where,
+            )
 
     def _check_size(self, size: int, packed: int, where: str) -> None:
         if size > self.limits.max_member_size:
@@ -209,6 +344,7 @@ class MemberStream(io.RawIOBase):
         count = self._inflate(lambda: self._member.readinto(buffer))
         self._done += count
         self._archive._check_size(self._done, self._info.compress_size, self._where)
+        self._archive._count(count, self._where)
         return count
 
     def tell(self) -> int:

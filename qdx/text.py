@@ -20,6 +20,7 @@ selection of a long transcript costs no per-character Python loop.
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
@@ -63,18 +64,20 @@ class PositionMap:
         self.unit = check_unit(unit)
         # _extra: model positions (code points) of the items that make the two scales
         # differ - astral characters (each +1 in UTF-16) or the LF of CRLF pairs (each -1).
+        # Arrays of machine integers, not lists of int objects: a 124 MB text with an emoji
+        # every few words has millions of these, at 36 bytes each in a list (issue 15).
         if unit == UTF16:
             # isascii() is a C-speed shortcut for the common case of no astral characters.
-            self._extra = [] if text.isascii() else [m.start() for m in _ASTRAL.finditer(text)]
+            extra = array("q") if text.isascii() else array("q", (m.start() for m in _ASTRAL.finditer(text)))
             # UTF-16 offset where each astral character starts.
-            self._extra_units = [pos + i for i, pos in enumerate(self._extra)]
+            units = array("q", (pos + i for i, pos in enumerate(extra)))
         elif unit == CODEPOINT_LF:
-            self._extra = [m.start() + 1 for m in _CRLF.finditer(text)] if "\r\n" in text else []
+            extra = array("q", (m.start() + 1 for m in _CRLF.finditer(text))) if "\r\n" in text else array("q")
             # producer offset of each CR (its LF is not counted).
-            self._extra_units = [pos - 1 - i for i, pos in enumerate(self._extra)]
+            units = array("q", (pos - 1 - i for i, pos in enumerate(extra)))
         else:
-            self._extra = []
-            self._extra_units = []
+            extra, units = array("q"), array("q")
+        self._extra, self._extra_units = extra, units
 
     @property
     def identity(self) -> bool:

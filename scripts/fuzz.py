@@ -3,9 +3,13 @@
 Mutates the real samples (../shared/refi/samples, ../shared/nvivo, when present) and the
 bundled study (fixtures/wechat-moments) with the operations of ``tests/_fuzz_mutate.py``
 (bit flips, truncation, element deletion/duplication/nesting, attribute corruption, zip
-member changes, and the output-side shapes: repeated GUIDs, huge numbers, formula and
-control-character names, dangling references) and checks that every input ends in a Project
-or a QdxError (with ``--outputs``, also through every analysis and spreadsheet writer). An example
+member changes; the output-side shapes: repeated GUIDs, huge numbers, formula and
+control-character names, dangling references; and the reading shapes of issue 15: bzip2/LZMA
+members, central-directory records aliasing one entry, every source reading one member, a
+DOCTYPE past 64 KB, UTF-32/UTF-7 documents, and with ``--text`` NVivo heads naming huge ranges,
+codes thousands of levels deep, a block repeated thousands of times) and checks that every
+input ends in a Project or a QdxError (with ``--outputs``, also through every analysis and
+spreadsheet writer). An example
 that runs longer than ``--timeout`` seconds is a hang. Crashing inputs are saved to
 ``--out`` (one file per distinct crash site) with the op list that made them.
 

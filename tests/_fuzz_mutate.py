@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import io
 import random
+import struct
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -30,12 +31,26 @@ from lxml import etree
 Op = tuple[str, int, int, int]
 
 BYTE_KINDS = ("flip", "truncate", "delete", "duplicate", "insert", "magic")
-XML_KINDS = ("xml-del", "xml-dup", "xml-move", "xml-nest", "xml-attr", "xml-attr-del", "xml-text")
-XML_BYTE_KINDS = tuple(f"xml-{k}" for k in BYTE_KINDS)
-ZIP_KINDS = ("zip-del", "zip-dup", "zip-rename", "zip-replace")
+XML_KINDS = (
+    "xml-del", "xml-dup", "xml-move", "xml-nest", "xml-attr", "xml-attr-del", "xml-text",
+    "xml-same-path",  # issue 15: every source reads one member (inflated once per reference)
+)
+XML_BYTE_KINDS = (
+    *(f"xml-{k}" for k in BYTE_KINDS),
+    "xml-late-doctype",  # issue 15: a DOCTYPE past the first 64 KB
+    "xml-reencode",  # issue 15: the document in UTF-32 or UTF-7
+)
+ZIP_KINDS = (
+    "zip-del", "zip-dup", "zip-rename", "zip-replace",
+    "zip-method",  # issue 15: a member recompressed with bzip2 or LZMA
+    "zip-alias",  # issue 15: central-directory records sharing one entry's bytes (overlap)
+)
+# NVivo coded-text exports (.txt seeds), issue 15: merged heads naming huge ranges, a code
+# named many levels deep, many references in one block.
+TEXT_KINDS = ("text-range", "text-deep-code", "text-many-refs")
 # Output-side shapes (issue 15): documents that read fine but attack what comes after reading.
 OUTPUT_KINDS = ("xml-guid-repeat", "xml-bigint", "xml-formula-name", "xml-control-name", "xml-dangling-ref")
-ALL_KINDS = BYTE_KINDS + XML_KINDS + XML_BYTE_KINDS + ZIP_KINDS + OUTPUT_KINDS
+ALL_KINDS = BYTE_KINDS + XML_KINDS + XML_BYTE_KINDS + ZIP_KINDS + TEXT_KINDS + OUTPUT_KINDS
 
 # Values that have broken parsers before: empty, huge, negative, not a number, odd GUIDs,
 # path tricks, control characters, lone surrogates are impossible in XML so U+FFFD instead.
@@ -130,6 +145,10 @@ def mutate_xml(xml: bytes, kind: str, a: int, b: int, c: int) -> bytes:
     """One structural mutation of an XML document (left as is when it does not parse)."""
     if kind.startswith("xml-") and kind[4:] in BYTE_KINDS:
         return mutate_bytes(xml, kind[4:], a, b, c)
+    if kind == "xml-late-doctype":
+        return _late_doctype(xml, 65_536 + b % 16_384)
+    if kind == "xml-reencode":
+        return _reencode(xml, ("utf-32", "utf-7", "utf-16")[b % 3])
     try:
         root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
     except etree.XMLSyntaxError:
@@ -246,6 +265,25 @@ def _xml_dangling_ref(root: etree._Element, els: list[etree._Element], el: etree
     refs = [e for e in els if e.get("targetGUID") is not None]
     if refs:
         refs[b % len(refs)].set("targetGUID", f"{c % 10**8:08d}-dead-4000-8000-000000000000")
+def _xml_same_path(root: etree._Element, els: list[etree._Element], el: etree._Element, b: int, c: int) -> None:
+    paths = [e for e in els if e.get("plainTextPath")]
+    if paths:
+        first = paths[b % len(paths)].get("plainTextPath") or ""
+        for e in paths:
+            e.set("plainTextPath", first)
+
+
+def _late_doctype(xml: bytes, comment: int) -> bytes:
+    """A comment of ``comment`` bytes, then a DOCTYPE, after the XML declaration."""
+    end = xml.find(b"?>") + 2 if xml.startswith(b"<?xml") else 0
+    return xml[:end] + b"<!--" + b"x" * comment + b'-->\n<!DOCTYPE Project [<!ENTITY e "e">]>' + xml[end:]
+
+
+def _reencode(xml: bytes, encoding: str) -> bytes:
+    text = xml.decode("utf-8", "replace")
+    if text.startswith("<?xml"):
+        text = text[text.find("?>") + 2 :]
+    return f'<?xml version="1.0" encoding="{encoding.upper()}"?>{text}'.encode(encoding)
 
 
 def _copy(el: etree._Element) -> etree._Element:
@@ -265,6 +303,7 @@ _XML_OPS = {
     "xml-formula-name": _xml_formula_name,
     "xml-control-name": _xml_control_name,
     "xml-dangling-ref": _xml_dangling_ref,
+    "xml-same-path": _xml_same_path,
 }
 
 
@@ -301,7 +340,56 @@ def mutate_members(
         out[i] = (zipfile.ZipInfo(MEMBER_NAMES[b % len(MEMBER_NAMES)], date_time=info.date_time), data)
     elif kind == "zip-replace":
         out[i] = (info, mutate_bytes(data, BYTE_KINDS[b % len(BYTE_KINDS)], c, b, c))
+    elif kind == "zip-method":
+        fresh = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+        fresh.compress_type = (zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)[b % 2]
+        out[i] = (fresh, data)
     return out
+
+
+def alias_entries(archive: bytes, a: int, b: int) -> bytes:
+    """Append ``1 + b % 200`` copies of the ``a``-th central-directory record: entries that
+    share one entry's bytes, the simplest overlap (Fifield's bomb shares one kernel)."""
+    end = archive.rfind(b"PK\x05\x06")
+    if end < 0 or len(archive) < end + 22:
+        return archive
+    count, size, start = struct.unpack_from("<HII", archive, end + 10)
+    records, pos = [], start
+    while pos + 46 <= end and archive[pos : pos + 4] == b"PK\x01\x02":
+        name, extra, comment = struct.unpack_from("<HHH", archive, pos + 28)
+        records.append(archive[pos : pos + 46 + name + extra + comment])
+        pos += len(records[-1])
+    if not records:
+        return archive
+    copies = records[a % len(records)] * (1 + b % 200)
+    total = min(count + (1 + b % 200), 0xFFFF)
+    tail = bytearray(archive[end:])
+    struct.pack_into("<HHI", tail, 8, total, total, size + len(copies))
+    return archive[:pos] + copies + archive[pos:end] + bytes(tail)
+
+
+# --------------------------------------------------------------------------- NVivo coded text
+
+_HUGE = ("1000000000", "9223372036854775808", "99999999999999999999", "20000")
+
+
+def mutate_text(data: bytes, kind: str, a: int, b: int, c: int) -> bytes:
+    """One change to an NVivo coded-text export (left as is when it has no reference head)."""
+    import re
+
+    text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8", "replace")
+    heads = list(re.finditer(r"References? (\d+)(?:-\d+)?", text))
+    if kind == "text-range" and heads:
+        head = heads[a % len(heads)]
+        text = f"{text[: head.start()]}References {head.group(1)}-{_HUGE[b % len(_HUGE)]}{text[head.end() :]}"
+    elif kind == "text-deep-code":
+        text = "Codes\\\\" + "\\".join(["a"] * (1 + b % 3000)) + "\n\n" + text
+    elif kind == "text-many-refs" and heads:
+        head = heads[a % len(heads)]
+        body_end = heads[(a % len(heads)) + 1].start() if a % len(heads) + 1 < len(heads) else len(text)
+        block = text[head.start() : body_end]
+        text = text[:body_end] + block * (1 + b % 2000) + text[body_end:]
+    return text.encode("utf-8")
 
 
 # --------------------------------------------------------------------------- applying op lists
@@ -313,6 +401,11 @@ def apply(seed: Seed, ops: Sequence[Op]) -> bytes:
     XML-level and member-level ops on a zip seed rewrite the archive (a fresh, valid zip with
     the mutated members), so the reader gets past the zip layer and meets the bad XML.
     """
+    if any(op[0] in TEXT_KINDS for op in ops):
+        data = seed.data
+        for kind, a, b, c in ops:
+            data = mutate_text(data, kind, a, b, c) if kind in TEXT_KINDS else mutate_bytes(data, kind, a, b, c)
+        return data
     structural = [op for op in ops if op[0] not in BYTE_KINDS]
     raw = [op for op in ops if op[0] in BYTE_KINDS]
     data = seed.data
@@ -336,8 +429,13 @@ def _apply_structural(seed: Seed, ops: Sequence[Op]) -> bytes:
         info, _ = members[seed.xml_index]
         members[seed.xml_index] = (info, xml)
     for kind, a, b, c in zip_ops:
-        members = mutate_members(members, kind, a, b, c)
-    return _zip(members)
+        if kind != "zip-alias":
+            members = mutate_members(members, kind, a, b, c)
+    archive = _zip(members)
+    for kind, a, b, _ in zip_ops:
+        if kind == "zip-alias":
+            archive = alias_entries(archive, a, b)
+    return archive
 
 
 def random_ops(rng: random.Random, seed: Seed, most: int = 4, only: Sequence[str] | None = None) -> list[Op]:
@@ -347,7 +445,9 @@ def random_ops(rng: random.Random, seed: Seed, most: int = 4, only: Sequence[str
     freely would waste most examples: a byte flip in a zip almost always fails the CRC check
     first, so the structural damage behind it would never reach the reader.
     """
-    if seed.is_zip:
+    if seed.name.lower().endswith(".txt"):
+        families = (BYTE_KINDS, TEXT_KINDS, TEXT_KINDS + BYTE_KINDS)
+    elif seed.is_zip:
         families = (BYTE_KINDS, XML_KINDS, XML_KINDS + XML_BYTE_KINDS + ZIP_KINDS, OUTPUT_KINDS)
     else:
         families = (BYTE_KINDS, XML_KINDS, XML_KINDS + XML_BYTE_KINDS, OUTPUT_KINDS)

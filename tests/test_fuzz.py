@@ -106,7 +106,28 @@ def test_mutations_do_change_the_input() -> None:
     """A mutation engine that returned its seed would make every test above pass vacuously."""
     seed = next(s for s in SEEDS if s.name == "project.qdpx")
     for kind in fm.ALL_KINDS:
-        assert fm.apply(seed, [(kind, 12345, 678, 9)]) != seed.data, kind
+        if kind not in fm.TEXT_KINDS:
+            assert fm.apply(seed, [(kind, 12345, 678, 9)]) != seed.data, kind
+    export = STUDY.parent / "nvivo" / "export" / "Access.txt"
+    text = fm.Seed(export.name, export.read_bytes())
+    for kind in fm.TEXT_KINDS:
+        assert fm.apply(text, [(kind, 12345, 678, 9)]) != text.data, kind
+
+
+@pytest.mark.parametrize("kind", ["xml-late-doctype", "xml-reencode", "zip-method", "zip-alias", "xml-same-path"])
+def test_issue15_shapes_end_in_a_project_or_a_qdx_error(kind: str) -> None:
+    """The mutation shapes issue 15 added, on the bundled study, a few parameters each."""
+    seed = next(s for s in SEEDS if s.name == "project.qdpx")
+    for b in range(4):
+        assert_project_or_qdx_error(seed, fm.apply(seed, [(kind, 3, b, 5)]), deep=False)
+
+
+@pytest.mark.parametrize("kind", ["text-range", "text-deep-code", "text-many-refs"])
+def test_issue15_text_shapes_end_in_a_project_or_a_qdx_error(kind: str) -> None:
+    export = STUDY.parent / "nvivo" / "export" / "Access.txt"
+    seed = fm.Seed(export.name, export.read_bytes())
+    for b in (0, 1, 2, 2999):
+        assert_project_or_qdx_error(seed, fm.apply(seed, [(kind, 1, b, 5)]), deep=False)
 
 
 # --------------------------------------------------------------------------- regressions
@@ -133,10 +154,12 @@ def test_regression_corrupt_deflate_stream_is_a_read_error() -> None:
 
 @pytest.mark.parametrize("method", [12, 14])  # bzip2, LZMA: decompressors with their own errors
 def test_regression_wrong_compression_method_is_a_read_error(method: int) -> None:
+    """Once decompressor errors leaked; now the methods are refused before any inflating
+    (they inflate without an output bound, issue 15)."""
     raw = _zip_one(PROJECT)
     central = raw.find(b"PK\x01\x02")
     raw[8:10] = raw[central + 10 : central + 12] = struct.pack("<H", method)
-    with pytest.raises(QdxError, match="zip entry cannot be read"):
+    with pytest.raises(QdxError, match="only stored or deflate"):
         qdx.read(io.BytesIO(bytes(raw)), fmt="qdpx")
 
 
@@ -218,9 +241,23 @@ def test_regression_workbook_without_sheets_is_a_read_error() -> None:
 OPENPYXL_DAMAGE = {
     # OSError "File contains no valid workbook part": no part has the workbook content type.
     "[Content_Types].xml": (b"spreadsheetml.sheet.main+xml", b"x-nothing"),
-    # IndexError "cannot fit 'int' into an index-sized integer": a huge style index.
-    "xl/worksheets/sheet1.xml": (b'<c r="A1" t=', b'<c r="A1" s="99999999999999999999999" t='),
 }
+
+
+def test_regression_huge_style_index_is_read() -> None:
+    """fuzz crash: a huge style index raised IndexError ("cannot fit 'int' into an index-sized
+    integer") in openpyxl's full load. The sheet is now streamed (issue 15), where a style
+    only marks dates: the value reads as it is."""
+    from qdx.model import Project
+
+    def damage(name: str, data: bytes) -> bytes:
+        old, new = b'<c r="A1" t=', b'<c r="A1" s="99999999999999999999999" t='
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        assert old in data
+        return data.replace(old, new)
+
+    assert isinstance(_read_as(_xlsx(damage), "list.xlsx"), Project)
 
 
 @pytest.mark.parametrize("part", sorted(OPENPYXL_DAMAGE))

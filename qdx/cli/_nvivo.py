@@ -8,23 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qdx.errors import Issue, ReadError, UsageError
+from qdx.errors import Issue, UsageError
 from qdx.formats import ReadOptions
 from qdx.model import Project
 from qdx.options import PositionUnit
 from qdx.safety import Limits, atomic_folder
 
-MAX_FILES = 10_000
-
-
-def _tree(path: Path) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for child in sorted(path.rglob("*")):
-        if child.is_file() and not child.is_symlink():
-            if len(files) >= MAX_FILES:
-                raise ReadError(f"folder holds more than {MAX_FILES} files", location=str(path))
-            files[child.relative_to(path).as_posix()] = child.read_bytes()
-    return files
+SOURCE_SUFFIXES = (".txt", ".text", ".md", ".docx")
 
 
 def load_with_sources(source: str, sources_dir: str, limits: Limits) -> Project:
@@ -34,13 +24,16 @@ def load_with_sources(source: str, sources_dir: str, limits: Limits) -> Project:
         UsageError: ``source`` is missing.
         FormatError: ``source`` holds no coded-text export.
     """
+    from qdx.api import read_file, read_folder
     from qdx.formats.nvivo import rebuild
 
     path = Path(source)
     if not path.exists():
         raise UsageError(f"no such file or folder: {source}")
-    files = _tree(path) if path.is_dir() else {path.name: path.read_bytes()}
-    texts = {k: v for k, v in _tree(Path(sources_dir)).items() if k.lower().endswith((".txt", ".text", ".md", ".docx"))}
+    # The same reader and caps as any export folder (README, Security): a 300 MB file in
+    # --sources was read whole.
+    files = read_folder(path) if path.is_dir() else {path.name: read_file(path)}
+    texts = read_folder(Path(sources_dir), keep=lambda name: name.lower().endswith(SOURCE_SUFFIXES))
     return rebuild(files, texts, ReadOptions(label=path.name, limits=limits))
 
 
@@ -50,11 +43,14 @@ def attach_attributes(project: Project, sheet: str, limits: Limits) -> tuple[Pro
     Returns:
         The new project and an Issue per row that matched nothing.
     """
+    import io
+
+    from qdx.api import read_file
     from qdx.formats.nvivo.attributes import apply_attributes
     from qdx.formats.nvivo.lists import read_attribute_table
 
     path = Path(sheet)
-    with path.open("rb") as stream:
+    with io.BytesIO(read_file(path)) as stream:  # capped like a file of an export folder
         table = read_attribute_table(stream, ReadOptions(label=path.name, limits=limits))
     enriched, issues = apply_attributes(project, table)
     return enriched, list(issues)

@@ -33,7 +33,17 @@ from qdx.errors import FormatError, Issue, ReadError, Severity
 from qdx.formats import Format, ParsedDocument, ReadOptions
 from qdx.model import Project
 from qdx.options import StepProgress
-from qdx.safety import DEFAULT_LIMITS, Limits, SafeZip, check_no_doctype, xml_parser
+from qdx.safety import (
+    DEFAULT_LIMITS,
+    GIB,
+    Limits,
+    SafeZip,
+    check_no_doctype,
+    check_parsed_no_doctype,
+    open_input,
+    read_capped,
+    xml_parser,
+)
 from qdx.validation.schema import CODE_NOT_XML, check_document, element_path, is_refi_root, load_schema
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -89,7 +99,7 @@ def validate_file(
     file = Path(path)
     if file.is_dir():  # a folder of NVivo exports: validated as the model qdx reads from it
         return validate_model(path, _tree_format(), limits=limits, label=label)
-    data = _file_bytes(file)  # the one read of the file: the model is built from these bytes
+    data = _file_bytes(file, limits)  # the one read of the file: the model is built from these bytes
     return validate_bytes(data, label or file.name, xsd=xsd, limits=limits, integrity=integrity, progress=progress)
 
 
@@ -237,14 +247,19 @@ def load_document(
         ReadError: the file is missing, unreadable, or a broken archive.
     """
     file = Path(path)
-    return document_from_bytes(_file_bytes(file), label or file.name, limits=limits)
+    return document_from_bytes(_file_bytes(file, limits), label or file.name, limits=limits)
 
 
-def _file_bytes(file: Path) -> bytes:
+def _file_bytes(file: Path, limits: Limits) -> bytes:
+    # Opened as every reader opens its input: a device is refused, a FIFO does not hang,
+    # and no more than the limit is read.
     try:
-        return file.read_bytes()
-    except FileNotFoundError as exc:
-        raise ReadError("no such file", location=str(file)) from exc
+        with open_input(file) as stream:
+            head = stream.read(len(ZIP_MAGIC))
+            # A bare document is one member's worth; an archive's own size is not capped by
+            # the member limits (its members are), only kept finite for pipes and growth.
+            cap = limits.max_member_size if head != ZIP_MAGIC else max(2 * limits.max_member_size, 4 * GIB)
+            return head + read_capped(stream, cap - len(head), location=str(file), hint="--max-member-size")
     except OSError as exc:
         raise ReadError(f"cannot read ({exc.strerror or exc})", location=str(file)) from exc
 
@@ -292,11 +307,14 @@ def parse_document(data: bytes, *, label: str) -> etree._ElementTree:
     try:
         # REFI has no xml:id and XSD checks need no ID table: collect_ids=False spares
         # libxml2 a hash insert per element.
-        return etree.ElementTree(etree.fromstring(data, xml_parser(collect_ids=False)))
+        tree = etree.ElementTree(etree.fromstring(data, xml_parser(collect_ids=False)))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         where = f"{label}:{line}" if line else label
         raise ReadError(f"not well-formed XML: {exc.msg}", location=where) from exc
+    # The readers' refusal, for what the byte check above cannot see (a late or UTF-32 DOCTYPE).
+    check_parsed_no_doctype(tree, location=label)
+    return tree
 
 
 def xml_rules(doc: etree._ElementTree, *, label: str) -> list[Issue]:

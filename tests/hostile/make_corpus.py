@@ -467,6 +467,9 @@ def build(root: Path) -> list[Case]:
         "binary bytes posing as text",
     )
     c.extend(output_cases(root))
+    from reading_cases import add_cases  # issue 15, reading side: expansion, nesting, file kinds
+
+    add_cases(root, add, _w)
     (root / "cases.json").write_text(json.dumps([asdict(x) for x in c], indent=1), encoding="utf-8")
     return c
 

@@ -37,10 +37,10 @@ from qdx.formats.nvivo.lists import (
 )
 from qdx.formats.nvivo.matrix import layout_of, read_matrix, read_matrix_project, write_matrix
 from qdx.formats.nvivo.memo import read_memo_docx
-from qdx.formats.nvivo.office import member_head, open_xlsx, read_all, zip_kind
+from qdx.formats.nvivo.office import member_head, read_all, zip_kind
 from qdx.formats.nvivo.textexport import read_coded_text, read_coded_tree, rebuild
 from qdx.formats.nvivo.textwriter import code_export, export_files
-from qdx.formats.nvivo.xlsxutil import sheet_rows
+from qdx.formats.nvivo.xlsxutil import first_rows
 from qdx.model import Project
 
 _TAGS = re.compile(rb"<[^>]+>")
@@ -96,10 +96,7 @@ def read_any_xlsx(stream: BinaryIO, options: ReadOptions) -> Project:
         FormatError: the sheet is no NVivo matrix, crosstab, Export List or classification sheet.
     """
     data = read_all(stream)
-    sheets = open_xlsx(data, options).worksheets
-    if not sheets:  # a workbook whose sheets were all damaged away (found by fuzzing)
-        raise ReadError("workbook has no worksheet", location=options.label)
-    rows = sheet_rows(sheets[0])
+    rows = first_rows(data, options)
     if layout_of(rows) is not None:
         import io
 

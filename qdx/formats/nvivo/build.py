@@ -15,11 +15,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from qdx.errors import Issue, Severity
+from qdx.errors import Issue, Severity, UnsafeInputError
 from qdx.formats.nvivo.codedtext import CodedText, Reference, SourceBlock
 from qdx.formats.nvivo.names import HName, safe_file_name
 from qdx.formats.nvivo.place import PassageBuilder, Placement, SourcePlacer, Used
 from qdx.model import (
+    MAX_CODE_DEPTH,
     Code,
     Coding,
     Guid,
@@ -64,7 +65,14 @@ class _Counters:
     whitespace: int = 0
     unplaced: int = 0
     regions: int = 0
+    merged_extra: int = 0
 
+
+# "References 2-3" merges adjacent references, one selection per number (docs/nvivo-exports.md §c.1).
+# Exports show a few numbers per merged head; the merged heads of one conversion may add at
+# most this many selections beyond one per head, so the numbers in a head, not the size of
+# the file, cannot decide the work: a 125-byte "References 1-1000000000" ran without bound.
+MAX_MERGED_EXTRA = 10_000
 
 class SourceTexts:
     """Source texts given with ``--sources``, found by file path or by name."""
@@ -119,7 +127,16 @@ class ProjectBuilder:
     # ------------------------------------------------------------------ codes
 
     def add(self, item: CodeFile) -> None:
-        """Add one export file (one code) and place its references."""
+        """Add one export file (one code) and place its references.
+
+        Raises:
+            UnsafeInputError: the code is nested more than :data:`MAX_CODE_DEPTH` levels.
+        """
+        if len(item.code_path) > MAX_CODE_DEPTH:
+            raise UnsafeInputError(
+                f"code nested {len(item.code_path)} levels deep, more than {MAX_CODE_DEPTH}; refused",
+                location=item.parsed.label,
+            )
         if item.code_path not in self.code_paths:
             self.code_paths.append(item.code_path)
         self.issues.extend(item.parsed.issues)
@@ -129,6 +146,7 @@ class ProjectBuilder:
 
     def _add_block(self, block: SourceBlock, code: Guid, label: str) -> None:
         acc = self._source(block.source)
+        acc.placer.begin_block()
         used: Used = set()
         prev = (-1, -1)
         for ref in block.references:
@@ -146,6 +164,7 @@ class ProjectBuilder:
     def _add_selections(
         self, acc: _SourceAcc, ref: Reference, placement: Placement, code: Guid, label: str
     ) -> None:
+        self._bound_merged(ref, label)
         self.count.placed += ref.count
         if placement.method == "whitespace":
             self.count.whitespace += ref.count
@@ -167,6 +186,7 @@ class ProjectBuilder:
     def _add_region(self, acc: _SourceAcc, ref: Reference, code: Guid, label: str) -> None:
         region = ref.region
         assert region is not None
+        self._bound_merged(ref, label)
         self.count.regions += ref.count
         for number in range(ref.first, ref.last + 1):
             guid = stable_guid("region", acc.hname.render(), str(code), str(number), label)
@@ -181,6 +201,20 @@ class ProjectBuilder:
                     codings=(Coding(guid=stable_guid("coding", guid), code=code),),
                     loc=f"{label}:{ref.line}",
                 )
+            )
+
+    def _bound_merged(self, ref: Reference, label: str) -> None:
+        """Count what ``ref`` adds beyond one selection against :data:`MAX_MERGED_EXTRA`.
+
+        Raises:
+            UnsafeInputError: the merged heads add more selections than the limit.
+        """
+        self.count.merged_extra += ref.count - 1
+        if self.count.merged_extra > MAX_MERGED_EXTRA:
+            raise UnsafeInputError(
+                f"merged reference heads ('References {ref.first}-{ref.last}') add more than"
+                f" {MAX_MERGED_EXTRA:,} references beyond their heads; refused",
+                location=f"{label}:{ref.line}",
             )
 
     def _unplaced(self, block: SourceBlock, ref: Reference, label: str) -> None:

@@ -15,12 +15,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
-from qdx.errors import FormatError, Issue, Severity
+from qdx.errors import FormatError, Issue, Severity, UnsafeInputError
 from qdx.formats import ReadOptions
 from qdx.formats.nvivo.build import stable_guid
 from qdx.formats.nvivo.names import TOP_FOLDERS
 from qdx.formats.nvivo.office import open_docx, read_all
-from qdx.model import Code, CodeCount, Project, Provenance
+from qdx.model import MAX_CODE_DEPTH, Code, CodeCount, Project, Provenance
 
 TWIPS_PER_LEVEL = 450
 # Below this many twips a common step is noise (odd indents), so rank the values instead.
@@ -146,6 +146,8 @@ def _nest(
                 Issue("QDX410", Severity.WARNING, f"indent jumps {depth - len(stack)} levels; nested one level", loc)
             )
             depth = len(stack)
+        if depth >= MAX_CODE_DEPTH:
+            raise UnsafeInputError(f"code nested more than {MAX_CODE_DEPTH} levels deep; refused", location=loc)
         del stack[depth:]
         stack.append(texts[cols["name"]].strip())
 

@@ -18,8 +18,8 @@ from qdx.formats import ReadOptions, WriteOptions
 from qdx.formats.nvivo.attributes import AttributeTable, is_unset
 from qdx.formats.nvivo.build import stable_guid
 from qdx.formats.nvivo.names import parse_hname
-from qdx.formats.nvivo.office import open_xlsx, read_all
-from qdx.formats.nvivo.xlsxutil import Cell, put, save_deterministic, sheet_rows, text
+from qdx.formats.nvivo.office import read_all
+from qdx.formats.nvivo.xlsxutil import Cell, first_rows, put, save_deterministic, text
 from qdx.model import Code, CodeCount, Project, Provenance, Variable, VariableType, VariableValue
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def read_list(stream: BinaryIO, *, label: str = "<list>", options: ReadOptions |
     import pandas as pd
 
     options = options or ReadOptions(label=label)
-    rows = sheet_rows(open_xlsx(read_all(stream), options).worksheets[0])
+    rows = first_rows(read_all(stream), options)
     header = list_header(rows)
     if header is None:
         raise FormatError("not an NVivo Export List (no Name column)", location=f"{options.label}!A1")
@@ -128,7 +128,7 @@ def read_list_project(stream: BinaryIO, options: ReadOptions) -> Project:
     Raises:
         FormatError: the first sheet is not an Export List.
     """
-    rows = sheet_rows(open_xlsx(read_all(stream), options).worksheets[0])
+    rows = first_rows(read_all(stream), options)
     header = list_header(rows)
     if header is None:
         raise FormatError("not an NVivo Export List (no Name column)", location=f"{options.label}!A1")
@@ -178,7 +178,7 @@ def read_attribute_table(stream: BinaryIO, options: ReadOptions) -> AttributeTab
     Raises:
         FormatError: the sheet is empty.
     """
-    rows = sheet_rows(open_xlsx(read_all(stream), options).worksheets[0])
+    rows = first_rows(read_all(stream), options)
     header = list_header(rows)
     if header is not None:
         return list_table(rows, header, options.label)
@@ -187,7 +187,7 @@ def read_attribute_table(stream: BinaryIO, options: ReadOptions) -> AttributeTab
 
 def read_classification_project(stream: BinaryIO, options: ReadOptions) -> Project:
     """Format reader: a classification sheet as cases with variables (§f)."""
-    rows = sheet_rows(open_xlsx(read_all(stream), options).worksheets[0])
+    rows = first_rows(read_all(stream), options)
     table = classification_table(rows, options.label)
     return table_project(table, fmt="nvivo-classification-xlsx", label=options.label)
 

@@ -21,8 +21,8 @@ from qdx.errors import FormatError, Issue, Severity
 from qdx.formats import ReadOptions
 from qdx.formats.nvivo.build import stable_guid
 from qdx.formats.nvivo.names import parse_hname
-from qdx.formats.nvivo.office import open_xlsx, read_all
-from qdx.formats.nvivo.xlsxutil import Cell, put, save_deterministic, sheet_rows, text
+from qdx.formats.nvivo.office import first_sheet, read_all
+from qdx.formats.nvivo.xlsxutil import Cell, grid, put, save_deterministic, text
 from qdx.model import Case, Code, Project, Provenance
 
 if TYPE_CHECKING:
@@ -115,12 +115,12 @@ def read_matrix(stream: BinaryIO, *, label: str = "<matrix>", options: ReadOptio
         0
     """
     options = options or ReadOptions(label=label)
-    workbook = open_xlsx(read_all(stream), options)
-    rows = sheet_rows(workbook.worksheets[0])
+    sheet = first_sheet(read_all(stream), options)
+    rows = grid(sheet.cells, sheet.title)
     layout = layout_of(rows)
     if layout is None:
         raise FormatError("not an NVivo matrix or crosstab layout", location=f"{options.label}!A1")
-    subject = workbook.properties.subject or ""
+    subject = sheet.subject
     frame = _matrix(rows, options.label) if layout == "matrix" else _crosstab(rows, options.label)
     frame.attrs["layout"] = layout
     frame.attrs["corner"] = text(rows[0][0])

@@ -29,18 +29,27 @@ class Placement:
     method: str
 
 
-def _search(haystack: str, needle: str, near: int, skip: Callable[[int], bool], used: Callable[[int], bool]) -> int:
+def _search(
+    haystack: str,
+    needle: str,
+    near: int,
+    skip: Callable[[int], bool],
+    used: Callable[[int], bool],
+    end: int | None = None,
+) -> int:
     """The first occurrence at or after ``near`` not skipped, else the nearest unused one before.
 
     ``skip`` rejects forward candidates (already used, or not after the previous reference);
     the backward fallback (an export not in document order) only avoids ``used`` ranges.
+    Only ``haystack[:end]`` is searched when ``end`` is given.
     """
-    pos = haystack.find(needle, max(near, 0))
+    stop = len(haystack) if end is None else end
+    pos = haystack.find(needle, max(near, 0), stop)
     while pos != -1 and skip(pos):
-        pos = haystack.find(needle, pos + 1)
+        pos = haystack.find(needle, pos + 1, stop)
     if pos != -1:
         return pos
-    limit = min(max(near, 0) + len(needle) - 1, len(haystack))
+    limit = min(max(near, 0) + len(needle) - 1, stop)
     pos = haystack.rfind(needle, 0, limit)
     while pos != -1 and used(pos):
         pos = haystack.rfind(needle, 0, pos + len(needle) - 1)
@@ -49,6 +58,9 @@ def _search(haystack: str, needle: str, near: int, skip: Callable[[int], bool], 
 
 class SourcePlacer:
     """Places passages in one source text."""
+
+    def begin_block(self) -> None:
+        """Nothing to do: the source text is whole from the start."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -127,12 +139,64 @@ class PassageBuilder:
 
     A passage already present (coded at another code, or a sub-passage) is reused, so two
     codes on the same passage share a range; otherwise it is appended after a blank line.
+
+    A passage is looked for only in the text other codes' blocks built (:meth:`begin_block`):
+    NVivo merges overlapping references of one code, so a code's references never reuse each
+    other's text. With the text kept as pieces (joined only when a search needs it) and a
+    search skipped when the passage provably is not there (:meth:`_maybe_present`), a block
+    costs time linear in its passages; appending to one string and searching all of it for
+    every new passage made a 40,000-reference block quadratic (issue 15).
     """
 
     SEPARATOR = "\n\n"
+    # Width of the text blocks whose hashes tell a new passage from a reused one.
+    GRAM = 8
 
     def __init__(self) -> None:
-        self.text = ""
+        self._pieces: list[str] = []
+        self._length = 0
+        self._joined = ""
+        self._grams: set[int] = set()
+        self._tail = ""  # the text's end not yet hashed (shorter than GRAM)
+        self._searchable = 0  # the text before the current block
+
+    def begin_block(self) -> None:
+        """Start the references of another code: what is in the text now may be reused."""
+        self._searchable = self._length
+
+    @property
+    def text(self) -> str:
+        if len(self._joined) != self._length:
+            self._joined = "".join(self._pieces)
+            self._pieces = [self._joined]
+        return self._joined
+
+    def _append(self, piece: str) -> None:
+        self._pieces.append(piece)
+        self._length += len(piece)
+        size = self.GRAM
+        tail = self._tail + piece
+        whole = len(tail) - len(tail) % size
+        self._grams.update(hash(tail[j : j + size]) for j in range(0, whole, size))
+        self._tail = tail[whole:]
+
+    def _maybe_present(self, passage: str) -> bool:
+        """False only when ``passage`` cannot occur in the text (so the search is skipped).
+
+        The text's aligned blocks ``text[j:j+GRAM]`` (j a multiple of GRAM) are hashed as
+        they are appended. An occurrence of the passage at offset ``o`` into it relative to
+        that alignment holds every block ``passage[o+i*GRAM:o+(i+1)*GRAM]`` that fits, and a
+        passage of at least 2*GRAM-1 characters holds at least one; so an offset whose blocks
+        are all hashed is needed for an occurrence.
+        """
+        size = self.GRAM
+        if len(passage) < 2 * size - 1:
+            return True
+        grams = self._grams
+        return any(
+            all(hash(passage[j : j + size]) in grams for j in range(o, len(passage) - size + 1, size))
+            for o in range(size)
+        )
 
     def place(self, passage: str, prev: tuple[int, int], used: Used) -> Placement | None:
         """Reuse an identical passage already in the text, else append ``passage``."""
@@ -143,11 +207,15 @@ class PassageBuilder:
         def taken(p: int) -> bool:
             return (p, p + size) in used
 
-        pos = _search(self.text, passage, prev[0], lambda p: taken(p) or (p, p + size) <= prev, taken)
+        pos = -1
+        if size <= self._searchable and self._maybe_present(passage):
+            pos = _search(
+                self.text, passage, prev[0], lambda p: taken(p) or (p, p + size) <= prev, taken, self._searchable
+            )
         if pos != -1:
             return Placement(pos, pos + size, "exact")
-        if self.text:
-            self.text += self.SEPARATOR
-        start = len(self.text)
-        self.text += passage
+        if self._length:
+            self._append(self.SEPARATOR)
+        start = self._length
+        self._append(passage)
         return Placement(start, start + size, "appended")

@@ -6,10 +6,12 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, BinaryIO
 
 from qdx.cells import set_text
 from qdx.errors import UnsafeInputError
+from qdx.formats import ReadOptions
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -23,35 +25,76 @@ _STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 # The densest grid a reader builds: NVivo exports are far smaller (a 2,000 x 200 matrix is
 # 400,000 cells); a forged row number must not make qdx build a million empty rows.
 MAX_CELLS = 5_000_000
+# Text a sheet's cells may hold in all, counted per cell: one shared string is stored once but
+# referenced by any number of cells, and each cell's text is a copy once it is stripped or
+# split (a 2.5 MB file of cells sharing one long string ended in a MemoryError).
+MAX_SHEET_TEXT = 64 << 20
 
 
 def sheet_rows(sheet: Worksheet) -> list[list[Cell]]:
-    """The sheet's values, row by row, without trailing empty rows and columns.
-
-    Built from the cells the file holds (openpyxl's cell dict), not by walking the declared
-    range: one cell with a forged row number (r="2147483648") made ``iter_rows`` create a
-    million empty rows for 20 s (found by scripts/fuzz.py).
-
-    Raises:
-        UnsafeInputError: the used range spans more than :data:`MAX_CELLS` cells.
-    """
+    """The values of an openpyxl worksheet, row by row (see :func:`grid`)."""
     stored = getattr(sheet, "_cells", None)
     if not isinstance(stored, dict):  # read-only worksheets keep no cell dict
         return _dense([[_plain(v) for v in r] for r in sheet.iter_rows(values_only=True)])
-    values = {key: _plain(cell.value) for key, cell in stored.items() if cell.value is not None}
+    return grid(((r, c, cell.value) for (r, c), cell in stored.items()), sheet.title)
+
+
+def first_rows(data: bytes, options: ReadOptions) -> list[list[Cell]]:
+    """The first worksheet of the workbook ``data`` as rows (:func:`grid`), streamed.
+
+    Raises:
+        ReadError: not a readable workbook; UnsafeInputError: a limit is broken.
+    """
+    from qdx.formats.nvivo.office import first_sheet
+
+    sheet = first_sheet(data, options)
+    return grid(sheet.cells, sheet.title)
+
+
+def grid(cells: Iterable[tuple[int, int, object]], title: str) -> list[list[Cell]]:
+    """The sheet's values, row by row, without trailing empty rows and columns.
+
+    Built from the cells the file holds (``(row, column, value)``, 1-based), not by walking
+    the declared range: one cell with a forged row number (r="2147483648") made
+    ``iter_rows`` create a million empty rows for 20 s (found by scripts/fuzz.py).
+
+    Raises:
+        UnsafeInputError: the used range spans more than :data:`MAX_CELLS` cells, or the
+            cells hold more than :data:`MAX_SHEET_TEXT` characters.
+    """
+    values = {(r, c): _plain(value) for r, c, value in cells if value is not None}
+    _bound_text(values.values(), title)
     used = [key for key, value in values.items() if not _blank(value)]
     height = max((r for r, _ in used), default=0)
     width = max((c for _, c in used), default=0)
     if height * width > MAX_CELLS:
         raise UnsafeInputError(
             f"sheet uses {height:,} rows x {width:,} columns, more than {MAX_CELLS:,} cells",
-            location=f"sheet {sheet.title!r}",
+            location=f"sheet {title!r}",
         )
-    grid: list[list[Cell]] = [[None] * width for _ in range(height)]
+    rows: list[list[Cell]] = [[None] * width for _ in range(height)]
     for (r, c), value in values.items():
         if 1 <= r <= height and 1 <= c <= width:
-            grid[r - 1][c - 1] = value
-    return grid
+            rows[r - 1][c - 1] = value
+    return rows
+
+
+def _bound_text(values: Iterable[Cell], title: str) -> None:
+    """Refuse a sheet whose cells hold more than :data:`MAX_SHEET_TEXT` characters in all.
+
+    Raises:
+        UnsafeInputError: the cells' text, each cell counted, exceeds the limit.
+    """
+    total = 0
+    for value in values:
+        if isinstance(value, str):
+            total += len(value)
+            if total > MAX_SHEET_TEXT:
+                raise UnsafeInputError(
+                    f"sheet cells hold more than {MAX_SHEET_TEXT:,} characters of text in all (shared"
+                    " strings counted once per cell that uses them); refused",
+                    location=f"sheet {title!r}",
+                )
 
 
 def _dense(rows: list[list[Cell]]) -> list[list[Cell]]:
@@ -69,7 +112,8 @@ def _plain(value: object) -> Cell:
 
 
 def _blank(value: Cell) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    # isspace() copies nothing, unlike strip(): a long shared string may fill many cells.
+    return value is None or (isinstance(value, str) and (not value or value.isspace()))
 
 
 def text(value: Cell) -> str:

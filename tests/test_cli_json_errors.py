@@ -49,6 +49,25 @@ def test_usage_error_under_json_keeps_exit_2() -> None:
     assert json.loads(result.stdout)["error"]["type"] == "UsageError"
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["info", str(STUDY / "project.qdpx"), "--position-unit", "bytes", "--json"],
+        ["diff", str(STUDY / "project.qdpx"), str(STUDY / "coder-b.qdpx"), "--json", "--match", "fuzzy"],
+        ["matrix", str(STUDY / "project.qdpx"), "--json", "--no-such-option"],
+    ],
+)
+def test_click_usage_error_under_json_is_json_too(args: list[str]) -> None:
+    """A bad option value is refused by click before the command runs: still one document."""
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["type"] == "UsageError" and error["message"]
+    assert result.stderr.startswith("qdx: error:") and len(result.stderr.strip().splitlines()) == 1
+    plain = CliRunner().invoke(main, [a for a in args if a != "--json"])
+    assert plain.exit_code == 2 and plain.stdout == ""
+
+
 def test_without_json_stdout_stays_empty(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["info", str(tmp_path / "nowhere.qdpx")])
     assert result.exit_code == 1 and result.stdout == "" and result.stderr.startswith("qdx: error:")

@@ -74,6 +74,11 @@ class LazyGroup(click.Group):
         except click.ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             hint = f" (see {ctx.command_path} --help)" if isinstance(exc, click.UsageError) and ctx else ""
+            if _json_wanted(ctx, sys.argv[1:] if args is None else list(args)):
+                from qdx.cli._common import emit_json
+
+                error = {"message": exc.format_message(), "location": None, "type": "UsageError"}
+                emit_json({"error": error})
             echo(f"qdx: error: {exc.format_message()}{hint}", err=True)
             sys.exit(exc.exit_code)
         except click.Abort:
@@ -86,6 +91,16 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _json_wanted(ctx: click.Context | None, args: list[str]) -> bool:
+    """A usage error click found before the command ran (a bad option value): under
+    ``--json``, for a command that takes it, stdout gets the error as JSON too, as for
+    every other error (:func:`qdx.cli._common.fail`)."""
+    if ctx is None or not any(param.name == "as_json" for param in ctx.command.params):
+        return False
+    options = args[: args.index("--")] if "--" in args else args
+    return "--json" in options
 
 
 def _available(module: str) -> bool:

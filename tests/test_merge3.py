@@ -400,6 +400,12 @@ def test_cli_three_way_and_conflict_report(tmp_path: Path) -> None:
     assert run.exit_code == 1 and not out2.exists()
     listed = json.loads(report.read_text(encoding="utf-8"))["conflicts"]
     assert [(x["base"], x["ours"], x["theirs"]) for x in listed] == [("Blocking", "Blocking people", "Muting")]
+    # Under --json the conflicts and the error are one document on stdout (as a two-way merge's).
+    run = CliRunner().invoke(main, ["merge", "--base", paths[0], paths[1], str(tmp_path / "c.qdpx"),
+                                    "-o", str(out2), "--json"])  # fmt: skip
+    document = json.loads(run.stdout)
+    assert run.exit_code == 1 and not out2.exists() and document["written"] is False
+    assert document["error"]["type"] == "MergeConflictError" and len(document["conflicts"]) == 1
 
 
 def test_conflict_report_as_xlsx_lists_base_ours_theirs(tmp_path: Path) -> None:

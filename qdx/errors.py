@@ -107,6 +107,12 @@ class NoDataError(QdxError):
     coded unit): there is no number to give, so none is made up."""
 
 
+class PlaceholderCoderError(NoDataError):
+    """A coder was chosen who is a placeholder qdx made for an unnamed coder (NVivo's merged
+    ``References K-L``): which reference was whose is unknown, so any per-coder number would be
+    made up (docs/rules.md "Placeholder users")."""
+
+
 class Severity(enum.Enum):
     """How bad an :class:`Issue` is. Only ERROR makes a validation fail."""
 

@@ -134,6 +134,32 @@ class User:
 MAX_CODE_DEPTH = 250
 
 
+# A user qdx makes up for a coder that an input counts but does not name: NVivo's coded-text
+# export merges the references of several users on one passage into one head
+# ("References 2-3", docs/nvivo-exports.md §c.1) without saying who they were. Each merged
+# reference becomes a coding by its own placeholder, so the count survives in every tool (clients
+# key codings on source, code, range and coder, and would fold two unattributed ones into one).
+# The rule (docs/rules.md "Placeholder users"): a placeholder is no identity, "user 1 of 2" on
+# one passage need not be the person behind "user 1 of 2" on another, so agreement and coder
+# filters refuse to treat one as a coder. Recognised by the name, which survives every format.
+PLACEHOLDER_USER_MARK = "(not named in the export)"
+
+
+def placeholder_user_name(number: int, of: int, tool: str = "NVivo") -> str:
+    """The name of the ``number``-th of ``of`` unnamed coders of one passage.
+
+    Example:
+        >>> placeholder_user_name(2, 2)
+        'NVivo user 2 of 2 (not named in the export)'
+    """
+    return f"{tool} user {number} of {of} {PLACEHOLDER_USER_MARK}"
+
+
+def is_placeholder_user(name: str | None) -> bool:
+    """Whether a user name is one of :func:`placeholder_user_name`'s (no real coder)."""
+    return name is not None and name.endswith(f" {PLACEHOLDER_USER_MARK}")
+
+
 @dataclass(slots=True, kw_only=True)
 class Code:
     """A code; ``children`` nest (REFI expresses hierarchy only by nesting, §3.2)."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from qdx.errors import UnknownNameError
+from qdx.errors import PlaceholderCoderError, UnknownNameError
+from qdx.model import is_placeholder_user
 
 # A project can have hundreds of codes: the message lists this many, then says how many more.
 SHOWN = 12
@@ -58,3 +59,21 @@ def require(kind: str, name: str, known: Iterable[str], *, where: str = "the pro
     if name in names:
         return name
     raise unknown(kind, name, names, where=where)
+
+
+def refuse_placeholder(name: str | None, purpose: str) -> None:
+    """Refuse a coder who is a placeholder for an unnamed one (``qdx.model.PLACEHOLDER_USER_MARK``).
+
+    NVivo's coded-text export merges several users' references to one passage into
+    ``References K-L`` without naming them; qdx keeps each as a coding by "NVivo user i of n
+    (not named in the export)". Which reference was whose, and whether "user 1" on one passage
+    is "user 1" on another, is unknown: a number computed per placeholder would be made up.
+
+    Raises:
+        PlaceholderCoderError: ``name`` is a placeholder.
+    """
+    if is_placeholder_user(name):
+        raise PlaceholderCoderError(
+            f"coder {name!r} is a placeholder for a user NVivo's coded-text export does not name"
+            f" (a merged 'References K-L' head): {purpose} needs coders who are known"
+        )

@@ -25,7 +25,7 @@ from qdx.model import (
     iter_selections,
     text_docs,
 )
-from qdx.names import unknown
+from qdx.names import refuse_placeholder, unknown
 from qdx.segment import LABEL_RE
 from qdx.textmap import TextMap, carry_selection
 
@@ -74,10 +74,13 @@ def resolve_users(project: Project, specs: Sequence[str], side: str) -> set[Guid
         return None
     found: set[Guid] = set()
     for spec in specs:
-        hits = {u.guid for u in project.users if spec in (u.name, u.id) or u.guid == spec}
-        if not hits:
+        matched = [u for u in project.users if spec in (u.name, u.id) or u.guid == spec]
+        if not matched:
             known = [u.name or u.id or str(u.guid) for u in project.users]
             raise unknown("coder", spec, known, where=f"side {side}'s project")
+        for user in matched:
+            refuse_placeholder(user.name, "intercoder agreement")
+        hits = {u.guid for u in matched}
         found |= hits
     return found
 

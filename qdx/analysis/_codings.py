@@ -29,7 +29,7 @@ from qdx.model import (
     guid_key,
     text_docs,
 )
-from qdx.names import require
+from qdx.names import refuse_placeholder, require
 from qdx.options import LEVELS
 from qdx.segment import Segment, segments
 
@@ -272,6 +272,7 @@ def _filter(
             index = ProjectIndex(project)
             users = [index.user_name(u.guid) or "" for u in project.users]
             require("coder", coder, [*users, *(s.coder for s in segs if s.coder is not None)])
+            refuse_placeholder(coder, "a per-coder count")
         segs = [s for s in segs if s.coder == coder or (s.coder is None and coder == "")]
     if set_name is None:
         return segs

@@ -32,6 +32,8 @@ from qdx.model import (
     Source,
     TextSelection,
     TextSource,
+    User,
+    placeholder_user_name,
 )
 
 _NAMESPACE = uuid.UUID("6f1d3c2e-7a41-4d8e-9a35-2b8e8c1f4a10")
@@ -66,6 +68,8 @@ class _Counters:
     unplaced: int = 0
     regions: int = 0
     merged_extra: int = 0
+    merged_heads: int = 0
+    merged_refs: int = 0
 
 
 # "References 2-3" merges adjacent references, one selection per number (docs/nvivo-exports.md §c.1).
@@ -109,6 +113,7 @@ class ProjectBuilder:
         self.code_paths: list[tuple[str, ...]] = []
         self.issues: list[Issue] = []
         self.count = _Counters()
+        self.users: dict[tuple[int, int], User] = {}
 
     # ------------------------------------------------------------------ sources
 
@@ -169,26 +174,51 @@ class ProjectBuilder:
         if placement.method == "whitespace":
             self.count.whitespace += ref.count
         # "References 2-3": one passage coded by several users; one selection per reference,
-        # as NVivo's own REFI export does (one selection per range and coding, docs/nvivo-exports.md §a.2).
-        for number in range(ref.first, ref.last + 1):
+        # as NVivo's own REFI export does (one selection per range and coding, docs/nvivo-exports.md §a.2),
+        # each by its own placeholder user (see _coders).
+        for number, user in zip(range(ref.first, ref.last + 1), self._coders(ref), strict=True):
             guid = stable_guid("sel", acc.hname.render(), str(code), str(number), label)
-            coding = Coding(guid=stable_guid("coding", guid), code=code)
+            coding = Coding(guid=stable_guid("coding", guid), code=code, creating_user=user)
             acc.selections.append(
                 TextSelection(
                     guid=guid,
                     start=placement.start,
                     end=placement.end,
                     codings=(coding,),
+                    creating_user=user,
                     loc=f"{label}:{ref.line}",
                 )
             )
+
+    def _coders(self, ref: Reference) -> list[Guid | None]:
+        """The creating user of each reference of a head: none for ``Reference K``; for a merged
+        ``References K-L`` (several users coded the passage, names not exported) one placeholder
+        per reference, "NVivo user i of n (not named in the export)". Without them the n codings
+        would be identical, and tools that key codings on (source, code, range, coder), QualCoder
+        among them, keep one: NVivo's count would be lost. The placeholders are shared by all
+        heads of the same width and are no identities (qdx.model.PLACEHOLDER_USER_MARK)."""
+        if ref.count < 2:
+            return [None]
+        self.count.merged_heads += 1
+        self.count.merged_refs += ref.count
+        users: list[Guid | None] = []
+        for number in range(1, ref.count + 1):
+            user = self.users.get((number, ref.count))
+            if user is None:
+                user = User(
+                    guid=stable_guid("placeholder-user", str(number), str(ref.count)),
+                    name=placeholder_user_name(number, ref.count),
+                )
+                self.users[(number, ref.count)] = user
+            users.append(user.guid)
+        return users
 
     def _add_region(self, acc: _SourceAcc, ref: Reference, code: Guid, label: str) -> None:
         region = ref.region
         assert region is not None
         self._bound_merged(ref, label)
         self.count.regions += ref.count
-        for number in range(ref.first, ref.last + 1):
+        for number, user in zip(range(ref.first, ref.last + 1), self._coders(ref), strict=True):
             guid = stable_guid("region", acc.hname.render(), str(code), str(number), label)
             acc.regions.append(
                 PDFSelection(
@@ -198,7 +228,8 @@ class ProjectBuilder:
                     first_y=region.y1,
                     second_x=region.x2,
                     second_y=region.y2,
-                    codings=(Coding(guid=stable_guid("coding", guid), code=code),),
+                    codings=(Coding(guid=stable_guid("coding", guid), code=code, creating_user=user),),
+                    creating_user=user,
                     loc=f"{label}:{ref.line}",
                 )
             )
@@ -252,10 +283,13 @@ class ProjectBuilder:
                 for a in missing
             )
             issues.append(self._summary())
+        if self.count.merged_heads:  # with or without --sources
+            issues.append(self._merged_summary())
         quirks = ("nvivo-region-top-left",) if self.count.regions else ()
         return Project(
             name=self.name,
             origin="NVivo (coded-text export)",
+            users=tuple(self.users[k] for k in sorted(self.users, key=lambda k: (k[1], k[0]))),
             codes=_code_tree(self.code_paths),
             sources=sources,
             sets=self._folder_sets(),
@@ -272,6 +306,16 @@ class ProjectBuilder:
             f"{count.placed} text references placed ({count.placed - count.whitespace} exact,"
             f" {count.whitespace} whitespace-normalised), {count.unplaced} not found,"
             f" {count.regions} region references",
+        )
+
+    def _merged_summary(self) -> Issue:
+        count = self.count
+        return Issue(
+            "QDX411",
+            Severity.INFO,
+            f"{count.merged_heads} merged reference head(s) ('References K-L': several users coded"
+            f" the same passage) kept as {count.merged_refs} codings by placeholder users"
+            f" ('{placeholder_user_name(1, 2)}', ...): the export does not name the coders",
         )
 
     def _build_source(self, acc: _SourceAcc) -> Source:

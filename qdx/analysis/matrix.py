@@ -73,10 +73,13 @@ def _links(pairs: list[tuple[str, str]]) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=["coding", "key"], dtype=object)
 
 
-def _code_axis(corpus: Corpus, level: str | int | None) -> Axis:
+def _code_axis(corpus: Corpus, level: str | int | None, rollup: bool = False) -> Axis:
     tree = corpus.tree
     codings = corpus.codings
-    if level is None:
+    if level is None and rollup:  # every code, a category standing for its whole subtree
+        keys = list(tree.order)
+        pairs = [(c, a) for c, k in zip(codings["coding"], codings["code"], strict=True) for a in tree.paths.get(k, ())]
+    elif level is None:
         keys = list(tree.order)
         pairs = [(c, k) for c, k in zip(codings["coding"], codings["code"], strict=True) if k in tree.paths]
     else:
@@ -89,8 +92,15 @@ def _code_axis(corpus: Corpus, level: str | int | None) -> Axis:
     return Axis("codes", keys, unique_labels(names, paths), _links(pairs), None)
 
 
+def _in_scope(corpus: Corpus, keys: list[str], docs: dict[str, frozenset[str]]) -> list[str]:
+    """``keys`` whose sources the filters keep (a filtered matrix drops excluded columns)."""
+    if corpus.scope is None:
+        return keys
+    return [k for k in keys if docs.get(k, frozenset()) & corpus.scope]
+
+
 def _source_axis(corpus: Corpus) -> Axis:
-    keys = list(corpus.source_names)
+    keys = _in_scope(corpus, list(corpus.source_names), {k: frozenset({k}) for k in corpus.source_names})
     names = [corpus.source_names[k] for k in keys]
     pairs = list(zip(corpus.codings["coding"], corpus.codings["source"], strict=True))
     docs = {k: frozenset({k}) for k in keys}
@@ -104,7 +114,7 @@ def _source_axis(corpus: Corpus) -> Axis:
 
 
 def _case_axis(corpus: Corpus) -> Axis:
-    keys = list(corpus.case_names)
+    keys = _in_scope(corpus, list(corpus.case_names), dict(corpus.case_sources))
     names = [corpus.case_names[k] for k in keys]
     links = corpus.case_links.rename(columns={"case": "key"})
     return Axis(
@@ -169,21 +179,24 @@ def _variable_axis(corpus: Corpus, name: str) -> Axis:
         pairs.extend((coding, v) for v in sorted(values))
     docs = _value_docs(corpus, source_values, case_values)
     numeric = all(v.type.value in ("Integer", "Float") for v in wanted.values())
-    keys = _sort_values(set(docs), numeric)
+    frozen = {k: frozenset(v) for k, v in docs.items()}
+    keys = _in_scope(corpus, _sort_values(set(docs), numeric), frozen)
     if any(v == NO_VALUE for _, v in pairs):
         keys.append(NO_VALUE)
         docs[NO_VALUE] = set(corpus.source_chars) - {s for d in docs.values() for s in d}
     return Axis(f"variable:{name}", keys, list(keys), _links(pairs), {k: frozenset(v) for k, v in docs.items()})
 
 
-def axis(corpus: Corpus, spec: str, level: str | int | None = None) -> Axis:
+def axis(corpus: Corpus, spec: str, level: str | int | None = None, rollup: bool = False) -> Axis:
     """The :class:`Axis` for ``codes``, ``sources``, ``cases`` or ``variable:NAME``.
+
+    ``rollup`` (codes, no level): every code, counting the codings of its whole subtree.
 
     Raises:
         UsageError: an unknown axis or variable.
     """
     if spec == "codes":
-        return _code_axis(corpus, level)
+        return _code_axis(corpus, level, rollup)
     if spec == "sources":
         return _source_axis(corpus)
     if spec == "cases":
@@ -319,6 +332,7 @@ def matrix_from(
     value: str = "references",
     level: str | int | None = None,
     cooccur: str = "overlap",
+    rollup: bool = False,
 ) -> pd.DataFrame:
     """:func:`matrix` over a prepared :class:`~qdx.analysis._codings.Corpus` (reused by reports)."""
     if value not in _MEASURES and value != "c-coefficient":
@@ -329,9 +343,50 @@ def matrix_from(
         return cooccurrence_from(corpus, level=level, mode=cooccur, value=value)
     if value == "c-coefficient":
         raise UsageError("c-coefficient needs codes on both axes (a co-occurrence table)")
-    row_axis, col_axis = axis(corpus, rows, level), axis(corpus, cols, level)
+    row_axis, col_axis = axis(corpus, rows, level, rollup), axis(corpus, cols, level, rollup)
     frame = _MEASURES[value](corpus, _cells(corpus, row_axis, col_axis), row_axis, col_axis)
     return label(frame, row_axis, col_axis, value)
+
+
+TOTAL = "Total"
+
+
+def _pooled(ax: Axis) -> Axis:
+    """One member standing for every member of ``ax`` (each coding once)."""
+    links = ax.links.assign(key=TOTAL).drop_duplicates()
+    docs = None if ax.docs is None else {TOTAL: frozenset().union(*ax.docs.values())}
+    return Axis(ax.kind, [TOTAL], [TOTAL], links, docs)
+
+
+def matrix_totals(
+    corpus: Corpus,
+    *,
+    rows: str = "codes",
+    cols: str = "sources",
+    value: str = "references",
+    level: str | int | None = None,
+    rollup: bool = False,
+) -> tuple[list[float], list[float], float]:
+    """The Total column, Total row and grand total of a matrix, each the same measure taken
+    over the pooled codings (every coding counted once), not a sum of cells: a rolled-up
+    category row and its children are not counted twice, and sources/coverage/percentages
+    pool correctly.
+
+    Returns:
+        (one total per row, one total per column, the grand total).
+
+    Raises:
+        UsageError: code × code matrices have no totals; an unknown axis or value.
+    """
+    if (rows == "codes" and cols == "codes") or value not in _MEASURES:
+        raise UsageError(f"no totals for a {rows} × {cols} matrix of {value}")
+    row_axis, col_axis = axis(corpus, rows, level, rollup), axis(corpus, cols, level, rollup)
+    all_rows, all_cols = _pooled(row_axis), _pooled(col_axis)
+    measure = _MEASURES[value]
+    by_row = measure(corpus, _cells(corpus, row_axis, all_cols), row_axis, all_cols)
+    by_col = measure(corpus, _cells(corpus, all_rows, col_axis), all_rows, col_axis)
+    grand = measure(corpus, _cells(corpus, all_rows, all_cols), all_rows, all_cols)
+    return by_row.iloc[:, 0].tolist(), by_col.iloc[0, :].tolist(), float(grand.to_numpy()[0, 0])
 
 
 def label(frame: pd.DataFrame, rows: Axis, cols: Axis, value: str) -> pd.DataFrame:
@@ -355,6 +410,7 @@ def matrix(
     set_name: str | None = None,
     coder: str | None = None,
     cooccur: str = "overlap",
+    rollup: bool = False,
 ) -> pd.DataFrame:
     """A coding matrix as a DataFrame (rows × columns, one number per cell).
 
@@ -368,6 +424,8 @@ def matrix(
         set_name: keep only codings in the Set of that name (member codes or sources).
         coder: keep only codings by this user name.
         cooccur: for code × code, ``overlap`` (overlapping passages) or ``document``.
+        rollup: with codes and no level, every code's row counts the codings of its whole
+            subtree (a category is not all zeros).
 
     Returns:
         A DataFrame indexed by row labels, with column labels; ``attrs`` holds ``row_keys``,
@@ -380,4 +438,4 @@ def matrix(
         >>> qdx.matrix(project, rows="codes", cols="sources", level="concepts")  # doctest: +SKIP
     """
     corpus = build_corpus(project, set_name=set_name, coder=coder)
-    return matrix_from(corpus, rows=rows, cols=cols, value=value, level=level, cooccur=cooccur)
+    return matrix_from(corpus, rows=rows, cols=cols, value=value, level=level, cooccur=cooccur, rollup=rollup)

@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING
 
 from qdx import __version__
-from qdx.analysis._codings import Corpus, build_corpus, merge_ranges
+from qdx.analysis._codings import Corpus, Tree, build_corpus, merge_ranges
 from qdx.analysis.cooccurrence import cooccurrence_from, pairs_from
 from qdx.analysis.matrix import matrix_from
 from qdx.model import Project
 from qdx.report.frames import Frames, frames_from
+from qdx.report.levels import LevelNames, is_grounded
 from qdx.report.optional import optional_tables
-from qdx.report.sheets import COEFF, COUNT, PERCENT, Table, table_from_frame, write_table
+from qdx.report.sheets import COEFF, COUNT, PERCENT, Book, Table, table_from_frame, table_from_rows
 from qdx.safety import atomic_write
 
 if TYPE_CHECKING:
@@ -50,47 +51,48 @@ class _Ctx:
     project: Project
     corpus: Corpus
     frames: Frames
+    names: LevelNames
     about: list[tuple[str, str]] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     compare: Project | None = None
 
 
-def _row_level(corpus: Corpus) -> str | int | None:
-    """The concept level when the tree reaches it, else every code (no roll-up)."""
+def _row_level(ctx: _Ctx) -> str | int | None:
+    """The concept level of a grounded-theory tree that reaches it, else every code."""
+    if not ctx.names.grounded:
+        return None
+    tree = ctx.corpus.tree
     try:
-        depth = corpus.tree.depth("concepts")
+        depth = tree.depth("concepts")
     except Exception:  # a tree without the GT levels
         return None
-    return "concepts" if corpus.tree.at_depth(depth) else None
+    return "concepts" if tree.at_depth(depth) else None
 
 
-def _ancestor_columns(corpus: Corpus, keys: list[str], level: str | int | None) -> tuple[list[str], list[list[str]]]:
-    """Level columns (names) and, per row key, its ancestors' names down to itself."""
-    tree = corpus.tree
-    names = tree.column_names()
-    first = 1 if tree.has_core else 0  # the core is the same on every row: leave it out
-    if level is None:
-        return ["code path"], [[" > ".join(tree.label(p) for p in tree.paths[k])] for k in keys]
-    depth = tree.depth(level)
-    cols = [n.replace("_", " ") for n in names[first : depth + 1]]
+def ancestor_columns(tree: Tree, names: LevelNames, keys: list[str],
+                     level: str | int | None) -> tuple[list[str], list[list[str | None]]]:
+    """Level columns (display names) and, per row key, its ancestors' names down to itself."""
+    first = 1 if tree.has_core and len(tree.column_names()) > 1 else 0  # the core is on every row
+    depth = tree.depth(level) if level is not None else len(tree.column_names()) - 1
+    cols = [names.at(d) for d in range(first, depth + 1)]
     width = depth + 1 - first
-    labels = [[tree.label(p) for p in tree.paths[k][first : depth + 1]] for k in keys]
-    return cols, [[*lab, *[""] * (width - len(lab))] for lab in labels]  # a category row: blank below
+    labels: list[list[str | None]] = [[tree.label(p) for p in tree.paths[k][first : depth + 1]] for k in keys]
+    return cols, [[*lab, *[None] * (width - len(lab))] for lab in labels]  # a category row: blank below
 
 
 def _matrix_table(ctx: _Ctx, title: str, frame: pd.DataFrame, level: str | int | None) -> Table:
     """A code × something count matrix with level columns, a Total column and a Total row."""
     keys = list(frame.attrs["row_keys"])
-    cols, labels = _ancestor_columns(ctx.corpus, keys, level)
+    cols, labels = ancestor_columns(ctx.corpus.tree, ctx.names, keys, level)
     values = frame.to_numpy().tolist()
     rows: list[list[object]] = [[*lab, *vals, sum(vals)] for lab, vals in zip(labels, values, strict=True)]
     col_totals = [int(v) for v in frame.sum(axis=0).tolist()]
     rows.append(["Total", *[None] * (len(cols) - 1), *col_totals, sum(col_totals)])
     width = len(cols) + len(frame.columns) + 1
-    return Table(title, [*cols, *map(str, frame.columns), "Total"], rows,
-                 formats=dict.fromkeys(range(len(cols), width), COUNT),
-                 heat=(len(cols), len(cols) + len(frame.columns) - 1) if len(frame.columns) else None,
-                 label_cols=len(cols), totals=1)
+    return table_from_rows(title, [*cols, *map(str, frame.columns), "Total"], rows,
+                           formats=dict.fromkeys(range(len(cols), width), COUNT),
+                           heat=(len(cols), len(cols) + len(frame.columns) - 1) if len(frame.columns) else None,
+                           label_cols=len(cols), totals=1)
 
 
 def _code_matrix(ctx: _Ctx, cols: str) -> tuple[pd.DataFrame, str | int | None]:
@@ -98,20 +100,26 @@ def _code_matrix(ctx: _Ctx, cols: str) -> tuple[pd.DataFrame, str | int | None]:
 
     Rows are the concepts (codings below them rolled up) and, in tree order among them, any
     code above the concept level that has codings of its own (GT6's "direct coding on a
-    category"), so the grand total is always the number of codings. A tree without the
-    concept level gets one row per code.
+    category"), so the grand total is always the number of codings. A tree that is not a
+    grounded-theory tree gets one row per code that has codings or is a leaf.
     """
     import pandas as pd
 
-    level = _row_level(ctx.corpus)
+    level = _row_level(ctx)
     own = matrix_from(ctx.corpus, rows="codes", cols=cols, value="references", level=None)
-    if level is None:
-        return own, None
-    concepts = matrix_from(ctx.corpus, rows="codes", cols=cols, value="references", level=level)
     tree = ctx.corpus.tree
+    own_rows = dict(zip(own.attrs["row_keys"], own.to_numpy().tolist(), strict=True))
+    if level is None:
+        parents = {p[-2] for p in tree.paths.values() if len(p) > 1}
+        keep = [k for k in own.attrs["row_keys"] if k not in parents or sum(own_rows[k]) > 0]
+        position = {k: i for i, k in enumerate(own.attrs["row_keys"])}
+        frame = own.iloc[[position[k] for k in keep]].copy()
+        frame.attrs.update(own.attrs)
+        frame.attrs["row_keys"] = keep
+        return frame, None
+    concepts = matrix_from(ctx.corpus, rows="codes", cols=cols, value="references", level=level)
     depth = tree.depth(level)
     concept_rows = dict(zip(concepts.attrs["row_keys"], concepts.to_numpy().tolist(), strict=True))
-    own_rows = dict(zip(own.attrs["row_keys"], own.to_numpy().tolist(), strict=True))
     keys = [k for k in tree.order if k in concept_rows
             or (len(tree.paths[k]) <= depth and sum(own_rows.get(k, ())) > 0)]
     frame = pd.DataFrame([concept_rows[k] if k in concept_rows else own_rows[k] for k in keys],
@@ -146,27 +154,29 @@ def _any_code_coverage(ctx: _Ctx, keys: list[str]) -> list[float | None]:
 
 def _sheet_coverage(ctx: _Ctx) -> Table:
     tree = ctx.corpus.tree
-    level: str | int = "main" if tree.has_core or len(tree.order) else 0
+    level: str | int = "main" if ctx.names.grounded else 0
     frame = matrix_from(ctx.corpus, rows="codes", cols="sources", value="coverage", level=level) / 100.0
     rows: list[list[object]] = [[str(lab), *vals] for lab, vals in zip(frame.index, frame.to_numpy().tolist(),
                                                                       strict=True)]
     rows.append(["Any code", *_any_code_coverage(ctx, list(frame.attrs["col_keys"]))])
-    ctx.about.append(("Coverage", "Characters of a source coded by a main category (its own codings and "
+    name = ctx.names.of(level) if tree.order else "code"
+    ctx.about.append(("Coverage", f"Characters of a source coded by a {name} (its own codings and "
                       "all codings below it; overlapping passages counted once) ÷ all text characters "
                       "of the source. 'Any code': characters coded by anything ÷ all characters."))
     ncols = len(frame.columns)
-    return Table("Coverage", ["main category", *map(str, frame.columns)], rows,
-                 formats=dict.fromkeys(range(1, ncols + 1), PERCENT), heat=(1, ncols) if ncols else None,
-                 totals=1)
+    return table_from_rows("Coverage", [name, *map(str, frame.columns)], rows,
+                           formats=dict.fromkeys(range(1, ncols + 1), PERCENT), heat=(1, ncols) if ncols else None,
+                           totals=1)
 
 
 def _cooccur_levels(ctx: _Ctx) -> list[tuple[str, str | int]]:
     tree = ctx.corpus.tree
+    wanted: list[str | int] = ["main", "subcategories"] if ctx.names.grounded else [0, 1]
     found: list[tuple[str, str | int]] = []
-    for name, level in (("main category", "main"), ("subcategory", "subcategories")):
+    for level in wanted:
         try:
             if tree.at_depth(tree.depth(level)):
-                found.append((name, level))
+                found.append((ctx.names.of(level), level))
         except Exception:
             continue
     return found or [("code", 0)]
@@ -183,10 +193,12 @@ def _sheet_pairs(ctx: _Ctx) -> Table:
     frame = pd.concat(parts, ignore_index=True)
     frame["out_of_range"] = frame["out_of_range"].map({True: "yes", False: None})
     frame.columns = ["level", "code A", "code B", "n A", "n B", "n AB", "c-coefficient", "out of range"]
+    frame = frame.sort_values(["level", "c-coefficient", "n AB"], ascending=[True, False, False], kind="stable")
     ctx.about.append(("Co-occurrence", "n AB: pairs of coded passages, one of each code (codings rolled "
                       "up to the level), that overlap by at least one character in the same source; "
                       "n A, n B: references of each code. c = n AB / (n A + n B − n AB) (ATLAS.ti), "
-                      "clamped to 1 and marked 'out of range' when n AB > min(n A, n B)."))
+                      "clamped to 1 and marked 'out of range' when n AB > min(n A, n B). Strongest pairs "
+                      "first within each level."))
     return table_from_frame("Co-occurrence", frame, formats={3: COUNT, 4: COUNT, 5: COUNT, 6: COEFF},
                             heat=(6, 6), label_cols=3)
 
@@ -194,40 +206,46 @@ def _sheet_pairs(ctx: _Ctx) -> Table:
 def _sheet_ccoef(ctx: _Ctx) -> Table:
     name, level = _cooccur_levels(ctx)[-1]
     frame = cooccurrence_from(ctx.corpus, level=level, mode="overlap", value="c-coefficient")
-    rows: list[list[object]] = [[str(lab), *vals] for lab, vals in zip(frame.index, frame.to_numpy().tolist(),
-                                                                      strict=True)]
+    values = frame.to_numpy().tolist()
+    for i, row in enumerate(values):  # the diagonal (a code with itself) is 1 by definition:
+        row[i] = None                 # blank it, so the colour scale shows the real pairs
+    rows: list[list[object]] = [[str(lab), *vals] for lab, vals in zip(frame.index, values, strict=True)]
     ctx.about.append(("C-coefficient", f"c-coefficient per pair of codes at level '{name}' (overlap mode); "
-                      "diagonal 1 for a coded code."))
+                      "the diagonal is left blank (a code with itself is 1 by definition) so the colours "
+                      "compare real pairs."))
     n = len(frame.columns)
-    return Table("C-coefficient", [name, *map(str, frame.columns)], rows,
-                 formats=dict.fromkeys(range(1, n + 1), COEFF), heat=(1, n) if n else None)
+    return table_from_rows("C-coefficient", [name, *map(str, frame.columns)], rows,
+                           formats=dict.fromkeys(range(1, n + 1), COEFF), heat=(1, n) if n else None)
 
 
 def _sheet_codebook(ctx: _Ctx) -> Table:
     codes = ctx.frames.codes
-    names = ctx.corpus.tree.column_names()
+    names = ctx.names.columns()
     rows: list[list[object]] = []
+    colours: list[str | None] = []
     for rec in codes.to_dict("records"):
         levels = [rec["name"] if i == rec["depth"] else None for i in range(len(names))]
-        rows.append([*levels, str(rec["level"]).replace("_", " "), rec["description"],
+        rows.append([*levels, rec["path"], ctx.names.at(int(rec["depth"])), rec["description"],
                      "yes" if rec["is_codable"] else "no", rec["references"], rec["references_total"],
                      rec["sources"], rec["sources_total"], rec["color"]])
-    header = [n.replace("_", " ") for n in names]
-    header += ["level", "definition", "codable", "references", "references incl. children", "sources",
-               "sources incl. children", "colour"]
+        colours.append(rec["color"] if isinstance(rec["color"], str) else None)
     k = len(names)
-    ctx.about.append(("Codebook", "One row per code in tree order, its name in its level's column (group "
-                      "buttons on the left fold the tree). references: codings of the code itself; incl. "
-                      "children: of the code and every code below it. sources: distinct sources coded."))
-    return Table("Codebook", header, rows, formats=dict.fromkeys(range(k + 3, k + 7), COUNT),
-                 outline=list(codes["depth"]), label_cols=k, wrap=(k + 1,))
+    header = [*names, "code path", "level", "definition", "codable", "references", "references incl. children",
+              "sources", "sources incl. children", "colour"]
+    ctx.about.append(("Codebook", "One row per code in tree order, its name in its level's column and its "
+                      "full path (group buttons on the left fold the tree). references: codings of the code "
+                      "itself; incl. children: of the code and every code below it. sources: distinct "
+                      "sources coded. colour: the code's colour as a fill."))
+    return table_from_rows("Codebook", header, rows, formats=dict.fromkeys(range(k + 4, k + 8), COUNT),
+                           outline=list(codes["depth"]), label_cols=k, wrap=(k, k + 2),
+                           fills={k + 8: colours})
 
 
 def _sheet_segments(ctx: _Ctx) -> Table:
     seg = ctx.frames.segments
     levels = ctx.corpus.tree.column_names()[1 if ctx.corpus.tree.has_core else 0 :]
     cols = ["source", "labels", *levels, "code", "coder", "start", "end", "characters", "words", "cases", "text"]
-    frame = seg[cols].rename(columns={c: c.replace("_", " ") for c in levels})
+    frame = seg[cols].rename(columns=ctx.names.rename())
     ctx.about.append(("Segments", "One row per coding (a code applied to a passage), in document order. "
                       "start/end: code points, end exclusive (REFI §10.2). labels: the A-i-j line labels "
                       "the passage spans. words: CJK characters count one each."))
@@ -270,8 +288,8 @@ def _sheet_overview(ctx: _Ctx, input_name: str | None) -> Table:
 
     ctx.about.append(("Overview", "Facts about the project as read; codings = every Coding element "
                       "(REFI §3.13), the Matrix grand total counts the same codings."))
-    return Table("Overview", ["item", "value"], overview_rows(ctx.project, ctx.corpus, input_name),
-                 label_cols=1)
+    return table_from_rows("Overview", ["item", "value"],
+                           overview_rows(ctx.project, ctx.corpus, input_name, ctx.names.columns()), label_cols=1)
 
 
 def _about(ctx: _Ctx) -> Table:
@@ -279,7 +297,7 @@ def _about(ctx: _Ctx) -> Table:
     rows += [["All", f"Written by qdx {__version__} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Positions "
               "are Unicode code points of the text as stored (REFI §10.2). Text cells that could run as "
               "formulas (starting = + - @) are stored as text."]]
-    return Table("About", ["sheet", "how the numbers were computed"], rows, wrap=(1,))
+    return table_from_rows("About", ["sheet", "how the numbers were computed"], rows, wrap=(1,))
 
 
 def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> list[Table]:
@@ -305,24 +323,17 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> list[Table
     return tables
 
 
-def build_workbook(project: Project, *, input_name: str | None = None, progress: Progress | None = None,
-                   compare: Project | None = None) -> tuple[object, Report]:
-    """The report as an openpyxl ``Workbook`` (not yet saved) and its :class:`Report`."""
-    from openpyxl import Workbook
-
+def build_tables(project: Project, *, input_name: str | None = None, progress: Progress | None = None,
+                 compare: Project | None = None) -> tuple[list[Table], Report]:
+    """The report's sheets as :class:`~qdx.report.sheets.Table` s (not yet written) and its :class:`Report`."""
     step = progress or (lambda _name: None)
     step("Reading codings")
     corpus = build_corpus(project)
-    ctx = _Ctx(project, corpus, frames_from(corpus), compare=compare)
+    names = LevelNames(corpus.tree, is_grounded(project))
+    ctx = _Ctx(project, corpus, frames_from(corpus), names, compare=compare)
     tables = _tables(ctx, input_name, step)
     tables.append(_about(ctx))
-    book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
-    taken: set[str] = set()
-    for table in tables:
-        step(f"Writing {table.title}")
-        ctx.report.sheets.append(write_table(book, table, taken).title)
-    return book, ctx.report
+    return tables, ctx.report
 
 
 def write_report(project: Project, stream: IO[bytes], *, input_name: str | None = None,
@@ -339,10 +350,14 @@ def write_report(project: Project, stream: IO[bytes], *, input_name: str | None 
     Returns:
         A :class:`Report` with the sheet names and the Matrix grand total.
     """
-    book, report = build_workbook(project, input_name=input_name, progress=progress, compare=compare)
-    if progress:
-        progress("Saving")
-    book.save(stream)  # type: ignore[attr-defined]
+    tables, report = build_tables(project, input_name=input_name, progress=progress, compare=compare)
+    with Book(stream, project=project.name or input_name or "", title=f"qdx report: {project.name or ''}") as book:
+        for table in tables:
+            if progress:
+                progress(f"Writing {table.title}")
+            report.sheets.append(book.add(table))
+        if progress:
+            progress("Saving")
     return report
 
 
@@ -359,4 +374,4 @@ def write_report_file(project: Project, path: str | os.PathLike[str], *, input_n
     return result[0]
 
 
-__all__ = ["Report", "build_workbook", "write_report", "write_report_file"]
+__all__ = ["Report", "ancestor_columns", "build_tables", "write_report", "write_report_file"]

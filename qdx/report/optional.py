@@ -112,13 +112,38 @@ def _call(module: str, name: str) -> Callable[[Project], tuple[object | None, st
     return run
 
 
+def _saturation(project: Project) -> tuple[object | None, str]:
+    from qdx.analysis.saturation import saturation
+    from qdx.report.analysis_sheets import holdout_set_name
+
+    name = holdout_set_name([s.name for s in project.sets])
+    if name is None:
+        return saturation(project), "documents in name order, no held-out set (none named like 'Saturation sample')"
+    return saturation(project, holdout_set=name), f"documents in name order, the sources of set '{name}' held out"
+
+
 def _analyses(compare: Project | None) -> list[tuple[str, Callable[[Project], tuple[object | None, str]]]]:
     return [
         ("Structure", _call("qdx.validation.structure", "check_structure")),
         ("Audit", _call("qdx.validation.audit", "audit")),
-        ("Saturation", _call("qdx.analysis.saturation", "saturation")),
+        ("Saturation", _saturation),
         ("Agreement", lambda project: _agreement(project, compare)),
     ]
+
+
+def _table(title: str, result: object, project: Project) -> Table:
+    """The sheet of one analysis: its own layout when it has one, else its records flattened."""
+    from qdx.analysis.agreement import AgreementResult
+    from qdx.analysis.saturation import SaturationResult
+    from qdx.report.analysis_sheets import agreement_table, holdout_set_name, saturation_table
+
+    if isinstance(result, SaturationResult):
+        return saturation_table(result, holdout_set_name([s.name for s in project.sets]))
+    if isinstance(result, AgreementResult):
+        return agreement_table(result)
+    frame = result_frame(result)
+    frame.columns = [str(c).split(".")[-1].replace("_", " ") for c in frame.columns]
+    return table_from_frame(title, frame, label_cols=0)
 
 
 def optional_tables(project: Project, about: About, compare: Project | None = None) -> list[Table]:
@@ -143,11 +168,7 @@ def optional_tables(project: Project, about: About, compare: Project | None = No
         if result is None:
             about.append((title, f"skipped: {how}"))
             continue
-        frame = result_frame(result)
-        summary = _scalars(result)
+        summary = "" if title in ("Saturation", "Agreement") else _scalars(result)
         about.append((title, f"{how}." + (f" Summary — {summary}" if summary else "")))
-        table = table_from_frame(title, frame)
-        if "cumulative" in table.header:  # a saturation curve: draw it
-            table.chart = (0, table.header.index("cumulative"))
-        tables.append(table)
+        tables.append(_table(title, result, project))
     return tables

@@ -142,7 +142,7 @@ def agree(
     Holsti and Brennan-Prediger. --json prints {"per_code_source", "per_code", "overall", ...}.
     """
     from qdx.analysis.agreement import agree as compute
-    from qdx.analysis.agreement import write_agreement_xlsx
+    from qdx.report.agreement_book import write_agreement_xlsx
 
     if len(paths) > 2:
         raise UsageError(f"give one or two projects, not {len(paths)}")

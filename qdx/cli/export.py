@@ -23,10 +23,12 @@ from qdx.cli.report import progress_steps
               help="File format of the tables.")
 @click.option("--set", "set_name", default=None, help="Only codings in this set.")
 @click.option("--coder", default=None, help="Only this user's codings.")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start each .csv with a UTF-8 byte-order mark (Excel on Windows then reads CJK text).")
 @json_option
 @limits_options
 @handle_errors
-def export(path: str, folder: str, to: str, set_name: str | None, coder: str | None, as_json: bool,
+def export(path: str, folder: str, to: str, set_name: str | None, coder: str | None, bom: bool, as_json: bool,
            max_member_size: int, max_ratio: float) -> None:
     """Write codes, sources, cases, segments and codings tables of PATH into FOLDER.
 
@@ -41,7 +43,7 @@ def export(path: str, folder: str, to: str, set_name: str | None, coder: str | N
         step("Tables")
         tables = frames(project, set_name=set_name, coder=coder)
         step("Writing")
-        written = export_tables(tables, folder, to=to)
+        written = export_tables(tables, folder, to=to, bom=bom)
     rows = {name: len(frame) for name, frame in tables.tables().items()}
     if as_json:
         emit_json({"files": [str(p) for p in written], "rows": rows})

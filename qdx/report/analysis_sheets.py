@@ -8,9 +8,9 @@ computed is written as ``n/a`` with the reason in a note under the table, never 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from qdx.report.sheets import COUNT, KAPPA, PERCENT, Chart, Table, table_from_rows
+from qdx.report.sheets import COUNT, KAPPA, PERCENT, Chart, Table, table_from_rows, write_tables
 
 if TYPE_CHECKING:
     from qdx.analysis.agreement import Aggregate, AgreementResult
@@ -130,8 +130,14 @@ def comparison_table(result: AgreementResult) -> Table:
         shares = [n / t.units if t.units else NA for n in (t.both, t.neither, t.a_only, t.b_only)]
         rows.append([r.code, r.source, t.units, _num(r.kappa), r.agreement, *shares[:2], 1.0 - r.agreement,
                      *shares[2:], PATH_SEP.join(r.code_path)])
+    o = result.overall
+    for label, kappa, agreement in (("simple mean", o.kappa_mean, o.agreement_mean),
+                                    ("mean weighted by source size", o.kappa_weighted, o.agreement),
+                                    ("pooled over all units", o.kappa_pooled, o.agreement)):
+        rows.append([f"All codes and sources: {label}", None, o.table.units, _num(kappa), _num(agreement),
+                     None, None, _num(1.0 - agreement), None, None, None])
     return table_from_rows(
-        "Coding Comparison", header, rows, label_cols=2,
+        "Coding Comparison", header, rows, label_cols=2, totals=3,
         formats={2: COUNT, 3: KAPPA, **dict.fromkeys(range(4, 10), PERCENT)},
         rules=[(3, 3, {**_LOW, "format": "low"})], notes=agreement_notes(result)[:1])
 
@@ -154,8 +160,19 @@ def disagreement_table(passages: Sequence[Sequence[Any]], label_a: str, label_b:
 
 
 def audit_table(findings: Sequence[Finding]) -> Table:
-    """Audit findings: one row each (file, rule, severity, code path, message)."""
-    header = ["file", "rule", "name", "severity", "code path", "message"]
-    rows = [[f.file or "", f.rule, f.name, f.severity.value, f.code_path, f.message] for f in findings]
-    notes = [] if rows else ["No findings: every audit rule passed."]
-    return table_from_rows("Audit", header, rows, label_cols=0, wrap=(4, 5), notes=notes)
+    """Audit findings: one row each (file, rule, name, severity, code path, message), the
+    message whole and wrapped; with no findings a line under the header says so."""
+    header = ["File", "Rule", "Name", "Severity", "Code path", "Message"]
+    rows = [[f.file or None, f.rule, f.name, f.severity.value, f.code_path, f.message] for f in findings]
+    notes = [] if rows else ["No findings: every audit rule passed (rules: docs/rules.md)."]
+    return table_from_rows("Audit", header, rows, label_cols=0, wrap=(4, 5), notes=notes,
+                           max_widths={4: 40.0, 5: 60.0})
+
+
+def write_audit(findings: Sequence[Finding], stream: IO[bytes], *, project: str = "") -> None:
+    """Write audit findings as a one-sheet workbook to ``stream`` (atomic through the caller).
+
+    Example:
+        >>> atomic_write("audit.xlsx", lambda s: write_audit(findings, s))   # doctest: +SKIP
+    """
+    write_tables(stream, [audit_table(findings)], project=project, title="qdx audit")

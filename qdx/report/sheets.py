@@ -96,6 +96,7 @@ class Table:
     rules: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     image: bytes | None = None
+    max_widths: dict[int, float] = field(default_factory=dict)
 
     @property
     def nrows(self) -> int:
@@ -179,7 +180,7 @@ def column_widths(table: Table) -> list[float]:
                 width = max(width, _text_width(value) * 1.1 + 2)
             elif value is not None:
                 width = max(width, NUMBER_WIDTH)
-        cap = TEXT_WIDTH if i in table.wrap else MAX_WIDTH
+        cap = table.max_widths.get(i, TEXT_WIDTH if i in table.wrap else MAX_WIDTH)
         widths.append(min(cap, max(6.0, width)))
     return widths
 

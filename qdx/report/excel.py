@@ -23,7 +23,7 @@ from qdx.analysis._codings import Corpus, Tree, build_corpus, merge_ranges
 from qdx.analysis.cooccurrence import cooccurrence_from, pairs_from
 from qdx.analysis.matrix import matrix_from
 from qdx.model import Project
-from qdx.report.frames import Frames, frames_from
+from qdx.report.frames import cases_frame, codes_frame, segments_frame
 from qdx.report.levels import LevelNames, is_grounded
 from qdx.report.optional import optional_tables
 from qdx.report.sheets import COEFF, COUNT, PERCENT, Book, Table, table_from_frame, table_from_rows
@@ -46,11 +46,20 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Frames:
+    """The tidy tables the report shows (the others of :class:`~qdx.report.frames.Frames` are not built)."""
+
+    codes: pd.DataFrame
+    segments: pd.DataFrame
+    cases: pd.DataFrame
+
+
 @dataclass(slots=True)
 class _Ctx:
     project: Project
     corpus: Corpus
-    frames: Frames
+    frames: _Frames
     names: LevelNames
     about: list[tuple[str, str]] = field(default_factory=list)
     report: Report = field(default_factory=Report)
@@ -319,7 +328,10 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> list[Table
         if table is not None:
             tables.append(table)
     progress("Structure, audit, saturation, agreement")
-    tables.extend(optional_tables(ctx.project, ctx.about, ctx.compare))
+    coders = ctx.corpus.codings["coder"].value_counts()
+    ranked = sorted(((str(c), int(n)) for c, n in coders.items() if isinstance(c, str) and c),
+                    key=lambda cn: (-cn[1], cn[0]))
+    tables.extend(optional_tables(ctx.project, ctx.about, ctx.compare, coders=[c for c, _ in ranked]))
     return tables
 
 
@@ -330,7 +342,8 @@ def build_tables(project: Project, *, input_name: str | None = None, progress: P
     step("Reading codings")
     corpus = build_corpus(project)
     names = LevelNames(corpus.tree, is_grounded(project))
-    ctx = _Ctx(project, corpus, frames_from(corpus), names, compare=compare)
+    shown = _Frames(codes_frame(corpus), segments_frame(corpus), cases_frame(corpus))
+    ctx = _Ctx(project, corpus, shown, names, compare=compare)
     tables = _tables(ctx, input_name, step)
     tables.append(_about(ctx))
     return tables, ctx.report

@@ -179,33 +179,44 @@ def _coding_details(project: Project) -> dict[str, Coding]:
 
 
 def segments_frame(corpus: Corpus) -> pd.DataFrame:
-    """One row per coded passage, in document order (see module docstring)."""
+    """One row per coded passage, in document order (see module docstring).
+
+    Built column by column (a list per column, no dict per row): at 100,000 codings this is
+    the report's largest table.
+    """
     import pandas as pd
 
     cases: dict[str, list[str]] = {}
     for coding, case in zip(corpus.case_links["coding"], corpus.case_links["case"], strict=True):
         cases.setdefault(coding, []).append(corpus.case_names[case])
     names = corpus.tree.column_names()
-    rows = []
-    for seg in corpus.segments:
-        key = guid_key(seg.code_guid)
-        chars = seg.end - seg.start if seg.text is not None and seg.start is not None and seg.end is not None else None
-        rows.append({
-            "source": seg.source, "source_guid": str(seg.source_guid),
-            "selection": str(seg.selection) if seg.selection is not None else None,
-            "start": seg.start, "end": seg.end, "characters": chars,
-            "words": count_words(seg.text) if seg.text is not None else None,
-            "labels": " ".join(seg.labels), "label_first": seg.labels[0] if seg.labels else None,
-            "label_last": seg.labels[-1] if seg.labels else None,
-            "code": seg.code, "code_guid": str(seg.code_guid), "code_path": PATH_SEP.join(seg.code_path),
-            **_level_values(corpus, key, names),
-            "coder": seg.coder, "coding_guid": str(seg.coding_guid),
-            "cases": "; ".join(cases.get(guid_key(seg.coding_guid), [])), "text": seg.text,
-        })
-    columns = ["source", "source_guid", "selection", "start", "end", "characters", "words", "labels",
-               "label_first", "label_last", "code", "code_guid", "code_path", *names, "coder",
-               "coding_guid", "cases", "text"]
-    frame = pd.DataFrame(rows, columns=columns)
+    segs = corpus.segments
+    has_text = [s.text is not None and s.start is not None and s.end is not None for s in segs]
+    coding_keys = [guid_key(s.coding_guid) for s in segs]
+    data: dict[str, list[object]] = {
+        "source": [s.source for s in segs],
+        "source_guid": [str(s.source_guid) for s in segs],
+        "selection": [str(s.selection) if s.selection is not None else None for s in segs],
+        "start": [s.start for s in segs],
+        "end": [s.end for s in segs],
+        "characters": [s.end - s.start if ok else None  # type: ignore[operator]
+                       for s, ok in zip(segs, has_text, strict=True)],
+        "words": [count_words(s.text) if s.text is not None else None for s in segs],
+        "labels": [" ".join(s.labels) for s in segs],
+        "label_first": [s.labels[0] if s.labels else None for s in segs],
+        "label_last": [s.labels[-1] if s.labels else None for s in segs],
+        "code": [s.code for s in segs],
+        "code_guid": [str(s.code_guid) for s in segs],
+        "code_path": [PATH_SEP.join(s.code_path) for s in segs],
+    }
+    paths = [corpus.tree.paths.get(guid_key(s.code_guid), ()) for s in segs]
+    for i, col in enumerate(names):
+        data[col] = [corpus.tree.label(p[i]) if i < len(p) else None for p in paths]
+    data["coder"] = [s.coder for s in segs]
+    data["coding_guid"] = [str(s.coding_guid) for s in segs]
+    data["cases"] = ["; ".join(cases.get(k, [])) for k in coding_keys]
+    data["text"] = [s.text for s in segs]
+    frame = pd.DataFrame(data)
     for col in ("start", "end", "characters", "words"):
         frame[col] = frame[col].astype("Int64")
     return frame

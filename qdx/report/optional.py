@@ -89,14 +89,15 @@ def _coders(project: Project) -> list[str]:
     return sorted(counts, key=lambda c: (-counts[c], c))
 
 
-def _agreement(project: Project, compare: Project | None) -> tuple[object | None, str]:
+def _agreement(project: Project, compare: Project | None,
+               known: list[str] | None = None) -> tuple[object | None, str]:
     agree = _function("qdx.analysis.agreement", "agree")
     if agree is None:
         return None, "not available in this qdx"
     if compare is not None:
         other = compare.name or "the compared project"
         return agree(project, compare), f"this project against {other}, character units"
-    coders = _coders(project)
+    coders = _coders(project) if known is None else known
     if len(coders) < 2:
         return None, "not applicable: the project has fewer than two coders"
     a, b = coders[:2]
@@ -122,12 +123,13 @@ def _saturation(project: Project) -> tuple[object | None, str]:
     return saturation(project, holdout_set=name), f"documents in name order, the sources of set '{name}' held out"
 
 
-def _analyses(compare: Project | None) -> list[tuple[str, Callable[[Project], tuple[object | None, str]]]]:
+def _analyses(compare: Project | None,
+              coders: list[str] | None) -> list[tuple[str, Callable[[Project], tuple[object | None, str]]]]:
     return [
         ("Structure", _call("qdx.validation.structure", "check_structure")),
         ("Audit", _call("qdx.validation.audit", "audit")),
         ("Saturation", _saturation),
-        ("Agreement", lambda project: _agreement(project, compare)),
+        ("Agreement", lambda project: _agreement(project, compare, coders)),
     ]
 
 
@@ -146,7 +148,8 @@ def _table(title: str, result: object, project: Project) -> Table:
     return table_from_frame(title, frame, label_cols=0)
 
 
-def optional_tables(project: Project, about: About, compare: Project | None = None) -> list[Table]:
+def optional_tables(project: Project, about: About, compare: Project | None = None,
+                    coders: list[str] | None = None) -> list[Table]:
     """Tables for the analyses that exist and apply; what happened goes to ``about``.
 
     Args:
@@ -154,12 +157,13 @@ def optional_tables(project: Project, about: About, compare: Project | None = No
         about: (sheet, explanation) rows of the About sheet, appended to.
         compare: a second coder's project of the same sources (Agreement against it);
             otherwise Agreement compares the two most active coders inside ``project``.
+        coders: the project's coders, most active first, when the caller knows them already.
 
     Returns:
         One table per analysis that produced a result.
     """
     tables: list[Table] = []
-    for title, run in _analyses(compare):
+    for title, run in _analyses(compare, coders):
         try:
             result, how = run(project)
         except Exception as exc:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING
@@ -46,20 +46,10 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Frames:
-    """The tidy tables the report shows (the others of :class:`~qdx.report.frames.Frames` are not built)."""
-
-    codes: pd.DataFrame
-    segments: pd.DataFrame
-    cases: pd.DataFrame
-
-
 @dataclass(slots=True)
 class _Ctx:
     project: Project
     corpus: Corpus
-    frames: _Frames
     names: LevelNames
     about: list[tuple[str, str]] = field(default_factory=list)
     report: Report = field(default_factory=Report)
@@ -228,7 +218,7 @@ def _sheet_ccoef(ctx: _Ctx) -> Table:
 
 
 def _sheet_codebook(ctx: _Ctx) -> Table:
-    codes = ctx.frames.codes
+    codes = codes_frame(ctx.corpus)
     names = ctx.names.columns()
     rows: list[list[object]] = []
     colours: list[str | None] = []
@@ -251,7 +241,7 @@ def _sheet_codebook(ctx: _Ctx) -> Table:
 
 
 def _sheet_segments(ctx: _Ctx) -> Table:
-    seg = ctx.frames.segments
+    seg = segments_frame(ctx.corpus)  # built here and dropped after: the largest table
     levels = ctx.corpus.tree.column_names()[1 if ctx.corpus.tree.has_core else 0 :]
     cols = ["source", "labels", *levels, "code", "coder", "start", "end", "characters", "words", "cases", "text"]
     frame = seg[cols].rename(columns=ctx.names.rename())
@@ -264,7 +254,7 @@ def _sheet_segments(ctx: _Ctx) -> Table:
 
 
 def _sheet_cases(ctx: _Ctx) -> Table:
-    frame = ctx.frames.cases
+    frame = cases_frame(ctx.corpus)
     ordered = [c for c in frame.columns if c != "guid"] + (["guid"] if "guid" in frame.columns else [])
     ctx.about.append(("Cases", "One row per case with its sources and one column per variable."))
     return table_from_frame("Cases", frame[ordered])
@@ -309,7 +299,8 @@ def _about(ctx: _Ctx) -> Table:
     return table_from_rows("About", ["sheet", "how the numbers were computed"], rows, wrap=(1,))
 
 
-def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> list[Table]:
+def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[Table]:
+    """Each sheet in turn, built when asked for: a writer drops one before the next is built."""
     builders: list[tuple[str, Callable[[], Table | None]]] = [
         ("Overview", lambda: _sheet_overview(ctx, input_name)),
         ("Codebook", lambda: _sheet_codebook(ctx)),
@@ -321,37 +312,37 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> list[Table
         ("Cases", lambda: _sheet_cases(ctx)),
         ("Matrix by variable", lambda: _sheet_by_variable(ctx)),
     ]
-    tables: list[Table] = []
     for name, build in builders:
         progress(name)
         table = build()
         if table is not None:
-            tables.append(table)
+            yield table
+        table = None  # not kept alive while the next sheet is built
     progress("Structure, audit, saturation, agreement")
     coders = ctx.corpus.codings["coder"].value_counts()
     ranked = sorted(((str(c), int(n)) for c, n in coders.items() if isinstance(c, str) and c),
                     key=lambda cn: (-cn[1], cn[0]))
-    tables.extend(optional_tables(ctx.project, ctx.about, ctx.compare, coders=[c for c, _ in ranked]))
-    return tables
+    yield from optional_tables(ctx.project, ctx.about, ctx.compare, coders=[c for c, _ in ranked])
+    yield _about(ctx)
+
+
+def _context(project: Project, compare: Project | None, progress: Progress) -> _Ctx:
+    progress("Reading codings")
+    corpus = build_corpus(project)
+    return _Ctx(project, corpus, LevelNames(corpus.tree, is_grounded(project)), compare=compare)
 
 
 def build_tables(project: Project, *, input_name: str | None = None, progress: Progress | None = None,
                  compare: Project | None = None) -> tuple[list[Table], Report]:
     """The report's sheets as :class:`~qdx.report.sheets.Table` s (not yet written) and its :class:`Report`."""
     step = progress or (lambda _name: None)
-    step("Reading codings")
-    corpus = build_corpus(project)
-    names = LevelNames(corpus.tree, is_grounded(project))
-    shown = _Frames(codes_frame(corpus), segments_frame(corpus), cases_frame(corpus))
-    ctx = _Ctx(project, corpus, shown, names, compare=compare)
-    tables = _tables(ctx, input_name, step)
-    tables.append(_about(ctx))
-    return tables, ctx.report
+    ctx = _context(project, compare, step)
+    return list(_tables(ctx, input_name, step)), ctx.report
 
 
 def write_report(project: Project, stream: IO[bytes], *, input_name: str | None = None,
                  progress: Progress | None = None, compare: Project | None = None) -> Report:
-    """Write the report workbook to a binary stream.
+    """Write the report workbook to a binary stream, each sheet as soon as it is built.
 
     Args:
         project: the project (not modified).
@@ -363,15 +354,15 @@ def write_report(project: Project, stream: IO[bytes], *, input_name: str | None 
     Returns:
         A :class:`Report` with the sheet names and the Matrix grand total.
     """
-    tables, report = build_tables(project, input_name=input_name, progress=progress, compare=compare)
+    step = progress or (lambda _name: None)
+    ctx = _context(project, compare, step)
     with Book(stream, project=project.name or input_name or "", title=f"qdx report: {project.name or ''}") as book:
-        for table in tables:
-            if progress:
-                progress(f"Writing {table.title}")
-            report.sheets.append(book.add(table))
-        if progress:
-            progress("Saving")
-    return report
+        for table in _tables(ctx, input_name, step):
+            step(f"Writing {table.title}")
+            ctx.report.sheets.append(book.add(table))
+            del table  # the next sheet is built without this one in memory
+        step("Saving")
+    return ctx.report
 
 
 def write_report_file(project: Project, path: str | os.PathLike[str], *, input_name: str | None = None,

@@ -227,18 +227,18 @@ def codings_frame(corpus: Corpus) -> pd.DataFrame:
     import pandas as pd
 
     details = _coding_details(corpus.project)
-    rows = []
-    for seg in corpus.segments:
-        coding = details.get(guid_key(seg.coding_guid))
-        rows.append({
-            "coding_guid": str(seg.coding_guid), "code_guid": str(seg.code_guid),
-            "source_guid": str(seg.source_guid),
-            "selection_guid": str(seg.selection) if seg.selection is not None else None,
-            "user_guid": str(coding.creating_user) if coding and coding.creating_user else None,
-            "coder": seg.coder, "creation_datetime": coding.creation_datetime if coding else None,
-        })
-    return pd.DataFrame(rows, columns=["coding_guid", "code_guid", "source_guid", "selection_guid",
-                                       "user_guid", "coder", "creation_datetime"])
+    segs = corpus.segments
+    found = [details.get(guid_key(s.coding_guid)) for s in segs]
+    return pd.DataFrame({
+        "coding_guid": [str(s.coding_guid) for s in segs],
+        "code_guid": [str(s.code_guid) for s in segs],
+        "source_guid": [str(s.source_guid) for s in segs],
+        "selection_guid": [str(s.selection) if s.selection is not None else None for s in segs],
+        "user_guid": [str(c.creating_user) if c and c.creating_user else None for c in found],
+        "coder": [s.coder for s in segs],
+        "creation_datetime": [c.creation_datetime if c else None for c in found],
+    }, columns=["coding_guid", "code_guid", "source_guid", "selection_guid", "user_guid", "coder",
+                "creation_datetime"])
 
 
 def frames_from(corpus: Corpus) -> Frames:

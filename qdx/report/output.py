@@ -205,16 +205,20 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return csv_frame(frame)
 
 
+# infer_dtype kinds Arrow stores as one column type ("mixed…" kinds need making all-text).
+_ONE_KIND = frozenset({"string", "empty", "integer", "floating", "boolean", "datetime", "datetime64", "date",
+                       "decimal", "bytes", "categorical", "period", "timedelta", "timedelta64", "time"})
+
+
 def arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with mixed-type text columns (e.g. a variable's odd values) made all-text."""
-    from pandas.api.types import is_numeric_dtype
+    from pandas.api.types import infer_dtype, is_numeric_dtype
 
     out = frame.copy()
     for col in out.columns:
-        if not is_numeric_dtype(out[col]):
-            kinds = {type(v) for v in out[col] if v is not None}
-            if len(kinds) > 1:
-                out[col] = out[col].map(lambda v: None if v is None else str(v))
+        # infer_dtype scans in C; only a column that mixes kinds needs the per-value map.
+        if not is_numeric_dtype(out[col]) and infer_dtype(out[col], skipna=True) not in _ONE_KIND:
+            out[col] = out[col].map(lambda v: None if v is None else str(v))
     return out
 
 

@@ -57,6 +57,7 @@ _PORTRAIT_PX = (8.27 - 0.8) * 96
 _LANDSCAPE_PX = (11.69 - 0.8) * 96
 _SAMPLE_ROWS = 3000
 _LINE_PT = 13.0
+_BLOCK = 5000  # rows rendered to XML at a time
 
 
 @dataclass(slots=True)
@@ -496,20 +497,23 @@ class _RowRenderer:
         self.total_from = t.nrows - t.totals
 
     def rows(self) -> Iterator[str]:
-        """Every data row's XML, rendered column by column (one specialised loop per column)."""
+        """Every data row's XML, rendered column by column (one specialised loop per column)
+        over blocks of :data:`_BLOCK` rows, so memory holds one block of XML at a time."""
         t = self.t
-        cells = [self._column(c, values) for c, values in enumerate(t.columns)]
-        starts = [f'<row r="{self.first + i + 1}"' for i in range(t.nrows)]
         attrs = self._row_attrs()
-        for i in range(self.total_from, t.nrows):  # total rows: bold on a fill, cell by cell
-            for c, value in enumerate(t.columns[j][i] for j in range(len(t.columns))):
-                cells[c][i] = self._cell(c, self.first + i + 1, self.total[c], value, force=True)
-        for c, styles in self.fills.items():
-            for i, s in enumerate(styles[: self.total_from]):
-                if s is not None:
-                    cells[c][i] = self._cell(c, self.first + i + 1, s, t.columns[c][i], force=True)
-        for i, row_cells in enumerate(zip(*cells, strict=True)):
-            yield f"{starts[i]}{attrs[i]}>{''.join(row_cells)}</row>"
+        for lo in range(0, t.nrows, _BLOCK):
+            hi = min(lo + _BLOCK, t.nrows)
+            cells = [self._column(c, values[lo:hi], lo) for c, values in enumerate(t.columns)]
+            for i in range(max(lo, self.total_from), hi):  # total rows: bold on a fill, cell by cell
+                for c in range(len(t.columns)):
+                    cells[c][i - lo] = self._cell(c, self.first + i + 1, self.total[c], t.columns[c][i], force=True)
+            for c, styles in self.fills.items():
+                for i in range(lo, min(hi, self.total_from)):
+                    style = styles[i]
+                    if style is not None:
+                        cells[c][i - lo] = self._cell(c, self.first + i + 1, style, t.columns[c][i], force=True)
+            for i, row_cells in enumerate(zip(*cells, strict=True), start=lo):
+                yield f'<row r="{self.first + i + 1}"{attrs[i]}>{"".join(row_cells)}</row>'
 
     def _row_attrs(self) -> list[str]:
         """Per row: a height when wrapped text needs more than one line, an outline level."""
@@ -527,20 +531,20 @@ class _RowRenderer:
                                                                                                  strict=True)]
         return attrs
 
-    def _column(self, c: int, values: list[Any]) -> list[str]:
+    def _column(self, c: int, values: list[Any], offset: int) -> list[str]:
         kinds = set(map(type, values))
         kinds.discard(type(None))
-        letter, s, first = self.letters[c], self.style[c], self.first + 1
+        letter, s, first = self.letters[c], self.style[c], self.first + 1 + offset
         if kinds <= {int}:
             return ["" if v is None else f'<c r="{letter}{r}" s="{s}"><v>{v}</v></c>'
                     for r, v in enumerate(values, start=first)]
         if kinds <= {str}:
-            return self._text_column(c, values)
+            return self._text_column(c, values, first)
         return [self._cell(c, r, s, v) for r, v in enumerate(values, start=first)]
 
-    def _text_column(self, c: int, values: list[Any]) -> list[str]:
+    def _text_column(self, c: int, values: list[Any], first: int) -> list[str]:
         """A text column's cells: the hot loop of a large sheet, kept to string concatenation."""
-        letter, first = self.letters[c], self.first + 1
+        letter = self.letters[c]
         plain = f'" s="{self.style[c]}" t="inlineStr"><is><t>'
         quoted = f'" s="{self.quote[c]}" t="inlineStr"><is><t>'
         joined = "\n".join(v for v in values if v)

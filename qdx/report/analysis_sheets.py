@@ -60,7 +60,7 @@ def saturation_table(result: SaturationResult, holdout_label: str | None = None,
             for i, p in enumerate(result.curve, start=1)]
     lines = [4, *range(6, 6 + len(levels))]
     return table_from_rows(
-        "Saturation", header, rows, label_cols=2, wrap=(len(header) - 1,),
+        "Saturation", header, rows, label_cols=2, wrap=(len(header) - 1,), max_widths={len(header) - 1: 40.0},
         formats={0: COUNT, 3: COUNT, 4: COUNT, 5: PERCENT, **dict.fromkeys(range(6, 6 + len(levels)), COUNT)},
         chart=Chart(x=1, y=lines, title="Code discovery curve", x_title=f"documents (order: {result.order})",
                     y_title="codes found so far") if rows else None,
@@ -114,7 +114,7 @@ def agreement_table(result: AgreementResult, title: str = "Agreement") -> Table:
     rows = [[c.code, PATH_SEP.join(c.code_path), *_aggregate_cells(c.summary)] for c in result.per_code]
     rows.append(["Overall", f"{len(result.per_code)} codes", *_aggregate_cells(result.overall)])
     return table_from_rows(
-        title, AGREEMENT_HEADER, rows, label_cols=1, totals=1,
+        title, AGREEMENT_HEADER, rows, label_cols=1, totals=1, max_widths={0: 24.0, 1: 28.0},
         formats={2: COUNT, 3: COUNT, 4: KAPPA, 5: KAPPA, 6: KAPPA, 7: PERCENT, 8: KAPPA, 9: KAPPA, 10: COUNT,
                  11: PERCENT, 12: KAPPA, 13: KAPPA},
         rules=[(4, 6, {**_LOW, "format": "low"})], notes=agreement_notes(result))
@@ -137,7 +137,7 @@ def comparison_table(result: AgreementResult) -> Table:
         rows.append([f"All codes and sources: {label}", None, o.table.units, _num(kappa), _num(agreement),
                      None, None, _num(1.0 - agreement), None, None, None])
     return table_from_rows(
-        "Coding Comparison", header, rows, label_cols=2, totals=3,
+        "Coding Comparison", header, rows, label_cols=2, totals=3, max_widths={0: 24.0, 1: 16.0, 10: 36.0},
         formats={2: COUNT, 3: KAPPA, **dict.fromkeys(range(4, 10), PERCENT)},
         rules=[(3, 3, {**_LOW, "format": "low"})], notes=agreement_notes(result)[:1])
 
@@ -151,7 +151,7 @@ def disagreement_table(passages: Sequence[Sequence[Any]], label_a: str, label_b:
     header = ["code", "source", "start", "end", f"A: {label_a}", f"B: {label_b}"]
     rows = [list(p) for p in passages]
     return table_from_rows("Disagreements", header, rows, label_cols=1, wrap=(0, 4, 5),
-                           formats={2: COUNT, 3: COUNT},
+                           formats={2: COUNT, 3: COUNT}, max_widths={0: 28.0, 1: 16.0, 4: 48.0, 5: 48.0},
                            notes=["Each row: overlapping passages of one code in one source that the two sides "
                                   "coded differently; a blank side did not code that passage."])
 

@@ -71,7 +71,8 @@ def _row_level(ctx: _Ctx) -> str | int | None:
 def ancestor_columns(tree: Tree, names: LevelNames, keys: list[str],
                      level: str | int | None) -> tuple[list[str], list[list[str | None]]]:
     """Level columns (display names) and, per row key, its ancestors' names down to itself."""
-    first = 1 if tree.has_core and len(tree.column_names()) > 1 else 0  # the core is on every row
+    # The core is on every row: leave its column out, unless the core is itself a row.
+    first = 1 if tree.has_core and len(tree.column_names()) > 1 and all(len(tree.paths[k]) > 1 for k in keys) else 0
     depth = tree.depth(level) if level is not None else len(tree.column_names()) - 1
     cols = [names.at(d) for d in range(first, depth + 1)]
     width = depth + 1 - first
@@ -219,25 +220,23 @@ def _sheet_ccoef(ctx: _Ctx) -> Table:
 
 def _sheet_codebook(ctx: _Ctx) -> Table:
     codes = codes_frame(ctx.corpus)
-    names = ctx.names.columns()
     rows: list[list[object]] = []
     colours: list[str | None] = []
-    for rec in codes.to_dict("records"):
-        levels = [rec["name"] if i == rec["depth"] else None for i in range(len(names))]
-        rows.append([*levels, rec["path"], ctx.names.at(int(rec["depth"])), rec["description"],
+    depths = [int(d) for d in codes["depth"]]
+    for rec, depth in zip(codes.to_dict("records"), depths, strict=True):
+        rows.append([rec["name"], rec["path"], ctx.names.at(depth), rec["description"],
                      "yes" if rec["is_codable"] else "no", rec["references"], rec["references_total"],
                      rec["sources"], rec["sources_total"], rec["color"]])
         colours.append(rec["color"] if isinstance(rec["color"], str) else None)
-    k = len(names)
-    header = [*names, "code path", "level", "definition", "codable", "references", "references incl. children",
+    header = ["code", "code path", "level", "definition", "codable", "references", "references incl. children",
               "sources", "sources incl. children", "colour"]
-    ctx.about.append(("Codebook", "One row per code in tree order, its name in its level's column and its "
-                      "full path (group buttons on the left fold the tree). references: codings of the code "
-                      "itself; incl. children: of the code and every code below it. sources: distinct "
-                      "sources coded. colour: the code's colour as a fill."))
-    return table_from_rows("Codebook", header, rows, formats=dict.fromkeys(range(k + 4, k + 8), COUNT),
-                           outline=list(codes["depth"]), label_cols=k, wrap=(k, k + 2),
-                           fills={k + 8: colours})
+    ctx.about.append(("Codebook", "One row per code in tree order, indented by its depth, with its full path "
+                      "(so a filtered or printed row still says where it sits; group buttons on the left fold "
+                      "the tree). references: codings of the code itself; incl. children: of the code and every "
+                      "code below it. sources: distinct sources coded. colour: the code's colour as a fill."))
+    return table_from_rows("Codebook", header, rows, formats=dict.fromkeys(range(5, 9), COUNT), outline=depths,
+                           label_cols=1, wrap=(1, 3), fills={9: colours}, indent={0: depths},
+                           max_widths={0: 30.0, 1: 32.0, 3: 50.0})
 
 
 def _sheet_segments(ctx: _Ctx) -> Table:

@@ -77,6 +77,13 @@ def _scaled(value: str) -> float:
     return 0.01 if value in ("coverage", "row-pct", "col-pct") else 1.0
 
 
+def _value(number: float, scale: float) -> float | int:
+    """A total as the matrix shows it: scaled for percentages, a whole count as an integer."""
+    if scale != 1.0:
+        return number * scale
+    return int(number) if float(number).is_integer() else number
+
+
 def _labels(frame: pd.DataFrame, corpus: Corpus | None, spec: MatrixSpec) -> tuple[list[str], list[list[Any]]]:
     """Row label columns: the code's level columns for code rows, else one column."""
     if spec.rows == "codes" and corpus is not None:
@@ -116,8 +123,8 @@ def matrix_table(frame: pd.DataFrame, description: str = "", *, corpus: Corpus |
 
         by_row, by_col, grand = matrix_totals(corpus, rows=spec.rows, cols=spec.cols, value=value, level=spec.level,
                                               rollup=spec.rollup)
-        rows = [[*r, t * scale] for r, t in zip(rows, by_row, strict=True)]
-        rows.append(["Total", *[None] * (k - 1), *[t * scale for t in by_col], grand * scale])
+        rows = [[*r, _value(t, scale)] for r, t in zip(rows, by_row, strict=True)]
+        rows.append(["Total", *[None] * (k - 1), *[_value(t, scale) for t in by_col], _value(grand, scale)])
         header.append("Total")
         totals = 1
     sheet = table_from_rows("Matrix", header, rows, formats=dict.fromkeys(range(k, len(header)), fmt),

@@ -48,8 +48,9 @@ HEADER_FILL = "#DDEBF7"
 TOTAL_FILL = "#F2F2F2"
 RULE_FILLS = {"low": "#F8CBAD"}
 MAX_WIDTH = 48.0
+LABEL_WIDTH = 28.0  # label columns beside numbers wrap sooner, leaving the page to the numbers
 TEXT_WIDTH = 80.0
-NUMBER_WIDTH = 9.0
+NUMBER_WIDTH = 10.0
 # 10 pt text printed at 70 % is 7 pt, the smallest size qdx lets a printed sheet reach.
 MIN_SCALE = 70
 # Printable width of an A4 page with 0.4" side margins, in XlsxWriter's pixels (96 dpi).
@@ -57,6 +58,9 @@ _PORTRAIT_PX = (8.27 - 0.8) * 96
 _LANDSCAPE_PX = (11.69 - 0.8) * 96
 _SAMPLE_ROWS = 3000
 _LINE_PT = 13.0
+# Characters of 10-pt Arial (or its DejaVu/Liberation stand-ins) per unit of column width: a
+# little over one; row heights estimated with 1.0 left visibly empty space under wrapped text.
+_CHARS_PER_WIDTH = 1.15
 _BLOCK = 5000  # rows rendered to XML at a time
 
 
@@ -98,6 +102,7 @@ class Table:
     notes: list[str] = field(default_factory=list)
     image: bytes | None = None
     max_widths: dict[int, float] = field(default_factory=dict)
+    indent: dict[int, list[int]] = field(default_factory=dict)
 
     @property
     def nrows(self) -> int:
@@ -189,7 +194,8 @@ def column_widths(table: Table) -> list[float]:
                 width = max(width, _text_width(value) * 1.1 + 2)
             elif value is not None:
                 width = max(width, NUMBER_WIDTH)
-        cap = table.max_widths.get(i, TEXT_WIDTH if i in table.wrap else MAX_WIDTH)
+        cap = table.max_widths.get(i, TEXT_WIDTH if i in table.wrap else
+                                   LABEL_WIDTH if i < table.label_cols < len(table.header) else MAX_WIDTH)
         widths.append(min(cap, max(6.0, width)))
     return widths
 
@@ -425,7 +431,10 @@ class _SheetWriter:
 
     def _extras(self) -> None:
         t = self.t
-        anchor = (self.head + 1, len(t.header) + 1)
+        # Below the table and its notes: a chart beside a long table would print pages away.
+        anchor = (self.head + t.nrows + len(t.notes) + 3, 1)
+        if (t.chart is not None and t.nrows) or t.image is not None:
+            self.ws.set_h_pagebreaks([anchor[0] - 1])  # a figure starts a page: never cut across two
         if t.chart is not None and t.nrows:
             anchor = self._chart(t.chart, anchor)
         if t.image is not None:
@@ -445,7 +454,7 @@ class _SheetWriter:
         chart.set_y_axis({"name": spec.y_title, "major_gridlines": {"visible": True}})
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": 640, "height": 360})
-        self.ws.insert_chart(anchor[0], anchor[1], chart)
+        self.ws.insert_chart(anchor[0], anchor[1], chart, {"object_position": 3})  # fixed size, whatever the rows
         return anchor[0] + 20, anchor[1]
 
     def _page(self) -> None:
@@ -467,8 +476,10 @@ class _SheetWriter:
             ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
         else:  # too wide to fit readably: print at the minimum scale, label columns on every page
             ws.set_print_scale(MIN_SCALE)
-            if t.label_cols:
-                ws.repeat_columns(0, min(t.label_cols, len(t.header)) - 1)
+            labels = min(t.label_cols, len(t.header))
+            # Repeated label columns must leave most of each page to the columns they label.
+            if labels and sum(_pixels(w) for w in self.widths[:labels]) * MIN_SCALE / 100 <= page * 0.45:
+                ws.repeat_columns(0, labels - 1)
 
 
 def _xml(text: str) -> str:
@@ -494,6 +505,10 @@ class _RowRenderer:
         for c, colours in t.fills.items():
             formats = [sheet.fill(c, colour) if colour else None for colour in colours]
             self.fills[c] = [f._get_xf_index() if f is not None else None for f in formats]
+        for c, levels in t.indent.items():  # a tree shown in one column: indent by depth
+            by_level = {n: book.fmt(**{**sheet.col_props(c), "indent": n, "align": "left"})._get_xf_index()
+                        for n in set(levels) if n}
+            self.fills[c] = [by_level.get(n) for n in levels]
         self.total_from = t.nrows - t.totals
 
     def rows(self) -> Iterator[str]:
@@ -520,7 +535,7 @@ class _RowRenderer:
         t, sheet = self.t, self.sheet
         lines = [1] * t.nrows
         for c in sheet.wrap:
-            per_line = max(1.0, sheet.widths[c] - 1)
+            per_line = max(1.0, sheet.widths[c] * _CHARS_PER_WIDTH - 1)
             short = per_line / 2  # at most double width per character: surely one line
             for i, v in enumerate(t.columns[c]):
                 if isinstance(v, str) and (len(v) > short or "\n" in v):

@@ -22,10 +22,10 @@ from qdx import __version__
 from qdx.analysis._codings import Corpus, Tree, build_corpus, merge_ranges
 from qdx.analysis.cooccurrence import cooccurrence_from, pairs_from
 from qdx.analysis.matrix import matrix_from
-from qdx.model import Project
+from qdx.model import Project, guid_key
 from qdx.report.frames import cases_frame, codes_frame, segments_frame
 from qdx.report.levels import LevelNames, is_grounded
-from qdx.report.optional import optional_tables
+from qdx.report.optional import headlines, optional_results, result_tables
 from qdx.report.sheets import COEFF, COUNT, PERCENT, Book, Table, table_from_frame, table_from_rows
 from qdx.safety import atomic_write
 
@@ -54,6 +54,7 @@ class _Ctx:
     about: list[tuple[str, str]] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     compare: Project | None = None
+    results: list[tuple[str, object]] = field(default_factory=list)
 
 
 def _row_level(ctx: _Ctx) -> str | int | None:
@@ -286,8 +287,23 @@ def _sheet_overview(ctx: _Ctx, input_name: str | None) -> Table:
 
     ctx.about.append(("Overview", "Facts about the project as read; codings = every Coding element "
                       "(REFI §3.13), the Matrix grand total counts the same codings."))
-    return table_from_rows("Overview", ["item", "value"],
-                           overview_rows(ctx.project, ctx.corpus, input_name, ctx.names.columns()), label_cols=1)
+    levels = ("grounded-theory names" if ctx.names.grounded
+              else "neutral names (Level 1, 2, ...): not a grounded-theory tree")
+    rows: list[list[object]] = [*overview_rows(ctx.project, ctx.corpus, input_name, ctx.names.columns()),
+            ["Level names", levels], *headlines(ctx.results)]
+    return table_from_rows("Overview", ["item", "value"], rows, label_cols=1, max_widths={1: 60.0})
+
+
+def _sheet_memos(ctx: _Ctx) -> Table | None:
+    notes = ctx.project.notes
+    if not notes:
+        return None
+    users = {guid_key(u.guid): u.name for u in ctx.project.users}
+    rows = [[n.name, n.text, users.get(guid_key(n.creating_user)) if n.creating_user else None,
+             n.creation_datetime] for n in notes]
+    ctx.about.append(("Memos", "The project's memos (REFI notes), whole, in the order stored."))
+    return table_from_rows("Memos", ["memo", "text", "author", "created"], rows, wrap=(1,),
+                           max_widths={0: 30.0, 1: 80.0})
 
 
 def _about(ctx: _Ctx) -> Table:
@@ -310,6 +326,7 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[T
         ("Segments", lambda: _sheet_segments(ctx)),
         ("Cases", lambda: _sheet_cases(ctx)),
         ("Matrix by variable", lambda: _sheet_by_variable(ctx)),
+        ("Memos", lambda: _sheet_memos(ctx)),
     ]
     for name, build in builders:
         progress(name)
@@ -317,18 +334,21 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[T
         if table is not None:
             yield table
         table = None  # not kept alive while the next sheet is built
-    progress("Structure, audit, saturation, agreement")
-    coders = ctx.corpus.codings["coder"].value_counts()
-    ranked = sorted(((str(c), int(n)) for c, n in coders.items() if isinstance(c, str) and c),
-                    key=lambda cn: (-cn[1], cn[0]))
-    yield from optional_tables(ctx.project, ctx.about, ctx.compare, coders=[c for c, _ in ranked])
+    yield from result_tables(ctx.project, ctx.results)
     yield _about(ctx)
 
 
 def _context(project: Project, compare: Project | None, progress: Progress) -> _Ctx:
     progress("Reading codings")
     corpus = build_corpus(project)
-    return _Ctx(project, corpus, LevelNames(corpus.tree, is_grounded(project)), compare=compare)
+    ctx = _Ctx(project, corpus, LevelNames(corpus.tree, is_grounded(project)), compare=compare)
+    # The analyses run first (their results are small): the Overview, written first, states them.
+    progress("Structure, audit, saturation, agreement")
+    coders = corpus.codings["coder"].value_counts()
+    ranked = sorted(((str(c), int(n)) for c, n in coders.items() if isinstance(c, str) and c),
+                    key=lambda cn: (-cn[1], cn[0]))
+    ctx.results = optional_results(project, ctx.about, compare, coders=[c for c, _ in ranked])
+    return ctx
 
 
 def build_tables(project: Project, *, input_name: str | None = None, progress: Progress | None = None,

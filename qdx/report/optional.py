@@ -148,9 +148,9 @@ def _table(title: str, result: object, project: Project) -> Table:
     return table_from_frame(title, frame, label_cols=0)
 
 
-def optional_tables(project: Project, about: About, compare: Project | None = None,
-                    coders: list[str] | None = None) -> list[Table]:
-    """Tables for the analyses that exist and apply; what happened goes to ``about``.
+def optional_results(project: Project, about: About, compare: Project | None = None,
+                     coders: list[str] | None = None) -> list[tuple[str, object]]:
+    """(title, result) of each analysis that exists and applies; what happened goes to ``about``.
 
     Args:
         project: the project (not modified).
@@ -158,11 +158,8 @@ def optional_tables(project: Project, about: About, compare: Project | None = No
         compare: a second coder's project of the same sources (Agreement against it);
             otherwise Agreement compares the two most active coders inside ``project``.
         coders: the project's coders, most active first, when the caller knows them already.
-
-    Returns:
-        One table per analysis that produced a result.
     """
-    tables: list[Table] = []
+    found: list[tuple[str, object]] = []
     for title, run in _analyses(compare, coders):
         try:
             result, how = run(project)
@@ -174,5 +171,38 @@ def optional_tables(project: Project, about: About, compare: Project | None = No
             continue
         summary = "" if title in ("Saturation", "Agreement") else _scalars(result)
         about.append((title, f"{how}." + (f" Summary — {summary}" if summary else "")))
-        tables.append(_table(title, result, project))
-    return tables
+        found.append((title, result))
+    return found
+
+
+def result_tables(project: Project, results: list[tuple[str, object]]) -> list[Table]:
+    """One sheet per result of :func:`optional_results`."""
+    return [_table(title, result, project) for title, result in results]
+
+
+def optional_tables(project: Project, about: About, compare: Project | None = None,
+                    coders: list[str] | None = None) -> list[Table]:
+    """Tables for the analyses that exist and apply (:func:`optional_results`, then a sheet each)."""
+    return result_tables(project, optional_results(project, about, compare, coders))
+
+
+def headlines(results: list[tuple[str, object]]) -> list[list[object]]:
+    """(item, value) rows for the Overview: each analysis's verdict in words."""
+    from qdx.analysis.agreement import AgreementResult
+    from qdx.analysis.saturation import SaturationResult
+
+    rows: list[list[object]] = []
+    for title, result in results:
+        if isinstance(result, SaturationResult):
+            h = result.holdout
+            rows.append(["Saturation: held-out test", "not run (no held-out set)" if h is None else
+                         f"{'passed' if h.saturated else 'FAILED'} on {len(h.documents)} held-out documents"])
+            rows.append(["Saturation: Guest et al. 2020", result.guest2020.point])
+        elif isinstance(result, AgreementResult):
+            kappa = result.overall.kappa_pooled
+            rows.append(["Agreement: pooled kappa", round(kappa, 3) if kappa == kappa else "n/a"])
+        elif title in ("Structure", "Audit"):
+            issues = getattr(result, "issues", result)
+            count = len(issues) if isinstance(issues, list | tuple) else None
+            rows.append([f"{title}: findings", count if count is not None else "n/a"])
+    return rows

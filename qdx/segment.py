@@ -89,7 +89,37 @@ def _range(sel: Selection) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _source_segments(source: Source, index: ProjectIndex) -> Iterator[Segment]:
+class _Lookups:
+    """Code paths and user names by the GUID's spelling as a plain ``str``.
+
+    ``Guid`` hashes case-folded (every dict lookup strips and lowers it); the same few code
+    and user GUIDs repeat on every coding, so one case-folding lookup per distinct spelling
+    is enough (a 100,000-coding project spent half its segment time hashing GUIDs).
+    """
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self.paths: dict[str, tuple[str, ...]] = {}
+        self.users: dict[str | None, str | None] = {None: None}
+
+    def path(self, guid: Guid) -> tuple[str, ...]:
+        raw = str(guid)
+        found = self.paths.get(raw)
+        if found is None:
+            code = self.index.codes.get(guid)
+            found = self.paths[raw] = self.index.code_path(code) if code is not None else (raw,)
+        return found
+
+    def user(self, guid: Guid | None) -> str | None:
+        raw = None if guid is None else str(guid)
+        if raw in self.users:
+            return self.users[raw]
+        name = self.users[raw] = self.index.user_name(guid)
+        return name
+
+
+def _source_segments(source: Source, index: ProjectIndex, lookups: _Lookups | None = None) -> Iterator[Segment]:
+    lookups = lookups or _Lookups(index)
     name = source.name or str(source.guid)
     owner: dict[int, TextSource] = {}
     for doc in text_docs(source):
@@ -108,13 +138,13 @@ def _source_segments(source: Source, index: ProjectIndex) -> Iterator[Segment]:
                 finder = labels[id(found)] = LineLabels(found.text)
             span = finder.spanned(start, end)
         for coding in sel.codings:
-            yield _segment(index, name, source.guid, sel.guid, start, end, text, coding, span)
+            yield _segment(lookups, name, source.guid, sel.guid, start, end, text, coding, span)
     for coding in source.codings:
-        yield _segment(index, name, source.guid, None, None, None, None, coding, ())
+        yield _segment(lookups, name, source.guid, None, None, None, None, coding, ())
 
 
 def _segment(
-    index: ProjectIndex,
+    lookups: _Lookups,
     source: str,
     source_guid: Guid,
     selection: Guid | None,
@@ -124,8 +154,7 @@ def _segment(
     coding: Coding,
     labels: tuple[str, ...],
 ) -> Segment:
-    code = index.codes.get(coding.code)
-    path = index.code_path(code) if code is not None else (str(coding.code),)
+    path = lookups.path(coding.code)
     return Segment(
         source=source,
         source_guid=source_guid,
@@ -136,7 +165,7 @@ def _segment(
         code=path[-1],
         code_guid=coding.code,
         code_path=path,
-        coder=index.user_name(coding.creating_user),
+        coder=lookups.user(coding.creating_user),
         coding_guid=coding.guid,
         labels=labels,
     )
@@ -156,7 +185,8 @@ def segments(project: Project, index: ProjectIndex | None = None) -> list[Segmen
         >>> [s.text for s in segments(qdx.read("p.qdpx"))]  # doctest: +SKIP
     """
     idx = index or ProjectIndex(project)
+    lookups = _Lookups(idx)
     out: list[Segment] = []
     for source in project.sources:
-        out.extend(_source_segments(source, idx))
+        out.extend(_source_segments(source, idx, lookups))
     return out

@@ -55,6 +55,7 @@ class _Ctx:
     report: Report = field(default_factory=Report)
     compare: Project | None = None
     results: list[tuple[str, object]] = field(default_factory=list)
+    optional_about: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _row_level(ctx: _Ctx) -> str | int | None:
@@ -335,20 +336,23 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[T
             yield table
         table = None  # not kept alive while the next sheet is built
     yield from result_tables(ctx.project, ctx.results)
+    ctx.about.extend(ctx.optional_about)  # after the sheets built above, in sheet order
     yield _about(ctx)
 
 
 def _context(project: Project, compare: Project | None, progress: Progress) -> _Ctx:
     progress("Reading codings")
     corpus = build_corpus(project)
-    ctx = _Ctx(project, corpus, LevelNames(corpus.tree, is_grounded(project)), compare=compare)
     # The analyses run first (their results are small): the Overview, written first, states them.
     progress("Structure, audit, saturation, agreement")
     coders = corpus.codings["coder"].value_counts()
     ranked = sorted(((str(c), int(n)) for c, n in coders.items() if isinstance(c, str) and c),
                     key=lambda cn: (-cn[1], cn[0]))
-    ctx.results = optional_results(project, ctx.about, compare, coders=[c for c, _ in ranked])
-    return ctx
+    about: list[tuple[str, str]] = []
+    results = optional_results(project, about, compare, coders=[c for c, _ in ranked])
+    structure = next((r for title, r in results if title == "Structure"), None)
+    names = LevelNames(corpus.tree, is_grounded(project, structure))
+    return _Ctx(project, corpus, names, compare=compare, results=results, optional_about=about)
 
 
 def build_tables(project: Project, *, input_name: str | None = None, progress: Progress | None = None,

@@ -20,14 +20,19 @@ GT_NAMES = {"core": "core category", "main": "main category", "subcategories": "
             "concepts": "concept"}
 
 
-def is_grounded(project: Project) -> bool:
-    """True when the structure check finds the grounded-theory levels (no GT1/GT7 error)."""
-    from qdx.validation.structure import check_structure
+def is_grounded(project: Project, result: object | None = None) -> bool:
+    """True when the structure check finds the grounded-theory levels (no GT1/GT7 error).
 
-    try:
-        result = check_structure(project)
-    except Exception:  # a tree the check cannot read is not a grounded-theory tree
-        return False
+    ``result``: the project's :class:`~qdx.validation.structure.StructureResult` when the
+    caller has it already (the check is then not run twice).
+    """
+    from qdx.validation.structure import StructureResult, check_structure
+
+    if not isinstance(result, StructureResult):
+        try:
+            result = check_structure(project)
+        except Exception:  # a tree the check cannot read is not a grounded-theory tree
+            return False
     return not any(i.code in _SHAPE_RULES and i.severity.value == "error" for i in result.issues)
 
 

@@ -279,3 +279,37 @@ def test_csv_outputs_carry_a_bom_unless_told_not_to(tmp_path: Path) -> None:
         assert with_bom.read_bytes()[3:] == without.read_bytes()
     _run("export", path, str(tmp_path / "t"), "--to", "csv")
     assert (tmp_path / "t" / "segments.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_report_options_filter_the_counts_and_say_so(tmp_path: Path) -> None:
+    """`qdx report --coder/--set`: Matrix numbers are the filtered recount, the filter is on
+    the sheet and the Overview; `--holdout-set` names the saturation sample."""
+    mx = _mx()
+    path = tmp_path / "gt.qdpx"
+    qdx.write(mx.gt(), path)
+    segs = _segments(path)
+    out = tmp_path / "r.xlsx"
+    _run("report", str(path), "--coder", "bob", "--set", "first two", "--holdout-set", "first two", "-o", str(out))
+    project = mx.gt()
+    members = {str(g).lower() for s in project.sets if s.name == "first two" for g in s.member_sources}
+    names = [s.name for s in project.sources if str(s.guid).lower() in members]
+    kept = segs[(segs["coder"] == "bob") & segs["source"].isin(names)]
+    book = load_workbook(out)
+    assert "coder 'bob'" in book["Matrix"]["A1"].value and "set 'first two'" in book["Matrix"]["A1"].value
+    facts = {r[0]: r[1] for r in book["Overview"].iter_rows(min_row=2, values_only=True)}
+    assert facts["Filter"] == "only codings of set 'first two' and coder 'bob'"
+    header, rows = _sheet(out)
+    sources = [s for s in names if s in header]
+    assert sources == [h for h in header if h in names]  # sources outside the set: no column
+    assert rows[-1][0] == "Total" and rows[-1][-1] == len(kept)
+    assert rows[-1][header.index(sources[0]):-1] == [int((kept["source"] == s).sum()) for s in sources]
+    assert any("set 'first two'" in str(n) for n in (c.value for c in book["Saturation"]["A"]))
+
+
+def test_report_refuses_an_unknown_holdout_set(tmp_path: Path) -> None:
+    mx = _mx()
+    path = tmp_path / "gt.qdpx"
+    qdx.write(mx.gt(), path)
+    result = CliRunner().invoke(main, ["report", str(path), "--holdout-set", "nope", "-o", str(tmp_path / "r.xlsx")])
+    assert result.exit_code == 2 and "no set named 'nope'" in result.output
+    assert not (tmp_path / "r.xlsx").exists()

@@ -22,10 +22,11 @@ from qdx import __version__
 from qdx.analysis._codings import Corpus, Tree, build_corpus, merge_ranges
 from qdx.analysis.cooccurrence import cooccurrence_from, pairs_from
 from qdx.analysis.matrix import matrix_from
+from qdx.errors import UsageError
 from qdx.model import Project, guid_key
 from qdx.report.frames import cases_frame, codes_frame, segments_frame
 from qdx.report.levels import LevelNames, is_grounded
-from qdx.report.optional import headlines, optional_results, result_tables
+from qdx.report.optional import ReportOptions, headlines, optional_results, result_tables
 from qdx.report.sheets import COEFF, COUNT, PERCENT, Book, Table, table_from_frame, table_from_rows
 from qdx.safety import atomic_write
 
@@ -56,6 +57,7 @@ class _Ctx:
     compare: Project | None = None
     results: list[tuple[str, object]] = field(default_factory=list)
     optional_about: list[tuple[str, str]] = field(default_factory=list)
+    options: ReportOptions = field(default_factory=ReportOptions)
 
 
 def _row_level(ctx: _Ctx) -> str | int | None:
@@ -139,7 +141,10 @@ def _sheet_matrix(ctx: _Ctx) -> Table:
                       "category coded directly (not through a concept) has its own row with the concept "
                       "column blank. Total column/row: sums. Grand total "
                       f"{total} = the {len(ctx.corpus.codings)} codings in the project."))
-    return _matrix_table(ctx, "Matrix", frame, level)
+    table = _matrix_table(ctx, "Matrix", frame, level)
+    if ctx.options.filters():
+        table.caption = f"Coding references, {ctx.options.filters()}"
+    return table
 
 
 def _any_code_coverage(ctx: _Ctx, keys: list[str]) -> list[float | None]:
@@ -291,7 +296,8 @@ def _sheet_overview(ctx: _Ctx, input_name: str | None) -> Table:
     levels = ("grounded-theory names" if ctx.names.grounded
               else "neutral names (Level 1, 2, ...): not a grounded-theory tree")
     rows: list[list[object]] = [*overview_rows(ctx.project, ctx.corpus, input_name, ctx.names.columns()),
-            ["Level names", levels], *headlines(ctx.results)]
+            ["Level names", levels], ["Filter", ctx.options.filters() or "none: every coding"],
+            *headlines(ctx.results)]
     return table_from_rows("Overview", ["item", "value"], rows, label_cols=1, max_widths={1: 60.0})
 
 
@@ -335,36 +341,42 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[T
         if table is not None:
             yield table
         table = None  # not kept alive while the next sheet is built
-    yield from result_tables(ctx.project, ctx.results)
+    yield from result_tables(ctx.project, ctx.results, ctx.options)
     ctx.about.extend(ctx.optional_about)  # after the sheets built above, in sheet order
     yield _about(ctx)
 
 
-def _context(project: Project, compare: Project | None, progress: Progress) -> _Ctx:
+def _context(project: Project, compare: Project | None, progress: Progress,
+             options: ReportOptions | None = None) -> _Ctx:
+    chosen = options or ReportOptions()
+    if chosen.holdout_set is not None and chosen.holdout_set not in {s.name for s in project.sets}:
+        known = ", ".join(sorted(s.name for s in project.sets)) or "none"
+        raise UsageError(f"no set named {chosen.holdout_set!r} to hold out (sets: {known})")
     progress("Reading codings")
-    corpus = build_corpus(project)
+    corpus = build_corpus(project, set_name=chosen.set_name, coder=chosen.coder)
     # The analyses run first (their results are small): the Overview, written first, states them.
     progress("Structure, audit, saturation, agreement")
     coders = corpus.codings["coder"].value_counts()
     ranked = sorted(((str(c), int(n)) for c, n in coders.items() if isinstance(c, str) and c),
                     key=lambda cn: (-cn[1], cn[0]))
     about: list[tuple[str, str]] = []
-    results = optional_results(project, about, compare, coders=[c for c, _ in ranked])
+    results = optional_results(project, about, compare, coders=[c for c, _ in ranked], options=chosen)
     structure = next((r for title, r in results if title == "Structure"), None)
     names = LevelNames(corpus.tree, is_grounded(project, structure))
-    return _Ctx(project, corpus, names, compare=compare, results=results, optional_about=about)
+    return _Ctx(project, corpus, names, compare=compare, results=results, optional_about=about, options=chosen)
 
 
 def build_tables(project: Project, *, input_name: str | None = None, progress: Progress | None = None,
-                 compare: Project | None = None) -> tuple[list[Table], Report]:
+                 compare: Project | None = None, options: ReportOptions | None = None) -> tuple[list[Table], Report]:
     """The report's sheets as :class:`~qdx.report.sheets.Table` s (not yet written) and its :class:`Report`."""
     step = progress or (lambda _name: None)
-    ctx = _context(project, compare, step)
+    ctx = _context(project, compare, step, options)
     return list(_tables(ctx, input_name, step)), ctx.report
 
 
 def write_report(project: Project, stream: IO[bytes], *, input_name: str | None = None,
-                 progress: Progress | None = None, compare: Project | None = None) -> Report:
+                 progress: Progress | None = None, compare: Project | None = None,
+                 options: ReportOptions | None = None) -> Report:
     """Write the report workbook to a binary stream, each sheet as soon as it is built.
 
     Args:
@@ -373,12 +385,16 @@ def write_report(project: Project, stream: IO[bytes], *, input_name: str | None 
         input_name: the file the project came from (shown on Overview).
         progress: called with the name of each step (the CLI draws a progress bar).
         compare: a second coder's project of the same sources, for the Agreement sheet.
+        options: filters (set, coder), the held-out set and the core category.
 
     Returns:
         A :class:`Report` with the sheet names and the Matrix grand total.
+
+    Raises:
+        UsageError: no set of that name.
     """
     step = progress or (lambda _name: None)
-    ctx = _context(project, compare, step)
+    ctx = _context(project, compare, step, options)
     with Book(stream, project=project.name or input_name or "", title=f"qdx report: {project.name or ''}") as book:
         for table in _tables(ctx, input_name, step):
             step(f"Writing {table.title}")
@@ -389,16 +405,19 @@ def write_report(project: Project, stream: IO[bytes], *, input_name: str | None 
 
 
 def write_report_file(project: Project, path: str | os.PathLike[str], *, input_name: str | None = None,
-                      progress: Progress | None = None, compare: Project | None = None) -> Report:
+                      progress: Progress | None = None, compare: Project | None = None,
+                      options: ReportOptions | None = None) -> Report:
     """Write the report workbook to ``path`` atomically (see :func:`write_report`).
 
     Raises:
         WriteError: the file cannot be written (an existing file is left intact).
+        UsageError: no set of that name.
     """
     result: list[Report] = []
     atomic_write(path, lambda stream: result.append(write_report(project, stream, input_name=input_name,
-                                                                 progress=progress, compare=compare)))
+                                                                 progress=progress, compare=compare,
+                                                                 options=options)))
     return result[0]
 
 
-__all__ = ["Report", "ancestor_columns", "build_tables", "write_report", "write_report_file"]
+__all__ = ["Report", "ReportOptions", "ancestor_columns", "build_tables", "write_report", "write_report_file"]

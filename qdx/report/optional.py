@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qdx.model import Project
@@ -104,43 +105,69 @@ def _agreement(project: Project, compare: Project | None,
     return agree(project, coders_a=[a], coders_b=[b]), f"coder {a} against coder {b}, character units"
 
 
-def _call(module: str, name: str) -> Callable[[Project], tuple[object | None, str]]:
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    """Choices a report can be given (``qdx report`` options); None means the default.
+
+    ``set_name``/``coder`` filter the codings every count sheet shows; ``holdout_set`` is the
+    saturation sample (default: a set named like "Saturation sample"); ``core`` names the core
+    category for the structure check and the audit when the tree has several roots.
+    """
+
+    set_name: str | None = None
+    coder: str | None = None
+    holdout_set: str | None = None
+    core: str | None = None
+
+    def holdout(self, project: Project) -> str | None:
+        from qdx.report.analysis_sheets import holdout_set_name
+
+        return self.holdout_set or holdout_set_name([s.name for s in project.sets])
+
+    def filters(self) -> str:
+        """The filters in words (empty when there are none)."""
+        parts = [f"set '{self.set_name}'" if self.set_name else "", f"coder '{self.coder}'" if self.coder else ""]
+        chosen = " and ".join(p for p in parts if p)
+        return f"only codings of {chosen}" if chosen else ""
+
+
+def _call(module: str, name: str, **options: object) -> Callable[[Project], tuple[object | None, str]]:
     def run(project: Project) -> tuple[object | None, str]:
         func = _function(module, name)
         if func is None:
             return None, "not available in this qdx"
-        return func(project), f"{module}.{name} with default settings"
+        given = {k: v for k, v in options.items() if v is not None}
+        how = ", ".join(f"{k}={v!r}" for k, v in given.items()) or "default settings"
+        return func(project, **given), f"{module}.{name} with {how}"
     return run
 
 
-def _saturation(project: Project) -> tuple[object | None, str]:
+def _saturation(project: Project, name: str | None) -> tuple[object | None, str]:
     from qdx.analysis.saturation import saturation
-    from qdx.report.analysis_sheets import holdout_set_name
 
-    name = holdout_set_name([s.name for s in project.sets])
     if name is None:
         return saturation(project), "documents in name order, no held-out set (none named like 'Saturation sample')"
     return saturation(project, holdout_set=name), f"documents in name order, the sources of set '{name}' held out"
 
 
-def _analyses(compare: Project | None,
-              coders: list[str] | None) -> list[tuple[str, Callable[[Project], tuple[object | None, str]]]]:
+def _analyses(compare: Project | None, coders: list[str] | None,
+              options: ReportOptions) -> list[tuple[str, Callable[[Project], tuple[object | None, str]]]]:
     return [
-        ("Structure", _call("qdx.validation.structure", "check_structure")),
-        ("Audit", _call("qdx.validation.audit", "audit")),
-        ("Saturation", _saturation),
+        ("Structure", _call("qdx.validation.structure", "check_structure", core=options.core)),
+        ("Audit", _call("qdx.validation.audit", "audit", core=options.core)),
+        ("Saturation", lambda project: _saturation(project, options.holdout(project))),
         ("Agreement", lambda project: _agreement(project, compare, coders)),
     ]
 
 
-def _table(title: str, result: object, project: Project) -> Table:
+def _table(title: str, result: object, project: Project, holdout: str | None = None) -> Table:
     """The sheet of one analysis: its own layout when it has one, else its records flattened."""
     from qdx.analysis.agreement import AgreementResult
     from qdx.analysis.saturation import SaturationResult
     from qdx.report.analysis_sheets import agreement_table, holdout_set_name, saturation_table
 
     if isinstance(result, SaturationResult):
-        return saturation_table(result, holdout_set_name([s.name for s in project.sets]))
+        return saturation_table(result, holdout or holdout_set_name([s.name for s in project.sets]))
     if isinstance(result, AgreementResult):
         return agreement_table(result)
     frame = result_frame(result)
@@ -149,7 +176,8 @@ def _table(title: str, result: object, project: Project) -> Table:
 
 
 def optional_results(project: Project, about: About, compare: Project | None = None,
-                     coders: list[str] | None = None) -> list[tuple[str, object]]:
+                     coders: list[str] | None = None,
+                     options: ReportOptions | None = None) -> list[tuple[str, object]]:
     """(title, result) of each analysis that exists and applies; what happened goes to ``about``.
 
     Args:
@@ -158,9 +186,10 @@ def optional_results(project: Project, about: About, compare: Project | None = N
         compare: a second coder's project of the same sources (Agreement against it);
             otherwise Agreement compares the two most active coders inside ``project``.
         coders: the project's coders, most active first, when the caller knows them already.
+        options: the report's choices (held-out set, core category).
     """
     found: list[tuple[str, object]] = []
-    for title, run in _analyses(compare, coders):
+    for title, run in _analyses(compare, coders, options or ReportOptions()):
         try:
             result, how = run(project)
         except Exception as exc:
@@ -175,9 +204,11 @@ def optional_results(project: Project, about: About, compare: Project | None = N
     return found
 
 
-def result_tables(project: Project, results: list[tuple[str, object]]) -> list[Table]:
+def result_tables(project: Project, results: list[tuple[str, object]],
+                  options: ReportOptions | None = None) -> list[Table]:
     """One sheet per result of :func:`optional_results`."""
-    return [_table(title, result, project) for title, result in results]
+    holdout = (options or ReportOptions()).holdout(project)
+    return [_table(title, result, project, holdout) for title, result in results]
 
 
 def optional_tables(project: Project, about: About, compare: Project | None = None,

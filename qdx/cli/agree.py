@@ -72,7 +72,8 @@ def _print_table(result: AgreementResult, detail: bool) -> None:
     for line in legend:
         click.echo(line)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        # The library names its keyword argument; on the command line it is the option.
+        click.echo(f"warning: {warning.replace('all_sources', '--all-sources')}", err=True)
 
 
 def _sides(

@@ -170,6 +170,10 @@ def _table(title: str, result: object, project: Project, holdout: str | None = N
         return saturation_table(result, holdout or holdout_set_name([s.name for s in project.sets]))
     if isinstance(result, AgreementResult):
         return agreement_table(result)
+    if title == "Audit" and isinstance(result, list | tuple):
+        from qdx.report.analysis_sheets import audit_table
+
+        return audit_table(result)  # the same layout as `qdx audit -o`
     frame = result_frame(result)
     frame.columns = [str(c).split(".")[-1].replace("_", " ") for c in frame.columns]
     return table_from_frame(title, frame, label_cols=0)

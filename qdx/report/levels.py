@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qdx.analysis._codings import LEVEL_COLUMNS, LEVELS, Tree
+from qdx.analysis._codings import LEVELS, Tree
 from qdx.model import Project
 
 # Errors that mean "not a grounded-theory tree", as opposed to quality findings inside one.
@@ -63,4 +63,4 @@ class LevelNames:
         return dict(zip(self.tree.column_names(), self.columns(), strict=True))
 
 
-__all__ = ["GT_NAMES", "LEVEL_COLUMNS", "LevelNames", "is_grounded"]
+__all__ = ["GT_NAMES", "LevelNames", "is_grounded"]

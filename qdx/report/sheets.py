@@ -16,8 +16,9 @@ the sheet). Every sheet gets:
   the project name and sheet name and a footer with the page number;
 * a named font (so no viewer falls back to a serif), the creator ``qdx``.
 
-Text that could run as a formula is written as a string cell with Excel's quote prefix,
-never as a formula (:mod:`qdx.cells`); XlsxWriter's ``write_string`` never makes a formula.
+The data rows themselves are rendered to SpreadsheetML by :mod:`qdx.report._xlsx_rows` and
+streamed into XlsxWriter's row buffer. Text that could run as a formula is written as an
+inline string cell with Excel's quote prefix, never as a formula (:mod:`qdx.cells`).
 """
 
 from __future__ import annotations

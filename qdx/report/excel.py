@@ -24,7 +24,7 @@ from qdx.analysis.cooccurrence import cooccurrence_from, pairs_from
 from qdx.analysis.matrix import matrix_from
 from qdx.errors import UsageError
 from qdx.model import Project, guid_key
-from qdx.report.frames import cases_frame, codes_frame, segments_frame
+from qdx.report.frames import cases_frame, codes_frame, segment_columns
 from qdx.report.levels import LevelNames, is_grounded
 from qdx.report.optional import ReportOptions, headlines, optional_results, result_tables
 from qdx.report.sheets import COEFF, COUNT, PERCENT, Book, Table, table_from_frame, table_from_rows
@@ -247,16 +247,17 @@ def _sheet_codebook(ctx: _Ctx) -> Table:
 
 
 def _sheet_segments(ctx: _Ctx) -> Table:
-    seg = segments_frame(ctx.corpus)  # built here and dropped after: the largest table
+    data = segment_columns(ctx.corpus)  # plain lists: no DataFrame round trip for the largest sheet
     levels = ctx.corpus.tree.column_names()[1 if ctx.corpus.tree.has_core else 0 :]
     cols = ["source", "labels", *levels, "code", "coder", "start", "end", "characters", "words", "cases", "text"]
-    frame = seg[cols].rename(columns=ctx.names.rename())
+    rename = ctx.names.rename()
     ctx.about.append(("Segments", "One row per coding (a code applied to a passage), in document order. "
                       "start/end: code points, end exclusive (REFI §10.2). labels: the A-i-j line labels "
                       "the passage spans. words: CJK characters count one each."))
-    width = len(frame.columns)
-    return table_from_frame("Segments", frame, formats={width - 6: COUNT, width - 5: COUNT, width - 4: COUNT,
-                                                        width - 3: COUNT}, label_cols=2, wrap=(width - 1,))
+    width = len(cols)
+    return Table("Segments", [rename.get(c, c) for c in cols], [data[c] for c in cols],
+                 formats={width - 6: COUNT, width - 5: COUNT, width - 4: COUNT, width - 3: COUNT},
+                 label_cols=2, wrap=(width - 1,))
 
 
 def _sheet_cases(ctx: _Ctx) -> Table:

@@ -188,14 +188,8 @@ def _coding_details(project: Project) -> dict[str, Coding]:
     return found
 
 
-def segments_frame(corpus: Corpus) -> pd.DataFrame:
-    """One row per coded passage, in document order (see module docstring).
-
-    Built column by column (a list per column, no dict per row): at 100,000 codings this is
-    the report's largest table.
-    """
-    import pandas as pd
-
+def segment_columns(corpus: Corpus) -> dict[str, list[object]]:
+    """The segments table as plain lists, one per column (see :func:`segments_frame`)."""
     cases: dict[str, list[str]] = {}
     for coding, case in zip(corpus.case_links["coding"], corpus.case_links["case"], strict=True):
         cases.setdefault(coding, []).append(corpus.case_names[case])
@@ -226,7 +220,18 @@ def segments_frame(corpus: Corpus) -> pd.DataFrame:
     data["coding_guid"] = [str(s.coding_guid) for s in segs]
     data["cases"] = ["; ".join(cases.get(k, [])) for k in coding_keys]
     data["text"] = [s.text for s in segs]
-    frame = pd.DataFrame(data)
+    return data
+
+
+def segments_frame(corpus: Corpus) -> pd.DataFrame:
+    """One row per coded passage, in document order (see module docstring).
+
+    Built column by column (a list per column, no dict per row): at 100,000 codings this is
+    the report's largest table.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(segment_columns(corpus))
     for col in ("start", "end", "characters", "words"):
         frame[col] = frame[col].astype("Int64")
     return frame

@@ -39,19 +39,22 @@ VALUE_CHOICES = ["references", "sources", "cases", "words", "characters", "cover
               help="Write .xlsx, .csv or .parquet instead of printing a table.")
 @click.option("--layout", type=click.Choice(["qdx", "nvivo"]), default="qdx", show_default=True,
               help="nvivo: NVivo's Matrix Coding export layout ('A : name' / '1 : name').")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start a .csv with a UTF-8 byte-order mark (Excel on Windows then reads CJK text).")
 @json_option
 @limits_options
 @handle_errors
 def matrix(path: str, rows: str, cols: str, value: str, level: str | None, set_name: str | None,
-           coder: str | None, cooccur: str, output: str | None, layout: str, as_json: bool,
+           coder: str | None, cooccur: str, output: str | None, layout: str, bom: bool, as_json: bool,
            max_member_size: int, max_ratio: float) -> None:
     """Coding matrix of PATH: ROWS × COLS, one number per cell.
 
     --json prints {"rows": [...], "cols": [...], "values": [[...]]} (plus "value").
     """
-    from qdx.analysis.matrix import matrix as compute
+    from qdx.analysis._codings import build_corpus
+    from qdx.analysis.matrix import matrix_from
     from qdx.cli._common import refuse_overwriting_input
-    from qdx.report.output import write_matrix
+    from qdx.report.output import MatrixSpec, write_matrix
 
     require_option("-o/--output", output is not None, layout="--layout")
     require_option("--rows codes --cols codes", rows == cols == "codes", cooccur="--cooccur")
@@ -59,12 +62,18 @@ def matrix(path: str, rows: str, cols: str, value: str, level: str | None, set_n
         step("Reading")
         project = load(path, limits=make_limits(max_member_size, max_ratio))
         step("Counting")
-        frame = compute(project, rows=rows, cols=cols, value=value, level=level, set_name=set_name,
-                        coder=coder, cooccur=cooccur)
+        corpus = build_corpus(project, set_name=set_name, coder=coder)
+        # Without a level every code is a row, and a category counts its whole subtree (a
+        # category row of zeros would say "never coded" about a theme coded throughout).
+        spec = MatrixSpec(rows=rows, cols=cols, value=value, level=level, cooccur=cooccur, set_name=set_name,
+                          coder=coder, rollup=level is None)
+        frame = matrix_from(corpus, rows=rows, cols=cols, value=value, level=level, cooccur=cooccur,
+                            rollup=spec.rollup)
         step("Writing")
         if output:
             refuse_overwriting_input(output, path)
-            write_matrix(frame, output, layout=layout, description=_describe(rows, cols, value, level, cooccur))
+            write_matrix(frame, output, layout=layout, description=_describe(rows, cols, value, level, cooccur),
+                         corpus=corpus, spec=spec, bom=bom)
     if as_json:
         emit_json(_as_json(frame))
     elif output:

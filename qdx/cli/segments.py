@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 import click
 
-from qdx.cells import csv_text, csv_writer, set_text
+from qdx.cells import csv_text, csv_writer
 from qdx.cli._common import (
     echo,
     emit_json,
@@ -30,6 +31,7 @@ from qdx.cli._common import (
 from qdx.cli.info import UNIT_CHOICE
 from qdx.errors import UsageError
 from qdx.safety import atomic_write
+from qdx.segment import Segment
 
 COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels")
 
@@ -38,11 +40,14 @@ COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "
 @click.argument("path", type=click.Path(dir_okay=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write .csv, .xlsx or .json.")
 @click.option("--unit", type=UNIT_CHOICE, default=None, help="Force the producer's text-position unit.")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start a .csv with a UTF-8 byte-order mark (Excel on Windows then reads CJK text).")
 @json_option
 @limits_options
 @handle_errors
 def segments(
-    path: str, output: str | None, unit: str | None, as_json: bool, max_member_size: int, max_ratio: float
+    path: str, output: str | None, unit: str | None, bom: bool, as_json: bool, max_member_size: int,
+    max_ratio: float,
 ) -> None:
     """List the coded segments of PATH with their exact text."""
     from qdx.segment import segments as find_segments
@@ -50,14 +55,16 @@ def segments(
     if output is not None:
         refuse_overwriting_input(output, path)
     project = load(path, limits=make_limits(max_member_size, max_ratio), unit=unit)
-    rows = [seg.as_dict() for seg in find_segments(project)]
+    found = find_segments(project)
     if output is not None:
-        _write(Path(output), rows)
+        _write(Path(output), found, project.name or Path(path).name, bom)
         if as_json:
-            emit_json({"output": output, "segments": len(rows)})
+            emit_json({"output": output, "segments": len(found)})
         else:
-            echo(f"wrote {len(rows)} segments to {output}")
-    elif as_json:
+            echo(f"wrote {len(found)} segments to {output}")
+        return
+    rows = [seg.as_dict() for seg in found]
+    if as_json:
         emit_json(rows)
     else:
         for row in rows:
@@ -66,25 +73,33 @@ def segments(
             echo(f"{row['source']} [{row['start']}:{row['end']}] {path_}: {text[:80]}")
 
 
-def _write(target: Path, rows: list[dict[str, object]]) -> None:
+def _write(target: Path, found: Sequence[Segment], project: str, bom: bool) -> None:
     suffix = target.suffix.lower()
-    writers = {".csv": _csv, ".xlsx": _xlsx, ".json": _json}
-    writer = writers.get(suffix)
-    if writer is None:
+    if suffix == ".xlsx":
+        atomic_write(target, lambda stream: _xlsx(found, stream, project))
+    elif suffix == ".csv":
+        atomic_write(target, lambda stream: _csv(found, stream, bom))
+    elif suffix == ".json":
+        atomic_write(target, lambda stream: _json([seg.as_dict() for seg in found], stream))
+    else:
         raise UsageError(f"cannot write segments as {suffix or 'a file without extension'}; use .csv, .xlsx or .json")
-    atomic_write(target, lambda stream: writer(rows, stream))
 
 
-def _flat(row: dict[str, object]) -> list[object]:
-    out: list[object] = []
-    for key in COLUMNS:
-        value = row.get(key)
-        if key == "code_path" and isinstance(value, list):
-            value = " > ".join(map(str, value))
-        elif key == "labels" and isinstance(value, list):
-            value = ";".join(map(str, value))
-        out.append(value)
-    return out
+def _columns(found: Sequence[Segment]) -> list[list[object]]:
+    """The table column by column (one pass per column: no per-row dicts)."""
+    from qdx.report.frames import PATH_SEP
+
+    return [
+        [s.source for s in found],
+        [str(s.selection) if s.selection is not None else None for s in found],
+        [s.start for s in found],
+        [s.end for s in found],
+        [s.text for s in found],
+        [s.code for s in found],
+        [PATH_SEP.join(s.code_path) for s in found],
+        [s.coder for s in found],
+        [";".join(s.labels) for s in found],
+    ]
 
 
 def defuse(value: object) -> object:
@@ -92,32 +107,21 @@ def defuse(value: object) -> object:
     return csv_text(value)
 
 
-def _csv(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
-    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+def _csv(found: Sequence[Segment], stream: IO[bytes], bom: bool) -> None:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig" if bom else "utf-8", newline="")
     out = csv_writer(text)
     out.writerow(COLUMNS)
-    for row in rows:
-        out.writerow([defuse(v) for v in _flat(row)])
+    out.writerows([defuse(v) for v in row] for row in zip(*_columns(found), strict=True))
     text.flush()
     text.detach()
 
 
-def _xlsx(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
-    from openpyxl import Workbook
+def _xlsx(found: Sequence[Segment], stream: IO[bytes], project: str) -> None:
+    from qdx.report.sheets import COUNT, Table, write_tables
 
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "segments"
-    sheet.append(list(COLUMNS))
-    for r, row in enumerate(rows, start=2):
-        for c, value in enumerate(_flat(row), start=1):
-            cell = sheet.cell(row=r, column=c)
-            if isinstance(value, str):
-                set_text(cell, value)  # text, even when it starts with "=" (no formula)
-            else:
-                cell.value = value  # type: ignore[assignment]
-    book.save(stream)
+    table = Table("Segments", list(COLUMNS), _columns(found), formats={2: COUNT, 3: COUNT}, label_cols=1,
+                  wrap=(4,), notes=["One row per coding; start/end in code points, end exclusive (REFI §10.2)."])
+    write_tables(stream, [table], project=project, title="qdx segments")
 
 
 def _json(rows: list[dict[str, object]], stream: IO[bytes]) -> None:

@@ -142,8 +142,38 @@ def _in_whole(whole: str | None, part: str) -> tuple[str | None, int | None, int
     return None, None, None
 
 
-def _source_segments(source: Source, index: ProjectIndex) -> list[Segment]:
+class _Lookups:
+    """Code paths and user names by the GUID's spelling as a plain ``str``.
+
+    ``Guid`` hashes case-folded (every dict lookup strips and lowers it); the same few code
+    and user GUIDs repeat on every coding, so one case-folding lookup per distinct spelling
+    is enough (a 100,000-coding project spent half its segment time hashing GUIDs).
+    """
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self.paths: dict[str, tuple[str, ...]] = {}
+        self.users: dict[str | None, str | None] = {None: None}
+
+    def path(self, guid: Guid) -> tuple[str, ...]:
+        raw = str(guid)
+        found = self.paths.get(raw)
+        if found is None:
+            code = self.index.codes.get(guid)
+            found = self.paths[raw] = self.index.code_path(code) if code is not None else (raw,)
+        return found
+
+    def user(self, guid: Guid | None) -> str | None:
+        raw = None if guid is None else str(guid)
+        if raw in self.users:
+            return self.users[raw]
+        name = self.users[raw] = self.index.user_name(guid)
+        return name
+
+
+def _source_segments(source: Source, index: ProjectIndex, lookups: _Lookups | None = None) -> list[Segment]:
     """The source's segments in document order: by start (None last), then as stored."""
+    lookups = lookups or _Lookups(index)
     name = source.name or str(source.guid)
     located = _Located(source)
     labels: dict[int, LineLabels] = {}
@@ -160,14 +190,14 @@ def _source_segments(source: Source, index: ProjectIndex) -> list[Segment]:
             if finder is None:
                 finder = labels[id(found[0])] = LineLabels(found[0])
             span = finder.spanned(start, end)
-        out.extend(_segment(index, name, source.guid, sel.guid, start, end, text, c, span) for c in sel.codings)
+        out.extend(_segment(lookups, name, source.guid, sel.guid, start, end, text, c, span) for c in sel.codings)
     out.sort(key=lambda seg: (seg.start is None, seg.start or 0))
-    out.extend(_segment(index, name, source.guid, None, None, None, None, c, ()) for c in source.codings)
+    out.extend(_segment(lookups, name, source.guid, None, None, None, None, c, ()) for c in source.codings)
     return out
 
 
 def _segment(
-    index: ProjectIndex,
+    lookups: _Lookups,
     source: str,
     source_guid: Guid,
     selection: Guid | None,
@@ -177,8 +207,7 @@ def _segment(
     coding: Coding,
     labels: tuple[str, ...],
 ) -> Segment:
-    code = index.codes.get(coding.code)
-    path = index.code_path(code) if code is not None else (str(coding.code),)
+    path = lookups.path(coding.code)
     return Segment(
         source=source,
         source_guid=source_guid,
@@ -189,7 +218,7 @@ def _segment(
         code=path[-1],
         code_guid=coding.code,
         code_path=path,
-        coder=index.user_name(coding.creating_user),
+        coder=lookups.user(coding.creating_user),
         coding_guid=coding.guid,
         labels=labels,
     )
@@ -209,7 +238,8 @@ def segments(project: Project, index: ProjectIndex | None = None) -> list[Segmen
         >>> [s.text for s in segments(qdx.read("p.qdpx"))]  # doctest: +SKIP
     """
     idx = index or ProjectIndex(project)
+    lookups = _Lookups(idx)
     out: list[Segment] = []
     for source in project.sources:
-        out.extend(_source_segments(source, idx))
+        out.extend(_source_segments(source, idx, lookups))
     return out

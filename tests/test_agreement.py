@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qdx.analysis._intervals import Intervals, counts, sweep
-from qdx.analysis.agreement import agree, write_agreement_xlsx
+from qdx.analysis.agreement import agree
 from qdx.analysis.coefficients import (
     Table2x2,
     alpha_expected_agreement,
@@ -35,6 +35,7 @@ from qdx.analysis.coefficients import (
 )
 from qdx.errors import NoDataError, UsageError
 from qdx.model import Code, Coding, Guid, Project, TextSelection, TextSource, User
+from qdx.report.agreement_book import write_agreement_xlsx
 
 # --------------------------------------------------------------------------- building projects
 
@@ -483,12 +484,16 @@ def test_xlsx_layout_and_formula_text_stays_text(tmp_path: Path) -> None:
     assert values["Source"] == "=evil" and ws.cell(2, header.index("Source") + 1).data_type == "s"
     assert values["Source Size"] == len(text)
     # both [9,20) 11, A only 9, B only 10 → agreement = (len − 19)/len.
-    assert values["Agreement (%)"] == pytest.approx(100 * (len(text) - 19) / len(text))
-    assert values["A and Not B (%)"] == pytest.approx(100 * 9 / len(text))
+    # Percentages are 0-1 numbers shown with a percent format (issue 16: percent as percent).
+    assert values["Agreement (%)"] == pytest.approx((len(text) - 19) / len(text))
+    assert values["A and Not B (%)"] == pytest.approx(9 / len(text))
+    assert ws.cell(2, header.index("Agreement (%)") + 1).number_format.endswith("%")
     dis = wb["Disagreements"]
-    texts = [dis.cell(r, 8) for r in range(2, dis.max_row + 1)]
-    assert {c.value for c in texts} == {text[0:9], text[20:30]}
-    assert all(c.data_type == "s" for c in texts)
+    # One passage group: A coded [0, 20), B [9, 30): whole passages side by side, wrapped.
+    assert dis["E1"].value.startswith("A: ") and dis["F1"].value.startswith("B: ")
+    assert (dis["E2"].value, dis["F2"].value) == (text[0:20], text[9:30])
+    assert (dis["C2"].value, dis["D2"].value) == (0, 30)
+    assert dis["E2"].data_type == "s" and dis["E2"].alignment.wrap_text
     labels = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
     assert any(str(v).endswith("pooled over all units") for v in labels)
 

@@ -112,7 +112,9 @@ def test_segments_csv_defuses_formulas(qdpx: Path, tmp_path: Path) -> None:
     target = tmp_path / "s.csv"
     code, _, _ = run("segments", str(qdpx), "-o", str(target))
     assert code == 0
-    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a UTF-8 BOM: Excel on Windows reads CJK text right
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     header, first, second = rows
     assert header[:5] == ["source", "selection", "start", "end", "text"]
     row = dict(zip(header, first, strict=True))

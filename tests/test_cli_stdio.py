@@ -90,8 +90,8 @@ def test_stdin_over_the_limit_is_refused() -> None:
 
 @pytest.mark.parametrize(("command", "fmt"), [("segments", "csv"), ("segments", "json"), ("matrix", "csv")])
 def test_dash_output_is_the_file_content(command: str, fmt: str, tmp_path: Path) -> None:
-    """``-o - --to FMT`` writes to stdout exactly what ``-o file.FMT`` writes to the file (the
-    matrix file's UTF-8 byte-order mark aside: it is for spreadsheets, not pipes)."""
+    """``-o - --to FMT`` writes to stdout exactly what ``-o file.FMT`` writes to the file (a CSV
+    file's UTF-8 byte-order mark aside: it is for spreadsheets, not pipes)."""
     target = tmp_path / f"out.{fmt}"
     assert run([command, str(PROJECT), "-o", str(target)])[0] == 0
     result = CliRunner().invoke(main, [command, str(PROJECT), "-o", "-", "--to", fmt])
@@ -99,6 +99,10 @@ def test_dash_output_is_the_file_content(command: str, fmt: str, tmp_path: Path)
     expected = target.read_bytes().removeprefix("\ufeff".encode())
     assert result.stdout_bytes == expected and len(expected) > 1000
     assert list(tmp_path.iterdir()) == [target]  # no file named "-"
+    if fmt == "csv":  # the file has the mark by default (--bom); standard output never, even when asked
+        assert target.read_bytes().startswith("\ufeff".encode())
+        asked = CliRunner().invoke(main, [command, str(PROJECT), "-o", "-", "--to", fmt, "--bom"])
+        assert asked.exit_code == 0 and asked.stdout_bytes == expected
 
 
 def test_matrix_json_to_stdout_is_the_json_document() -> None:

@@ -140,7 +140,7 @@ def test_no_csv_cell_starts_like_a_formula(outputs: dict[str, Path], name: str) 
 
 
 def test_segments_csv_prefixes_the_hyperlink(outputs: dict[str, Path]) -> None:
-    rows = list(csv.DictReader(io.StringIO(outputs["segments.csv"].read_text(encoding="utf-8"), newline="")))
+    rows = list(csv.DictReader(io.StringIO(outputs["segments.csv"].read_text(encoding="utf-8-sig"), newline="")))
     texts = {row["text"] for row in rows}
     assert "'" + HYPERLINK in texts
     assert {row["source"] for row in rows} == {"'=SOURCE()"}

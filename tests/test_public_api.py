@@ -87,7 +87,6 @@ NOT_FOR_USERS = {
     ("qdx/validation/schema.py", "FileNotFoundError"): "the installation lost qdx's own XSDs",
     ("qdx/text.py", "ValueError"): "internal check; qdx.read turns a bad unit into UsageError first",
     ("qdx/analysis/coefficients.py", "ValueError"): "internal: agree() passes only known levels",
-    ("qdx/analysis/_agreement_xlsx.py", "TypeError"): "internal: a cell type the writer never makes",
 }
 
 

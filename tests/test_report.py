@@ -156,7 +156,8 @@ def test_flat_codebook_without_levels(tmp_path: Path) -> None:
     report = write_report_file(mx.r1(), tmp_path / "r1.xlsx")
     assert report.matrix_total == report.codings == 6
     ws = load_workbook(tmp_path / "r1.xlsx")["Matrix"]
-    assert [c.value for c in ws[1]] == ["code path", "D1", "D2", "Total"]
+    # Not a grounded-theory tree: neutral level names, never "main category" (issue 16).
+    assert [c.value for c in ws[1]] == ["Level 1", "D1", "D2", "Total"]
 
 
 def test_empty_project_writes_a_workbook(tmp_path: Path) -> None:
@@ -260,5 +261,7 @@ def test_compare_adds_an_agreement_sheet(tmp_path: Path) -> None:
     assert "Agreement" in json.loads(result.output)["sheets"]
     ws = load_workbook(out)["Agreement"]
     header = [c.value for c in ws[1]]
-    kappas = [r[header.index("kappa")] for r in ws.iter_rows(min_row=2, values_only=True)]
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[1] is not None]  # notes: column A only
+    kappas = [r[header.index("kappa (pooled)")] for r in rows]
     assert kappas and all(k == 1 for k in kappas)  # a project against itself agrees perfectly
+    assert rows[-1][0] == "Overall"

@@ -296,6 +296,36 @@ def test_cli_json_exit_status_and_plot(tmp_path: Path) -> None:
     assert CliRunner().invoke(main, ["saturation", str(passing), "--order", "bogus"]).exit_code == 2
 
 
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF-")])
+def test_cli_plot_writes_the_format_its_suffix_names(tmp_path: Path, suffix: str, magic: bytes) -> None:
+    """Issue 16: --plot x.svg wrote PNG bytes under that name; each suffix now gets its format."""
+    import qdx
+    from qdx.cli import main
+
+    project = tmp_path / "p.qdpx"
+    qdx.write(_s4_project(["c3", "c17"]), project)
+    out = tmp_path / f"curve{suffix}"
+    result = CliRunner().invoke(main, ["saturation", str(project), "--plot", str(out)])
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    assert data.startswith(magic)
+    if suffix == ".svg":
+        assert b"<svg" in data[:2000]
+
+
+@pytest.mark.parametrize("name", ["curve.jpg", "curve", "curve.png.txt"])
+def test_cli_plot_refuses_an_unsupported_suffix_in_one_line(tmp_path: Path, name: str) -> None:
+    import qdx
+    from qdx.cli import main
+
+    project = tmp_path / "p.qdpx"
+    qdx.write(_s4_project(["c3", "c17"]), project)
+    result = CliRunner().invoke(main, ["saturation", str(project), "--plot", str(tmp_path / name)])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "use .png, .svg or .pdf" in result.output
+    assert not (tmp_path / name).exists()
+
+
 # --------------------------------------------------------------------------- the bundled study
 
 

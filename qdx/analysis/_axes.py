@@ -61,10 +61,13 @@ def _links(pairs: list[tuple[str, str]]) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=["coding", "key"], dtype=object)
 
 
-def _code_axis(corpus: Corpus, level: str | int | None) -> Axis:
+def _code_axis(corpus: Corpus, level: str | int | None, rollup: bool = False) -> Axis:
     tree = corpus.tree
     codings = corpus.codings
-    if level is None:
+    if level is None and rollup:  # every code, a category standing for its whole subtree
+        keys = list(tree.order)
+        pairs = [(c, a) for c, k in zip(codings["coding"], codings["code"], strict=True) for a in tree.paths.get(k, ())]
+    elif level is None:
         keys = list(tree.order)
         pairs = [(c, k) for c, k in zip(codings["coding"], codings["code"], strict=True) if k in tree.paths]
     else:
@@ -77,8 +80,15 @@ def _code_axis(corpus: Corpus, level: str | int | None) -> Axis:
     return Axis("codes", keys, unique_labels(names, paths), _links(pairs), None)
 
 
+def _in_scope(corpus: Corpus, keys: list[str], docs: dict[str, frozenset[str]]) -> list[str]:
+    """``keys`` whose sources the filters keep (a filtered matrix drops excluded columns)."""
+    if corpus.scope is None:
+        return keys
+    return [k for k in keys if docs.get(k, frozenset()) & corpus.scope]
+
+
 def _source_axis(corpus: Corpus) -> Axis:
-    keys = list(corpus.source_names)
+    keys = _in_scope(corpus, list(corpus.source_names), {k: frozenset({k}) for k in corpus.source_names})
     names = [corpus.source_names[k] for k in keys]
     pairs = list(zip(corpus.codings["coding"], corpus.codings["source"], strict=True))
     docs = {k: frozenset({k}) for k in keys}
@@ -92,7 +102,7 @@ def _source_axis(corpus: Corpus) -> Axis:
 
 
 def _case_axis(corpus: Corpus) -> Axis:
-    keys = list(corpus.case_names)
+    keys = _in_scope(corpus, list(corpus.case_names), dict(corpus.case_sources))
     names = [corpus.case_names[k] for k in keys]
     links = corpus.case_links.rename(columns={"case": "key"})
     return Axis(
@@ -156,21 +166,24 @@ def _variable_axis(corpus: Corpus, name: str) -> Axis:
         pairs.extend((coding, v) for v in sorted(values))
     docs = _value_docs(corpus, source_values, case_values)
     numeric = all(v.type.value in ("Integer", "Float") for v in wanted.values())
-    keys = _sort_values(set(docs), numeric)
+    frozen = {k: frozenset(v) for k, v in docs.items()}
+    keys = _in_scope(corpus, _sort_values(set(docs), numeric), frozen)
     if any(v == NO_VALUE for _, v in pairs):
         keys.append(NO_VALUE)
         docs[NO_VALUE] = set(corpus.source_chars) - {s for d in docs.values() for s in d}
     return Axis(f"variable:{name}", keys, list(keys), _links(pairs), {k: frozenset(v) for k, v in docs.items()})
 
 
-def axis(corpus: Corpus, spec: str, level: str | int | None = None) -> Axis:
+def axis(corpus: Corpus, spec: str, level: str | int | None = None, rollup: bool = False) -> Axis:
     """The :class:`Axis` for ``codes``, ``sources``, ``cases`` or ``variable:NAME``.
+
+    ``rollup`` (codes, no level): every code, counting the codings of its whole subtree.
 
     Raises:
         UsageError: an unknown axis or variable.
     """
     if spec == "codes":
-        return _code_axis(corpus, level)
+        return _code_axis(corpus, level, rollup)
     if spec == "sources":
         return _source_axis(corpus)
     if spec == "cases":

@@ -78,7 +78,7 @@ def _word_re() -> re.Pattern[str]:
 
 def count_words(text: str) -> int:
     """Words in ``text`` by the rule above (README "Words")."""
-    return sum(1 for _ in _word_re().finditer(text))
+    return len(_word_re().findall(text))  # findall counts in C; a generator over finditer is ~10x slower
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +162,8 @@ class Corpus:
     case_sources: dict[str, frozenset[str]]
     case_names: dict[str, str]
     segments: tuple[Segment, ...]
+    # Sources the filters keep (a set's member sources, the sources a coder coded); None: all.
+    scope: frozenset[str] | None = None
 
 
 def source_texts(source: Source) -> Iterator[tuple[str, str | None]]:
@@ -305,7 +307,8 @@ def build_corpus(project: Project, *, set_name: str | None = None, coder: str | 
     import pandas as pd
 
     tree = build_tree(project)
-    segs = _filter(project, tree, segments(project, ProjectIndex(project)), set_name, coder)
+    every = segments(project, ProjectIndex(project))
+    segs = _filter(project, tree, every, set_name, coder)
     codings = pd.DataFrame(_rows(segs, _doc_of_selections(project)), dtype=object)
     for col in ("start", "end"):
         codings[col] = codings[col].astype("Int64")
@@ -330,7 +333,22 @@ def build_corpus(project: Project, *, set_name: str | None = None, coder: str | 
         case_sources=case_sources,
         case_names=case_names,
         segments=tuple(segs),
+        scope=_scope(project, every, set_name, coder),
     )
+
+
+def _scope(project: Project, segs: list[Segment], set_name: str | None, coder: str | None) -> frozenset[str] | None:
+    """The sources a filtered matrix has columns for: those the set names, those the coder coded."""
+    if set_name is None and coder is None:
+        return None
+    keep = {guid_key(s.guid) for s in project.sources}
+    if set_name is not None:
+        named = {guid_key(g) for s in project.sets if s.name == set_name for g in s.member_sources}
+        if named:
+            keep &= named
+    if coder is not None:
+        keep &= {guid_key(s.source_guid) for s in segs if s.coder == coder or (s.coder is None and coder == "")}
+    return frozenset(keep)
 
 
 def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

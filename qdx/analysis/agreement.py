@@ -21,7 +21,6 @@ media and picture regions separately (§A.1 "Units") and qdx does not yet.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,6 +28,7 @@ import numpy as np
 
 from qdx.analysis import _intervals as iv
 from qdx.analysis._agreement_data import Catalog, Side, doc_units, gather, prepare_docs, resolve_users, side_arrays
+from qdx.analysis._passages import Passage, differing_passages
 from qdx.analysis.coefficients import (
     Table2x2,
     binary_alpha,
@@ -41,7 +41,6 @@ from qdx.analysis.coefficients import (
 from qdx.errors import NoDataError, UsageError
 from qdx.model import Project
 from qdx.options import AGREE_UNITS, OVERLAP_MEASURES, AgreeUnit, OverlapMeasure
-from qdx.safety import atomic_write
 
 UNITS = AGREE_UNITS
 
@@ -205,6 +204,7 @@ class AgreementResult:
     overall: Aggregate
     disagreements: tuple[Disagreement, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    passages: tuple[Passage, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -500,23 +500,20 @@ def agree(
         overall=_aggregate(rows, k),
         disagreements=tuple(_disagreements(catalog, keys, pieces, unit)) if passages else (),
         warnings=tuple(dict.fromkeys(catalog.warnings)),
+        passages=tuple(_passages(catalog, keys, (char_a, char_b))) if passages else (),
     )
 
 
-def write_agreement_xlsx(result: AgreementResult, path: str | os.PathLike[str]) -> None:
-    """Write ``result`` as an Excel workbook in NVivo's Coding Comparison layout (atomically).
-
-    Sheets: ``Coding Comparison`` (one row per code and source, then the three labelled
-    summaries), ``Per node`` (every aggregate per code and overall), ``Disagreements`` (passages
-    coded by one side only, with their text) and ``README`` (definitions used).
-
-    Args:
-        result: what :func:`agree` returned.
-        path: the ``.xlsx`` to write; replaced only when the write succeeds.
-
-    Raises:
-        WriteError: the file cannot be written.
-    """
-    from qdx.analysis._agreement_xlsx import write_xlsx
-
-    atomic_write(path, lambda stream: write_xlsx(result, stream))
+def _passages(catalog: Catalog, keys: iv.IntArray, arrays: tuple[_Arrays, _Arrays]) -> list[Passage]:
+    """Whole passages the sides coded differently, per compared (code, source) pair."""
+    n_docs = len(catalog.docs)
+    ca, cb = arrays
+    seg_a = iv.segments_by_group(ca.code * n_docs + ca.doc, ca.start, ca.end)
+    seg_b = iv.segments_by_group(cb.code * n_docs + cb.doc, cb.start, cb.end)
+    out = []
+    for key in keys.tolist():
+        doc, path = catalog.docs[key % n_docs], catalog.code_paths[key // n_docs]
+        for start, end, text_a, text_b in differing_passages(seg_a.get(key, []), seg_b.get(key, []), doc.text):
+            out.append(Passage(code=path[-1], code_path=path, source=doc.name, start=start, end=end,
+                               text_a=text_a, text_b=text_b))
+    return out

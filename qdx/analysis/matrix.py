@@ -158,6 +158,7 @@ def matrix_from(
     value: CellValue = "references",
     level: str | int | None = None,
     cooccur: CooccurMode = "overlap",
+    rollup: bool = False,
 ) -> pd.DataFrame:
     """:func:`matrix` over a prepared :class:`~qdx.analysis._codings.Corpus` (reused by reports)."""
     if value not in _MEASURES and value != "c-coefficient":
@@ -166,9 +167,50 @@ def matrix_from(
         return cooccurrence_from(corpus, level=level, mode=cooccur, value=value)
     if value == "c-coefficient":
         raise UsageError("c-coefficient needs codes on both axes (a co-occurrence table)")
-    row_axis, col_axis = axis(corpus, rows, level), axis(corpus, cols, level)
+    row_axis, col_axis = axis(corpus, rows, level, rollup), axis(corpus, cols, level, rollup)
     frame = _MEASURES[value](corpus, _cells(corpus, row_axis, col_axis), row_axis, col_axis)
     return label(frame, row_axis, col_axis, value)
+
+
+TOTAL = "Total"
+
+
+def _pooled(ax: Axis) -> Axis:
+    """One member standing for every member of ``ax`` (each coding once)."""
+    links = ax.links.assign(key=TOTAL).drop_duplicates()
+    docs = None if ax.docs is None else {TOTAL: frozenset().union(*ax.docs.values())}
+    return Axis(ax.kind, [TOTAL], [TOTAL], links, docs)
+
+
+def matrix_totals(
+    corpus: Corpus,
+    *,
+    rows: str = "codes",
+    cols: str = "sources",
+    value: str = "references",
+    level: str | int | None = None,
+    rollup: bool = False,
+) -> tuple[list[float], list[float], float]:
+    """The Total column, Total row and grand total of a matrix, each the same measure taken
+    over the pooled codings (every coding counted once), not a sum of cells: a rolled-up
+    category row and its children are not counted twice, and sources/coverage/percentages
+    pool correctly.
+
+    Returns:
+        (one total per row, one total per column, the grand total).
+
+    Raises:
+        UsageError: code × code matrices have no totals; an unknown axis or value.
+    """
+    if (rows == "codes" and cols == "codes") or value not in _MEASURES:
+        raise UsageError(f"no totals for a {rows} × {cols} matrix of {value}")
+    row_axis, col_axis = axis(corpus, rows, level, rollup), axis(corpus, cols, level, rollup)
+    all_rows, all_cols = _pooled(row_axis), _pooled(col_axis)
+    measure = _MEASURES[value]
+    by_row = measure(corpus, _cells(corpus, row_axis, all_cols), row_axis, all_cols)
+    by_col = measure(corpus, _cells(corpus, all_rows, col_axis), all_rows, col_axis)
+    grand = measure(corpus, _cells(corpus, all_rows, all_cols), all_rows, all_cols)
+    return by_row.iloc[:, 0].tolist(), by_col.iloc[0, :].tolist(), float(grand.to_numpy()[0, 0])
 
 
 def matrix(
@@ -181,6 +223,7 @@ def matrix(
     set_name: str | None = None,
     coder: str | None = None,
     cooccur: CooccurMode = "overlap",
+    rollup: bool = False,
 ) -> pd.DataFrame:
     """A coding matrix as a DataFrame (rows × columns, one number per cell).
 
@@ -194,6 +237,8 @@ def matrix(
         set_name: keep only codings in the Set of that name (member codes or sources).
         coder: keep only codings by this user name.
         cooccur: for code × code, ``overlap`` (overlapping passages) or ``document``.
+        rollup: with codes and no level, every code's row counts the codings of its whole
+            subtree (a category is not all zeros).
 
     Returns:
         A DataFrame indexed by row labels, with column labels; ``attrs`` holds ``row_keys``,
@@ -206,4 +251,4 @@ def matrix(
         >>> qdx.matrix(project, rows="codes", cols="sources", level="concepts")  # doctest: +SKIP
     """
     corpus = build_corpus(project, set_name=set_name, coder=coder)
-    return matrix_from(corpus, rows=rows, cols=cols, value=value, level=level, cooccur=cooccur)
+    return matrix_from(corpus, rows=rows, cols=cols, value=value, level=level, cooccur=cooccur, rollup=rollup)

@@ -17,7 +17,6 @@ Definitions are docs/methods.md §B:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from dataclasses import dataclass
 from qdx.errors import NoDataError, UsageError
 from qdx.model import Guid, Project, ProjectIndex, Source, iter_selections
 from qdx.names import unknown
-from qdx.safety import atomic_write
 
 CATEGORY_LEVELS = ("core", "main category", "subcategory")
 CONCEPT = "concept"
@@ -506,14 +504,3 @@ def saturation(
         guest2020=guest2020(new, base=base, run=run, threshold=threshold),
         francis=francis2010(new, initial=initial, stop=stop),
     )
-
-
-def plot_saturation(result: SaturationResult, path: str | os.PathLike[str]) -> None:
-    """Draw the curve (held-out part shaded, Guest point marked) to a PNG, atomically.
-
-    Raises:
-        WriteError: the file cannot be written.
-    """
-    from qdx.analysis._saturation_plot import draw
-
-    atomic_write(path, lambda stream: draw(result, stream))

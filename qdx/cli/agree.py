@@ -80,7 +80,8 @@ def _print_table(result: AgreementResult, detail: bool) -> None:
     for line in legend:
         echo(line)
     for warning in result.warnings:
-        echo(f"warning: {warning}", err=True)
+        # The library names its keyword argument; on the command line it is the option.
+        echo(f"warning: {warning.replace('all_sources', '--all-sources')}", err=True)
 
 
 def _sides(
@@ -151,7 +152,7 @@ def agree(
     simple mean, size-weighted mean and pooled kappa, Krippendorff's alpha, segment agreement,
     Holsti and Brennan-Prediger. --json prints {"per_code_source", "per_code", "overall", ...}.
     """
-    from qdx.analysis.agreement import write_agreement_xlsx
+    from qdx.report.agreement_book import write_agreement_xlsx
 
     if len(paths) > 2:
         raise UsageError(f"give one or two projects, not {len(paths)}")

@@ -41,16 +41,17 @@ def audit(paths: tuple[str, ...], output: str | None, skip: str, core: str | Non
     Prints one line per finding, or with --json a list of
     {"rule", "name", "severity", "code_path", "message", "file"}.
     """
+    from qdx.report.analysis_sheets import write_audit
     from qdx.safety import atomic_write
     from qdx.validation.audit import audit as run_audit
-    from qdx.validation.audit import write_xlsx
 
     projects = [load(path, limits=limits) for path in paths]
     findings = run_audit(*projects, labels=_labels(paths), core=core,
                          skip=[s.strip() for s in skip.split(",") if s.strip()])
     if output:
         refuse_overwriting_input(output, *paths)
-        atomic_write(output, lambda stream: write_xlsx(findings, stream))
+        name = ", ".join(_labels(paths))
+        atomic_write(output, lambda stream: write_audit(findings, stream, project=name))
     if as_json:
         emit_json([f.as_dict() for f in findings])
     else:

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
               help="File format of the tables.")
 @click.option("--set", "set_name", default=None, help="Only codings in this set (one project).")
 @click.option("--coder", default=None, help="Only this user's codings (one project).")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start each .csv with a UTF-8 byte-order mark (Excel on Windows then reads CJK text).")
 @click.option("--dataset", "as_dataset", is_flag=True,
               help="Write a partitioned dataset even for one project "
                    "(implied by several projects or a folder of them).")
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
 @json_option
 @archive_limits
 @handle_errors
-def export(paths: tuple[str, ...], folder: str, to: str, set_name: str | None, coder: str | None,
+def export(paths: tuple[str, ...], folder: str, to: str, set_name: str | None, coder: str | None, bom: bool,
            as_dataset: bool, jobs: int | None, as_json: bool, limits: Limits) -> None:
     """Write codes, sources, cases, segments and codings tables of PATH into FOLDER.
 
@@ -66,7 +68,7 @@ def export(paths: tuple[str, ...], folder: str, to: str, set_name: str | None, c
 
     if (Path(folder) / MANIFEST).exists():
         raise UsageError(f"{folder} is a dataset of several projects: give all of its projects (or --dataset)")
-    _export_one(paths[0], folder, to, set_name, coder, limits, as_json)
+    _export_one(paths[0], folder, to, set_name, coder, limits, as_json, bom)
 
 
 def _is_corpus_folder(path: str) -> bool:
@@ -76,7 +78,7 @@ def _is_corpus_folder(path: str) -> bool:
 
 
 def _export_one(path: str, folder: str, to: str, set_name: str | None, coder: str | None, limits: Limits,
-                as_json: bool) -> None:
+                as_json: bool, bom: bool = True) -> None:
     from qdx.report.frames import frames
     from qdx.report.output import export_tables
 
@@ -86,7 +88,7 @@ def _export_one(path: str, folder: str, to: str, set_name: str | None, coder: st
         step("Tables")
         tables = frames(project, set_name=set_name, coder=coder)
         step("Writing")
-        written = export_tables(tables, folder, to=to)
+        written = export_tables(tables, folder, to=to, bom=bom)
     rows = {name: len(frame) for name, frame in tables.tables().items()}
     if as_json:
         emit_json({"files": [str(p) for p in written], "rows": rows})

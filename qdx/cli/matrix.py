@@ -47,19 +47,23 @@ VALUE_CHOICES = choices(CellValue)
 @click.option("--to", type=click.Choice(["csv", "json"]), default=None, help="The format of -o - (standard output).")
 @click.option("--layout", type=choice(MatrixLayout), default="qdx", show_default=True,
               help="nvivo: NVivo's Matrix Coding export layout ('A : name' / '1 : name').")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start a .csv file with a UTF-8 byte-order mark (Excel on Windows then reads CJK text); "
+              "standard output never gets one.")
 @json_option
 @archive_limits
 @handle_errors
 def matrix(path: str, rows: str, cols: str, value: CellValue, level: Level | None, set_name: str | None,
            coder: str | None, cooccur: CooccurMode, output: str | None, to: str | None, layout: MatrixLayout,
-           as_json: bool, limits: Limits) -> None:
+           bom: bool, as_json: bool, limits: Limits) -> None:
     """Coding matrix of PATH: ROWS × COLS, one number per cell.
 
     --json prints {"rows": [...], "cols": [...], "values": [[...]]} (plus "value").
     """
-    from qdx.analysis.matrix import matrix as compute
+    from qdx.analysis._codings import build_corpus
+    from qdx.analysis.matrix import matrix_from
     from qdx.cli._common import refuse_overwriting_input
-    from qdx.report.output import matrix_csv, write_matrix
+    from qdx.report.output import MatrixSpec, matrix_csv, write_matrix
 
     require_option("-o/--output", output is not None, layout="--layout")
     require_option("--rows codes --cols codes", rows == cols == "codes", cooccur="--cooccur")
@@ -70,15 +74,21 @@ def matrix(path: str, rows: str, cols: str, value: CellValue, level: Level | Non
         step("Reading")
         project = load(path, limits=limits)
         step("Counting")
-        frame = compute(project, rows=rows, cols=cols, value=value, level=level, set_name=set_name,
-                        coder=coder, cooccur=cooccur)
+        corpus = build_corpus(project, set_name=set_name, coder=coder)
+        # Without a level every code is a row, and a category counts its whole subtree (a
+        # category row of zeros would say "never coded" about a theme coded throughout).
+        spec = MatrixSpec(rows=rows, cols=cols, value=value, level=level, cooccur=cooccur, set_name=set_name,
+                          coder=coder, rollup=level is None)
+        frame = matrix_from(corpus, rows=rows, cols=cols, value=value, level=level, cooccur=cooccur,
+                            rollup=spec.rollup)
         step("Writing")
         if fmt is not None:
             text = matrix_csv(frame) if fmt == "csv" else json.dumps(_as_json(frame), ensure_ascii=False, indent=2)
             write_stdout(lambda stream: stream.write(text.encode("utf-8")))
         elif output:
             refuse_overwriting_input(output, path)
-            write_matrix(frame, output, layout=layout, description=_describe(rows, cols, value, level, cooccur))
+            write_matrix(frame, output, layout=layout, description=_describe(rows, cols, value, level, cooccur),
+                         corpus=corpus, spec=spec, bom=bom)
     if as_json:
         emit_json(_as_json(frame))
     elif fmt is not None:

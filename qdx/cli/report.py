@@ -50,10 +50,16 @@ def progress_steps(label: str, total: int, enabled: bool) -> Iterator[StepProgre
               help="The workbook to write (.xlsx), or a self-contained web page (.html).")
 @click.option("--compare", type=click.Path(), default=None,
               help="A second coder's project of the same sources: adds an Agreement sheet.")
+@click.option("--set", "set_name", default=None, help="Count only codings in this set (stated on the Overview).")
+@click.option("--coder", default=None, help="Count only this user's codings.")
+@click.option("--holdout-set", default=None,
+              help="Saturation: hold out the sources of this set (default: a set named like 'Saturation sample').")
+@click.option("--core", default=None, help="Name of the core category when the code tree has several roots.")
 @json_option
 @archive_limits
 @handle_errors
-def report(path: str, output: str, compare: str | None, as_json: bool, limits: Limits) -> None:
+def report(path: str, output: str, compare: str | None, set_name: str | None, coder: str | None,
+           holdout_set: str | None, core: str | None, as_json: bool, limits: Limits) -> None:
     """Write the report workbook for PATH: Overview, Codebook, Matrix, Coverage,
     Co-occurrence, Segments, Cases, by-variable Matrix, Structure/Audit/Saturation/Agreement
     (when they apply) and About (how each number was computed).
@@ -63,7 +69,7 @@ def report(path: str, output: str, compare: str | None, as_json: bool, limits: L
     tree, searchable quotes, matrix, co-occurrence, agreement, saturation, findings, memos).
     """
     from qdx.errors import UsageError
-    from qdx.report.excel import write_report_file
+    from qdx.report.excel import ReportOptions, write_report_file
     from qdx.safety import output_plan
 
     # A device or FIFO (-o /dev/stdout, a pipe) is written into whatever its name; the summary
@@ -80,8 +86,9 @@ def report(path: str, output: str, compare: str | None, as_json: bool, limits: L
         step("Reading")
         project = load(path, limits=limits)
         other = load(compare, limits=limits) if compare else None
+        options = ReportOptions(set_name=set_name, coder=coder, holdout_set=holdout_set, core=core)
         result = write_report_file(project, output, input_name=click.format_filename(path), progress=step,
-                                   compare=other)
+                                   compare=other, options=options)
     if as_json:
         emit_json({"output": output, "sheets": result.sheets, "matrix_total": result.matrix_total,
                    "codings": result.codings, "notes": result.notes})

@@ -83,7 +83,8 @@ def _print_holdout(result: SaturationResult) -> None:
     show_default=True,
     help="Francis 2010 stopping criterion (documents in a row with nothing new).",
 )
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Draw the curve to this PNG.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Draw the curve to this file: .png, .svg or .pdf.")
 @json_option
 @archive_limits
 @handle_errors
@@ -105,10 +106,11 @@ def saturation(
 
     --json prints {"curve", "holdout", "guest2020", "francis2010", ...}.
     """
-    from qdx.analysis.saturation import plot_saturation
     from qdx.analysis.saturation import saturation as compute
+    from qdx.report.plots import plot_format, plot_saturation
 
     if plot is not None:
+        plot_format(plot)  # an unsupported suffix is refused before any work
         refuse_overwriting_input(plot, path)
     project = load(path, limits=limits)
     result = compute(

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 import click
 
-from qdx.cells import csv_text, csv_writer, set_text
+from qdx.cells import csv_text, csv_writer
 from qdx.cli._common import (
     archive_limits,
     echo,
@@ -32,6 +33,7 @@ from qdx.cli._common import (
 from qdx.errors import UsageError
 from qdx.options import PositionUnit
 from qdx.safety import Limits, atomic_write
+from qdx.segment import Segment
 
 COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels")
 
@@ -42,11 +44,15 @@ COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "
               help="Write .csv, .xlsx or .json; - writes to standard output (with --to).")
 @click.option("--to", type=click.Choice(["csv", "json"]), default=None, help="The format of -o - (standard output).")
 @position_unit_option()
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start a .csv file with a UTF-8 byte-order mark (Excel on Windows then reads CJK text); "
+              "standard output never gets one.")
 @json_option
 @archive_limits
 @handle_errors
 def segments(
-    path: str, output: str | None, to: str | None, unit: PositionUnit | None, as_json: bool, limits: Limits
+    path: str, output: str | None, to: str | None, unit: PositionUnit | None, bom: bool, as_json: bool,
+    limits: Limits,
 ) -> None:
     """List the coded segments of PATH with their exact text."""
     from qdx.segment import segments as find_segments
@@ -55,16 +61,19 @@ def segments(
     if output is not None:
         refuse_overwriting_input(output, path)
     project = load(path, limits=limits, unit=unit)
-    rows = [seg.as_dict() for seg in find_segments(project)]
-    if fmt is not None:
-        write_stdout(lambda stream: WRITERS[fmt](rows, stream))
-    elif output is not None:
-        _write(Path(output), rows)
+    found = find_segments(project)
+    if fmt is not None:  # a pipe feeds a program, not Excel: no byte-order mark
+        write_stdout(lambda stream: _csv(found, stream, False) if fmt == "csv" else _json(_rows(found), stream))
+        return
+    if output is not None:
+        _write(Path(output), found, project.name or Path(path).name, bom)
         if as_json:
-            emit_json({"output": output, "segments": len(rows)})
+            emit_json({"output": output, "segments": len(found)})
         else:
-            echo(f"wrote {len(rows)} segments to {output}")
-    elif as_json:
+            echo(f"wrote {len(found)} segments to {output}")
+        return
+    rows = _rows(found)
+    if as_json:
         emit_json(rows)
     else:
         for row in rows:
@@ -73,24 +82,37 @@ def segments(
             echo(f"{row['source']} [{row['start']}:{row['end']}] {path_}: {text[:80]}")
 
 
-def _write(target: Path, rows: list[dict[str, object]]) -> None:
+def _write(target: Path, found: Sequence[Segment], project: str, bom: bool) -> None:
     suffix = target.suffix.lower()
-    writer = WRITERS.get(suffix.lstrip("."))
-    if writer is None:
+    if suffix == ".xlsx":
+        atomic_write(target, lambda stream: _xlsx(found, stream, project))
+    elif suffix == ".csv":
+        atomic_write(target, lambda stream: _csv(found, stream, bom))
+    elif suffix == ".json":
+        atomic_write(target, lambda stream: _json(_rows(found), stream))
+    else:
         raise UsageError(f"cannot write segments as {suffix or 'a file without extension'}; use .csv, .xlsx or .json")
-    atomic_write(target, lambda stream: writer(rows, stream))
 
 
-def _flat(row: dict[str, object]) -> list[object]:
-    out: list[object] = []
-    for key in COLUMNS:
-        value = row.get(key)
-        if key == "code_path" and isinstance(value, list):
-            value = " > ".join(map(str, value))
-        elif key == "labels" and isinstance(value, list):
-            value = ";".join(map(str, value))
-        out.append(value)
-    return out
+def _rows(found: Sequence[Segment]) -> list[dict[str, object]]:
+    return [seg.as_dict() for seg in found]
+
+
+def _columns(found: Sequence[Segment]) -> list[list[object]]:
+    """The table column by column (one pass per column: no per-row dicts)."""
+    from qdx.report.frames import PATH_SEP
+
+    return [
+        [s.source for s in found],
+        [str(s.selection) if s.selection is not None else None for s in found],
+        [s.start for s in found],
+        [s.end for s in found],
+        [s.text for s in found],
+        [s.code for s in found],
+        [PATH_SEP.join(s.code_path) for s in found],
+        [s.coder for s in found],
+        [";".join(s.labels) for s in found],
+    ]
 
 
 def defuse(value: object) -> object:
@@ -98,36 +120,23 @@ def defuse(value: object) -> object:
     return csv_text(value)
 
 
-def _csv(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
-    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+def _csv(found: Sequence[Segment], stream: IO[bytes], bom: bool) -> None:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig" if bom else "utf-8", newline="")
     out = csv_writer(text)
     out.writerow(COLUMNS)
-    for row in rows:
-        out.writerow([defuse(v) for v in _flat(row)])
+    out.writerows([defuse(v) for v in row] for row in zip(*_columns(found), strict=True))
     text.flush()
     text.detach()
 
 
-def _xlsx(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
-    from openpyxl import Workbook
+def _xlsx(found: Sequence[Segment], stream: IO[bytes], project: str) -> None:
+    from qdx.report.sheets import COUNT, Table, write_tables
 
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "segments"
-    sheet.append(list(COLUMNS))
-    for r, row in enumerate(rows, start=2):
-        for c, value in enumerate(_flat(row), start=1):
-            cell = sheet.cell(row=r, column=c)
-            if isinstance(value, str):
-                set_text(cell, value)  # text, even when it starts with "=" (no formula)
-            else:
-                cell.value = value  # type: ignore[assignment]
-    book.save(stream)
+    table = Table("Segments", list(COLUMNS), _columns(found), formats={2: COUNT, 3: COUNT}, label_cols=1,
+                  wrap=(4,), notes=["One row per coding; start/end in code points, end exclusive (REFI §10.2)."])
+    write_tables(stream, [table], project=project, title="qdx segments")
 
 
 def _json(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
     stream.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
 
-
-WRITERS = {"csv": _csv, "xlsx": _xlsx, "json": _json}

@@ -15,7 +15,7 @@ from typing import IO
 
 from qdx.errors import UsageError
 from qdx.ops.merge import Conflict
-from qdx.report.sheets import Table, write_table
+from qdx.report.sheets import table_from_rows, write_tables
 from qdx.safety import atomic_write
 
 CONFLICT_SUFFIXES = (".json", ".xlsx")
@@ -70,15 +70,11 @@ def _text(value: object) -> object:
 
 
 def _xlsx(rows: list[dict[str, object]], inputs: Mapping[str, str], stream: IO[bytes]) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    if book.active is not None:
-        book.remove(book.active)
-    taken: set[str] = set()
     body = [[_text(row.get(col)) for col in _COLUMNS] for row in rows]
-    write_table(book, Table("Conflicts", list(_COLUMNS), body, wrap=(4, 5, 6)), taken)
     about: list[list[object]] = [["conflicts", len(rows)]]
     about.extend([role, path] for role, path in inputs.items())
-    write_table(book, Table("About", ["item", "value"], about), taken)
-    book.save(stream)
+    tables = [
+        table_from_rows("Conflicts", list(_COLUMNS), body, wrap=(4, 5, 6), label_cols=1),
+        table_from_rows("About", ["item", "value"], about),
+    ]
+    write_tables(stream, tables, title="qdx merge conflicts")

@@ -82,18 +82,28 @@ def _variables(project: Project, values: tuple[VariableValue, ...]) -> dict[str,
 
 
 def _code_counts(corpus: Corpus) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
-    """Own and rolled-up (code plus descendants) references and sources per code."""
-    refs: dict[str, int] = {}
-    refs_total: dict[str, int] = {}
-    srcs: dict[str, set[str]] = {}
-    srcs_total: dict[str, set[str]] = {}
-    for code, source in zip(corpus.codings["code"], corpus.codings["source"], strict=True):
-        refs[code] = refs.get(code, 0) + 1
-        srcs.setdefault(code, set()).add(source)
-        for anc in corpus.tree.paths.get(code, (code,)):
-            refs_total[anc] = refs_total.get(anc, 0) + 1
-            srcs_total.setdefault(anc, set()).add(source)
-    return (refs, refs_total, {k: len(v) for k, v in srcs.items()}, {k: len(v) for k, v in srcs_total.items()})
+    """Own and rolled-up (code plus descendants) references and sources per code.
+
+    Counted with pandas: each coding repeated once per ancestor-or-self (``explode``), then
+    sizes and distinct sources per code.
+    """
+    import pandas as pd
+
+    pairs = pd.DataFrame({"code": corpus.codings["code"].astype(object),
+                          "source": corpus.codings["source"].astype(object)})
+    if pairs.empty:
+        return {}, {}, {}, {}
+    refs = pairs.groupby("code").size()
+    srcs = pairs.groupby("code")["source"].nunique()
+    paths = {k: list(corpus.tree.paths.get(k, (k,))) for k in pairs["code"].unique()}
+    rolled = pairs.assign(code=pairs["code"].map(paths)).explode("code")
+    refs_total = rolled.groupby("code").size()
+    srcs_total = rolled.groupby("code")["source"].nunique()
+
+    def plain(series: pd.Series) -> dict[str, int]:
+        return {str(k): int(v) for k, v in series.items()}
+
+    return plain(refs), plain(refs_total), plain(srcs), plain(srcs_total)
 
 
 def _level_values(corpus: Corpus, key: str, names: list[str]) -> dict[str, str | None]:
@@ -181,34 +191,50 @@ def _coding_details(project: Project) -> dict[str, Coding]:
     return found
 
 
-def segments_frame(corpus: Corpus) -> pd.DataFrame:
-    """One row per coded passage, in document order (see module docstring)."""
-    import pandas as pd
-
+def segment_columns(corpus: Corpus) -> dict[str, list[object]]:
+    """The segments table as plain lists, one per column (see :func:`segments_frame`)."""
     cases: dict[str, list[str]] = {}
     for coding, case in zip(corpus.case_links["coding"], corpus.case_links["case"], strict=True):
         cases.setdefault(coding, []).append(corpus.case_names[case])
     names = corpus.tree.column_names()
-    rows = []
-    for seg in corpus.segments:
-        key = guid_key(seg.code_guid)
-        chars = seg.end - seg.start if seg.text is not None and seg.start is not None and seg.end is not None else None
-        rows.append({
-            "source": seg.source, "source_guid": str(seg.source_guid),
-            "selection": str(seg.selection) if seg.selection is not None else None,
-            "start": seg.start, "end": seg.end, "characters": chars,
-            "words": count_words(seg.text) if seg.text is not None else None,
-            "labels": " ".join(seg.labels), "label_first": seg.labels[0] if seg.labels else None,
-            "label_last": seg.labels[-1] if seg.labels else None,
-            "code": seg.code, "code_guid": str(seg.code_guid), "code_path": PATH_SEP.join(seg.code_path),
-            **_level_values(corpus, key, names),
-            "coder": seg.coder, "coding_guid": str(seg.coding_guid),
-            "cases": "; ".join(cases.get(guid_key(seg.coding_guid), [])), "text": seg.text,
-        })
-    columns = ["source", "source_guid", "selection", "start", "end", "characters", "words", "labels",
-               "label_first", "label_last", "code", "code_guid", "code_path", *names, "coder",
-               "coding_guid", "cases", "text"]
-    frame = pd.DataFrame(rows, columns=columns)
+    segs = corpus.segments
+    has_text = [s.text is not None and s.start is not None and s.end is not None for s in segs]
+    coding_keys = [guid_key(s.coding_guid) for s in segs]
+    data: dict[str, list[object]] = {
+        "source": [s.source for s in segs],
+        "source_guid": [str(s.source_guid) for s in segs],
+        "selection": [str(s.selection) if s.selection is not None else None for s in segs],
+        "start": [s.start for s in segs],
+        "end": [s.end for s in segs],
+        "characters": [s.end - s.start if ok else None  # type: ignore[operator]
+                       for s, ok in zip(segs, has_text, strict=True)],
+        "words": [count_words(s.text) if s.text is not None else None for s in segs],
+        "labels": [" ".join(s.labels) for s in segs],
+        "label_first": [s.labels[0] if s.labels else None for s in segs],
+        "label_last": [s.labels[-1] if s.labels else None for s in segs],
+        "code": [s.code for s in segs],
+        "code_guid": [str(s.code_guid) for s in segs],
+        "code_path": [PATH_SEP.join(s.code_path) for s in segs],
+    }
+    paths = [corpus.tree.paths.get(guid_key(s.code_guid), ()) for s in segs]
+    for i, col in enumerate(names):
+        data[col] = [corpus.tree.label(p[i]) if i < len(p) else None for p in paths]
+    data["coder"] = [s.coder for s in segs]
+    data["coding_guid"] = [str(s.coding_guid) for s in segs]
+    data["cases"] = ["; ".join(cases.get(k, [])) for k in coding_keys]
+    data["text"] = [s.text for s in segs]
+    return data
+
+
+def segments_frame(corpus: Corpus) -> pd.DataFrame:
+    """One row per coded passage, in document order (see module docstring).
+
+    Built column by column (a list per column, no dict per row): at 100,000 codings this is
+    the report's largest table.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(segment_columns(corpus))
     for col in ("start", "end", "characters", "words"):
         frame[col] = frame[col].astype("Int64")
     return frame
@@ -219,18 +245,18 @@ def codings_frame(corpus: Corpus) -> pd.DataFrame:
     import pandas as pd
 
     details = _coding_details(corpus.project)
-    rows = []
-    for seg in corpus.segments:
-        coding = details.get(guid_key(seg.coding_guid))
-        rows.append({
-            "coding_guid": str(seg.coding_guid), "code_guid": str(seg.code_guid),
-            "source_guid": str(seg.source_guid),
-            "selection_guid": str(seg.selection) if seg.selection is not None else None,
-            "user_guid": str(coding.creating_user) if coding and coding.creating_user else None,
-            "coder": seg.coder, "creation_datetime": coding.creation_datetime if coding else None,
-        })
-    return pd.DataFrame(rows, columns=["coding_guid", "code_guid", "source_guid", "selection_guid",
-                                       "user_guid", "coder", "creation_datetime"])
+    segs = corpus.segments
+    found = [details.get(guid_key(s.coding_guid)) for s in segs]
+    return pd.DataFrame({
+        "coding_guid": [str(s.coding_guid) for s in segs],
+        "code_guid": [str(s.code_guid) for s in segs],
+        "source_guid": [str(s.source_guid) for s in segs],
+        "selection_guid": [str(s.selection) if s.selection is not None else None for s in segs],
+        "user_guid": [str(c.creating_user) if c and c.creating_user else None for c in found],
+        "coder": [s.coder for s in segs],
+        "creation_datetime": [c.creation_datetime if c else None for c in found],
+    }, columns=["coding_guid", "code_guid", "source_guid", "selection_guid", "user_guid", "coder",
+                "creation_datetime"])
 
 
 def frames_from(corpus: Corpus) -> Frames:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qdx.model import Project
@@ -89,52 +90,110 @@ def _coders(project: Project) -> list[str]:
     return sorted(counts, key=lambda c: (-counts[c], c))
 
 
-def _agreement(project: Project, compare: Project | None) -> tuple[object | None, str]:
+def _agreement(project: Project, compare: Project | None,
+               known: list[str] | None = None) -> tuple[object | None, str]:
     agree = _function("qdx.analysis.agreement", "agree")
     if agree is None:
         return None, "not available in this qdx"
     if compare is not None:
         other = compare.name or "the compared project"
         return agree(project, compare), f"this project against {other}, character units"
-    coders = _coders(project)
+    coders = _coders(project) if known is None else known
     if len(coders) < 2:
         return None, "not applicable: the project has fewer than two coders"
     a, b = coders[:2]
     return agree(project, coders_a=[a], coders_b=[b]), f"coder {a} against coder {b}, character units"
 
 
-def _call(module: str, name: str) -> Callable[[Project], tuple[object | None, str]]:
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    """Choices a report can be given (``qdx report`` options); None means the default.
+
+    ``set_name``/``coder`` filter the codings every count sheet shows; ``holdout_set`` is the
+    saturation sample (default: a set named like "Saturation sample"); ``core`` names the core
+    category for the structure check and the audit when the tree has several roots.
+    """
+
+    set_name: str | None = None
+    coder: str | None = None
+    holdout_set: str | None = None
+    core: str | None = None
+
+    def holdout(self, project: Project) -> str | None:
+        from qdx.report.analysis_sheets import holdout_set_name
+
+        return self.holdout_set or holdout_set_name([s.name for s in project.sets])
+
+    def filters(self) -> str:
+        """The filters in words (empty when there are none)."""
+        parts = [f"set '{self.set_name}'" if self.set_name else "", f"coder '{self.coder}'" if self.coder else ""]
+        chosen = " and ".join(p for p in parts if p)
+        return f"only codings of {chosen}" if chosen else ""
+
+
+def _call(module: str, name: str, **options: object) -> Callable[[Project], tuple[object | None, str]]:
     def run(project: Project) -> tuple[object | None, str]:
         func = _function(module, name)
         if func is None:
             return None, "not available in this qdx"
-        return func(project), f"{module}.{name} with default settings"
+        given = {k: v for k, v in options.items() if v is not None}
+        how = ", ".join(f"{k}={v!r}" for k, v in given.items()) or "default settings"
+        return func(project, **given), f"{module}.{name} with {how}"
     return run
 
 
-def _analyses(compare: Project | None) -> list[tuple[str, Callable[[Project], tuple[object | None, str]]]]:
+def _saturation(project: Project, name: str | None) -> tuple[object | None, str]:
+    from qdx.analysis.saturation import saturation
+
+    if name is None:
+        return saturation(project), "documents in name order, no held-out set (none named like 'Saturation sample')"
+    return saturation(project, holdout_set=name), f"documents in name order, the sources of set '{name}' held out"
+
+
+def _analyses(compare: Project | None, coders: list[str] | None,
+              options: ReportOptions) -> list[tuple[str, Callable[[Project], tuple[object | None, str]]]]:
     return [
-        ("Structure", _call("qdx.validation.structure", "check_structure")),
-        ("Audit", _call("qdx.validation.audit", "audit")),
-        ("Saturation", _call("qdx.analysis.saturation", "saturation")),
-        ("Agreement", lambda project: _agreement(project, compare)),
+        ("Structure", _call("qdx.validation.structure", "check_structure", core=options.core)),
+        ("Audit", _call("qdx.validation.audit", "audit", core=options.core)),
+        ("Saturation", lambda project: _saturation(project, options.holdout(project))),
+        ("Agreement", lambda project: _agreement(project, compare, coders)),
     ]
 
 
-def optional_tables(project: Project, about: About, compare: Project | None = None) -> list[Table]:
-    """Tables for the analyses that exist and apply; what happened goes to ``about``.
+def _table(title: str, result: object, project: Project, holdout: str | None = None) -> Table:
+    """The sheet of one analysis: its own layout when it has one, else its records flattened."""
+    from qdx.analysis.agreement import AgreementResult
+    from qdx.analysis.saturation import SaturationResult
+    from qdx.report.analysis_sheets import agreement_table, holdout_set_name, saturation_table
+
+    if isinstance(result, SaturationResult):
+        return saturation_table(result, holdout or holdout_set_name([s.name for s in project.sets]))
+    if isinstance(result, AgreementResult):
+        return agreement_table(result)
+    if title == "Audit" and isinstance(result, list | tuple):
+        from qdx.report.analysis_sheets import audit_table
+
+        return audit_table(result)  # the same layout as `qdx audit -o`
+    frame = result_frame(result)
+    frame.columns = [str(c).split(".")[-1].replace("_", " ") for c in frame.columns]
+    return table_from_frame(title, frame, label_cols=0)
+
+
+def optional_results(project: Project, about: About, compare: Project | None = None,
+                     coders: list[str] | None = None,
+                     options: ReportOptions | None = None) -> list[tuple[str, object]]:
+    """(title, result) of each analysis that exists and applies; what happened goes to ``about``.
 
     Args:
         project: the project (not modified).
         about: (sheet, explanation) rows of the About sheet, appended to.
         compare: a second coder's project of the same sources (Agreement against it);
             otherwise Agreement compares the two most active coders inside ``project``.
-
-    Returns:
-        One table per analysis that produced a result.
+        coders: the project's coders, most active first, when the caller knows them already.
+        options: the report's choices (held-out set, core category).
     """
-    tables: list[Table] = []
-    for title, run in _analyses(compare):
+    found: list[tuple[str, object]] = []
+    for title, run in _analyses(compare, coders, options or ReportOptions()):
         try:
             result, how = run(project)
         except Exception as exc:
@@ -143,11 +202,42 @@ def optional_tables(project: Project, about: About, compare: Project | None = No
         if result is None:
             about.append((title, f"skipped: {how}"))
             continue
-        frame = result_frame(result)
-        summary = _scalars(result)
+        summary = "" if title in ("Saturation", "Agreement") else _scalars(result)
         about.append((title, f"{how}." + (f" Summary — {summary}" if summary else "")))
-        table = table_from_frame(title, frame)
-        if "cumulative" in table.header:  # a saturation curve: draw it
-            table.chart = (0, table.header.index("cumulative"))
-        tables.append(table)
-    return tables
+        found.append((title, result))
+    return found
+
+
+def result_tables(project: Project, results: list[tuple[str, object]],
+                  options: ReportOptions | None = None) -> list[Table]:
+    """One sheet per result of :func:`optional_results`."""
+    holdout = (options or ReportOptions()).holdout(project)
+    return [_table(title, result, project, holdout) for title, result in results]
+
+
+def optional_tables(project: Project, about: About, compare: Project | None = None,
+                    coders: list[str] | None = None) -> list[Table]:
+    """Tables for the analyses that exist and apply (:func:`optional_results`, then a sheet each)."""
+    return result_tables(project, optional_results(project, about, compare, coders))
+
+
+def headlines(results: list[tuple[str, object]]) -> list[list[object]]:
+    """(item, value) rows for the Overview: each analysis's verdict in words."""
+    from qdx.analysis.agreement import AgreementResult
+    from qdx.analysis.saturation import SaturationResult
+
+    rows: list[list[object]] = []
+    for title, result in results:
+        if isinstance(result, SaturationResult):
+            h = result.holdout
+            rows.append(["Saturation: held-out test", "not run (no held-out set)" if h is None else
+                         f"{'passed' if h.saturated else 'FAILED'} on {len(h.documents)} held-out documents"])
+            rows.append(["Saturation: Guest et al. 2020", result.guest2020.point])
+        elif isinstance(result, AgreementResult):
+            kappa = result.overall.kappa_pooled
+            rows.append(["Agreement: pooled kappa", round(kappa, 3) if kappa == kappa else "n/a"])
+        elif title in ("Structure", "Audit"):
+            issues = getattr(result, "issues", result)
+            count = len(issues) if isinstance(issues, list | tuple) else None
+            rows.append([f"{title}: findings", count if count is not None else "n/a"])
+    return rows

@@ -8,12 +8,10 @@ from qdx.analysis._codings import Corpus
 from qdx.model import Project
 
 
-def _level_counts(corpus: Corpus) -> list[list[object]]:
+def _level_counts(corpus: Corpus, names: list[str] | None) -> list[list[object]]:
     tree = corpus.tree
-    rows: list[list[object]] = []
-    for depth, name in enumerate(tree.column_names()):
-        rows.append([f"Codes at level: {name.replace('_', ' ')}", len(tree.at_depth(depth))])
-    return rows
+    labels = names or [n.replace("_", " ") for n in tree.column_names()]
+    return [[f"Codes at level: {name}", len(tree.at_depth(depth))] for depth, name in enumerate(labels)]
 
 
 def _validation(project: Project) -> list[list[object]]:
@@ -35,11 +33,13 @@ def _coders(corpus: Corpus) -> list[list[object]]:
     return [[f"Coder: {name}", n] for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def overview_rows(project: Project, corpus: Corpus, input_name: str | None) -> list[list[object]]:
+def overview_rows(project: Project, corpus: Corpus, input_name: str | None,
+                  level_names: list[str] | None = None) -> list[list[object]]:
     """(item, value) rows describing ``project``.
 
     Args:
         project: the project. corpus: its prepared codings. input_name: the file it came from.
+        level_names: display names of the tree's depths (default: the frames' level columns).
 
     Returns:
         Rows for a two-column sheet.
@@ -61,7 +61,7 @@ def overview_rows(project: Project, corpus: Corpus, input_name: str | None) -> l
         ["Sets", len(project.sets)],
         ["Users", len(project.users)],
         ["Codes", len(corpus.tree.order)],
-        *_level_counts(corpus),
+        *_level_counts(corpus, level_names),
         ["Codings (coded references)", len(codings)],
         ["Coded selections", int(codings["selection"].nunique())],
         ["Sources with codings", int(codings["source"].nunique())],

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from qdx.errors import Severity
 from qdx.model import Code, Guid, Project, ProjectIndex, iter_codes
@@ -319,41 +318,3 @@ def _short(text: str | None, limit: int = 60) -> str | None:
 
 
 # --------------------------------------------------------------------------- Excel
-
-
-def write_xlsx(findings: Sequence[Finding], stream: BinaryIO) -> None:
-    """Write findings as an .xlsx sheet: header frozen, autofilter on, readable widths.
-
-    Text that a spreadsheet would run as a formula (starting ``= + - @``, tab or CR) is
-    stored as a string with Excel's quote prefix, never as a formula (:mod:`qdx.cells`).
-
-    Args:
-        findings: what :func:`audit` returned.
-        stream: a binary stream to write the workbook to (``api.py``/the CLI make it atomic).
-
-    Example:
-        >>> atomic_write("audit.xlsx", lambda s: write_xlsx(findings, s))   # doctest: +SKIP
-    """
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    from qdx.cells import set_text
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Audit"
-    header = ("File", "Rule", "Name", "Severity", "Code path", "Message")
-    sheet.append(header)
-    for f in findings:
-        sheet.append(("", "", "", "", "", ""))
-        row = sheet.max_row
-        for column, value in enumerate((f.file or "", f.rule, f.name, f.severity.value, f.code_path,
-                                        f.message), start=1):
-            set_text(sheet.cell(row=row, column=column), value)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(sheet.max_row, 1)}"
-    for column, title in enumerate(header, start=1):
-        width = max([len(title), *(len(str(c.value or "")) for c in sheet[get_column_letter(column)])])
-        sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 8), 80)
-    book.save(stream)

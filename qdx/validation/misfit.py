@@ -25,6 +25,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from qdx.model import Guid
 
 STRONG, STRONG_MARGIN, WEAK = 0.99, 0.4, 0.25
@@ -100,6 +102,13 @@ class _Scorer:
         for guid, toks in names.items():
             for token in toks:
                 self.by_token.setdefault(token, set()).add(guid)
+        # The same index as arrays: a stem shared by thousands of names ("concept 0001", ...)
+        # is one vectorised add per definition instead of a Python loop over the names.
+        self.keys = list(names)
+        self.position = {g: i for i, g in enumerate(self.keys)}
+        self.weights = np.array([self.weight[g] for g in self.keys], dtype=np.float64)
+        self.rows = {t: np.array(sorted(self.position[g] for g in gs), dtype=np.int64)
+                     for t, gs in self.by_token.items()}
 
     def score(self, definition: frozenset[str], name: str) -> float:
         total = self.weight.get(name, 0.0)
@@ -108,16 +117,27 @@ class _Scorer:
         return sum(self.idf[t] for t in self.names[name] & definition) / total
 
     def match(self, code: str, definition: frozenset[str], exclude: set[str]) -> _Match:
-        # Accumulate through the inverted index: only names sharing a stem are touched.
-        matched: dict[str, float] = {}
+        # Accumulate through the inverted index: only names sharing a stem are touched. Each
+        # name's sum is built token by token in the same order as a dict loop would, so the
+        # scores (and their ties) are the same floats.
+        acc = np.zeros(len(self.keys), dtype=np.float64)
+        mask = np.zeros(len(self.keys), dtype=bool)
         for token in definition:
-            weight = self.idf[token]
-            for guid in self.by_token.get(token, ()):
-                matched[guid] = matched.get(guid, 0.0) + weight
-        scores = {g: w / self.weight[g] for g, w in matched.items() if g != code and g not in exclude}
-        top = max(scores.values(), default=0.0)
-        best = tuple(sorted((g for g, s in scores.items() if s >= top - TIE and s > 0), ))
-        return _Match(self.score(definition, code), top, best)
+            rows = self.rows.get(token)
+            if rows is not None:
+                acc[rows] += self.idf[token]
+                mask[rows] = True
+        for guid in (code, *exclude):
+            where = self.position.get(guid)
+            if where is not None:
+                mask[where] = False
+        if not mask.any():
+            return _Match(self.score(definition, code), 0.0, ())
+        scores = np.zeros(len(self.keys), dtype=np.float64)
+        np.divide(acc, self.weights, out=scores, where=mask)
+        top = float(scores[mask].max())
+        chosen = np.flatnonzero(mask & (scores >= top - TIE) & (scores > 0))
+        return _Match(self.score(definition, code), top, tuple(sorted(self.keys[i] for i in chosen)))
 
 
 def misfits(

@@ -1,22 +1,56 @@
-"""The saturation curve as a PNG (matplotlib's Agg canvas, imported only when drawing).
+"""The saturation curve as PNG, SVG or PDF (matplotlib, imported only when drawing).
 
 Bars: new codes per document; lines: cumulative codes at each level of the code tree; the
-held-out documents are shaded and the Guest 2020 point, when reached, is marked.
+held-out documents are shaded and the Guest 2020 point, when reached, is marked. The file's
+suffix names the format; any other suffix is refused before anything is computed or written.
+
+>>> plot_saturation(qdx.saturation(project), "curve.svg")   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
+
+from qdx.errors import UsageError
+from qdx.safety import atomic_write
 
 if TYPE_CHECKING:
     from qdx.analysis.saturation import SaturationResult
+
+PLOT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 _MAX_TICK_LABELS = 40
 _PLURAL = {"concept": "concepts", "subcategory": "subcategories", "main category": "main categories", "core": "core"}
 
 
-def draw(result: SaturationResult, stream: BinaryIO) -> None:
-    """Render ``result`` as a PNG into ``stream``."""
+def plot_format(path: str | os.PathLike[str]) -> str:
+    """The drawing format a file name asks for (``png``, ``svg`` or ``pdf``).
+
+    Raises:
+        UsageError: any other suffix (naming an SVG ``.png`` would mislead every viewer).
+    """
+    suffix = Path(path).suffix.lower()
+    found = PLOT_FORMATS.get(suffix)
+    if found is None:
+        raise UsageError(f"cannot draw the curve as {suffix or 'a file without extension'}; use .png, .svg or .pdf")
+    return found
+
+
+def plot_saturation(result: SaturationResult, path: str | os.PathLike[str]) -> None:
+    """Draw the curve (held-out part shaded, Guest point marked) atomically, in the format
+    the suffix of ``path`` names.
+
+    Raises:
+        UsageError: an unsupported suffix. WriteError: the file cannot be written.
+    """
+    fmt = plot_format(path)
+    atomic_write(path, lambda stream: draw(result, stream, fmt=fmt))
+
+
+def draw(result: SaturationResult, stream: BinaryIO, *, fmt: str = "png") -> None:
+    """Render ``result`` into ``stream`` as ``png``, ``svg`` or ``pdf``."""
     # A bare Figure (no pyplot) renders through the Agg canvas and leaves the process's
     # global backend alone, so a library call never changes a user's interactive setup.
     from matplotlib.figure import Figure
@@ -57,4 +91,6 @@ def draw(result: SaturationResult, stream: BinaryIO) -> None:
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)  # outside: never hides a line
     fig.tight_layout()
-    fig.savefig(stream, format="png")
+    # Fixed metadata keep the bytes the same from run to run (no creation date in SVG/PDF).
+    metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
+    fig.savefig(stream, format=fmt, metadata=metadata)

@@ -230,7 +230,14 @@ TERMINATED_WRITER = textwrap.dedent(
 def test_sigterm_and_sighup_remove_the_temp_file(tmp_path: Path, signum: int) -> None:
     target = tmp_path / "out.qdpx"
     target.write_bytes(b"previous")
-    child = subprocess.Popen([sys.executable, "-c", TERMINATED_WRITER, str(target)], stdout=subprocess.PIPE, text=True)
+    # The child starts with the signal's default action, as in a terminal: under nohup (or a CI
+    # runner that ignores SIGHUP) it would inherit "ignore", which qdx rightly leaves alone.
+    child = subprocess.Popen(
+        [sys.executable, "-c", TERMINATED_WRITER, str(target)],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL),
+    )
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "half"

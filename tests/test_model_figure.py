@@ -76,8 +76,11 @@ def test_links_are_labelled_arrows_in_the_svg(study: Project) -> None:
     for link in study.links:
         assert link.name is not None
         assert " ".join(link.name.split()[:2]) in texts  # the label's first line
-    arrows = [p for p in root.iter(f"{SVG}polyline") if p.get("marker-end")]
+    arrows = [p for p in root.iter(f"{SVG}polyline") if p.get("marker-end") or p.get("marker-start")]
     assert len(arrows) == len(study.links)
+    # The study's links run from each main category to the core; the core -> main line they
+    # ride on is drawn from the core down, so the arrowhead (at the target) is its start.
+    assert all(p.get("marker-start") and not p.get("marker-end") for p in arrows)
     titles = [t.text for t in root.iter(f"{SVG}title")]
     assert any(t and t.startswith("Model: ") for t in titles)
 

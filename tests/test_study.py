@@ -308,7 +308,7 @@ def test_memos_and_links(project: Project) -> None:
     assert all(len(m.note_refs) == 1 and notes[m.note_refs[0]].text for m in mains)
     assert len(project.note_refs) == 1 and project.note_refs[0] in notes
     assert {(ln.origin, ln.target, ln.direction) for ln in project.links} == {
-        (core.guid, m.guid, Direction.ONE_WAY) for m in mains}
+        (m.guid, core.guid, Direction.ONE_WAY) for m in mains}  # each main category shapes the core
 
 
 def test_qdx_info_json_counts(project: Project) -> None:

@@ -191,7 +191,9 @@ def _doc_of_selections(project: Project) -> dict[str, str]:
 
 def _unit(seg: Segment, doc: str | None) -> tuple[str | None, str | None]:
     """The document key and position unit that make two segments' ranges comparable."""
-    if doc is not None and seg.text is not None:
+    # A passage counts in characters only with its place in that text: a PDF region may carry
+    # its own text without a position in the PDF's (qdx.segment), and has no range to merge.
+    if doc is not None and seg.text is not None and seg.start is not None and seg.end is not None:
         return doc, "char"
     if seg.start is not None and seg.end is not None:
         # Audio/video selections: milliseconds on the source's own timeline (REFI §10.4).

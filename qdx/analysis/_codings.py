@@ -54,12 +54,28 @@ LEVEL_COLUMNS = {"core": "core", "main": "main_category", "subcategories": "subc
 #     such as Thai, also written without spaces, count one word per run between spaces).
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0003134f"
 _JOIN = "'\u2019\\-\u2010\u2011."
+_CJK_RANGES = [(0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xAC00, 0xD7AF),
+               (0x20000, 0x3134F)]
+
+
+def _class(ranges: list[tuple[int, int]]) -> str:
+    """A regex alternative matching one character of ``ranges``, fast for any text.
+
+    ``re`` compiles a character class of Basic Multilingual Plane characters to a lookup
+    table, but a class reaching above U+FFFF to a list it scans range by range; so the
+    classes are split in two (this made ``count_words`` about twice as fast).
+    """
+    def spell(lo: int, hi: int) -> str:
+        return f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+
+    parts = ["".join(spell(lo, hi) for lo, hi in ranges if (hi < 0x10000) is bmp) for bmp in (True, False)]
+    return "(?:" + "|".join(f"[{part}]" for part in parts if part) + ")"
 
 
 @functools.cache
 def _word_re() -> re.Pattern[str]:
     """The word pattern; combining-mark ranges are collected from the Unicode database once."""
-    marks: list[str] = []
+    marks: list[tuple[int, int]] = []
     run_start = None
     # Combining marks lie below U+1E960, except the variation selectors U+E0100-U+E01EF.
     for cp in [*range(0x300, 0x1E960), *range(0xE0100, 0xE01F1)]:
@@ -67,13 +83,15 @@ def _word_re() -> re.Pattern[str]:
         if is_mark and run_start is None:
             run_start = cp
         elif not is_mark and run_start is not None:
-            marks.append(f"{re.escape(chr(run_start))}-{re.escape(chr(cp - 1))}")
+            marks.append((run_start, cp - 1))
             run_start = None
-    # A mark extends a word but never starts one (an emoji's variation selector is no word).
-    base = f"(?![{_CJK}])[^\\W_]"
-    run = f"{base}(?:{base}|[{''.join(marks)}])*"
+    # A letter or digit, not CJK (one negated class, no look-ahead per character). A mark
+    # extends a word but never starts one (an emoji's variation selector is no word). The
+    # classes are disjoint, so possessive repeats change no match and never backtrack.
+    base = f"[^\\W_{_CJK}]"
+    run = f"{base}++(?:{_class(marks)}++{base}*+)*+"
     joined = f"{run}(?:(?:[{_JOIN}]|(?<=\\d)[,:](?=\\d)){run})*"
-    return re.compile(f"[{_CJK}]|{joined}")
+    return re.compile(f"{_class(_CJK_RANGES)}|{joined}")
 
 
 def count_words(text: str) -> int:

@@ -84,26 +84,21 @@ def _variables(project: Project, values: tuple[VariableValue, ...]) -> dict[str,
 def _code_counts(corpus: Corpus) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
     """Own and rolled-up (code plus descendants) references and sources per code.
 
-    Counted with pandas: each coding repeated once per ancestor-or-self (``explode``), then
-    sizes and distinct sources per code.
+    A coding counts once for its code and once for each ancestor (its path); sources are
+    counted distinct per code. Plain dicts and sets: one pass, no per-row pandas objects.
     """
-    import pandas as pd
-
-    pairs = pd.DataFrame({"code": corpus.codings["code"].astype(object),
-                          "source": corpus.codings["source"].astype(object)})
-    if pairs.empty:
-        return {}, {}, {}, {}
-    refs = pairs.groupby("code").size()
-    srcs = pairs.groupby("code")["source"].nunique()
-    paths = {k: list(corpus.tree.paths.get(k, (k,))) for k in pairs["code"].unique()}
-    rolled = pairs.assign(code=pairs["code"].map(paths)).explode("code")
-    refs_total = rolled.groupby("code").size()
-    srcs_total = rolled.groupby("code")["source"].nunique()
-
-    def plain(series: pd.Series) -> dict[str, int]:
-        return {str(k): int(v) for k, v in series.items()}
-
-    return plain(refs), plain(refs_total), plain(srcs), plain(srcs_total)
+    refs: dict[str, int] = {}
+    refs_total: dict[str, int] = {}
+    srcs: dict[str, set[str]] = {}
+    srcs_total: dict[str, set[str]] = {}
+    paths = corpus.tree.paths
+    for code, source in zip(corpus.codings["code"], corpus.codings["source"], strict=True):
+        refs[code] = refs.get(code, 0) + 1
+        srcs.setdefault(code, set()).add(source)
+        for key in paths.get(code, (code,)):
+            refs_total[key] = refs_total.get(key, 0) + 1
+            srcs_total.setdefault(key, set()).add(source)
+    return (refs, refs_total, {k: len(v) for k, v in srcs.items()}, {k: len(v) for k, v in srcs_total.items()})
 
 
 def _level_values(corpus: Corpus, key: str, names: list[str]) -> dict[str, str | None]:

@@ -55,3 +55,12 @@ def test_study_texts_count_as_the_plain_rule() -> None:
     texts = [t for s in project.sources for _, t in source_texts(s) if t]
     assert texts
     assert [count_words(t) for t in texts] == [len(PLAIN.findall(t)) for t in texts]
+
+
+def test_ascii_text_counts_as_the_plain_rule() -> None:
+    # ASCII text takes a shorter pattern: it must agree with the full rule.
+    alphabet = list("aZ09 ,:.'-_\n\t;!?/")
+    rng = random.Random(29)
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert count_words(text) == len(PLAIN.findall(text)), repr(text)

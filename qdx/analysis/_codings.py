@@ -225,26 +225,21 @@ def _unit(seg: Segment, doc: str | None) -> tuple[str | None, str | None]:
 
 
 def _rows(segs: Iterable[Segment], docs: dict[str, str]) -> dict[str, list[object]]:
-    cols: dict[str, list[object]] = {
-        k: [] for k in ("coding", "code", "source", "selection", "doc", "unit", "start", "end", "coder")
+    """The codings table's columns, one list each (built column-wise: no tuple per row)."""
+    segs = list(segs)
+    sels = [guid_key(seg.selection) if seg.selection is not None else None for seg in segs]
+    units = [_unit(seg, docs.get(sel) if sel else None) for seg, sel in zip(segs, sels, strict=True)]
+    return {
+        "coding": [guid_key(seg.coding_guid) for seg in segs],
+        "code": [guid_key(seg.code_guid) for seg in segs],
+        "source": [guid_key(seg.source_guid) for seg in segs],
+        "selection": list[object](sels),
+        "doc": [doc for doc, _ in units],
+        "unit": [unit for _, unit in units],
+        "start": [seg.start if unit else None for seg, (_, unit) in zip(segs, units, strict=True)],
+        "end": [seg.end if unit else None for seg, (_, unit) in zip(segs, units, strict=True)],
+        "coder": [seg.coder for seg in segs],
     }
-    for seg in segs:
-        sel = guid_key(seg.selection) if seg.selection is not None else None
-        doc, unit = _unit(seg, docs.get(sel) if sel else None)
-        values = (
-            guid_key(seg.coding_guid),
-            guid_key(seg.code_guid),
-            guid_key(seg.source_guid),
-            sel,
-            doc,
-            unit,
-            seg.start if unit else None,
-            seg.end if unit else None,
-            seg.coder,
-        )
-        for name, value in zip(cols, values, strict=True):
-            cols[name].append(value)
-    return cols
 
 
 def _case_maps(project: Project) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, str]]:

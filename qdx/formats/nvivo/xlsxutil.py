@@ -62,7 +62,11 @@ def grid(cells: Iterable[tuple[int, int, object]], title: str) -> list[list[Cell
         UnsafeInputError: the used range spans more than :data:`MAX_CELLS` cells, or the
             cells hold more than :data:`MAX_SHEET_TEXT` characters.
     """
-    values = {(r, c): value if type(value) in _PLAIN else _plain(value) for r, c, value in cells if value is not None}
+    values: dict[tuple[int, int], Cell] = {
+        (r, c): value if type(value) in _PLAIN else _plain(value)  # type: ignore[misc]
+        for r, c, value in cells
+        if value is not None
+    }
     _bound_text(values.values(), title)
     # One pass for the used range (a 1.2M-cell sheet: issue 15).
     height = width = 0

@@ -67,8 +67,9 @@ def run(args: list[str]) -> tuple[int, float, float, float]:
     with open(os.devnull, "wb") as null:
         child = subprocess.Popen([sys.executable, "-m", "qdx", *args], stdout=null, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, not by Popen
     return (
-        os.waitstatus_to_exitcode(status),
+        child.returncode,
         time.perf_counter() - start,
         usage.ru_utime + usage.ru_stime,
         usage.ru_maxrss / 1024,

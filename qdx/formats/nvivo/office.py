@@ -326,7 +326,7 @@ def _row_number(declared: str | None, previous: int) -> int:
     except ValueError:
         as_float = float(declared)
         if not as_float.is_integer():
-            raise ValueError(f"{declared} is not a valid row number") from None
+            raise ReadError(f"{declared} is not a valid row number") from None  # wrapped by first_sheet
         return int(as_float)
 
 

@@ -181,3 +181,33 @@ def test_segments_of_transcripts_and_pdf_regions_have_positions_and_text() -> No
         ("p", 15, 36, "The region says this."),
         ("p", None, None, "Not in the whole text."),
     ]
+
+
+def test_a_region_with_text_but_no_place_in_the_pdf_text_counts_no_characters() -> None:
+    # Found by the output-side fuzz run: such a region has text (segments show it) but no
+    # start/end; when a text selection elsewhere repeats its GUID (quirk 13), the corpus took the
+    # region for a passage of that text and the character measures tried int(<NA>). Hand count:
+    # the region is no range of any text, so it adds 0 characters and 0 words; it is still a
+    # reference. The text selection "alpha" (5 characters, 1 word) counts as usual.
+    from qdx.model import Code, Coding, Guid, PDFSelection, PDFSource, Project, TextSelection
+
+    def g(n: int) -> Guid:
+        return Guid(f"00000000-0000-4000-8000-{n:012d}")
+
+    code = Code(guid=g(1), name="c")
+    lone = PDFSelection(
+        guid=g(22), page=2, first_x=0, first_y=0, second_x=5, second_y=5,
+        codings=(Coding(guid=g(503), code=code.guid),),
+        representation=TextSource(guid=g(23), text="Not in the whole text."),
+    )
+    twin = TextSelection(guid=g(22), start=0, end=5, codings=(Coding(guid=g(504), code=code.guid),))
+    text = TextSource(guid=g(30), name="t", text="alpha beta", selections=(twin,))
+    project = Project(
+        codes=(code,),
+        sources=(PDFSource(guid=g(41), name="p", selections=(lone,),
+                           representation=TextSource(guid=g(42), text="Page one text.")), text),
+    )
+    assert [s.text for s in segments(project)] == ["Not in the whole text.", "alpha"]
+    assert qdx.matrix(project, value="references").to_numpy().tolist() == [[1, 1]]
+    assert qdx.matrix(project, value="characters").to_numpy().tolist() == [[0, 5]]
+    assert qdx.matrix(project, value="words").to_numpy().tolist() == [[0, 1]]

@@ -102,3 +102,25 @@ def test_stored_cells_are_counted_before_parsing(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(office, "MAX_STORED_CELLS", 999)
     with pytest.raises(UnsafeInputError, match="stores 1,000 cells"):
         first_sheet(xlsx(_rows(1000, '<x:c r="{ref}"><x:v>1</x:v></x:c>'), []), ReadOptions(label="x.xlsx"))
+
+
+def test_odd_cell_shapes_match_openpyxl() -> None:
+    """qdx reads the sheet's rows itself (lxml): every shape openpyxl's parse_cell handles must
+    give what load_workbook gives -- missing references (counters), a row number written as
+    a float, comments, inline strings, formula text, errors, booleans, ISO dates, a cell with
+    a formula before its value, an empty cell, the last column."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "hostile"))
+    from reading_cases import xlsx
+
+    cells = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c t="s"><v>1</v></c><!-- note --><c><v>2.5</v></c></row>'
+        '<row><c r="B2"><v>1E3</v></c><c r="C2" t="b"><v>1</v></c><c r="D2" t="e"><v>#N/A</v></c></row>'
+        '<row r="4.0"><c r="A4" t="inlineStr"><is><t>inline</t></is></c><c r="B4" t="str"><f>A1</f><v>Name</v></c>'
+        '<c r="C4" t="d"><v>2021-03-04T05:06:07</v></c><c r="D4"/><c r="AA4"><v>-17</v></c></row>'
+        '<row><c><v>7</v></c><c t="inlineStr"/><c r="XFD5"><v>0</v></c></row>'
+    )
+    data = xlsx(cells, ["Name", "  spaced  "])
+    assert _streamed(data)[1] == _oracle(data)[1]
+    assert len(_streamed(data)[1]) == 12  # 3 + 3 + 4 + 2 non-empty cells, counted by hand

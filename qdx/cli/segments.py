@@ -35,6 +35,9 @@ from qdx.options import PositionUnit
 from qdx.safety import Limits, atomic_write
 from qdx.segment import Segment
 
+# Characters of each segment's text the terminal listing shows.
+PREVIEW_WIDTH = 80
+
 COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels")
 
 
@@ -72,14 +75,28 @@ def segments(
         else:
             echo(f"wrote {len(found)} segments to {output}")
         return
-    rows = _rows(found)
     if as_json:
-        emit_json(rows)
+        emit_json(_rows(found))
     else:
-        for row in rows:
-            text = " ".join(str(row["text"] or "").split())
-            path_ = " > ".join(map(str, row["code_path"]))  # type: ignore[call-overload]
-            echo(f"{row['source']} [{row['start']}:{row['end']}] {path_}: {text[:80]}")
+        for seg in found:
+            path_ = " > ".join(seg.code_path)
+            echo(f"{seg.source} [{seg.start}:{seg.end}] {path_}: {preview(seg.text or '')}")
+
+
+def preview(text: str, width: int = PREVIEW_WIDTH) -> str:
+    """The first ``width`` characters of ``text`` with each run of whitespace shown as one space.
+
+    Only a growing prefix is collapsed, never the whole text: splitting a 50M-character
+    segment into words to show 80 characters of it took 1.2 GB. The collapsed prefix is
+    always a prefix of the collapsed whole (a word cut at the end is a prefix of that word),
+    so once it is ``width`` long the shown text is exact.
+    """
+    size = 4 * width
+    while True:
+        shown = " ".join(text[:size].split())
+        if len(shown) >= width or size >= len(text):
+            return shown[:width]
+        size *= 4
 
 
 def _write(target: Path, found: Sequence[Segment], project: str, bom: bool) -> None:

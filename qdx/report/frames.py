@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from qdx.analysis._codings import Corpus, build_corpus, count_words, source_texts
 from qdx.model import (
@@ -84,26 +84,25 @@ def _variables(project: Project, values: tuple[VariableValue, ...]) -> dict[str,
 def _code_counts(corpus: Corpus) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
     """Own and rolled-up (code plus descendants) references and sources per code.
 
-    Counted with pandas: each coding repeated once per ancestor-or-self (``explode``), then
-    sizes and distinct sources per code.
+    A coding counts once for its code and once for each ancestor (its path); sources are
+    counted distinct per code. Counted over distinct (code, source) pairs (``Counter`` over the
+    columns, in C), so the roll-up walks each pair's path once instead of each coding's.
     """
-    import pandas as pd
+    from collections import Counter
 
-    pairs = pd.DataFrame({"code": corpus.codings["code"].astype(object),
-                          "source": corpus.codings["source"].astype(object)})
-    if pairs.empty:
-        return {}, {}, {}, {}
-    refs = pairs.groupby("code").size()
-    srcs = pairs.groupby("code")["source"].nunique()
-    paths = {k: list(corpus.tree.paths.get(k, (k,))) for k in pairs["code"].unique()}
-    rolled = pairs.assign(code=pairs["code"].map(paths)).explode("code")
-    refs_total = rolled.groupby("code").size()
-    srcs_total = rolled.groupby("code")["source"].nunique()
-
-    def plain(series: pd.Series) -> dict[str, int]:
-        return {str(k): int(v) for k, v in series.items()}
-
-    return plain(refs), plain(refs_total), plain(srcs), plain(srcs_total)
+    pairs = Counter(zip(corpus.codings["code"].tolist(), corpus.codings["source"].tolist(), strict=True))
+    refs: dict[str, int] = {}
+    srcs: dict[str, int] = {}
+    refs_total: dict[str, int] = {}
+    srcs_total: dict[str, set[str]] = {}
+    paths = corpus.tree.paths
+    for (code, source), n in pairs.items():
+        refs[code] = refs.get(code, 0) + n
+        srcs[code] = srcs.get(code, 0) + 1  # each pair is a distinct source of its code
+        for key in paths.get(code, (code,)):
+            refs_total[key] = refs_total.get(key, 0) + n
+            srcs_total.setdefault(key, set()).add(source)
+    return refs, refs_total, srcs, {k: len(v) for k, v in srcs_total.items()}
 
 
 def _level_values(corpus: Corpus, key: str, names: list[str]) -> dict[str, str | None]:
@@ -226,43 +225,53 @@ def segment_columns(corpus: Corpus) -> dict[str, list[object]]:
     return data
 
 
-def segments_frame(corpus: Corpus) -> pd.DataFrame:
+def segments_frame(corpus: Corpus, columns: dict[str, list[object]] | None = None) -> pd.DataFrame:
     """One row per coded passage, in document order (see module docstring).
 
     Built column by column (a list per column, no dict per row): at 100,000 codings this is
-    the report's largest table.
+    the report's largest table. ``columns``: :func:`segment_columns` when already built.
     """
     import pandas as pd
 
-    frame = pd.DataFrame(segment_columns(corpus))
+    source = columns if columns is not None else segment_columns(corpus)
+    data: dict[str, object] = dict(source)
     for col in ("start", "end", "characters", "words"):
-        frame[col] = frame[col].astype("Int64")
-    return frame
+        data[col] = pd.array(cast("list[int | None]", source[col]), dtype=pd.Int64Dtype())
+    return pd.DataFrame(data)
 
 
-def codings_frame(corpus: Corpus) -> pd.DataFrame:
-    """One row per coding: GUIDs only (code, source, selection, user) and its timestamp."""
+def codings_frame(corpus: Corpus, columns: dict[str, list[object]] | None = None) -> pd.DataFrame:
+    """One row per coding: GUIDs only (code, source, selection, user) and its timestamp.
+
+    ``columns``: :func:`segment_columns` when already built (its GUID columns are reused).
+    """
     import pandas as pd
 
     details = _coding_details(corpus.project)
     segs = corpus.segments
     found = [details.get(guid_key(s.coding_guid)) for s in segs]
-    return pd.DataFrame({
-        "coding_guid": [str(s.coding_guid) for s in segs],
-        "code_guid": [str(s.code_guid) for s in segs],
+    seg = columns if columns is not None else {
+        "coding_guid": [str(s.coding_guid) for s in segs], "code_guid": [str(s.code_guid) for s in segs],
         "source_guid": [str(s.source_guid) for s in segs],
-        "selection_guid": [str(s.selection) if s.selection is not None else None for s in segs],
+        "selection": [str(s.selection) if s.selection is not None else None for s in segs],
+        "coder": [s.coder for s in segs]}
+    return pd.DataFrame({
+        "coding_guid": seg["coding_guid"],
+        "code_guid": seg["code_guid"],
+        "source_guid": seg["source_guid"],
+        "selection_guid": seg["selection"],
         "user_guid": [str(c.creating_user) if c and c.creating_user else None for c in found],
-        "coder": [s.coder for s in segs],
+        "coder": seg["coder"],
         "creation_datetime": [c.creation_datetime if c else None for c in found],
     }, columns=["coding_guid", "code_guid", "source_guid", "selection_guid", "user_guid", "coder",
                 "creation_datetime"])
 
 
 def frames_from(corpus: Corpus) -> Frames:
-    """:func:`frames` over a prepared corpus."""
+    """:func:`frames` over a prepared corpus (the segment columns built once for both passage tables)."""
+    columns = segment_columns(corpus)
     return Frames(codes=codes_frame(corpus), sources=sources_frame(corpus), cases=cases_frame(corpus),
-                  segments=segments_frame(corpus), codings=codings_frame(corpus))
+                  segments=segments_frame(corpus, columns), codings=codings_frame(corpus, columns))
 
 
 def frames(project: Project, *, set_name: str | None = None, coder: str | None = None) -> Frames:

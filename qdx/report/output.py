@@ -238,13 +238,17 @@ _ONE_KIND = frozenset({"string", "empty", "integer", "floating", "boolean", "dat
 
 def arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with mixed-type text columns (e.g. a variable's odd values) made all-text."""
-    from pandas.api.types import infer_dtype, is_numeric_dtype
+    from pandas.api.types import infer_dtype
 
+    # infer_dtype scans in C; only a column that mixes kinds needs the per-value map. Typed
+    # columns (str, numbers) are all one kind already: the frame is copied only when one is not.
+    mixed = [col for col in frame.columns
+             if frame[col].dtype == object and infer_dtype(frame[col], skipna=True) not in _ONE_KIND]
+    if not mixed:
+        return frame
     out = frame.copy()
-    for col in out.columns:
-        # infer_dtype scans in C; only a column that mixes kinds needs the per-value map.
-        if not is_numeric_dtype(out[col]) and infer_dtype(out[col], skipna=True) not in _ONE_KIND:
-            out[col] = out[col].map(lambda v: None if v is None else str(v))
+    for col in mixed:
+        out[col] = out[col].map(lambda v: None if v is None else str(v))
     return out
 
 

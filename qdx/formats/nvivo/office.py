@@ -164,12 +164,9 @@ def first_sheet(data: bytes, options: ReadOptions) -> FirstSheet:
     """
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.styles.stylesheet import apply_stylesheet
-    from openpyxl.worksheet._reader import WorkSheetParser
-
     members = vetted_members(data, options, count_cells=True)
     if "xl/workbook.xml" not in members:
         raise ReadError("not an Excel workbook (no xl/workbook.xml)", location=options.label)
-    cells: list[tuple[int, int, Any]] = []
     try:
         with warnings.catch_warnings():
             # openpyxl warns about styles/extensions it does not know, and about date serials
@@ -199,24 +196,138 @@ def first_sheet(data: bytes, options: ReadOptions) -> FirstSheet:
                     raise ReadError("workbook has no worksheet", location=options.label)
                 book = reader.wb
                 with reader.archive.open(found[1]) as source:
-                    parser = WorkSheetParser(
-                        source,
-                        reader.shared_strings,
-                        data_only=True,
-                        epoch=book.epoch,
-                        date_formats=book._date_formats,
-                        timedelta_formats=book._timedelta_formats,
-                    )
                     # Only the rows the file holds (read-only iter_rows would fill the gap up
                     # to a forged row number with empty rows).
-                    for _, row in parser.parse():
-                        cells.extend((c["row"], c["column"], c["value"]) for c in row if c["value"] is not None)
+                    cells = _sheet_cells(source, reader.shared_strings, book)
                 title, subject = found[0], book.properties.subject or ""
             finally:
                 reader.archive.close()
     except (KeyError, ValueError, TypeError, IndexError, OSError, SyntaxError, zipfile.BadZipFile) as exc:
         raise ReadError(f"Excel workbook cannot be read ({exc})", location=options.label) from exc
     return FirstSheet(title, cells, subject)
+
+
+def _sheet_cells(source: BinaryIO, shared: list[Any], book: Any) -> list[tuple[int, int, Any]]:
+    """``(row, column, value)`` of every non-empty cell of a worksheet part, in file order.
+
+    The values openpyxl's ``WorkSheetParser.parse_cell`` gives with ``data_only=True`` (same
+    row/column counting, number casting, shared strings, booleans, ISO and serial dates,
+    inline strings), read from the ``<row>`` elements alone with lxml: openpyxl's parser
+    builds a dict per cell and dispatches every element of the sheet, ~7 s of the 12.6 s a
+    1.2M-cell sheet took (issue 15). The differential test (tests/test_xlsx_stream.py)
+    compares it with openpyxl's full load on a workbook of every cell type and on real NVivo
+    exports.
+    """
+    from lxml import etree
+
+    cells = _SheetCells(shared, book)
+    # The part was vetted (no DTD, so no entities); huge_tree lets one cell hold more than
+    # libxml2's default 10 MB text node, as openpyxl's ElementTree parser does.
+    rows = etree.iterparse(
+        source, events=("end",), tag=f"{_MAIN}row", resolve_entities=False, no_network=True, huge_tree=True
+    )
+    for _, row in rows:
+        cells.row(row)
+        row.clear()
+        parent = row.getparent()
+        while parent is not None and row.getprevious() is not None:
+            del parent[0]
+    return cells.out
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_VALUE, _INLINE = f"{_MAIN}v", f"{_MAIN}is"
+
+
+class _SheetCells:
+    """The state of openpyxl's row and column counters, and the cells read so far."""
+
+    def __init__(self, shared: list[Any], book: Any) -> None:
+        self.shared = shared
+        self.epoch, self.dates, self.durations = book.epoch, book._date_formats, book._timedelta_formats
+        self.out: list[tuple[int, int, Any]] = []
+        self.row_counter = 0
+        self.columns: dict[str, int] = {}  # column letters met -> index (coordinate_to_tuple's)
+
+    def row(self, row: Any) -> None:
+        self.row_counter = _row_number(row.get("r"), self.row_counter)
+        column = 0
+        append, dates = self.out.append, self.dates
+        for el in row:  # openpyxl reads every child element as a cell, whatever its name
+            if not isinstance(el.tag, str):
+                continue  # a comment or processing instruction: ElementTree drops them
+            kind = el.get("t", "n")
+            r, column = self.position(el.get("r"), column)
+            first = el[0] if len(el) == 1 else None  # the usual <c><v>..</v></c>
+            raw = (first.text if first is not None and first.tag == _VALUE else el.findtext(_VALUE)) or None
+            if kind == "n" and raw is not None:
+                value: Any = float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
+                style = el.get("s")
+                if style and int(style) in dates:
+                    value = self.date(value, int(style))
+            else:
+                value = self.typed(el, kind, raw)
+            if value is not None:
+                append((r, column, value))
+
+    def position(self, coordinate: str | None, column: int) -> tuple[int, int]:
+        """(row, column) of a cell: its reference, else the next column of this row."""
+        if not coordinate:
+            return self.row_counter, column + 1
+        # The usual "AB12": letters looked up, digits cast; anything else through openpyxl's
+        # own parsing ($ signs, bad references raise as they do there).
+        letters = coordinate.rstrip("0123456789")
+        digits = coordinate[len(letters) :]
+        known = self.columns.get(letters)
+        if known is not None and digits and digits[0] != "0":
+            return int(digits), known
+        from openpyxl.utils import coordinate_to_tuple
+
+        found: tuple[int, int] = coordinate_to_tuple(coordinate)
+        if letters.isascii() and letters.isalpha() and digits and digits[0] != "0":
+            self.columns[letters] = found[1]
+        return found
+
+    def date(self, serial: float, style: int) -> Any:
+        from openpyxl.utils.datetime import from_excel
+
+        try:
+            return from_excel(serial, self.epoch, timedelta=style in self.durations)
+        except (OverflowError, ValueError):
+            return "#VALUE!"  # what load_workbook gives (with a warning)
+
+    def typed(self, el: Any, kind: str, raw: str | None) -> Any:
+        """A cell other than a plain number, as parse_cell reads it with data_only."""
+        if kind == "inlineStr":
+            from openpyxl.cell.text import Text
+
+            child = el.find(_INLINE)
+            text = None if child is None else Text.from_tree(child)
+            return None if text is None else text.content
+        if raw is None:
+            return None
+        if kind == "s":
+            return self.shared[int(raw)]
+        if kind == "b":
+            return bool(int(raw))
+        if kind == "d":
+            from openpyxl.utils.datetime import from_ISO8601
+
+            return from_ISO8601(raw)  # type: ignore[no-untyped-call]
+        return raw  # "str" (a formula's cached text), "e" (an error value)
+
+
+def _row_number(declared: str | None, previous: int) -> int:
+    """A ``<row>``'s number as openpyxl's ``parse_row`` reads it (the next one if absent)."""
+    if declared is None:
+        return previous + 1
+    try:
+        return int(declared)
+    except ValueError:
+        as_float = float(declared)
+        if not as_float.is_integer():
+            raise ReadError(f"{declared} is not a valid row number") from None  # wrapped by first_sheet
+        return int(as_float)
 
 
 # The most cells a workbook's sheets may store, counted in the XML before any is parsed;

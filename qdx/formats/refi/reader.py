@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -30,6 +31,7 @@ from qdx.formats.refi._context import (
 )
 from qdx.formats.refi.sources import (
     SOURCE_READERS,
+    _picker,
     read_sources,
     read_text_selections,
     read_text_source,
@@ -41,6 +43,7 @@ from qdx.model import (
     Direction,
     Edge,
     Graph,
+    Guid,
     LineStyle,
     Link,
     Project,
@@ -158,10 +161,16 @@ def _stream(source: BinaryIO, ctx: Context) -> tuple[Element, Parts]:
     for _, el in events:
         # One event per selection (10^5-10^6): the next selection of the source being read
         # joins the batch right here; anything else goes through the streamer's methods.
-        if el.getparent() is streamer.owner and el.tag in _SELECTION_TAGS:
+        parent = el.getparent()
+        if parent is streamer.owner and el.tag in _SELECTION_TAGS:
             batch.append(el)
             if len(batch) >= _Streamer.BATCH:
                 flush()
+        elif parent is streamer.section and el.tag in streamer.item_tags:
+            # Likewise the next item of the section being read (10^6 users).
+            streamer.item_batch.append(el)
+            if len(streamer.item_batch) >= _Streamer.BATCH:
+                streamer.flush_items()
         elif el.tag in _SELECTION_TAGS:
             selection(el)
         else:
@@ -198,6 +207,12 @@ class _Streamer:
         self.pending: list[TextSelection] = []
         self.batch: list[Element] = []  # ended selections of ``owner`` not read yet
         self.items: dict[str, list[Any]] = {}  # section -> items read as they ended (_ITEMS)
+        # The top-level section (Users, Variables, Cases, Links) whose items are batched like
+        # selections, the exact tags of its items, and its items ended but not read yet.
+        self.section: Element | None = None
+        self.item_tags: frozenset[str] = frozenset()
+        self.item_batch: list[Element] = []
+        self.item_name = ""
 
     def end(self, el: Element) -> None:
         name = local(el.tag)
@@ -208,14 +223,11 @@ class _Streamer:
             if parent is not None and _is_sources(parent):
                 self.source(el, name)
         elif name in _ITEMS:
-            parent = el.getparent()
-            section = _ITEMS[name]
-            if parent is not None and local(parent.tag) == section[0] and _depth(parent) == 1:
-                # Read as it ends and freed: a section of 10^6 users sat whole in the tree
-                # (1.2 GB for a 70 MB file) until its end tag.
-                self.items.setdefault(section[0], []).append(section[1](el, self.ctx))
-                _free(el, siblings=True)
+            self.item(el, name)
         elif name in SECTIONS and name != "Sources" and _depth(el) == 1:
+            if el is self.section:
+                self.flush_items()
+                self.section, self.item_tags = None, frozenset()
             if name in self.items:  # its items were read one by one; nothing else counts
                 self.parts[name] = tuple(self.items.pop(name))
             else:
@@ -255,6 +267,45 @@ class _Streamer:
         for el in batch:  # comments or stray elements in between: they stay
             owner.remove(el)
         batch.clear()
+
+    def item(self, el: Element, name: str) -> None:
+        """A User, Variable, Case or Link: batched if it is an item of its top-level section.
+
+        Read as they end, in batches, and freed: a section of 10^6 users sat whole in the tree
+        (1.2 GB for a 70 MB file) until its end tag, and one call per user took ~30 s.
+        """
+        parent = el.getparent()
+        section = _ITEMS[name]
+        if parent is None or local(parent.tag) != section[0] or _depth(parent) != 1:
+            return
+        if parent is not self.section:
+            self.flush_items()
+            # Only the first item's own spelling is batched by _stream; one in another
+            # namespace (or none) comes back here and is read in order.
+            self.section, self.item_name, self.item_tags = parent, name, frozenset({el.tag})
+        if el.tag not in self.item_tags:
+            self.flush_items()
+            self.items.setdefault(section[0], []).append(section[1](el, self.ctx))
+            _free(el, siblings=True)
+            return
+        self.item_batch.append(el)
+        if len(self.item_batch) >= self.BATCH:
+            self.flush_items()
+
+    def flush_items(self) -> None:
+        """Read the batched items of ``section`` and take them (and what precedes them) out
+        of the tree, as :func:`_free` does for one."""
+        section, batch = self.section, self.item_batch
+        if section is None or not batch:
+            return
+        found = _ITEM_BATCH[self.item_name](batch, self.ctx)
+        self.items.setdefault(_ITEMS[self.item_name][0], []).extend(found)
+        last = section.index(batch[-1])
+        for el in batch:
+            if len(el):  # children (unknown elements) are freed in linear time; see flush()
+                el.clear()
+        batch.clear()
+        del section[: last + 1]
 
     def adopt(self, parent: Element) -> bool:
         """Is ``parent`` a top-level TextSource? If so it owns the selections from now on."""
@@ -339,6 +390,51 @@ def read_user(el: Element, ctx: Context) -> User:
     """``User``: guid, name, id."""
     ctx.attributes_outside(el, USER_ATTRS)
     return User(guid=ctx.own_guid(el), name=el.get("name"), id=el.get("id"), loc=ctx.loc(el))
+
+
+_USER_FIELDS = ("guid", "name", "id")
+
+
+def read_users(els: Sequence[Element], ctx: Context) -> list[User]:
+    """``User`` elements -> records, in order: :func:`read_user` for a batch.
+
+    A project may list 10^6 users (30 s through one call per user); the usual shape -- only
+    schema attributes, a plain GUID, no children -- is read here the way
+    :func:`~qdx.formats.refi.sources.read_text_selections` reads selections: one ``keys()``
+    and one ``values()`` call per element, picked by a layout recomputed only when the
+    attribute names change, and the record filled slot by slot. Anything else goes to
+    :func:`read_user`, which reports what it finds (nothing is checked twice: the checks here
+    have no side effect).
+    """
+    label, owned, owned_at = ctx.label, ctx.owned, ctx.owned_at
+    new_user = User.__new__
+    out: list[User] = []
+    append = out.append
+    layout: Sequence[Any] = ()  # keys() is a list, never equal to (): the first sets the layout
+    plain = False
+    pick: Callable[[list[str | None]], tuple[str | None, ...]] = itemgetter(-1)
+    for el in els:
+        keys = el.keys()
+        if keys != layout:
+            layout, pick = keys, _picker(keys, _USER_FIELDS)
+            plain = all(isinstance(k, str) and k in USER_ATTRS for k in keys)
+        values: list[str | None] = el.values()  # type: ignore[assignment]
+        values.append(None)
+        guid, name, id_ = pick(values)
+        if not (plain and guid and guid[0].isalnum() and guid[-1].isalnum()):
+            append(read_user(el, ctx))
+            continue
+        loc = f"{label}:{el.sourceline}"
+        value = Guid(guid)
+        owned.append(value)
+        owned_at.append(loc)
+        user = new_user(User)
+        user.guid = value
+        user.name = name
+        user.id = id_
+        user.loc = loc
+        append(user)
+    return out
 
 
 def read_code(el: Element, ctx: Context) -> Code:
@@ -533,6 +629,19 @@ _ITEMS: dict[str, tuple[str, Callable[[Element, Context], Any]]] = {
     "Variable": ("Variables", read_variable),
     "Case": ("Cases", read_case),
     "Link": ("Links", read_link),
+}
+
+
+def _one_by_one(read: Callable[[Element, Context], E]) -> Callable[[Sequence[Element], Context], list[E]]:
+    return lambda els, ctx: [read(el, ctx) for el in els]
+
+
+# How a batch of each kind of item is read (the streamer reads items in batches).
+_ITEM_BATCH: dict[str, Callable[[Sequence[Element], Context], list[Any]]] = {
+    "User": read_users,
+    "Variable": _one_by_one(read_variable),
+    "Case": _one_by_one(read_case),
+    "Link": _one_by_one(read_link),
 }
 
 

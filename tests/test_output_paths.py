@@ -133,7 +133,11 @@ def fifo(tmp_path: Path) -> Iterator[tuple[Path, list[bytes]]]:
     thread.start()
     yield path, received
     stop.set()
-    with open(path, "wb"):  # wake the reader so it can see stop
+    # Wake a reader blocked in open() so it sees stop. Non-blocking: when the reader has already
+    # seen stop and left, a blocking open for writing would wait forever for one.
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:  # ENXIO: no reader any more
         pass
     thread.join(timeout=5)
 

@@ -31,17 +31,12 @@ def codebook(path: str, output: str, as_json: bool, limits: Limits) -> None:
     `qdx info`/`qdx convert` as an NVivo codebook. With --json prints {"output", "codes",
     "quotes"}.
     """
-    from pathlib import Path
-
     from qdx.cli._common import refuse_overwriting_input
-    from qdx.errors import UsageError
     from qdx.report.codebook_data import codebook_data
     from qdx.report.codebook_doc import CODEBOOK_SUFFIXES, codebook_bytes, write_bytes
+    from qdx.report.output import require_suffix
 
-    suffix = Path(output).suffix.lower()
-    if suffix not in CODEBOOK_SUFFIXES:
-        raise UsageError(f"cannot write a codebook as {suffix or 'a file without extension'}; "
-                         f"name it {', '.join(CODEBOOK_SUFFIXES)}")
+    suffix = require_suffix(output, CODEBOOK_SUFFIXES, "a codebook")
     refuse_overwriting_input(output, path)
     book = codebook_data(load(path, limits=limits))
     data = codebook_bytes(book, suffix)

@@ -33,18 +33,13 @@ def model(path: str, output: str, depth: int, as_json: bool, limits: Limits) -> 
     The layout is computed by qdx (no graph engine or external program). With --json prints
     {"output", "boxes", "levels"}.
     """
-    from pathlib import Path
-
     from qdx.cli._common import refuse_overwriting_input
-    from qdx.errors import UsageError
     from qdx.report.codebook_data import codebook_data
     from qdx.report.codebook_doc import write_bytes
     from qdx.report.model_figure import MODEL_SUFFIXES, figure_from
+    from qdx.report.output import require_suffix
 
-    suffix = Path(output).suffix.lower()
-    if suffix not in MODEL_SUFFIXES:
-        raise UsageError(f"cannot draw the model as {suffix or 'a file without extension'}; "
-                         f"name it {', '.join(MODEL_SUFFIXES)}")
+    suffix = require_suffix(output, MODEL_SUFFIXES, "the model")
     refuse_overwriting_input(output, path)
     figure = figure_from(codebook_data(load(path, limits=limits)), depth)
     write_bytes(output, figure.to_bytes(suffix))

@@ -53,10 +53,16 @@ def require_parquet() -> None:
         ) from exc
 
 
-def _suffix(path: str | os.PathLike[str], allowed: tuple[str, ...]) -> str:
+def require_suffix(path: str | os.PathLike[str], allowed: tuple[str, ...], what: str = "") -> str:
+    """``path``'s suffix (lower case) when it is one of ``allowed``, checked before any work.
+
+    Raises:
+        UsageError: another suffix, or none; ``what`` names the output in the message.
+    """
     suffix = Path(path).suffix.lower()
     if suffix not in allowed:
-        raise UsageError(f"cannot write {suffix or 'a file without extension'}; use {', '.join(allowed)}")
+        written = f"{what} as " if what else ""
+        raise UsageError(f"cannot write {written}{suffix or 'a file without extension'}; use {', '.join(allowed)}")
     return suffix
 
 
@@ -189,7 +195,7 @@ def write_matrix(frame: pd.DataFrame, path: str | os.PathLike[str], *, layout: M
     Raises:
         UsageError: an unsupported extension or layout. WriteError: the file cannot be written.
     """
-    suffix = _suffix(path, MATRIX_SUFFIXES)
+    suffix = require_suffix(path, MATRIX_SUFFIXES)
     if layout not in ("qdx", "nvivo"):
         raise UsageError(f"unknown layout {layout!r}; choose qdx or nvivo")
     if layout == "nvivo":

@@ -279,3 +279,23 @@ def test_in_place_refuses_a_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["convert", str(folder), str(folder), "--to", "nvivo-text", "--in-place"])
     assert result.exit_code == 2 and "not a folder" in result.output
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_refused_in_place_convert_leaves_no_backup(tmp_path: Path) -> None:
+    """A refused --in-place write replaced nothing, so it keeps no IN.bak either: a failed
+    command leaves no partial output (its one copy of IN would be just that)."""
+    project = tmp_path / "broken.qde"
+    assert CliRunner().invoke(main, ["convert", str(STUDY / "project.qdpx"), str(project)]).exit_code == 0
+    text = project.read_text(encoding="utf-8")
+    ref = text.index('<CodeRef targetGUID="') + len('<CodeRef targetGUID="')
+    project.write_text(text[:ref] + "00000000-0000-4000-8000-00000000dead" + text[ref + 36 :], encoding="utf-8")
+    before = project.read_bytes()
+    result = CliRunner().invoke(main, ["convert", str(project), str(project), "--in-place"])
+    assert result.exit_code == 1, result.output
+    assert "nothing written" in result.output and "kept the original" not in result.output
+    assert project.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.qde"]
+    # The same command told to write anyway does replace IN, and keeps the copy.
+    result = CliRunner().invoke(main, ["convert", str(project), str(project), "--in-place", "--allow-invalid"])
+    assert result.exit_code == 1 and "kept the original" in result.output
+    assert (tmp_path / "broken.qde.bak").read_bytes() == before

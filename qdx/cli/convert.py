@@ -117,10 +117,19 @@ def convert(
               if i.severity is not Severity.INFO and i.code not in NOT_CARRIED_CODES]  # fmt: skip
     issues += extra
     project, repairs = prepare(project, target, fmt, repair=repair)
-    if in_place:
-        _backup_if_same(source, target)
-    written = _write(project, target, fmt, dialect, allow_invalid=allow_invalid, as_json=as_json, repairs=repairs,
-                     read=read, newline=newline)  # fmt: skip
+    backup = _backup_if_same(source, target) if in_place else None
+    before = _identity(target) if backup is not None else None
+    try:
+        written = _write(project, target, fmt, dialect, allow_invalid=allow_invalid, as_json=as_json,
+                         repairs=repairs, read=read, newline=newline)  # fmt: skip
+    except BaseException:
+        # Refused or failed before IN was replaced (the write is an atomic rename, so IN is the
+        # same file as before): its copy is no output to keep -- a failed command leaves nothing.
+        if backup is not None and _identity(target) == before:
+            backup.unlink(missing_ok=True)
+        raise
+    if backup is not None:
+        echo(f"qdx: kept the original as {backup}", err=True)
     # Reading errors fail the command unless a repair made the output valid anyway.
     failed = written.invalid or (any(i.severity is Severity.ERROR for i in issues) and not repairs)
     counts = summary(project)
@@ -139,16 +148,25 @@ def convert(
         sys.exit(1)
 
 
-def _backup_if_same(source: str, target: str) -> None:
-    """--in-place: keep the input as ``IN.bak`` (``.bak.N``) before OUT replaces it."""
+def _backup_if_same(source: str, target: str) -> Path | None:
+    """--in-place: keep the input as ``IN.bak`` (``.bak.N``) before OUT replaces it; the copy,
+    or None when OUT is another file."""
     from qdx.safety import make_backup
 
     if not same_file(source, target):
-        return
+        return None
     if not Path(target).is_file():
         raise UsageError("--in-place rewrites a file, not a folder; write the folder elsewhere")
-    backup = make_backup(source)
-    echo(f"qdx: kept the original as {backup}", err=True)
+    return make_backup(source)
+
+
+def _identity(path: str) -> tuple[int, int, int] | None:
+    """Which file ``path`` is (device, inode, mtime): an atomic replace changes it."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino, stat.st_mtime_ns
 
 
 def _write(

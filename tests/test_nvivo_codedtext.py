@@ -74,10 +74,24 @@ def test_niireland_region_reference_values() -> None:
     regions = [s for s in project.sources if isinstance(s, PDFSource)]
     assert len(regions) == 1
     sel = regions[0].selections[0]
-    # "Page 1 : (427,176) - (555,212)" on line 3 of the file.
-    assert (sel.page, sel.first_x, sel.first_y, sel.second_x, sel.second_y) == (1, 427, 176, 555, 212)
+    # "Page 1 : (427,176) - (555,212)" on line 3 of the file: NVivo's first page, REFI's page 0
+    # (the spec's own example, Annex A.2, has page="0" for a PDF's first page).
+    assert (sel.page, sel.first_x, sel.first_y, sel.second_x, sel.second_y) == (0, 427, 176, 555, 212)
     assert regions[0].name == "IMG_4735_PREM_15_101"
     assert {s.name for s in project.sets} == {"Files\\\\SKD_round1\\\\PREM 15 101"}
+
+
+def test_region_page_reads_and_writes_back_as_nvivo_counts_it(tmp_path: Path) -> None:
+    """REFI page 0 is NVivo's "Page 1" again when written as coded text (both directions shift)."""
+    from click.testing import CliRunner
+
+    from qdx.cli import main
+
+    path = need_shared(NI / "dates_0123" / "1970-05.txt")
+    out = tmp_path / "back.txt"
+    result = CliRunner().invoke(main, ["convert", str(path), str(out), "--to", "nvivo-text"])
+    assert result.exit_code == 0, result.output
+    assert "Page 1 : (427,176) - (555,212)" in out.read_text(encoding="utf-8-sig").splitlines()
 
 
 # --------------------------------------------------------------------------- constructed variants

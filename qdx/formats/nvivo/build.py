@@ -5,8 +5,9 @@ a V5 first line naming the code); each source header is one source, identified b
 hierarchical name (docs/nvivo-exports.md §0.2). Source folders become Sets named by the folder path so a
 writer can give back the same header. Text references become PlainTextSelections placed in the
 source text (``--sources``) or in a stand-in text made of the coded passages; region references
-(``Page N : (x1,y1) - (x2,y2)``) become PDFSelections (NVivo's corners, top-left origin, kept as
-written because the page size is unknown).
+(``Page N : (x1,y1) - (x2,y2)``) become PDFSelections on page N - 1 (NVivo counts pages from 1,
+REFI from 0) with NVivo's corners (top-left origin, kept as written because the page size is
+unknown).
 """
 
 from __future__ import annotations
@@ -223,7 +224,8 @@ class ProjectBuilder:
             acc.regions.append(
                 PDFSelection(
                     guid=guid,
-                    page=region.page,
+                    # NVivo counts pages from 1, REFI from 0 (docs/nvivo-exports.md, regions).
+                    page=region.page - 1,
                     first_x=region.x1,
                     first_y=region.y1,
                     second_x=region.x2,

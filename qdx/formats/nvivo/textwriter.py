@@ -89,7 +89,8 @@ def _refs_for(source: Source, code: Guid) -> tuple[list[_Ref], int]:
     for sel in getattr(source, "selections", ()):
         if isinstance(sel, PDFSelection | PictureSelection):
             n = sum(1 for c in sel.codings if c.code == code)
-            page = sel.page if isinstance(sel, PDFSelection) else 1
+            # REFI pages count from 0, NVivo's "Page N" from 1 (docs/nvivo-exports.md, regions).
+            page = sel.page + 1 if isinstance(sel, PDFSelection) else 1
             region = f"Page {page} : ({sel.first_x},{sel.first_y}) - ({sel.second_x},{sel.second_y})"
             refs.extend(_Ref(-1, -1, 1, None, region) for _ in range(n))
     return refs, covered

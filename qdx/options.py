@@ -23,6 +23,11 @@ Dialect = Literal["refi", "nvivo"]
 #: How the ``refi`` dialect writes CRLF texts (qdx.formats.WriteOptions).
 Newline = Literal["lf", "keep"]
 
+#: What a coded segment marks (qdx.segment): a text passage, a PDF/picture region, a media span,
+#: a whole source; ``all`` lists every kind.
+SegmentKind = Literal["text", "region", "media", "source"]
+SegmentFilter = Literal["all", SegmentKind]
+
 # ---------------------------------------------------------------------------- analysis
 
 #: The units of agreement's 2x2 table (qdx.analysis.agreement).

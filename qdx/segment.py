@@ -6,7 +6,10 @@ unit, REFI §10.2): text selections from their text, transcript selections from 
 points' positions in the transcript, PDF regions with a ``<Representation>`` that text (with
 positions when it occurs once in the PDF's whole representation). A range outside its
 text gets no text (validate reports it, QDX112). Audio/video selections carry ``begin``/``end``
-in ms, pictures ``None``. Segments come in document order: source order, then start.
+in ms. Each segment says what it marks (``kind``): a ``text`` passage, a PDF or picture
+``region`` (with its page and corners in ``region``; text only when the PDF's representation
+gives it, never made up), a ``media`` span or a whole ``source``. Segments come in document
+order: source order, then start.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from qdx.model import (
     AudioSource,
     Coding,
     Guid,
+    PDFSelection,
     PDFSource,
+    PictureSelection,
     Project,
     ProjectIndex,
     Selection,
@@ -32,9 +37,26 @@ from qdx.model import (
     iter_selections,
     text_docs,
 )
+from qdx.options import SegmentKind
 
 # The bundled study labels each transcript line "A-<interviewee>-<sentence>" (the paper's scheme).
 LABEL_RE = re.compile(r"^\s*([A-Z]-\d+-\d+)\b", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """Where a region segment lies: ``page`` (REFI, counted from 0; None for a picture) and the
+    two corners as the producer wrote them (docs/quirks.md §5.2)."""
+
+    page: int | None
+    first_x: int
+    first_y: int
+    second_x: int
+    second_y: int
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {"page": self.page, "first_x": self.first_x, "first_y": self.first_y,
+                "second_x": self.second_x, "second_y": self.second_y}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +75,8 @@ class Segment:
     coder: str | None
     coding_guid: Guid
     labels: tuple[str, ...] = ()
+    kind: SegmentKind = "text"
+    region: Region | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -65,6 +89,8 @@ class Segment:
             "code_path": list(self.code_path),
             "coder": self.coder,
             "labels": list(self.labels),
+            "kind": self.kind,
+            "region": None if self.region is None else self.region.as_dict(),
         }
 
 
@@ -92,6 +118,16 @@ def _range(sel: Selection) -> tuple[int | None, int | None]:
     if isinstance(sel, AudioSelection | VideoSelection):
         return sel.begin, sel.end
     return None, None
+
+
+def _kind(sel: Selection) -> tuple[SegmentKind, Region | None]:
+    if isinstance(sel, PDFSelection):
+        return "region", Region(sel.page, sel.first_x, sel.first_y, sel.second_x, sel.second_y)
+    if isinstance(sel, PictureSelection):
+        return "region", Region(None, sel.first_x, sel.first_y, sel.second_x, sel.second_y)
+    if isinstance(sel, AudioSelection | VideoSelection):
+        return "media", None
+    return "text", None
 
 
 def _slice(text: str | None, start: int | None, end: int | None) -> str | None:
@@ -190,9 +226,14 @@ def _source_segments(source: Source, index: ProjectIndex, lookups: _Lookups | No
             if finder is None:
                 finder = labels[id(found[0])] = LineLabels(found[0])
             span = finder.spanned(start, end)
-        out.extend(_segment(lookups, name, source.guid, sel.guid, start, end, text, c, span) for c in sel.codings)
+        kind, region = _kind(sel)
+        out.extend(
+            _segment(lookups, name, source.guid, sel.guid, start, end, text, c, span, kind, region) for c in sel.codings
+        )
     out.sort(key=lambda seg: (seg.start is None, seg.start or 0))
-    out.extend(_segment(lookups, name, source.guid, None, None, None, None, c, ()) for c in source.codings)
+    out.extend(
+        _segment(lookups, name, source.guid, None, None, None, None, c, (), "source", None) for c in source.codings
+    )
     return out
 
 
@@ -206,6 +247,8 @@ def _segment(
     text: str | None,
     coding: Coding,
     labels: tuple[str, ...],
+    kind: SegmentKind = "text",
+    region: Region | None = None,
 ) -> Segment:
     path = lookups.path(coding.code)
     return Segment(
@@ -221,6 +264,8 @@ def _segment(
         coder=lookups.user(coding.creating_user),
         coding_guid=coding.guid,
         labels=labels,
+        kind=kind,
+        region=region,
     )
 
 

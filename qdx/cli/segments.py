@@ -1,9 +1,11 @@
 """``qdx segments PATH``: every coded segment with its exact text, as a table.
 
 One row per (selection, code): source, selection, start, end, text, code, code_path, coder,
-labels (the ``A-i-j`` line labels the segment spans). Writes CSV, XLSX or JSON with ``-o``
-(atomically), prints a JSON array with ``--json``, else a readable listing. Spreadsheet cells
-that begin with ``= + - @``, tab or CR are written as text, never as formulas (CSV: a leading
+labels (the ``A-i-j`` line labels the segment spans), kind (text, region, media or source) and,
+for a PDF or picture region, its page (REFI, from 0) and corners. A region has no text unless
+its PDF's representation gives one; ``--kind text`` lists the text passages only (a quote table).
+Writes CSV, XLSX or JSON with ``-o`` (atomically), prints a JSON array with ``--json``, else a
+readable listing. Spreadsheet cells that begin with ``= + - @``, tab or CR are written as text, never as formulas (CSV: a leading
 ``'``; XLSX: string cells), so opening the file cannot run anything.
 """
 
@@ -20,6 +22,7 @@ import click
 from qdx.cells import csv_text, csv_writer
 from qdx.cli._common import (
     archive_limits,
+    choice,
     echo,
     emit_json,
     handle_errors,
@@ -31,14 +34,15 @@ from qdx.cli._common import (
     write_stdout,
 )
 from qdx.errors import UsageError
-from qdx.options import PositionUnit
+from qdx.options import PositionUnit, SegmentFilter
 from qdx.safety import Limits, atomic_write
-from qdx.segment import Segment
+from qdx.segment import Region, Segment
 
 # Characters of each segment's text the terminal listing shows.
 PREVIEW_WIDTH = 80
 
-COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels")
+COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels",
+           "kind", "page", "first_x", "first_y", "second_x", "second_y")  # fmt: skip
 
 
 @click.command()
@@ -47,6 +51,8 @@ COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "
               help="Write .csv, .xlsx or .json; - writes to standard output (with --to).")
 @click.option("--to", type=click.Choice(["csv", "json"]), default=None, help="The format of -o - (standard output).")
 @position_unit_option()
+@click.option("--kind", type=choice(SegmentFilter), default="all", show_default=True,
+              help="List only text passages, PDF/picture regions, media spans or whole-source codings.")
 @click.option("--bom/--no-bom", default=True, show_default=True,
               help="Start a .csv file with a UTF-8 byte-order mark (Excel on Windows then reads CJK text); "
               "standard output never gets one.")
@@ -54,8 +60,8 @@ COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "
 @archive_limits
 @handle_errors
 def segments(
-    path: str, output: str | None, to: str | None, unit: PositionUnit | None, bom: bool, as_json: bool,
-    limits: Limits,
+    path: str, output: str | None, to: str | None, unit: PositionUnit | None, kind: SegmentFilter, bom: bool,
+    as_json: bool, limits: Limits,
 ) -> None:
     """List the coded segments of PATH with their exact text."""
     from qdx.segment import segments as find_segments
@@ -65,6 +71,8 @@ def segments(
         refuse_overwriting_input(output, path)
     project = load(path, limits=limits, unit=unit)
     found = find_segments(project)
+    if kind != "all":
+        found = [seg for seg in found if seg.kind == kind]
     if fmt is not None:  # a pipe feeds a program, not Excel: no byte-order mark
         write_stdout(lambda stream: _csv(found, stream, False) if fmt == "csv" else _json(_rows(found), stream))
         return
@@ -80,7 +88,24 @@ def segments(
     else:
         for seg in found:
             path_ = " > ".join(seg.code_path)
-            echo(f"{seg.source} [{seg.start}:{seg.end}] {path_}: {preview(seg.text or '')}")
+            shown = "(no text)" if seg.text is None else preview(seg.text)
+            echo(f"{seg.source} [{_where(seg)}] {path_}: {shown}")
+
+
+def _where(seg: Segment) -> str:
+    """Where the listing says a segment is: its range, a region's page and corners, or the source."""
+    if seg.kind == "source":
+        return "whole source"
+    place = "" if seg.region is None else _region(seg.region)
+    if seg.start is None or seg.end is None:
+        return place or "no position"
+    span = f"{seg.start}:{seg.end}" + (" ms" if seg.kind == "media" else "")
+    return f"{place} {span}" if place else span
+
+
+def _region(region: Region) -> str:
+    corners = f"({region.first_x},{region.first_y})-({region.second_x},{region.second_y})"
+    return corners if region.page is None else f"page {region.page} {corners}"
 
 
 def preview(text: str, width: int = PREVIEW_WIDTH) -> str:
@@ -129,6 +154,20 @@ def _columns(found: Sequence[Segment]) -> list[list[object]]:
         [PATH_SEP.join(s.code_path) for s in found],
         [s.coder for s in found],
         [";".join(s.labels) for s in found],
+        [s.kind for s in found],
+        *_region_columns(found),
+    ]
+
+
+def _region_columns(found: Sequence[Segment]) -> list[list[object]]:
+    """page, first_x, first_y, second_x, second_y: filled for regions, empty for the rest."""
+    regions = [s.region for s in found]
+    return [
+        [r.page if r is not None else None for r in regions],
+        [r.first_x if r is not None else None for r in regions],
+        [r.first_y if r is not None else None for r in regions],
+        [r.second_x if r is not None else None for r in regions],
+        [r.second_y if r is not None else None for r in regions],
     ]
 
 
@@ -150,7 +189,9 @@ def _xlsx(found: Sequence[Segment], stream: IO[bytes], project: str) -> None:
     from qdx.report.sheets import COUNT, Table, write_tables
 
     table = Table("Segments", list(COLUMNS), _columns(found), formats={2: COUNT, 3: COUNT}, label_cols=1,
-                  wrap=(4,), notes=["One row per coding; start/end in code points, end exclusive (REFI §10.2)."])
+                  wrap=(4,), notes=["One row per coding; start/end in code points, end exclusive (REFI §10.2).",
+                         "kind region: a PDF page (counted from 0, REFI) or picture and its corners; "
+                         "no text unless the PDF's text representation gives it."])
     write_tables(stream, [table], project=project, title="qdx segments")
 
 

@@ -5,8 +5,9 @@ labels (the ``A-i-j`` line labels the segment spans), kind (text, region, media 
 for a PDF or picture region, its page (REFI, from 0) and corners. A region has no text unless
 its PDF's representation gives one; ``--kind text`` lists the text passages only (a quote table).
 Writes CSV, XLSX or JSON with ``-o`` (atomically), prints a JSON array with ``--json``, else a
-readable listing. Spreadsheet cells that begin with ``= + - @``, tab or CR are written as text, never as formulas (CSV: a leading
-``'``; XLSX: string cells), so opening the file cannot run anything.
+readable listing. Spreadsheet cells that begin with ``= + - @``, tab or CR are written as text,
+never as formulas (CSV: a leading ``'``; XLSX: string cells), so opening the file cannot run
+anything.
 """
 
 from __future__ import annotations

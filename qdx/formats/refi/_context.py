@@ -177,9 +177,9 @@ class Context:
         """Note the attributes of ``el`` that its schema type does not define: the model has no
         place for them, so a conversion cannot carry them over (reported once per element name
         and attribute by :meth:`report_outside`). Namespaced attributes (``xsi:``, ``xml:``)
-        are the XML machinery's, not data. Only records read one by one are checked (codes,
-        users, cases, variables, sets, sources, links, the root), never the 10^5 selections
-        and codings of a large project, which are read in bulk."""
+        are the XML machinery's, not data. The 10^5 text selections and codings of a large
+        project, read in bulk, come here only when their attribute layout holds such a name
+        (qdx/formats/refi/attrs.py)."""
         for name in el.attrib:
             if isinstance(name, str) and name not in allowed and not name.startswith("{"):
                 entry = self.outside.setdefault((local(el.tag), name), [0, self.loc(el)])

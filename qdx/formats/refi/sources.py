@@ -12,6 +12,7 @@ from operator import itemgetter
 from typing import Any
 
 from qdx.errors import Severity
+from qdx.formats.refi import attrs
 from qdx.formats.refi._context import (
     _LOCAL,
     MAX_INTEGER,
@@ -27,6 +28,8 @@ from qdx.formats.refi._context import (
     kids,
     local,
 )
+from qdx.formats.refi.attrs import _CODEREF_TAGS, _CODING_ATTRS, _CODING_TAGS, _SELECTION_ATTRS
+from qdx.formats.refi.attrs import _picker as _picker  # re-exported for reader.py
 from qdx.model import (
     AudioSelection,
     AudioSource,
@@ -77,6 +80,7 @@ def read_coding(el: Element, ctx: Context, line_loc: tuple[object, str] | None =
     on the same line so the two records share one location string.
     """
     # Hot path (one per coding): walk the children directly instead of grouping them.
+    ctx.attributes_outside(el, attrs.CODING_ATTRS)
     line = el.sourceline
     loc = line_loc[1] if line_loc is not None and line_loc[0] == line else f"{ctx.label}:{line}"
     ref: Element | None = None
@@ -108,6 +112,7 @@ def read_coding(el: Element, ctx: Context, line_loc: tuple[object, str] | None =
 def _selection_common(el: Element, ctx: Context) -> tuple[dict[str, list[Element]], dict[str, Any]]:
     k = kids(el)
     loc = ctx.loc(el)
+    ctx.attributes_outside(el, attrs.SELECTION_ATTRS[local(el.tag)])
     common = {
         "guid": ctx.own_guid(el, loc),
         "name": el.get("name"),
@@ -118,24 +123,6 @@ def _selection_common(el: Element, ctx: Context) -> tuple[dict[str, list[Element
         **_audit(el, ctx),
     }
     return k, common
-
-
-# The usual shape of a selection: exactly one Coding holding exactly one CodeRef.
-_CODING_TAGS = frozenset({"Coding", "{urn:QDA-XML:project:1.0}Coding"})
-_CODEREF_TAGS = frozenset({"CodeRef", "{urn:QDA-XML:project:1.0}CodeRef"})
-
-
-# The attributes the hot loop reads, in the order it unpacks them (REFI §10.2, §3.13).
-_SELECTION_ATTRS = (
-    *("guid", "startPosition", "endPosition", "creatingUser", "creationDateTime"),
-    *("modifyingUser", "modifiedDateTime", "name"),
-)
-_CODING_ATTRS = ("guid", "creatingUser", "creationDateTime")
-
-
-def _picker(keys: Sequence[Any], names: tuple[str, ...]) -> Callable[[list[str | None]], tuple[str | None, ...]]:
-    """Picks ``names`` from an element's ``values()`` (with a None appended for the absent)."""
-    return itemgetter(*(keys.index(name) if name in keys else -1 for name in names))
 
 
 def read_text_selections(els: Sequence[Element], ctx: Context) -> list[TextSelection]:
@@ -160,6 +147,7 @@ def read_text_selections(els: Sequence[Element], ctx: Context) -> list[TextSelec
     coding_keys: Sequence[Any] = ()
     pick_selection: Callable[[list[str | None]], tuple[str | None, ...]] = itemgetter(-1)
     pick_coding = pick_selection
+    sel_outside = coding_outside = False  # the layout names an attribute outside the schema
     for el in els:
         coding = el[0] if len(el) == 1 else None
         if coding is None or len(coding) != 1 or coding.tag not in _CODING_TAGS:
@@ -168,12 +156,14 @@ def read_text_selections(els: Sequence[Element], ctx: Context) -> list[TextSelec
         keys = el.keys()
         if keys != sel_keys:
             sel_keys, pick_selection = keys, _picker(keys, _SELECTION_ATTRS)
+            sel_outside = attrs.has_outside(keys, attrs.TEXT_SELECTION_ATTRS)
         values: list[str | None] = el.values()  # type: ignore[assignment]
         values.append(None)
         guid, start, end, user, created, modifier, modified, name = pick_selection(values)
         keys = coding.keys()
         if keys != coding_keys:
             coding_keys, pick_coding = keys, _picker(keys, _CODING_ATTRS)
+            coding_outside = attrs.has_outside(keys, attrs.CODING_ATTRS)
         values = coding.values()  # type: ignore[assignment]
         values.append(None)
         coding_guid, coding_user, coding_created = pick_coding(values)
@@ -193,6 +183,8 @@ def read_text_selections(els: Sequence[Element], ctx: Context) -> list[TextSelec
         ):
             append(_text_selection(el, ctx))
             continue
+        if sel_outside or coding_outside:  # rare, so checked per element only then (attrs.py)
+            attrs.note_outside(ctx, el, coding)
         line = el.sourceline
         loc = f"{label}:{line}"
         here = coding.sourceline
@@ -265,6 +257,7 @@ def _selection(
 
 def _text_selection(el: Element, ctx: Context) -> TextSelection:
     """Any ``PlainTextSelection``: children walked and checked one by one."""
+    ctx.attributes_outside(el, attrs.TEXT_SELECTION_ATTRS)
     line = el.sourceline
     loc = f"{ctx.label}:{line}"
     description: str | None = None
@@ -379,7 +372,7 @@ def _text_doc(el: Element, k: dict[str, list[Element]], ctx: Context) -> dict[st
 def read_text_source(el: Element, ctx: Context) -> TextSource:
     """TextSourceType: TextSource, Note, PDF Representation, Picture TextDescription."""
     k = kids(el)
-    ctx.attributes_outside(el, TEXT_DOC_ATTRS)
+    ctx.attributes_outside(el, attrs.TEXT_DOC_ATTRS)
     return TextSource(
         selections=tuple(read_text_selections(k.get("PlainTextSelection", ()), ctx)),
         codings=_many(k, "Coding", ctx, read_coding),
@@ -398,15 +391,8 @@ def read_transcript(el: Element, ctx: Context) -> Transcript:
     )
 
 
-_AUDIT_ATTRS = frozenset({"creatingUser", "creationDateTime", "modifyingUser", "modifiedDateTime"})
-# Attributes of the source types (schemas/project.xsd FileSourceAttributes, TextDocumentAttributes);
-# others are reported as not carried over (Context.attributes_outside).
-FILE_SOURCE_ATTRS = frozenset({"guid", "name", "path", "currentPath"}) | _AUDIT_ATTRS
-TEXT_DOC_ATTRS = frozenset({"guid", "name", "richTextPath", "plainTextPath"}) | _AUDIT_ATTRS
-
-
 def _file_source(el: Element, k: dict[str, list[Element]], ctx: Context) -> dict[str, Any]:
-    ctx.attributes_outside(el, FILE_SOURCE_ATTRS)
+    ctx.attributes_outside(el, attrs.FILE_SOURCE_ATTRS)
     path = el.get("path")
     blob = ctx.blob(path, el) if path is not None else None
     _path_quirks(path, ctx)

@@ -17,6 +17,7 @@ from qdx.cli import COMMANDS, main
 EXPECTED: dict[tuple[str, str], Any] = {
     ("info", "unit"): options.PositionUnit,
     ("segments", "unit"): options.PositionUnit,
+    ("segments", "kind"): options.SegmentFilter,
     ("convert", "unit"): options.PositionUnit,
     ("convert", "dialect"): options.Dialect,
     ("convert", "newline"): options.Newline,

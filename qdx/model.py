@@ -130,7 +130,7 @@ class User:
 # huge_tree) stops REFI XML at 256 nested elements, so a REFI document cannot nest codes
 # deeper than ~250 anyway: the same limit on every reader keeps what qdx writes readable.
 # Real codebooks are under 10 levels; an NVivo export naming a code 1,900 levels deep was
-# a RecursionError in every command (issue 15).
+# a RecursionError in every command.
 MAX_CODE_DEPTH = 250
 
 
@@ -528,7 +528,7 @@ class Project:
     description: str | None = None
     note_refs: tuple[Guid, ...] = ()
     # Which root the file had (CodeBook or Project): the container, not the content. A codebook
-    # written as a .qdpx holds the same codes and sets and must read back equal (issue 14), so
+    # written as a .qdpx holds the same codes and sets and must read back equal (read(write(p)) == p), so
     # like ``provenance`` it takes no part in equality; ``qdx diff`` still reports it.
     is_codebook: bool = field(default=False, compare=False)
     provenance: Provenance | None = field(default=None, compare=False, repr=False)

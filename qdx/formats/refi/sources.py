@@ -144,7 +144,7 @@ def read_text_selections(els: Sequence[Element], ctx: Context) -> list[TextSelec
     The hot path of every read (10^5-10^6 selections): the usual shape -- one ``Coding``
     holding one ``CodeRef``, plain GUIDs, integer positions -- is read in this one loop with
     everything bound locally, which is what keeps ``qdx.read`` near libxml2's own parse
-    (issue 9). Attributes come from one ``keys()`` and one ``values()`` call per element,
+    (benchmarks/RESULTS.md). Attributes come from one ``keys()`` and one ``values()`` call per element,
     picked by a layout that is recomputed only when the attribute names change: a producer
     writes them the same way every time, and that is 2-3x cheaper than one ``get`` per name.
     Anything else (notes, descriptions, several codings, comments, other namespaces, braced

@@ -108,8 +108,3 @@ class DiffContext:
         return self.users.b_to_a.get(guid.key, "b:" + guid.key)
 
 
-
-def colour(value: str | None) -> str | None:
-    """A colour compared without its case: REFI RGBType is #RRGGBB; case carries no meaning
-    (docs/quirks.md §2)."""
-    return value.upper() if value is not None else None

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from qdx.model import Case, Code, Graph, Guid, Link, ProjectIndex, Set, Source, TextSource, VariableValue, iter_codes
-from qdx.ops._diff_base import AREAS, DIFF_CONTEXT_LINES, DIFF_MAX_LINES, Change, DiffContext, Json, colour
-from qdx.ops.pairing import Matching, content_hash, match_named, own_key
+from qdx.ops._diff_base import AREAS, DIFF_CONTEXT_LINES, DIFF_MAX_LINES, Change, DiffContext, Json
+from qdx.ops.pairing import Matching, colour, content_hash, match_named, own_key
 from qdx.textmap import TextMap
 
 T = TypeVar("T")

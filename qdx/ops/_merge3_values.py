@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from qdx.model import Guid
+from qdx.ops.pairing import colour
 
 R = TypeVar("R")
 
@@ -26,7 +27,7 @@ def norm(name: str, value: object) -> object:
     # Colour case carries no meaning (REFI RGBType, docs/quirks.md §2); an empty description
     # is no description (as the two-way merge's signature treats it).
     if name == "color" and isinstance(value, str):
-        return value.upper()
+        return colour(value)
     if name == "description" and value == "":
         return None
     return value

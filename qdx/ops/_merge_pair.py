@@ -29,6 +29,7 @@ from qdx.ops._merge_types import Conflict, Json, TextCarry
 from qdx.ops.pairing import (
     Matching,
     children,
+    colour,
     content_hash,
     match_named,
     match_sources,
@@ -47,10 +48,6 @@ R = TypeVar("R")
 
 # Areas where keep-both can keep a second object: it gets a new GUID and its own codings.
 _KEEP_BOTH_AREAS = frozenset({"codes", "sources", "notes", "links", "graphs"})
-
-
-def _colour(value: str | None) -> str | None:
-    return value.upper() if value is not None else None
 
 
 class MergeStep:
@@ -255,7 +252,7 @@ def _sig_code(code: Code, _: bool) -> dict[str, Json]:
     # Colour case carries no meaning (REFI RGBType, docs/quirks.md §2).
     return {
         "name": code.name,
-        "color": _colour(code.color),
+        "color": colour(code.color),
         "description": code.description,
         "codable": code.is_codable,
     }

@@ -207,6 +207,12 @@ def selection_range(sel: Selection) -> Range:
     return ()
 
 
+def colour(value: str | None) -> str | None:
+    """A colour as compared across projects: REFI RGBType is #RRGGBB and its case carries no
+    meaning (docs/quirks.md §2), so diff and both merges compare colours upper-cased."""
+    return value.upper() if value is not None else None
+
+
 def coding_id(rng: Range, coding: Coding) -> CodingId:
     """A coding's identity (REFI §3.13: one code per coding, over its selection's range, by its
     coder): equal ones in two inputs are the same coding, whatever their GUIDs."""

@@ -23,6 +23,9 @@ exactly (the source is ``representation-changed``, its codings unchanged); an ed
 aligned, and a coding is ``moved`` (same passage, new place), ``lost`` (its passage is gone) or
 ``passage-edited`` (paired with B's coding over the edited passage). Codings on the same
 passage that differ only in coder are counted once per coder pair (``codings-reattributed``).
+
+The result types and the pairing context are in :mod:`qdx.ops._diff_base` (imported from here),
+objects are compared in :mod:`qdx.ops._diff_objects` and codings in :mod:`qdx.ops._diff_codings`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ has three phases, so that the union itself can be done by GUID:
    with ``policy="ours"`` theirs' selections are carried onto ours' text by aligning the two
    (each unchanged, moved or lost, and every lost one is listed in :attr:`MergeResult.texts`);
    with ``policy="theirs"`` ours' selections are carried onto theirs' text the same way.
-1. **Pair** theirs' objects with ours (:mod:`qdx.ops.diff` matchers): codes by GUID, then full
+1. **Pair** theirs' objects with ours (:mod:`qdx.ops.pairing`, as diff pairs them): codes by GUID, then full
    path (then a unique name with ``match="name"``); sources by GUID, identical content, then
    name; users, variables, cases, sets by GUID then name; notes by GUID then identical text;
    links and graphs by GUID. Paired objects whose content differs are conflicts. Theirs'
@@ -24,6 +24,10 @@ has three phases, so that the union itself can be done by GUID:
 Conflicts are resolved by ``policy``: ``ours`` keeps the earlier input's version, ``theirs``
 takes the later one's, ``keep-both`` keeps both (theirs under a new GUID) and ``fail`` (the
 default) raises :class:`MergeConflictError` listing them all.
+
+Phases 0 to 2 are :class:`qdx.ops._merge_pair.MergeStep` (which the three-way merge uses to
+align), phase 3 is :mod:`qdx.ops._merge_union`; the result types are in
+:mod:`qdx.ops._merge_types` and are imported from here.
 """
 
 from __future__ import annotations

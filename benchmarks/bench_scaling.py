@@ -3,7 +3,7 @@
     python benchmarks/bench_scaling.py              # ~1 minute on a 2-core machine
     python benchmarks/bench_scaling.py --scale 0.5  # smaller sizes, for a quick look
 
-Three workloads, generated in memory (deterministic), each timed as the median of
+Four workloads, generated in memory (deterministic), each timed as the median of
 ``--repeat`` runs:
 
 * ``nvivo-block``: one NVivo coded-text export holding one source block of N references,
@@ -12,6 +12,9 @@ Three workloads, generated in memory (deterministic), each timed as the median o
   Was 135 s at 100k.
 * ``unknown-children``: ``qdx.read`` of a ``.qde`` whose one selection has N unknown child
   elements (each an Issue). Was > 30 s at 4 MB (~400k children).
+* ``codebook-merge3``: ``qdx.merge3`` of an N-code codebook (categories of 99 concepts) with
+  1/7 of the concepts renamed on one side and 1/5 redescribed on the other. Was 62 s at 50k
+  (the pairing's quadratic membership test, fixed with ``codebook-diff``).
 
 Prints one line per size and the ratio of each time to the previous size's: linear time
 doubles (~2.0) when the size doubles, quadratic time quadruples (~4.0). Exits 1 when a
@@ -32,6 +35,7 @@ from pathlib import Path
 import qdx
 from qdx.model import Code, Guid, Project
 from qdx.ops.diff import diff
+from qdx.ops.merge3 import merge3
 
 NS = "urn:QDA-XML:project:1.0"
 USER = "44444444-4444-4444-4444-444444444444"
@@ -72,6 +76,24 @@ def codebook(n: int, renamed: bool) -> Project:
     return Project(name="codebook", codes=codes, is_codebook=True)
 
 
+def _guid(number: int) -> Guid:
+    return Guid(str(uuid.UUID(int=number, version=4)))
+
+
+def categories(n: int, renamed: bool = False, redescribed: bool = False) -> Project:
+    """About ``n`` codes: categories of 99 concepts; every 7th concept renamed, every 5th redescribed."""
+    mains = []
+    for c in range(max(1, n // 100)):
+        concepts = []
+        for k in range(99):
+            i = c * 99 + k + 1
+            name = f"concept {c}.{k}" + (" (renamed)" if renamed and i % 7 == 0 else "")
+            description = "a new definition" if redescribed and i % 5 == 0 else None
+            concepts.append(Code(guid=_guid(10**9 + i), name=name, description=description))
+        mains.append(Code(guid=_guid(c + 1), name=f"category {c}", children=tuple(concepts)))
+    return Project(name="categories", codes=tuple(mains), is_codebook=True)
+
+
 def _read_file(folder: Path, name: str, data: bytes) -> Callable[[], object]:
     path = folder / name
     path.write_bytes(data)
@@ -85,10 +107,15 @@ def workloads(folder: Path) -> dict[str, tuple[int, Callable[[int], Callable[[],
         a, b = codebook(n, False), codebook(n, True)
         return lambda: diff(a, b)
 
+    def merge3_of(n: int) -> Callable[[], object]:
+        base, ours, theirs = categories(n), categories(n, renamed=True), categories(n, redescribed=True)
+        return lambda: merge3(base, ours, theirs)
+
     return {
         "nvivo-block": (10_000, lambda n: _read_file(folder, f"Access-{n}.txt", nvivo_block(n))),
         "codebook-diff": (25_000, diff_of),
         "unknown-children": (50_000, lambda n: _read_file(folder, f"kids-{n}.qde", unknown_children(n))),
+        "codebook-merge3": (12_500, merge3_of),
     }
 
 

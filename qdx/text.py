@@ -65,7 +65,7 @@ class PositionMap:
         # _extra: model positions (code points) of the items that make the two scales
         # differ - astral characters (each +1 in UTF-16) or the LF of CRLF pairs (each -1).
         # Arrays of machine integers, not lists of int objects: a 124 MB text with an emoji
-        # every few words has millions of these, at 36 bytes each in a list (issue 15).
+        # every few words has millions of these, at 36 bytes each in a list.
         if unit == UTF16:
             # isascii() is a C-speed shortcut for the common case of no astral characters.
             extra = array("q") if text.isascii() else array("q", (m.start() for m in _ASTRAL.finditer(text)))

@@ -1,12 +1,14 @@
 """The documents a user or the next engineer reads cover what the code uses.
 
 Every issue and rule code qdx can report is explained in docs/rules.md, and every producer
-quirk the code cites or labels is explained in docs/quirks.md.
+quirk the code cites or labels is explained in docs/quirks.md. No comment, docstring or document
+cites an internal tracker's issue number, which a reader cannot look up.
 """
 
 from __future__ import annotations
 
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,7 @@ def test_every_issue_code_in_the_code_is_documented() -> None:
     assert sorted(code for code in used if not _documented(code)) == []
 
 
-@pytest.mark.parametrize("module", ["structure", "audit"])
+@pytest.mark.parametrize("module", ["structure_profile", "audit"])
 def test_every_structure_and_audit_rule_is_documented(module: str) -> None:
     source = (ROOT / "qdx" / "validation" / f"{module}.py").read_text(encoding="utf-8")
     rules = set(re.findall(r'^\s*"((?:GT|CB)\d+)":', source, re.M))
@@ -84,3 +86,38 @@ def test_every_cited_document_is_in_the_repository() -> None:
         if not any((base / name).is_file() for base in (ROOT, path.parent, ROOT / "docs"))
     )
     assert missing == []
+
+
+# "issue 15", "issues 9 and 15", "issue #16", "issue-14": a tracker's number, which a reader of the
+# code or of the documents cannot look up. A comment says the reason instead.
+_ISSUE_NUMBER = re.compile(r"\bissues?[\s#-]*\d+", re.I)
+
+
+def _prose_of(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every comment and string (docstrings included) of a Python file."""
+    with path.open("rb") as stream:
+        tokens = tokenize.tokenize(stream.readline)
+        # Python 3.12 splits f-strings into parts: their text is FSTRING_MIDDLE.
+        kinds = (tokenize.COMMENT, tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING))
+        return [(token.start[0], token.string) for token in tokens if token.type in kinds]
+
+
+def test_the_issue_number_pattern_finds_what_it_must() -> None:
+    found = [_ISSUE_NUMBER.search(text) is not None for text in (
+        "# quadratic (issue 15).", "(Issues 9 and 15)", "see issue #16", "issue-14", "QDX410 issue",
+        "issue QDX410", "an Issue(code, ...)", "QualCoder #744",
+    )]
+    assert found == [True, True, True, True, False, False, False, False]
+
+
+def test_no_comment_or_document_cites_an_internal_issue_number() -> None:
+    places = [
+        f"{path.relative_to(ROOT)}:{line + text.count(chr(10), 0, match.start())}: {match.group()}"
+        for path in sorted((ROOT / "qdx").rglob("*.py"))
+        for line, text in _prose_of(path)
+        for match in _ISSUE_NUMBER.finditer(text)
+    ]
+    for path in [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "CHANGELOG.md"]:
+        for line, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            places += [f"{path.relative_to(ROOT)}:{line}: {m.group()}" for m in _ISSUE_NUMBER.finditer(text)]
+    assert places == []

@@ -126,7 +126,7 @@ def test_wrap_breaks_words_and_cjk() -> None:
 
 
 def _has_cjk_font() -> bool:
-    from qdx.report.model_figure import _cjk_fonts
+    from qdx.report.model_render import _cjk_fonts
 
     return bool(_cjk_fonts())
 

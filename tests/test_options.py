@@ -116,6 +116,25 @@ def test_old_name_sets_the_same_parameter(command: str, new: str, old: str, valu
         assert parsed.params["unit"] == value
 
 
+@pytest.mark.parametrize(("command", "new", "old", "value"), RENAMED)
+@pytest.mark.parametrize("spelling", ["new", "old"])
+def test_a_bad_value_names_only_the_new_spelling(command: str, new: str, old: str, value: str, spelling: str) -> None:
+    """Whichever spelling was typed, the usage error names the option --help shows, and the
+    hidden old name appears only in the one-line warning that it is going."""
+    from click.testing import CliRunner
+
+    args = {"convert": ["a.qdpx", "b.qdpx"], "agree": ["a.qdpx", "b.qdpx"]}.get(command, ["a.qdpx"])
+    flag = new if spelling == "new" else old
+    result = CliRunner().invoke(main, [command, *args, flag, "bogus"])
+    assert result.exit_code == 2
+    error = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(error) == 1 and f"Invalid value for '{new}': 'bogus' is not one of" in error[0]
+    assert old not in error[0].replace(new, "")
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    going = f"qdx: warning: {old} is now {new}; the old name goes in the next release"
+    assert warnings == ([] if spelling == "new" else [going])
+
+
 def test_old_position_unit_spelling_still_reads(tmp_path: Path) -> None:
     """End to end: ``segments --unit`` gives what ``segments --position-unit`` gives."""
     import json

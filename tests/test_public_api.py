@@ -82,8 +82,8 @@ def test_errors_and_warnings_form_one_tree_each() -> None:
 NOT_FOR_USERS = {
     ("qdx/__init__.py", "AttributeError"): "the module protocol for an unknown attribute",
     ("qdx/errors.py", "TypeError"): "QdxError('') is a programming error",
-    ("qdx/safety.py", "OSError"): "the io protocol: a zip member stream cannot seek backwards",
-    ("qdx/safety.py", "ValueError"): "the io protocol: a write to an output stream already closed",
+    ("qdx/safety/archive.py", "OSError"): "the io protocol: a zip member stream cannot seek backwards",
+    ("qdx/safety/output.py", "ValueError"): "the io protocol: a write to an output stream already closed",
     ("qdx/validation/schema.py", "FileNotFoundError"): "the installation lost qdx's own XSDs",
     ("qdx/text.py", "ValueError"): "internal check; qdx.read turns a bad unit into UsageError first",
     ("qdx/analysis/coefficients.py", "ValueError"): "internal: agree() passes only known levels",

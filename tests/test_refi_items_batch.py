@@ -7,7 +7,10 @@ from __future__ import annotations
 from dataclasses import fields
 
 from qdx.formats.refi._context import Context
-from qdx.formats.refi.reader import _Streamer, parse_xml, read_document, read_root, read_user, read_users
+from qdx.formats.refi.reader import parse_xml, read_document
+from qdx.formats.refi.records import read_user, read_users
+from qdx.formats.refi.roots import read_root
+from qdx.formats.refi.streaming import _Streamer
 
 NS = "urn:QDA-XML:project:1.0"
 

@@ -237,7 +237,8 @@ def test_streamed_selections_equal_the_whole_tree_read() -> None:
     # across a source and a selection, bad positions, unknown children) and their order must
     # be those of reading the parsed tree.
     from qdx.formats.refi._context import Context
-    from qdx.formats.refi.reader import parse_xml, read_document, read_root
+    from qdx.formats.refi.reader import parse_xml, read_document
+    from qdx.formats.refi.roots import read_root
 
     data = MIXED.encode()
     streamed, whole = Context(label="x"), Context(label="x")
@@ -292,7 +293,7 @@ def _odd_selection(i: int) -> str:
 
 
 def _batch_document() -> bytes:
-    from qdx.formats.refi.reader import _Streamer
+    from qdx.formats.refi.streaming import _Streamer
 
     n = 3 * _Streamer.BATCH + 7  # several batches and a ragged last one
     parts = []
@@ -319,7 +320,7 @@ def test_batched_fast_loop_equals_the_general_reader_element_by_element() -> Non
     # shape, across batch boundaries.
     from qdx.formats.refi._context import Context
     from qdx.formats.refi.reader import parse_xml
-    from qdx.formats.refi.sources import _text_selection, read_text_selections
+    from qdx.formats.refi.selections import _text_selection, read_text_selections
 
     root = parse_xml(_batch_document(), "x")
     els = list(root.iter(f"{{{NS}}}PlainTextSelection"))
@@ -341,7 +342,8 @@ def test_batched_fast_loop_equals_the_general_reader_element_by_element() -> Non
 
 def test_batched_stream_equals_the_whole_tree_read() -> None:
     from qdx.formats.refi._context import Context
-    from qdx.formats.refi.reader import parse_xml, read_document, read_root
+    from qdx.formats.refi.reader import parse_xml, read_document
+    from qdx.formats.refi.roots import read_root
 
     data = _batch_document()
     streamed, whole = Context(label="x"), Context(label="x")

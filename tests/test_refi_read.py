@@ -333,7 +333,8 @@ STREAMED = [
 @pytest.mark.parametrize("name", STREAMED)
 def test_streaming_equals_whole_tree(name: str) -> None:
     from qdx.formats.refi._context import Context
-    from qdx.formats.refi.reader import parse_xml, read_document, read_root
+    from qdx.formats.refi.reader import parse_xml, read_document
+    from qdx.formats.refi.roots import read_root
 
     data = need_shared(REFI_SAMPLES / name).read_bytes()
     streamed, whole = Context(label="x"), Context(label="x")

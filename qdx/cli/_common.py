@@ -53,6 +53,11 @@ class HiddenAlias(click.Option):
         parser.add_option(obj=self, opts=all_opts[1:], dest=self._old, action="store", nargs=self.nargs)
         return None
 
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        # click names every spelling ("'--position-unit' / '--unit'"); an error names the one
+        # --help shows, as the help and the deprecation warning do.
+        return f"'{self.opts[0]}'"
+
     @property
     def _old(self) -> str:
         return f"{self.name}.old"

@@ -22,6 +22,7 @@ from qdx.errors import UsageError
 from qdx.model import (
     AudioSelection,
     Blob,
+    Coding,
     Guid,
     PDFSelection,
     PictureSelection,
@@ -184,7 +185,13 @@ def match_named(
     return match_by(items_a, items_b, [("guid", _by_guid, _by_guid), ("name", name, name_b or name)])
 
 
-def selection_range(sel: Selection) -> tuple[int | str | None, ...]:
+#: Where a selection sits in its source (:func:`selection_range`).
+Range = tuple[int | str | None, ...]
+#: What identifies a coding across copies of a project: (range, code key, coder key).
+CodingId = tuple[Range, str, str | None]
+
+
+def selection_range(sel: Selection) -> Range:
     """What locates a selection in its source: ``(start, end)`` for text and media, corners
     (and page) for pictures and PDFs, sync-point keys for transcripts."""
     if isinstance(sel, TextSelection):
@@ -198,6 +205,18 @@ def selection_range(sel: Selection) -> tuple[int | str | None, ...]:
     if isinstance(sel, TranscriptSelection):
         return (_key(sel.from_sync_point), _key(sel.to_sync_point))
     return ()
+
+
+def colour(value: str | None) -> str | None:
+    """A colour as compared across projects: REFI RGBType is #RRGGBB and its case carries no
+    meaning (docs/quirks.md §2), so diff and both merges compare colours upper-cased."""
+    return value.upper() if value is not None else None
+
+
+def coding_id(rng: Range, coding: Coding) -> CodingId:
+    """A coding's identity (REFI §3.13: one code per coding, over its selection's range, by its
+    coder): equal ones in two inputs are the same coding, whatever their GUIDs."""
+    return (rng, coding.code.key, coding.creating_user.key if coding.creating_user is not None else None)
 
 
 def _key(guid: Guid | None) -> str | None:

@@ -136,7 +136,7 @@ def validate_bytes(
         return FileValidation(issues)
     # libxml2 checks the schema without holding the GIL, so the check runs in a thread while
     # this one builds the model from the same (read-only) tree: on two cores the schema check
-    # costs no wall time (issue 9). A user's xmlschema schema just takes turns with the reader.
+    # costs no wall time. A user's xmlschema schema just takes turns with the reader.
     with ThreadPoolExecutor(max_workers=1) as pool:
         schema_check = pool.submit(check_document, doc, label=label, schema=schema)
         rules = xml_rules(doc, label=label)

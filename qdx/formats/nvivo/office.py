@@ -214,7 +214,7 @@ def _sheet_cells(source: BinaryIO, shared: list[Any], book: Any) -> list[tuple[i
     row/column counting, number casting, shared strings, booleans, ISO and serial dates,
     inline strings), read from the ``<row>`` elements alone with lxml: openpyxl's parser
     builds a dict per cell and dispatches every element of the sheet, ~7 s of the 12.6 s a
-    1.2M-cell sheet took (issue 15). The differential test (tests/test_xlsx_stream.py)
+    1.2M-cell sheet took. The differential test (tests/test_xlsx_stream.py)
     compares it with openpyxl's full load on a workbook of every cell type and on real NVivo
     exports.
     """

@@ -145,7 +145,7 @@ class PassageBuilder:
     other's text. With the text kept as pieces (joined only when a search needs it) and a
     search skipped when the passage provably is not there (:meth:`_maybe_present`), a block
     costs time linear in its passages; appending to one string and searching all of it for
-    every new passage made a 40,000-reference block quadratic (issue 15).
+    every new passage made a 40,000-reference block quadratic.
     """
 
     SEPARATOR = "\n\n"

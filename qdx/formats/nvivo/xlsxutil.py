@@ -68,7 +68,7 @@ def grid(cells: Iterable[tuple[int, int, object]], title: str) -> list[list[Cell
         if value is not None
     }
     _bound_text(values.values(), title)
-    # One pass for the used range (a 1.2M-cell sheet: issue 15).
+    # One pass for the used range (a 1.2M-cell sheet must stay linear).
     height = width = 0
     for (r, c), value in values.items():
         if (r > height or c > width) and not _blank(value):

@@ -107,7 +107,7 @@ class Context:
     braced: bool = False  # some own GUID is written {in braces}: keys must drop them
     used_members: set[str] = field(default_factory=set)
     # Interning: the same user, code or timestamp is referenced by ~every coding; sharing
-    # one object per distinct spelling keeps 10^5-10^6 codings lean (issue 9).
+    # one object per distinct spelling keeps 10^5-10^6 codings lean.
     refs: dict[str, Guid | None] = field(default_factory=dict)
     strings: dict[str, str] = field(default_factory=dict)
     # Called with the byte offset reached (not a ByteProgress: package.py adapts it to one).

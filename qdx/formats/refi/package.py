@@ -17,7 +17,8 @@ from urllib.parse import unquote
 from qdx.errors import ReadError, Severity, UsageError
 from qdx.formats import ReadOptions
 from qdx.formats.refi._context import Context, Element
-from qdx.formats.refi.reader import read_document, read_head, read_root
+from qdx.formats.refi.reader import read_document, read_head
+from qdx.formats.refi.roots import read_root
 from qdx.formats.refi.units import (
     choose_unit,
     convert_positions,

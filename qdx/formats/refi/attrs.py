@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from qdx.formats.refi._context import local
+
 if TYPE_CHECKING:
     from qdx.formats.refi._context import Context, Element
 
@@ -43,3 +45,11 @@ def note_outside(ctx: Context, selection: Element, coding: Element) -> None:
     """Note what a text selection and its one coding hold outside the schema."""
     ctx.attributes_outside(selection, TEXT_SELECTION_ATTRS)
     ctx.attributes_outside(coding, CODING_ATTRS)
+
+
+def note_selection(ctx: Context, el: Element) -> None:
+    """Note what a selection of any kind holds outside its schema type (a kind the schema does
+    not have is no business of this check)."""
+    allowed = SELECTION_ATTRS.get(local(el.tag))
+    if allowed is not None:
+        ctx.attributes_outside(el, allowed)

@@ -93,7 +93,7 @@ def read_coding(el: Element, ctx: Context, line_loc: tuple[object, str] | None =
 def _selection_common(el: Element, ctx: Context) -> tuple[dict[str, list[Element]], dict[str, Any]]:
     k = kids(el)
     loc = ctx.loc(el)
-    ctx.attributes_outside(el, attrs.SELECTION_ATTRS[local(el.tag)])
+    attrs.note_selection(ctx, el)
     common = {
         "guid": ctx.own_guid(el, loc),
         "name": el.get("name"),

@@ -274,8 +274,11 @@ def test_stable_guid_is_uuid5(parts: list[str]) -> None:
     assert stable_guid(*parts) == expected
 
 
+PIECES = [b"<c ", b"<c>", b"<x:c/", b"<cc>", b"<", b"a", b" ", b"<x:", b"c>", b"<c\n", b"<c\t"]
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from([b"<c ", b"<c>", b"<x:c/", b"<cc>", b"<", b"a", b" ", b"<x:", b"c>", b"<c\n"])))
+@given(st.lists(st.sampled_from(PIECES)))
 def test_cell_count_in_chunks_is_a_count_of_the_whole(pieces: list[bytes]) -> None:
     content = b"".join(pieces)
     whole = sum(1 for _ in re.finditer(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]", content))
@@ -285,3 +288,14 @@ def test_cell_count_in_chunks_is_a_count_of_the_whole(pieces: list[bytes]) -> No
         assert office._count_cells(content, "x", 0) == whole
     finally:
         office._CHUNK = chunk
+
+
+def test_classification_values_are_the_named_columns() -> None:
+    """Blank-caption columns dropped; two, one and no attribute columns (values by hand)."""
+    from qdx.formats.nvivo.lists import classification_table
+
+    table = classification_table([["Case", "Age", "", "Sex"], ["A", 30, "x", "f"], ["B", None, "y", "m"]], "s")
+    assert table.attributes == ("Age", "Sex")
+    assert table.values == ((30, "f"), (None, "m"))
+    assert classification_table([["Case", "Age"], ["A", 1]], "s").values == ((1,),)
+    assert classification_table([["Case"], ["A"]], "s").values == ((),)

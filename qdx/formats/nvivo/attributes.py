@@ -160,6 +160,8 @@ def _lexical_column(column: Sequence[Cell], kind: VariableType) -> list[str | No
     The usual cells take a branch of their own (an int, None, a plain string); each gives
     what :func:`is_unset` and :func:`lexical` give, and everything else goes through them.
     """
+    if kind is not VariableType.BOOLEAN and set(map(type, column)) <= {int}:
+        return list(map(str, column))  # a column of numbers, in C
     if kind is VariableType.TEXT:
         return [_text_lexical(v) if type(v) is str else _lexical_or_none(v, kind) for v in column]
     return [

@@ -55,10 +55,12 @@ PLAIN = [
     '<c r="{ref}" t="s"><v>{idx}</v></c>',
     '<c r="{ref}" s="0" t="n"><v>{num}</v></c>',
     '<c r="{ref}" t="n"><v>{num}</v></c>',
+    '<c r="{ref}" s="0" />',  # NVivo's empty cell
+    '<c r="{ref}"/>',
 ]
 OTHER = [
     "<c><v>{num}</v></c>",
-    '<c r="{ref}"/>',
+    "<c/>",
     '<c r="{ref}"><v></v></c>',
     '<c r="{ref}" t="b"><v>1</v></c>',
     '<c r="{ref}" t="str"><v>text</v></c>',
@@ -122,6 +124,7 @@ def test_plain_sheets_take_the_tokenizer_and_others_lxml() -> None:
     assert _tokenizer_takes(_rows(100, '<c r="{ref}"><v>7</v></c>'))
     assert _tokenizer_takes(_rows(100, '<c r="{ref}" s="3" t="s"><v>1</v></c>'))
     assert _tokenizer_takes('<row r="1"><c r="A1"><v>1</v></c></row>\n<row r="2"/><row><c><v>2</v></c></row>')
+    assert _tokenizer_takes('<row r="2" ht="18.5"><c r="A2" s="3" /><c r="B2" s="3" t="s"><v>1</v></c></row>')
     assert not _tokenizer_takes('<row r="1"><c r="A1"><v>1</v></c><!-- x --></row>')
     assert not _tokenizer_takes('<row r="1"><c r="A1" t="str"><v>a &amp; b</v></c></row>')
     assert not _tokenizer_takes('<row r="1"><row r="2"><c r="A2"><v>1</v></c></row></row>')
@@ -299,3 +302,16 @@ def test_classification_values_are_the_named_columns() -> None:
     assert table.values == ((30, "f"), (None, "m"))
     assert classification_table([["Case", "Age"], ["A", 1]], "s").values == ((1,),)
     assert classification_table([["Case"], ["A"]], "s").values == ((),)
+
+
+def test_bad_reference_in_an_empty_cell_fails_as_in_openpyxl() -> None:
+    """openpyxl refuses a reference of four letters even on an empty cell; so does qdx."""
+    import openpyxl
+
+    from qdx.errors import ReadError
+
+    data = xlsx('<row r="1"><c r="A1"><v>1</v></c><c r="ABCD1" /></row>', SHARED)
+    with pytest.raises(ValueError):
+        openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    with pytest.raises(ReadError):
+        first_sheet(data, ReadOptions(label="x.xlsx"))

@@ -205,17 +205,21 @@ def _iterparsed(data: bytes, cells: _SheetCells) -> None:
 _OTHER = r' (?!xmlns)(?!{skip}=)[A-Za-z_][\w.:-]*="[^"<&\r\n\t]*"'
 _ROWS = re.compile(
     rf'[ \t\r\n]+|(<row)(?: r="([0-9]+)")?(?:{_OTHER.format(skip="r")})*'
-    r"(?:/>|>([^<]*(?:<(?!/row>)[^<]*)*)</row>)|([\s\S])"
+    r"(?: ?/>|>([^<]*(?:<(?!/row>)[^<]*)*)</row>)|([\s\S])"
 )
+_CELL_OTHER = f'(?:{_OTHER.format(skip="[rst]")})*'
 _CELLS = re.compile(
     r"[ \t\r\n]+"
-    rf'|(<c)(?: r="([A-Z]+)([1-9][0-9]*)")?(?: s="([0-9]+)")?(?: t="([A-Za-z]+)")?(?:{_OTHER.format(skip="[rst]")})*'
-    r"(?:/>|>(?:<v>([^<&\r]*)</v>)?</c>)"
+    rf'|(<c)(?: r="([A-Z]+)([1-9][0-9]*)")?(?: s="([0-9]+)")?(?: t="([A-Za-z]+)")?{_CELL_OTHER}'
+    r"(?: ?/>|>(?:<v>([^<&\r]*)</v>)?</c>)"
     r"|([\s\S])"
 )
-# The usual cell (no other attribute, a value); a row is all such cells when every "<" in it
-# is one of theirs (four each): text between them is ignored, as openpyxl ignores it.
+# The usual cell (no other attribute, a value); a row is all such cells and empty ones
+# (NVivo writes <c r="A2" s="3" />) when every "<" in it is one of theirs (four and one
+# each): text between them is ignored, as openpyxl ignores it. An empty cell's reference is
+# one openpyxl reads without error (at most three letters).
 _PLAIN_CELL = re.compile(r'<c r="([A-Z]+)([1-9][0-9]*)"(?: s="([0-9]+)")?(?: t="([ns])")?><v>([^<&\r]+)</v></c>')
+_EMPTY_CELL = re.compile(rf'<c(?: r="[A-Z]{{1,3}}[1-9][0-9]*")?(?: s="[0-9]+")?(?: t="[A-Za-z]+")?{_CELL_OTHER} ?/>')
 _ROW_ELEMENT = re.compile(r"<(?:[^\s<>/!?:]+:)?row[\s/>]")
 _ENCODING = re.compile(r'<\?xml[^>]*?encoding=["\']([^"\']*)["\']')
 
@@ -233,7 +237,7 @@ def _tokenized(data: bytes, cells: _SheetCells) -> bool:
     counters: list[int] = []  # made when a batch needs them
     for start in range(0, len(contents), _BATCH):
         batch = contents[start : start + _BATCH]
-        if _plain_cells(_PLAIN_CELL.findall("".join(batch)), "".join(batch).count("<"), cells):
+        if _plain_cells("".join(batch), cells):
             continue
         counters = counters or _row_counters(markers, numbers)
         for counter, content in zip(counters[start : start + _BATCH], batch, strict=True):
@@ -262,7 +266,7 @@ def _row_counters(markers: tuple[str, ...], numbers: tuple[str, ...]) -> list[in
 
 def _row_cells(content: str, cells: _SheetCells) -> bool:
     """The cells of one ``<row>``'s content (what :meth:`_SheetCells.row` gives), or False."""
-    if _plain_cells(_PLAIN_CELL.findall(content), content.count("<"), cells):
+    if _plain_cells(content, cells):
         return True
     found = _CELLS.findall(content)
     marker, letters, digits, styles, kinds, raws, other = zip(*found, strict=True) if found else ((),) * 7
@@ -283,13 +287,15 @@ def _row_cells(content: str, cells: _SheetCells) -> bool:
     return True
 
 
-def _plain_cells(plain: list[tuple[str, ...]], tags: int, cells: _SheetCells) -> bool:
-    """Read ``plain`` (:data:`_PLAIN_CELL`'s matches in rows holding ``tags`` "<" in all) a
-    column at a time, when they are all the rows hold; False, reading nothing, otherwise.
+def _plain_cells(content: str, cells: _SheetCells) -> bool:
+    """Read the rows' ``content`` a column at a time when it holds only plain and empty
+    cells; False, reading nothing, otherwise.
 
-    Every such cell names its row, so the rows' counters do not matter.
+    Every plain cell names its row, so the rows' counters do not matter; an empty cell gives
+    no value (and a valid reference, so it raises nothing in openpyxl either).
     """
-    if tags != 4 * len(plain):
+    plain = _PLAIN_CELL.findall(content)
+    if content.count("<") != 4 * len(plain) + len(_EMPTY_CELL.findall(content)):
         return False
     if not plain:
         return True

@@ -234,7 +234,9 @@ def _count_cells(content: bytes, label: str, before: int) -> int:
         UnsafeInputError: the sheets store more cells than the limit.
     """
     if b":c" not in content:  # no prefixed cell tag: the regex's count, by bytes.count in C
-        stored = sum(content.count(b"<c" + end) for end in _TAG_ENDS)
+        stored = content.count(b"<c ")
+        if content.count(b"<c") > stored:  # other tag ends, or <col>, <cfRule>...
+            stored += sum(content.count(b"<c" + end) for end in _TAG_ENDS[1:])
     else:
         stored = pos = 0
         while pos < len(content):

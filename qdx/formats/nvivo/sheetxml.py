@@ -295,7 +295,8 @@ def _plain_cells(content: str, cells: _SheetCells) -> bool:
     no value (and a valid reference, so it raises nothing in openpyxl either).
     """
     plain = _PLAIN_CELL.findall(content)
-    if content.count("<") != 4 * len(plain) + len(_EMPTY_CELL.findall(content)):
+    empty = len(_EMPTY_CELL.findall(content)) if "/>" in content else 0  # a plain cell has no "/>"
+    if content.count("<") != 4 * len(plain) + empty:
         return False
     if not plain:
         return True

@@ -5,15 +5,16 @@ out, in file order), as three parallel lists (:class:`Cells`):
 
 * a tokenizer for the plain shape every spreadsheet writer produces (unprefixed ``<row>``,
   ``<c r="A1" s=".." t="..">`` and ``<v>`` in the main namespace, nothing else inside
-  ``<sheetData>``): one regular expression finds every token, ~3x faster than lxml;
+  ``<sheetData>``): regular expressions find the rows, then the cells of 2,000 rows at a
+  time, read a column at a time (a 1.2M-cell sheet in ~1.2 s of CPU, ~3.5 s through lxml);
 * lxml's iterparse over the ``<row>`` elements, for any other shape (comments, formulas,
   inline strings, prefixes, entities, other quoting or spacing).
 
 The tokenizer accepts a sheet only when its tokens cover ``<sheetData>`` entirely; a single
 character it does not know sends the whole part to lxml. The part is first parsed once by
 lxml without building anything, so malformed XML fails exactly as it does through iterparse.
-The differential tests (tests/test_xlsx_stream.py) compare both readers with openpyxl's full
-load.
+The differential tests (tests/test_xlsx_stream.py, tests/test_xlsx_columns.py) compare the
+result with openpyxl's full load, on real NVivo exports and on generated sheets.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ that begin with ``= + - @``, tab or CR are written as text, never as formulas (C
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
@@ -30,6 +29,7 @@ from qdx.cli._common import (
     stdout_format,
     write_stdout,
 )
+from qdx.cli._json_stream import json_pieces
 from qdx.errors import UsageError
 from qdx.options import PositionUnit
 from qdx.safety import Limits, atomic_write
@@ -155,5 +155,6 @@ def _xlsx(found: Sequence[Segment], stream: IO[bytes], project: str) -> None:
 
 
 def _json(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
-    stream.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+    for piece in json_pieces(rows):  # a long segment is never one string (_json_stream)
+        stream.write(piece.encode("utf-8"))
 

@@ -22,7 +22,7 @@ from qdx.formats import ReadOptions
 from qdx.formats.nvivo.build import stable_guid
 from qdx.formats.nvivo.names import parse_hname
 from qdx.formats.nvivo.office import first_sheet, read_all
-from qdx.formats.nvivo.xlsxutil import Cell, grid, put, save_deterministic, text
+from qdx.formats.nvivo.xlsxutil import Cell, cells_grid, put, save_deterministic, text
 from qdx.model import Case, Code, Project, Provenance
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def read_matrix(stream: BinaryIO, *, label: str = "<matrix>", options: ReadOptio
     """
     options = options or ReadOptions(label=label)
     sheet = first_sheet(read_all(stream), options)
-    rows = grid(sheet.cells, sheet.title)
+    rows = cells_grid(sheet.stored, sheet.title)
     layout = layout_of(rows)
     if layout is None:
         raise FormatError("not an NVivo matrix or crosstab layout", location=f"{options.label}!A1")

@@ -36,6 +36,8 @@ from qdx.model import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from qdx.segment import Segment
+
 PATH_SEP = " > "
 _KINDS = {TextSource: "text", PDFSource: "pdf", PictureSource: "picture", AudioSource: "audio"}
 
@@ -212,10 +214,9 @@ def segment_columns(corpus: Corpus, words: WordIndex | None = None) -> dict[str,
     cases: dict[str, list[str]] = {}
     for coding, case in zip(corpus.case_links["coding"], corpus.case_links["case"], strict=True):
         cases.setdefault(coding, []).append(corpus.case_names[case])
-    names = corpus.tree.column_names()
     segs = corpus.segments
     has_text = [s.text is not None and s.start is not None and s.end is not None for s in segs]
-    coding_keys = [guid_key(s.coding_guid) for s in segs]
+    code_guids = [str(s.code_guid) for s in segs]
     data: dict[str, list[object]] = {
         "source": [s.source for s in segs],
         "source_guid": [str(s.source_guid) for s in segs],
@@ -230,17 +231,33 @@ def segment_columns(corpus: Corpus, words: WordIndex | None = None) -> dict[str,
         "label_first": [s.labels[0] if s.labels else None for s in segs],
         "label_last": [s.labels[-1] if s.labels else None for s in segs],
         "code": [s.code for s in segs],
-        "code_guid": [str(s.code_guid) for s in segs],
-        "code_path": [PATH_SEP.join(s.code_path) for s in segs],
+        "code_guid": list[object](code_guids),
     }
-    paths = [corpus.tree.paths.get(guid_key(s.code_guid), ()) for s in segs]
-    for i, col in enumerate(names):
-        data[col] = [corpus.tree.label(p[i]) if i < len(p) else None for p in paths]
+    # The code's path and level labels depend on its GUID alone (as spelled): worked out once
+    # per code, then looked up per row (a few thousand codes, 10^5 rows).
+    per_code = _code_columns(corpus, segs, code_guids)
+    for col, by_code in per_code.items():
+        data[col] = list(map(by_code.__getitem__, code_guids))
     data["coder"] = [s.coder for s in segs]
     data["coding_guid"] = [str(s.coding_guid) for s in segs]
-    data["cases"] = ["; ".join(cases.get(k, [])) for k in coding_keys]
+    data["cases"] = (["; ".join(cases.get(guid_key(s.coding_guid), [])) for s in segs] if cases
+                     else [""] * len(segs))
     data["text"] = [s.text for s in segs]
     return data
+
+
+def _code_columns(corpus: Corpus, segs: tuple[Segment, ...], code_guids: list[str]) -> dict[str, dict[str, object]]:
+    """``code_path`` and each level column's value, by the code GUID's spelling."""
+    names = corpus.tree.column_names()
+    columns: dict[str, dict[str, object]] = {"code_path": {}, **{col: {} for col in names}}
+    for seg, raw in zip(segs, code_guids, strict=True):
+        if raw in columns["code_path"]:
+            continue
+        columns["code_path"][raw] = PATH_SEP.join(seg.code_path)
+        path = corpus.tree.paths.get(guid_key(raw), ())
+        for i, col in enumerate(names):
+            columns[col][raw] = corpus.tree.label(path[i]) if i < len(path) else None
+    return columns
 
 
 def segments_frame(corpus: Corpus, columns: dict[str, list[object]] | None = None) -> pd.DataFrame:

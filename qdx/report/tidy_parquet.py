@@ -38,20 +38,28 @@ if TYPE_CHECKING:
 
 
 def arrow_from_columns(columns: Mapping[str, Sequence[object]],
-                       frame_of: Callable[[dict[str, list[object]]], pd.DataFrame]) -> pa.Table:
+                       frame_of: Callable[[dict[str, list[object]]], pd.DataFrame],
+                       converted: dict[tuple[int, str], pa.Array] | None = None) -> pa.Table:
     """The Arrow table ``pa.Table.from_pandas(frame_of(columns))`` would give, without the frame.
 
     ``frame_of`` makes the DataFrame of a table from its column lists; it is called on one row
     (each column's first non-null value, or null) to learn the dtypes pandas infers, and so the
-    Arrow schema and pandas metadata of the whole table.
+    Arrow schema and pandas metadata of the whole table. ``converted``: arrays made already,
+    by list identity and type (the codings table shares five lists with the segments table).
     """
     import pyarrow as pa
 
     sample = {name: [next((v for v in values if v is not None), None)] for name, values in columns.items()}
     schema = pa.Schema.from_pandas(frame_of(sample).iloc[:0], preserve_index=False)
     rows = len(next(iter(columns.values()), ()))
-    arrays = [pa.nulls(rows) if field.type == pa.null() else pa.array(columns[field.name], type=field.type)
-              for field in schema]
+    done = converted if converted is not None else {}
+    arrays = []
+    for field in schema:
+        values = columns[field.name]
+        key = (id(values), str(field.type))
+        if key not in done:
+            done[key] = pa.nulls(rows) if field.type == pa.null() else pa.array(values, type=field.type)
+        arrays.append(done[key])
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -87,8 +95,10 @@ def export_parquet(corpus: Corpus, folder: str | os.PathLike[str]) -> tuple[list
     passages = segment_columns(corpus, words)
     codings = codings_columns(corpus, passages)
     small = {"codes": codes_frame(corpus), "sources": sources_frame(corpus, words), "cases": cases_frame(corpus)}
-    segments = arrow_from_columns(passages, lambda cols: segments_frame(corpus, cols))
-    codings_table = arrow_from_columns(codings, lambda cols: pd.DataFrame(cols, columns=list(CODINGS_COLUMNS)))
+    converted: dict[tuple[int, str], pa.Array] = {}  # the lists stay alive: ids are not reused
+    segments = arrow_from_columns(passages, lambda cols: segments_frame(corpus, cols), converted)
+    codings_table = arrow_from_columns(codings, lambda cols: pd.DataFrame(cols, columns=list(CODINGS_COLUMNS)),
+                                       converted)
     producers = {f"{name}.parquet": _frame_parquet(frame) for name, frame in small.items()}
     producers["segments.parquet"] = _table_parquet(segments)
     producers["codings.parquet"] = _table_parquet(codings_table)

@@ -88,24 +88,25 @@ def _code_counts(corpus: Corpus) -> tuple[dict[str, int], dict[str, int], dict[s
     """Own and rolled-up (code plus descendants) references and sources per code.
 
     A coding counts once for its code and once for each ancestor (its path); sources are
-    counted distinct per code. Counted over distinct (code, source) pairs (``Counter`` over the
-    columns, in C), so the roll-up walks each pair's path once instead of each coding's.
+    counted distinct per code. References are counted per code (``Counter`` over the column,
+    in C) and each code's sources gathered once; the roll-up then adds each code's totals to
+    its ancestors: one step per code and level, not per coding or per (code, source) pair.
     """
     from collections import Counter
 
-    pairs = Counter(zip(corpus.codings["code"].tolist(), corpus.codings["source"].tolist(), strict=True))
-    refs: dict[str, int] = {}
-    srcs: dict[str, int] = {}
+    codes = corpus.codings["code"].tolist()
+    refs = dict(Counter(codes))
+    own: dict[str, set[str]] = {}
+    for code, source in set(zip(codes, corpus.codings["source"].tolist(), strict=True)):
+        own.setdefault(code, set()).add(source)
     refs_total: dict[str, int] = {}
     srcs_total: dict[str, set[str]] = {}
     paths = corpus.tree.paths
-    for (code, source), n in pairs.items():
-        refs[code] = refs.get(code, 0) + n
-        srcs[code] = srcs.get(code, 0) + 1  # each pair is a distinct source of its code
+    for code, sources in own.items():
         for key in paths.get(code, (code,)):
-            refs_total[key] = refs_total.get(key, 0) + n
-            srcs_total.setdefault(key, set()).add(source)
-    return refs, refs_total, srcs, {k: len(v) for k, v in srcs_total.items()}
+            refs_total[key] = refs_total.get(key, 0) + refs[code]
+            srcs_total.setdefault(key, set()).update(sources)
+    return refs, refs_total, {k: len(v) for k, v in own.items()}, {k: len(v) for k, v in srcs_total.items()}
 
 
 def _level_values(corpus: Corpus, key: str, names: list[str]) -> dict[str, str | None]:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from qdx.cells import is_risky, xlsx_text
-from qdx.report._metrics import _BLOCK, _CHARS_PER_WIDTH, _LINE_PT, _lines
+from qdx.report._metrics import _BLOCK, _lines, line_units, row_height
 
 if TYPE_CHECKING:
     from qdx.report.sheets import _SheetWriter
@@ -74,12 +74,12 @@ class RowRenderer:
         t, sheet = self.t, self.sheet
         lines = [1] * t.nrows
         for c in sheet.wrap:
-            per_line = max(1.0, sheet.widths[c] * _CHARS_PER_WIDTH - 1)
-            short = per_line / 2  # at most double width per character: surely one line
+            per_line = line_units(sheet.widths[c])
+            short = per_line / 2  # at most two units per character: surely one line
             for i, v in enumerate(t.columns[c]):
                 if isinstance(v, str) and (len(v) > short or "\n" in v):
                     lines[i] = max(lines[i], _lines(v, per_line))
-        attrs = ["" if n == 1 else f' ht="{min(409.0, _LINE_PT * n + 2):g}" customHeight="1"' for n in lines]
+        attrs = ["" if n == 1 else f' ht="{row_height(n):g}" customHeight="1"' for n in lines]
         if t.outline:
             attrs = [a + (f' outlineLevel="{min(level, 7)}"' if level else "") for a, level in zip(attrs, t.outline,
                                                                                                  strict=True)]

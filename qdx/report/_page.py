@@ -43,6 +43,7 @@ class PagePlan:
     widths: list[float]
     landscape: bool
     fits: bool
+    repeat: tuple[int, int] | None = None  # label columns (first, last) printed on every page across
 
     @property
     def page_px(self) -> float:
@@ -81,11 +82,12 @@ def _floor(header: str, values: Sequence[object], width: float, long_text: bool)
 
 
 def plan(header: Sequence[str], columns: Sequence[Sequence[object]], widths: list[float],
-         long_text: set[int], extent_px: float = 0.0) -> PagePlan:
+         long_text: set[int], extent_px: float = 0.0, labels: int = 0) -> PagePlan:
     """Orientation and widths for a sheet with these column ``widths``.
 
     ``long_text`` are the columns meant to wrap; ``extent_px`` is how far a chart or picture
-    below the table reaches (printed too, so it counts toward the page width).
+    below the table reaches (printed too, so it counts toward the page width); the first
+    ``labels`` columns name the rows, repeated on every page when the sheet spills across.
     """
     total = max(print_px(widths), extent_px)
     landscape = total > PORTRAIT_PX
@@ -95,10 +97,33 @@ def plan(header: Sequence[str], columns: Sequence[Sequence[object]], widths: lis
         return PagePlan(widths, landscape, True)
     text = [i for i, col in enumerate(columns) if any(isinstance(v, str) for v in col[:200])]
     floors = {i: _floor(header[i], columns[i][:3000], widths[i], i in long_text) for i in text}
-    slack = sum((widths[i] - floors[i]) * _PRINT_DIGIT_PX for i in text)
-    excess = print_px(widths) - room
-    if extent_px > room or slack < excess:
+    if extent_px <= room:
+        narrowed = _narrow(widths, floors, text, print_px(widths) - room)
+        if narrowed is not None:
+            return PagePlan(narrowed, landscape, True)
+    # Spilling across pages: label columns repeat on each, taking at most half a page. When all
+    # of them are wider, the most specific ones (the last, e.g. the concept beside its category
+    # columns) repeat; the last alone is narrowed to wrap if even it is wider.
+    keep = min(labels, len(widths))
+    if not keep:
         return PagePlan(widths, landscape, False)
+    half = page * 100 / MIN_SCALE / 2
+    first = keep - 1
+    while first > 0 and print_px(widths[first - 1:keep]) <= half:
+        first -= 1
+    narrowed = _narrow(widths, floors, [first] if first in floors else [], print_px(widths[first:keep]) - half)
+    if narrowed is None:
+        return PagePlan(widths, landscape, False)
+    return PagePlan(narrowed, landscape, False, (first, keep - 1))
+
+
+def _narrow(widths: list[float], floors: dict[int, float], which: list[int], excess: float) -> list[float] | None:
+    """``widths`` with the columns ``which`` narrowed toward their floors by ``excess`` pixels in
+    all, each in proportion to its room above its floor; None when they cannot give that much."""
+    if excess <= 0:
+        return list(widths)
+    slack = sum((widths[i] - floors[i]) * _PRINT_DIGIT_PX for i in which)
+    if slack < excess:
+        return None
     share = excess / slack
-    narrowed = [w - (w - floors[i]) * share if i in floors else w for i, w in enumerate(widths)]
-    return PagePlan(narrowed, landscape, True)
+    return [w - (w - floors[i]) * share if i in which else w for i, w in enumerate(widths)]

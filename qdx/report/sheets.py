@@ -51,7 +51,7 @@ HEADER_FILL = "#DDEBF7"
 TOTAL_FILL = "#F2F2F2"
 RULE_FILLS = {"low": "#F8CBAD"}
 MAX_WIDTH = 48.0
-LABEL_WIDTH = 28.0  # label columns beside numbers wrap sooner, leaving the page to the numbers
+LABEL_WIDTH = 32.0  # label columns beside numbers wrap sooner, leaving the page to the numbers
 TEXT_WIDTH = 80.0
 NUMBER_WIDTH = 10.0
 _SAMPLE_ROWS = 3000
@@ -300,7 +300,7 @@ class _SheetWriter:
         self.head = 1 if table.caption else 0  # the header's row index
         widths = column_widths(table)
         self.plan: PagePlan = plan(table.header, table.columns, widths, set(table.wrap),
-                                   self._figure_px(widths))
+                                   self._figure_px(widths), labels=table.label_cols)
         self.widths = self.plan.widths
         self.wrap = set(table.wrap) | self._auto_wrap()
 
@@ -471,7 +471,7 @@ class _SheetWriter:
         return anchor[0] + 20, anchor[1]
 
     def _page(self) -> None:
-        t, ws = self.t, self.ws
+        ws = self.ws
         ws.set_paper(9)  # A4
         ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
         header, footer = _header_text(self.book.project, self.name)
@@ -486,7 +486,5 @@ class _SheetWriter:
             ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
         else:  # too wide to fit readably: print at the minimum scale, label columns on every page
             ws.set_print_scale(MIN_SCALE)
-            labels = min(t.label_cols, len(t.header))
-            # Repeated label columns must leave most of each page to the columns they label.
-            if labels and print_px(self.widths[:labels]) * MIN_SCALE / 100 <= self.plan.page_px * 0.45:
-                ws.repeat_columns(0, labels - 1)
+            if self.plan.repeat is not None:
+                ws.repeat_columns(*self.plan.repeat)

@@ -336,8 +336,8 @@ class _SheetWriter:
         for i, width in enumerate(self.widths):
             ws.set_column(i, i, width, self.col_fmt[i])
         if t.caption:
-            ws.set_row(0, 18)
-            ws.write_string(0, 0, xlsx_text(t.caption), self.book.fmt(bold=True, font_size=11))
+            self._wide_text(0, xlsx_text(t.caption), self.book.fmt(bold=True, font_size=11, text_wrap=True,
+                                                                      valign="top"), size=1.1)
         self._header()
         self._body()
         self._after()
@@ -419,24 +419,30 @@ class _SheetWriter:
     def _notes(self) -> None:
         """Notes under the table, each wrapped in one cell merged across the first page's columns
         (a note spilling over empty cells would be cut at the page's edge)."""
-        if not self.t.notes:
-            return
+        fmt = self.book.fmt(italic=True, text_wrap=True, valign="top")
+        for r, note in enumerate(self.t.notes, start=self.head + self.t.nrows + 2):
+            self._wide_text(r, xlsx_text(note), fmt)
+
+    def _text_span(self) -> tuple[int, float]:
+        """Columns (and their width) a caption or note spans: those of the first printed page,
+        plus the free page to the right of a narrow table."""
         span = self.plan.first_page_columns()
         width = sum(self.widths[:span]) + (span - 1) * 0.7  # the merged cells' padding joins the text
         spare = min(self.plan.spare_units(), max(0.0, 60.0 - width))
-        if spare >= 4:  # a narrow table: its notes may use the free page to its right
+        if spare >= 4:
             self.ws.set_column(span, span, spare)
             span, width = span + 1, width + spare
-        fmt = self.book.fmt(italic=True, text_wrap=True, valign="top")
-        r = self.head + self.t.nrows + 2
-        for note in self.t.notes:
-            text = xlsx_text(note)
-            self.ws.set_row(r, row_height(_lines(text, line_units(width))))
-            if span > 1:
-                self.ws.merge_range(r, 0, r, span - 1, text, fmt)
-            else:
-                self.ws.write_string(r, 0, text, fmt)
-            r += 1
+        return span, width
+
+    def _wide_text(self, r: int, text: str, fmt: Any, size: float = 1.0) -> None:
+        """``text`` wrapped in one cell merged across the first page's columns (text running on
+        over empty cells would be cut at the page's edge, and show again beside repeated columns)."""
+        span, width = self._text_span()
+        self.ws.set_row(r, row_height(_lines(text, line_units(width) / size)) + 2 * (size > 1))
+        if span > 1:
+            self.ws.merge_range(r, 0, r, span - 1, text, fmt)
+        else:
+            self.ws.write_string(r, 0, text, fmt)
 
     def _extras(self) -> None:
         t = self.t

@@ -92,10 +92,10 @@ def test_a_sheet_too_wide_repeats_the_label_columns_that_fit_half_a_page(books: 
     assert sum(span) * LO_UNIT_PX * 0.70 <= _page_px(ws) / 2
 
 
-def _wrapped_lines(text: str, width_px: float, font: object) -> int:
+def _wrapped_lines(text: str, width_px: float, font: object, size: float = 10.0) -> int:
     """Lines a greedy word wrap gives ``text`` in ``width_px`` (the font's advance widths)."""
     def measure(s: str) -> float:
-        return float(font.getlength(s)) * 10 * 96 / 72 / 100  # type: ignore[attr-defined]
+        return float(font.getlength(s)) * size * 96 / 72 / 100  # type: ignore[attr-defined]
 
     lines = 0
     for paragraph in text.split("\n"):
@@ -115,25 +115,28 @@ def _wrapped_lines(text: str, width_px: float, font: object) -> int:
 def test_row_heights_hold_their_wrapped_text_without_pages_of_white(books: dict[str, Path]) -> None:
     from PIL import ImageFont
 
-    font = ImageFont.truetype(str(DEJAVU), 100)
+    fonts = {False: ImageFont.truetype(str(DEJAVU), 100),
+             True: ImageFont.truetype(str(DEJAVU.with_name("DejaVuSans-Bold.ttf")), 100)}
     checked = 0
-    for name, sheet in (("report", "Codebook"), ("report", "Segments"), ("report", "Memos"),
-                        ("agreement", "Disagreements"), ("agreement", "Coding Comparison")):
+    for name, sheet in (("report", "Codebook"), ("report", "Segments"), ("report", "Memos"), ("report", "Agreement"),
+                        ("agreement", "Disagreements"), ("agreement", "Coding Comparison"), ("agreement", "Per node"),
+                        ("matrix", "Matrix")):
         ws = load_workbook(books[name])[sheet]
         widths = _widths(ws)
         merged = {(m.min_row, m.min_col): sum(widths[m.min_col - 1:m.max_col]) for m in ws.merged_cells.ranges}
-        for row in ws.iter_rows(min_row=2):
-            wrapped = [(c.value, merged.get((c.row, c.column), widths[c.column - 1]) * LO_UNIT_PX - 6) for c in row
+        for row in ws.iter_rows(min_row=1):
+            wrapped = [(c, merged.get((c.row, c.column), widths[c.column - 1]) * LO_UNIT_PX - 6) for c in row
                        if isinstance(c.value, str) and c.alignment.wrap_text]
             if not wrapped:
                 continue
-            lines = max(_wrapped_lines(text, px, font) for text, px in wrapped)
+            lines = max(_wrapped_lines(c.value, px, fonts[bool(c.font.b)], c.font.sz or 10) for c, px in wrapped)
+            size = max((c.font.sz or 10) / 10 for c, _ in wrapped)
             height = ws.row_dimensions[row[0].row].height or 15.0
-            assert height >= lines * LO_LINE_PT, (sheet, row[0].row, lines, height)  # nothing cut
+            assert height >= lines * LO_LINE_PT * size, (sheet, row[0].row, lines, height)  # nothing cut
             # The heights also serve Excel, whose lines are 12.75 pt and whose 7 px unit holds ~6 %
             # less text: one spare line, or a third more on long text, is room; more is white space.
             spare = max(lines + 1, math.ceil(lines * 4 / 3))
-            assert height <= spare * 12.75 + 3, (sheet, row[0].row, lines, height)
+            assert height <= spare * 12.75 * size + 3, (sheet, row[0].row, lines, height)
             checked += 1
     assert checked > 100
 
@@ -149,9 +152,13 @@ def test_notes_wrap_in_one_merged_cell_on_the_first_page(books: dict[str, Path])
     merged = [m for m in ws.merged_cells.ranges if m.min_row > 2]
     assert merged, "notes are merged across the first page's columns"
     widths = _widths(ws)
+    # the notes start right after the label columns repeated on every page (within them, they
+    # would print again, cut at their edge, on each page across)
+    repeated = ws.print_title_cols.replace("$", "").split(":")[-1]
+    assert ws[f"{repeated}1"].column == 1
     for m in merged:
-        assert m.min_col == 1 and m.min_row == m.max_row
-        note = ws.cell(row=m.min_row, column=1)
+        assert m.min_col == 2 and m.min_row == m.max_row
+        note = ws.cell(row=m.min_row, column=m.min_col)
         assert note.alignment.wrap_text and note.font.i
-        assert sum(widths[: m.max_col]) * LO_UNIT_PX * 0.70 <= _page_px(ws)
+        assert sum(widths[: m.max_col]) * LO_UNIT_PX * 0.70 <= _page_px(ws)  # on the first page
         assert (ws.row_dimensions[m.min_row].height or 15.0) >= LO_LINE_PT

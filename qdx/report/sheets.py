@@ -32,7 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from qdx import __version__
 from qdx.cells import xlsx_text
-from qdx.report._metrics import _lines, fit_width, line_units, row_height, text_units
+from qdx.report._metrics import _lines, fit_width, line_units, row_height, text_units, word_lines
 from qdx.report._page import MIN_SCALE, PagePlan, plan, print_px
 
 __all__ = ["MIN_SCALE"]
@@ -345,7 +345,7 @@ class _SheetWriter:
     def _header(self) -> None:
         fmt = self.book.fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True, valign="top", bottom=1)
         # bold header text is ~8 % wider than the body's
-        lines = max((_lines(h, line_units(w) / 1.08) for h, w in zip(self.t.header, self.widths, strict=True)),
+        lines = max((word_lines(h, line_units(w) / 1.08) for h, w in zip(self.t.header, self.widths, strict=True)),
                     default=1)
         self.ws.set_row(self.head, row_height(lines))
         for c, name in enumerate(self.t.header):
@@ -423,26 +423,30 @@ class _SheetWriter:
         for r, note in enumerate(self.t.notes, start=self.head + self.t.nrows + 2):
             self._wide_text(r, xlsx_text(note), fmt)
 
-    def _text_span(self) -> tuple[int, float]:
-        """Columns (and their width) a caption or note spans: those of the first printed page,
-        plus the free page to the right of a narrow table."""
-        span = self.plan.first_page_columns()
-        width = sum(self.widths[:span]) + (span - 1) * 0.7  # the merged cells' padding joins the text
+    def _text_span(self) -> tuple[int, int, float]:
+        """Columns (first, last + 1) and width a caption or note spans: the first printed page's,
+        plus the free page to the right of a narrow table. On a sheet whose label columns repeat
+        on every page across, the text starts after them: inside them it would show again, cut
+        at their edge, on every page."""
+        first, span = 0, self.plan.first_page_columns()
+        if self.plan.repeat is not None and self.plan.repeat[1] + 1 < span:
+            first = self.plan.repeat[1] + 1
+        width = sum(self.widths[first:span]) + (span - first - 1) * 0.7  # merged cells' padding joins the text
         spare = min(self.plan.spare_units(), max(0.0, 60.0 - width))
         if spare >= 4:
             self.ws.set_column(span, span, spare)
             span, width = span + 1, width + spare
-        return span, width
+        return first, span, width
 
     def _wide_text(self, r: int, text: str, fmt: Any, size: float = 1.0) -> None:
         """``text`` wrapped in one cell merged across the first page's columns (text running on
-        over empty cells would be cut at the page's edge, and show again beside repeated columns)."""
-        span, width = self._text_span()
+        over empty cells would be cut at the page's edge)."""
+        first, span, width = self._text_span()
         self.ws.set_row(r, row_height(_lines(text, line_units(width) / size)) + 2 * (size > 1))
-        if span > 1:
-            self.ws.merge_range(r, 0, r, span - 1, text, fmt)
+        if span - first > 1:
+            self.ws.merge_range(r, first, r, span - 1, text, fmt)
         else:
-            self.ws.write_string(r, 0, text, fmt)
+            self.ws.write_string(r, first, text, fmt)
 
     def _extras(self) -> None:
         t = self.t

@@ -77,16 +77,18 @@ def fit_width(units: float) -> float:
 
 def _lines(text: str, per_line: float) -> int:
     """Wrapped lines of ``text`` in a column holding ``per_line`` units a line (:func:`line_units`)."""
-    total = 0
-    for part in text.split("\n"):
-        units = text_units(part)
-        if units <= per_line:  # a line that fits loses nothing to wrapping
-            total += 1
-            continue
-        breaks = part.count(" ") + part.count("-") + 1 + (0 if part.isascii() else len(_WIDE.findall(part)))
-        loss = min(max(_MIN_LOSS, _WRAP_LOSS * units / breaks), per_line / 3)
-        total += math.ceil(units / max(1.0, per_line - loss))
-    return total
+    if "\n" not in text:
+        return _paragraph_lines(text, per_line)
+    return sum(_paragraph_lines(part, per_line) for part in text.split("\n"))
+
+
+def _paragraph_lines(part: str, per_line: float) -> int:
+    units = text_units(part)
+    if units <= per_line:  # a line that fits loses nothing to wrapping
+        return 1
+    breaks = part.count(" ") + part.count("-") + 1 + (0 if part.isascii() else len(_WIDE.findall(part)))
+    loss = min(max(_MIN_LOSS, _WRAP_LOSS * units / breaks), per_line / 3)
+    return math.ceil(units / max(1.0, per_line - loss))
 
 
 def word_lines(text: str, per_line: float) -> int:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 # Roughly one step per sheet built and per sheet written (the bar is a guide, not a promise).
 REPORT_STEPS = 28
+REPORT_SUFFIXES = (".xlsx", ".html")
 
 
 @contextmanager
@@ -68,8 +69,8 @@ def report(path: str, output: str, compare: str | None, set_name: str | None, co
     report.html writes one self-contained, offline web page instead (model figure, codebook
     tree, searchable quotes, matrix, co-occurrence, agreement, saturation, findings, memos).
     """
-    from qdx.errors import UsageError
     from qdx.report.excel import ReportOptions, write_report_file
+    from qdx.report.output import require_suffix
     from qdx.safety import output_plan
 
     # A device or FIFO (-o /dev/stdout, a pipe) is written into whatever its name; the summary
@@ -79,8 +80,8 @@ def report(path: str, output: str, compare: str | None, set_name: str | None, co
         from qdx.cli._report_html import write_html_report
 
         return write_html_report(path, output, compare, as_json, limits)
-    if not into_stream and not output.lower().endswith(".xlsx"):
-        raise UsageError(f"the report is an Excel workbook (.xlsx) or a web page (.html), not {output}")
+    if not into_stream:
+        require_suffix(output, REPORT_SUFFIXES, "the report")
     refuse_overwriting_input(output, path)
     with progress_steps("qdx report", REPORT_STEPS, progress_enabled(as_json)) as step:
         step("Reading")

@@ -10,10 +10,9 @@ suffix names the format; any other suffix is refused before anything is computed
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from qdx.errors import UsageError
+from qdx.report.output import require_suffix
 from qdx.safety import atomic_write
 
 if TYPE_CHECKING:
@@ -31,11 +30,7 @@ def plot_format(path: str | os.PathLike[str]) -> str:
     Raises:
         UsageError: any other suffix (naming an SVG ``.png`` would mislead every viewer).
     """
-    suffix = Path(path).suffix.lower()
-    found = PLOT_FORMATS.get(suffix)
-    if found is None:
-        raise UsageError(f"cannot draw the curve as {suffix or 'a file without extension'}; use .png, .svg or .pdf")
-    return found
+    return PLOT_FORMATS[require_suffix(path, tuple(PLOT_FORMATS), "a drawing")]
 
 
 def plot_saturation(result: SaturationResult, path: str | os.PathLike[str]) -> None:

@@ -11,6 +11,7 @@ import click
 
 from qdx.cli._common import (
     archive_limits,
+    choice,
     echo,
     emit_json,
     handle_errors,
@@ -18,8 +19,9 @@ from qdx.cli._common import (
     load,
     progress_enabled,
     refuse_overwriting_input,
+    require_option,
 )
-from qdx.options import StepProgress
+from qdx.options import ReportLevel, ReportProfile, StepProgress
 from qdx.safety import Limits
 
 if TYPE_CHECKING:
@@ -56,11 +58,19 @@ def progress_steps(label: str, total: int, enabled: bool) -> Iterator[StepProgre
 @click.option("--holdout-set", default=None,
               help="Saturation: hold out the sources of this set (default: a set named like 'Saturation sample').")
 @click.option("--core", default=None, help="Name of the core category when the code tree has several roots.")
+@click.option("--level", type=choice(ReportLevel), default=None,
+              help="Count the matrices, coverage and co-occurrence at this level of the code tree (codings "
+              "below it rolled up): a grounded-theory level, or 1, 2, ... from the top (Level 1 = the top).")
+@click.option("--profile", type=choice(ReportProfile), default="full", show_default=True,
+              help="Which sheets: full (every sheet), thesis (the summary tables an appendix prints: no quote "
+              "table, case list, c-coefficient square, memos or quality checks), minimal (Overview, Codebook, "
+              "Matrix, About).")
 @json_option
 @archive_limits
 @handle_errors
 def report(path: str, output: str, compare: str | None, set_name: str | None, coder: str | None,
-           holdout_set: str | None, core: str | None, as_json: bool, limits: Limits) -> None:
+           holdout_set: str | None, core: str | None, level: ReportLevel | None, profile: ReportProfile,
+           as_json: bool, limits: Limits) -> None:
     """Write the report workbook for PATH: Overview, Codebook, Matrix, Coverage,
     Co-occurrence, Segments, Cases, by-variable Matrix, Structure/Audit/Saturation/Agreement
     (when they apply) and About (how each number was computed).
@@ -79,6 +89,9 @@ def report(path: str, output: str, compare: str | None, set_name: str | None, co
     if not into_stream and output.lower().endswith(".html"):  # the self-contained HTML report
         from qdx.cli._report_html import write_html_report
 
+        # The page has its own fixed sections: these workbook options would be ignored there.
+        require_option("-o report.xlsx", False, level="--level", profile="--profile")
+
         return write_html_report(path, output, compare, as_json, limits)
     if not into_stream:
         require_suffix(output, REPORT_SUFFIXES, "the report")
@@ -87,7 +100,8 @@ def report(path: str, output: str, compare: str | None, set_name: str | None, co
         step("Reading")
         project = load(path, limits=limits)
         other = load(compare, limits=limits) if compare else None
-        options = ReportOptions(set_name=set_name, coder=coder, holdout_set=holdout_set, core=core)
+        options = ReportOptions(set_name=set_name, coder=coder, holdout_set=holdout_set, core=core, level=level,
+                                profile=profile)
         result = write_report_file(project, output, input_name=click.format_filename(path), progress=step,
                                    compare=other, options=options)
     if as_json:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qdx.model import Project
+from qdx.options import ReportLevel, ReportProfile
 from qdx.report.sheets import Table, table_from_frame
 
 if TYPE_CHECKING:
@@ -111,13 +112,17 @@ class ReportOptions:
 
     ``set_name``/``coder`` filter the codings every count sheet shows; ``holdout_set`` is the
     saturation sample (default: a set named like "Saturation sample"); ``core`` names the core
-    category for the structure check and the audit when the tree has several roots.
+    category for the structure check and the audit when the tree has several roots; ``level``
+    is the code-tree level the matrices count at (``"1"`` = the top level, or a grounded-theory
+    name); ``profile`` chooses the sheets (:data:`qdx.report.excel.PROFILE_SHEETS`).
     """
 
     set_name: str | None = None
     coder: str | None = None
     holdout_set: str | None = None
     core: str | None = None
+    level: ReportLevel | None = None
+    profile: ReportProfile = "full"
 
     def holdout(self, project: Project) -> str | None:
         from qdx.report.analysis_sheets import holdout_set_name

@@ -260,3 +260,27 @@ def test_concept_pairs_listed_and_the_strongest_named_on_the_overview(tmp_path: 
     for fact, r in zip(facts, strongest.itertuples(), strict=True):
         assert {r.a, r.b} <= set(str(fact[1]).split(": c = ")[0].split(" + "))
         assert f"c = {r.c:.3f}" in str(fact[1]) and f"({r.n_ab} overlapping" in str(fact[1])
+
+
+# --------------------------------------------------------------------------- per-code kappa chart
+
+
+def test_agreement_sheets_carry_the_per_code_kappa_chart(tmp_path: Path, study: Path) -> None:
+    """`agree -o` (Per node) and the report's Agreement sheet: a PNG chart under the table."""
+    other = STUDY / "coder-b.qdpx"
+    _run("agree", str(study), str(other), "-o", str(tmp_path / "a.xlsx"))
+    _run("report", str(study), "--compare", str(other), "--profile", "thesis", "-o", str(tmp_path / "r.xlsx"))
+    for name, sheet in (("a.xlsx", "Per node"), ("r.xlsx", "Agreement")):
+        ws = load_workbook(tmp_path / name)[sheet]
+        assert len(ws._images) == 1, (name, sheet)
+        assert ws._images[0]._data().startswith(b"\x89PNG")
+        anchor = ws._images[0].anchor._from.row + 1
+        assert anchor > ws.max_row  # below the table and its notes, never over them
+
+
+def test_kappa_chart_leaves_undefined_kappa_without_a_bar() -> None:
+    from qdx.report.plots import kappa_chart
+
+    png = kappa_chart([("a", 0.9), ("b", float("nan")), ("c", 0.0), ("d", -0.2)], 0.4)
+    assert png.startswith(b"\x89PNG")
+    assert kappa_chart([("only n/a", float("nan"))], 0.4).startswith(b"\x89PNG")

@@ -10,6 +10,7 @@ suffix names the format; any other suffix is refused before anything is computed
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
 from qdx.report.output import require_suffix
@@ -89,3 +90,43 @@ def draw(result: SaturationResult, stream: BinaryIO, *, fmt: str = "png") -> Non
     # Fixed metadata keep the bytes the same from run to run (no creation date in SVG/PDF).
     metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
     fig.savefig(stream, format=fmt, metadata=metadata)
+
+
+def kappa_chart(kappas: Sequence[tuple[str, float]], low: float) -> bytes:
+    """A PNG bar chart of one kappa per code, lowest first, so a coder meeting starts with the
+    codes the coders read differently; bars under ``low`` red, a dashed line at ``low``.
+
+    A kappa that is undefined (NaN) gets no bar and the label "n/a": a bar of 0 would claim
+    an agreement no worse than chance that nobody measured.
+    """
+    import io
+
+    from matplotlib.figure import Figure
+
+    measured = sorted(((c, k) for c, k in kappas if k == k), key=lambda ck: ck[1])
+    undefined = [c for c, k in kappas if k != k]
+    names = [_short(c) for c, _ in measured] + [_short(c) for c in undefined]
+    fig = Figure(figsize=(8.0, 1.3 + 0.24 * max(len(names), 1)), dpi=150)
+    ax = fig.add_subplot()
+    ys = list(range(len(names)))
+    values = [k for _, k in measured]
+    ax.barh(ys[: len(measured)], values, color=["#cb181d" if k < low else "#6baed6" for k in values])
+    for y, k in zip(ys, values, strict=False):  # the value beside each bar: a kappa of 0 has no bar
+        ax.text(max(k, 0.0) + 0.01, y, f"{k:.2f}", va="center", fontsize=6, color="#cb181d" if k < low else "#252525")
+    for y in ys[len(measured):]:
+        ax.text(0.01, y, "n/a", va="center", fontsize=6, color="#636363")
+    ax.axvline(low, color="#636363", linestyle="--", linewidth=1)
+    ax.set_yticks(ys, names, fontsize=7)
+    ax.invert_yaxis()  # lowest kappa at the top
+    ax.set_xlim(min([0.0, *values]) - 0.05, 1.08)
+    ax.set_xlabel(f"Cohen's kappa, pooled over the code's sources (dashed: {low:.2f}; red: below it)", fontsize=8)
+    ax.set_title("Agreement per code", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    stream = io.BytesIO()
+    fig.savefig(stream, format="png", metadata={"Software": None})
+    return stream.getvalue()
+
+
+def _short(name: str, width: int = 48) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"

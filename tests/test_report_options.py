@@ -284,3 +284,13 @@ def test_kappa_chart_leaves_undefined_kappa_without_a_bar() -> None:
     png = kappa_chart([("a", 0.9), ("b", float("nan")), ("c", 0.0), ("d", -0.2)], 0.4)
     assert png.startswith(b"\x89PNG")
     assert kappa_chart([("only n/a", float("nan"))], 0.4).startswith(b"\x89PNG")
+
+
+def test_report_saturation_sheet_embeds_the_curve(tmp_path: Path, study: Path) -> None:
+    """The curve `qdx saturation --plot x.png` draws, as an image under the table (the native
+    chart sits there too); the thesis profile keeps the sheet."""
+    out = tmp_path / "r.xlsx"
+    _run("report", str(study), "--profile", "thesis", "-o", str(out))
+    ws = load_workbook(out)["Saturation"]
+    assert len(ws._images) == 1 and ws._images[0]._data().startswith(b"\x89PNG")
+    assert ws._images[0].anchor._from.row + 1 > ws.max_row

@@ -172,7 +172,8 @@ def _table(title: str, result: object, project: Project, holdout: str | None = N
     from qdx.report.analysis_sheets import agreement_table, holdout_set_name, saturation_table
 
     if isinstance(result, SaturationResult):
-        return saturation_table(result, holdout or holdout_set_name([s.name for s in project.sets]))
+        return saturation_table(result, holdout or holdout_set_name([s.name for s in project.sets]),
+                                image=_curve_png(result) if result.curve else None)
     if isinstance(result, AgreementResult):
         return agreement_table(result)
     if title == "Audit" and isinstance(result, list | tuple):
@@ -182,6 +183,19 @@ def _table(title: str, result: object, project: Project, holdout: str | None = N
     frame = result_frame(result)
     frame.columns = [str(c).split(".")[-1].replace("_", " ") for c in frame.columns]
     return table_from_frame(title, frame, label_cols=0)
+
+
+def _curve_png(result: object) -> bytes:
+    """The saturation curve as ``qdx saturation --plot curve.png`` draws it."""
+    import io
+
+    from qdx.analysis.saturation import SaturationResult
+    from qdx.report.plots import draw
+
+    assert isinstance(result, SaturationResult)
+    stream = io.BytesIO()
+    draw(result, stream, fmt="png")
+    return stream.getvalue()
 
 
 def optional_results(project: Project, about: About, compare: Project | None = None,

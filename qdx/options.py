@@ -53,8 +53,9 @@ MatrixLayout = Literal["qdx", "nvivo"]
 #: a depth counted from the top, "1" being the top level, as a tree that is not a grounded-theory
 #: tree names its levels (Level 1, Level 2, ...).
 ReportLevel = Literal[Level, "1", "2", "3", "4", "5", "6", "7", "8", "9"]
-#: Which sheets a report holds: every sheet, what a thesis appendix prints, or the core three.
-ReportProfile = Literal["full", "thesis", "minimal"]
+#: Which sheets a report holds (``qdx report --sheets``): every sheet, what a thesis appendix
+#: prints, or the Overview, Codebook and Matrix.
+ReportSheets = Literal["full", "thesis", "minimal"]
 
 # ---------------------------------------------------------------------------- operations
 
@@ -88,6 +89,6 @@ COOCCUR_MODES: tuple[CooccurMode, ...] = get_args(CooccurMode)
 MEASUREMENT_LEVELS: tuple[MeasurementLevel, ...] = get_args(MeasurementLevel)
 MATRIX_LAYOUTS: tuple[MatrixLayout, ...] = get_args(MatrixLayout)
 REPORT_LEVELS: tuple[ReportLevel, ...] = get_args(ReportLevel)
-REPORT_PROFILES: tuple[ReportProfile, ...] = get_args(ReportProfile)
+REPORT_SHEETS: tuple[ReportSheets, ...] = get_args(ReportSheets)
 MATCH_LEVELS: tuple[MatchLevel, ...] = get_args(MatchLevel)
 POLICIES: tuple[Policy, ...] = get_args(Policy)

@@ -30,7 +30,7 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("merge", "match"): options.MatchLevel,
     ("merge", "policy"): options.Policy,
     ("report", "level"): options.ReportLevel,
-    ("report", "profile"): options.ReportProfile,
+    ("report", "sheets"): options.ReportSheets,
 }
 # Choices that are the command's own business (file formats, layouts), with no library option.
 CLI_ONLY = {("validate", "structure"), ("export", "to"), ("matrix", "to"), ("segments", "to")}

@@ -1,4 +1,4 @@
-"""`qdx report --level / --profile`, the Presence sheet, the matrix by a variable with column
+"""`qdx report --level / --sheets / --profile`, the Presence sheet, the matrix by a variable with column
 percentages and the strongest co-occurring pairs on the Overview — read back from the written
 workbook and checked against pandas recounts of ``qdx segments --json`` (plus the case ↔ source
 links and variable values taken from the model), never against qdx's own matrix code.
@@ -135,8 +135,8 @@ def test_a_level_the_tree_does_not_have_is_a_usage_error(tmp_path: Path, level: 
     assert not out.exists()
 
 
-def test_unknown_level_or_profile_names_are_one_line_usage_errors(tmp_path: Path, gt_path: Path) -> None:
-    for option, value in (("--level", "themes"), ("--profile", "appendix")):
+def test_unknown_level_or_sheet_set_names_are_one_line_usage_errors(tmp_path: Path, gt_path: Path) -> None:
+    for option, value in (("--level", "themes"), ("--sheets", "appendix")):
         output = _run("report", str(gt_path), option, value, "-o", str(tmp_path / "r.xlsx"), code=2)
         assert len(output.strip().splitlines()) == 1 and value in output
     output = _run("report", str(gt_path), "--level", "main", "-o", str(tmp_path / "r.html"), code=2)
@@ -144,23 +144,53 @@ def test_unknown_level_or_profile_names_are_one_line_usage_errors(tmp_path: Path
     assert list(tmp_path.iterdir()) == []
 
 
-# --------------------------------------------------------------------------- --profile
+# --------------------------------------------------------------------------- --sheets, --profile
 
 
-@pytest.mark.parametrize(("profile", "sheets"), [
+@pytest.mark.parametrize(("chosen", "sheets"), [
     ("minimal", ["Overview", "Codebook", "Matrix", "About"]),
     ("thesis", ["Overview", "Codebook", "Matrix", "Coverage", "Co-occurrence", "Presence", "Matrix by gender",
                 "Saturation", "About"]),
 ])
-def test_profile_chooses_the_sheets_and_says_what_it_left_out(tmp_path: Path, study: Path, profile: str,
-                                                              sheets: list[str]) -> None:
+def test_sheets_option_chooses_the_sheets_and_says_what_it_left_out(tmp_path: Path, study: Path, chosen: str,
+                                                                     sheets: list[str]) -> None:
     out = tmp_path / "r.xlsx"
-    summary = json.loads(_run("report", str(study), "--profile", profile, "-o", str(out), "--json"))
+    summary = json.loads(_run("report", str(study), "--sheets", chosen, "-o", str(out), "--json"))
     assert load_workbook(out).sheetnames == sheets == summary["sheets"]
     facts = {r[0]: r[1] for r in _table(out, "Overview")[1]}
-    assert str(facts["Profile"]).startswith(f"{profile}: left out ")
-    assert "Segments" in str(facts["Profile"])
+    assert str(facts["Sheets"]).startswith(f"{chosen}: left out ")
+    assert "Segments" in str(facts["Sheets"])
     assert summary["codings"] == summary["matrix_total"] == len(_segments(study))
+
+
+def test_study_profile_names_the_levels_and_drives_the_structure_sheet(tmp_path: Path, study: Path) -> None:
+    """The TOML `qdx validate --profile` reads: its level names label the sheets, its expected
+    counts are checked on the Structure sheet (the study has 4 main categories: expecting 5 is
+    one GT8 finding, as `qdx validate --structure gt --profile` reports it)."""
+    profile = tmp_path / "study.toml"
+    profile.write_text('levels = ["core", "theme", "subtheme", "code"]\n[expect]\nmain = 5\n', encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    _run("report", str(study), "--profile", str(profile), "-o", str(out))
+    segs = _segments(study)
+    mains = {p[1] for p in segs["path"]}
+    assert len(mains) == 4  # the oracle: four main categories are coded
+    header, _ = _table(out, "Matrix")
+    assert header[:3] == ["theme", "subtheme", "code"]
+    assert _table(out, "Coverage")[0][0] == "theme"
+    facts = {r[0]: r[1] for r in _table(out, "Overview")[1]}
+    assert facts["Level names"] == "the study profile's names" and facts["Structure: findings"] == 1
+    structure = " ".join(str(v) for r in _table(out, "Structure")[1] for v in r)
+    assert "GT8" in structure and "5" in structure
+    validate = CliRunner().invoke(main, ["validate", str(study), "--structure", "gt", "--profile", str(profile)])
+    assert "GT8" in validate.output
+
+
+def test_a_malformed_profile_is_a_usage_error_before_any_work(tmp_path: Path, gt_path: Path) -> None:
+    profile = tmp_path / "bad.toml"
+    profile.write_text("levels = [1, 2]\n", encoding="utf-8")
+    output = _run("report", str(gt_path), "--profile", str(profile), "-o", str(tmp_path / "r.xlsx"), code=2)
+    assert len(output.strip().splitlines()) == 1 and "profile" in output
+    assert not (tmp_path / "r.xlsx").exists()
 
 
 # --------------------------------------------------------------------------- Presence, by variable
@@ -269,7 +299,7 @@ def test_agreement_sheets_carry_the_per_code_kappa_chart(tmp_path: Path, study: 
     """`agree -o` (Per node) and the report's Agreement sheet: a PNG chart under the table."""
     other = STUDY / "coder-b.qdpx"
     _run("agree", str(study), str(other), "-o", str(tmp_path / "a.xlsx"))
-    _run("report", str(study), "--compare", str(other), "--profile", "thesis", "-o", str(tmp_path / "r.xlsx"))
+    _run("report", str(study), "--compare", str(other), "--sheets", "thesis", "-o", str(tmp_path / "r.xlsx"))
     for name, sheet in (("a.xlsx", "Per node"), ("r.xlsx", "Agreement")):
         ws = load_workbook(tmp_path / name)[sheet]
         assert len(ws._images) == 1, (name, sheet)
@@ -290,7 +320,7 @@ def test_report_saturation_sheet_embeds_the_curve(tmp_path: Path, study: Path) -
     """The curve `qdx saturation --plot x.png` draws, as an image under the table (the native
     chart sits there too); the thesis profile keeps the sheet."""
     out = tmp_path / "r.xlsx"
-    _run("report", str(study), "--profile", "thesis", "-o", str(out))
+    _run("report", str(study), "--sheets", "thesis", "-o", str(out))
     ws = load_workbook(out)["Saturation"]
     assert len(ws._images) == 1 and ws._images[0]._data().startswith(b"\x89PNG")
     assert ws._images[0].anchor._from.row + 1 > ws.max_row

@@ -8,7 +8,7 @@ column percentages), Memos, then Structure, Audit, Saturation and Agreement when
 analyses exist and apply, and About (how every number was made). The count sheets are built
 in :mod:`qdx.report.matrix_sheets`.
 
-A profile (``qdx report --profile``) chooses the sheets: ``full`` every sheet; ``thesis`` what a
+``qdx report --sheets`` chooses the sheets: ``full`` every sheet; ``thesis`` what a
 thesis appendix prints (the summary tables, not the quote table, the raw case list, the
 c-coefficient square, the memos or the quality checks); ``minimal`` Overview, Codebook, Matrix
 and About.
@@ -27,12 +27,11 @@ from qdx import __version__
 from qdx.analysis._codings import build_corpus
 from qdx.errors import UsageError
 from qdx.model import Project, guid_key
-from qdx.options import REPORT_PROFILES, StepProgress
+from qdx.options import REPORT_SHEETS, StepProgress
 from qdx.report._report_ctx import Report, ReportContext, level_depth, reported_counts
 from qdx.report.frames import cases_frame, codes_frame, segment_columns
-from qdx.report.levels import LevelNames, is_grounded
+from qdx.report.levels import LevelNames, ancestor_columns, is_grounded
 from qdx.report.matrix_sheets import (
-    ancestor_columns,
     sheet_by_variable,
     sheet_ccoef,
     sheet_coverage,
@@ -48,8 +47,8 @@ from qdx.safety import atomic_write
 Progress = StepProgress  # called with each step's name as it starts
 _Ctx = ReportContext
 
-# The sheets of each profile, by the name of their builder (or analysis); None: every sheet.
-PROFILE_SHEETS: dict[str, frozenset[str] | None] = {
+# The sheets of each set (--sheets), by the name of their builder (or analysis); None: every sheet.
+SHEET_SETS: dict[str, frozenset[str] | None] = {
     "full": None,
     "thesis": frozenset({"Overview", "Codebook", "Matrix", "Coverage", "Co-occurrence", "Presence",
                          "Matrix by variable", "Saturation", "Agreement", "About"}),
@@ -60,8 +59,8 @@ _ALL_SHEETS = ("Overview", "Codebook", "Matrix", "Coverage", "Co-occurrence", "C
                "Agreement", "About")
 
 
-def _in_profile(ctx: _Ctx, name: str) -> bool:
-    chosen = PROFILE_SHEETS[ctx.options.profile]
+def _chosen(ctx: _Ctx, name: str) -> bool:
+    chosen = SHEET_SETS[ctx.options.sheets]
     return chosen is None or name in chosen
 
 
@@ -125,12 +124,12 @@ def _level_row(ctx: _Ctx) -> list[object]:
             "(codings below it rolled up)"]
 
 
-def _profile_row(ctx: _Ctx) -> list[object]:
-    chosen = PROFILE_SHEETS[ctx.options.profile]
+def _sheets_row(ctx: _Ctx) -> list[object]:
+    chosen = SHEET_SETS[ctx.options.sheets]
     if chosen is None:
-        return ["Profile", "full: every sheet that applies"]
+        return ["Sheets", "full: every sheet that applies"]
     left = [name for name in _ALL_SHEETS if name not in chosen]
-    return ["Profile", f"{ctx.options.profile}: left out {', '.join(left)} (--profile full writes them)"]
+    return ["Sheets", f"{ctx.options.sheets}: left out {', '.join(left)} (--sheets full writes them)"]
 
 
 def _sheet_overview(ctx: _Ctx, input_name: str | None) -> Table:
@@ -139,12 +138,12 @@ def _sheet_overview(ctx: _Ctx, input_name: str | None) -> Table:
     ctx.about.append(("Overview", "Facts about the project as read; codings = every Coding element "
                       "(REFI §3.13), the Matrix grand total counts the same codings. Then the headline "
                       "results: each analysis's verdict and the strongest co-occurring pairs."))
-    levels = ("grounded-theory names" if ctx.names.grounded
-              else "neutral names (Level 1, 2, ...): not a grounded-theory tree")
+    levels = ("neutral names (Level 1, 2, ...): not a grounded-theory tree" if not ctx.names.grounded
+              else "the study profile's names" if ctx.names.labels else "grounded-theory names")
     pairs = strongest_pairs(ctx) if len(ctx.corpus.codings) else []
     rows: list[list[object]] = [*overview_rows(ctx.project, ctx.corpus, input_name, ctx.names.columns()),
             ["Level names", levels], _level_row(ctx), ["Filter", ctx.options.filters() or "none: every coding"],
-            _profile_row(ctx), *headlines(ctx.results), *pairs]
+            _sheets_row(ctx), *headlines(ctx.results), *pairs]
     return table_from_rows("Overview", ["item", "value"], rows, label_cols=1, max_widths={1: 60.0})
 
 
@@ -169,7 +168,7 @@ def _about(ctx: _Ctx) -> Table:
 
 
 def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[Table]:
-    """Each sheet of the profile in turn, built when asked for: a writer drops one before the
+    """Each chosen sheet in turn, built when asked for: a writer drops one before the
     next is built."""
     builders: list[tuple[str, Callable[[], Table | None]]] = [
         ("Overview", lambda: _sheet_overview(ctx, input_name)),
@@ -185,7 +184,7 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[T
         ("Memos", lambda: _sheet_memos(ctx)),
     ]
     for name, build in builders:
-        if not _in_profile(ctx, name):
+        if not _chosen(ctx, name):
             continue
         progress(name)
         table = build()
@@ -194,17 +193,17 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[T
         table = None  # not kept alive while the next sheet is built
     if ctx.report.codings == 0:  # the Matrix was left out: the summary still counts the codings
         ctx.report.codings = ctx.report.matrix_total = len(ctx.corpus.codings)
-    results = [(title, result) for title, result in ctx.results if _in_profile(ctx, title)]
+    results = [(title, result) for title, result in ctx.results if _chosen(ctx, title)]
     yield from result_tables(ctx.project, results, ctx.options)
-    ctx.about.extend(a for a in ctx.optional_about if _in_profile(ctx, a[0]))  # in sheet order
+    ctx.about.extend(a for a in ctx.optional_about if _chosen(ctx, a[0]))  # in sheet order
     yield _about(ctx)
 
 
 def _context(project: Project, compare: Project | None, progress: Progress,
              options: ReportOptions | None = None) -> _Ctx:
     chosen = options or ReportOptions()
-    if chosen.profile not in REPORT_PROFILES:
-        raise UsageError(f"unknown profile {chosen.profile!r}; choose one of {', '.join(REPORT_PROFILES)}")
+    if chosen.sheets not in REPORT_SHEETS:
+        raise UsageError(f"unknown sheet set {chosen.sheets!r}; choose one of {', '.join(REPORT_SHEETS)}")
     if chosen.holdout_set is not None and chosen.holdout_set not in {s.name for s in project.sets}:
         known = ", ".join(sorted(s.name for s in project.sets)) or "none"
         raise UsageError(f"no set named {chosen.holdout_set!r} to hold out (sets: {known})")
@@ -219,7 +218,8 @@ def _context(project: Project, compare: Project | None, progress: Progress,
     about: list[tuple[str, str]] = []
     results = optional_results(project, about, compare, coders=[c for c, _ in ranked], options=chosen)
     structure = next((r for title, r in results if title == "Structure"), None)
-    names = LevelNames(corpus.tree, is_grounded(project, structure))
+    labels = chosen.profile.level_names if chosen.profile is not None else None
+    names = LevelNames(corpus.tree, is_grounded(project, structure), labels)
     return _Ctx(project, corpus, names, compare=compare, results=results, optional_about=about, options=chosen,
                 depth=depth)
 
@@ -278,5 +278,5 @@ def write_report_file(project: Project, path: str | os.PathLike[str], *, input_n
     return result[0]
 
 
-__all__ = ["PROFILE_SHEETS", "Report", "ReportOptions", "ancestor_columns", "build_tables", "reported_counts",
+__all__ = ["SHEET_SETS", "Report", "ReportOptions", "ancestor_columns", "build_tables", "reported_counts",
            "write_report", "write_report_file"]

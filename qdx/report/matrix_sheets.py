@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qdx.analysis._codings import Tree, merge_ranges
+from qdx.analysis._codings import merge_ranges
 from qdx.analysis.cooccurrence import cooccurrence_from, pairs_from
 from qdx.analysis.matrix import matrix_from
 from qdx.report._report_ctx import ReportContext, reported_counts
-from qdx.report.levels import LevelNames
+from qdx.report.levels import ancestor_columns
 from qdx.report.sheets import COEFF, COUNT, PERCENT, Table, table_from_frame, table_from_rows
 
 if TYPE_CHECKING:
@@ -24,18 +24,6 @@ if TYPE_CHECKING:
 NA = "n/a"
 # How many of the strongest co-occurring pairs the Overview names.
 STRONGEST = 3
-
-
-def ancestor_columns(tree: Tree, names: LevelNames, keys: list[str],
-                     level: str | int | None) -> tuple[list[str], list[list[str | None]]]:
-    """Level columns (display names) and, per row key, its ancestors' names down to itself."""
-    # The core is on every row: leave its column out, unless the core is itself a row.
-    first = 1 if tree.has_core and len(tree.column_names()) > 1 and all(len(tree.paths[k]) > 1 for k in keys) else 0
-    depth = tree.depth(level) if level is not None else len(tree.column_names()) - 1
-    cols = [names.at(d) for d in range(first, depth + 1)]
-    width = depth + 1 - first
-    labels: list[list[str | None]] = [[tree.label(p) for p in tree.paths[k][first : depth + 1]] for k in keys]
-    return cols, [[*lab, *[None] * (width - len(lab))] for lab in labels]  # a category row: blank below
 
 
 def _row_level(ctx: ReportContext) -> str | int | None:
@@ -283,5 +271,5 @@ def sheet_by_variable(ctx: ReportContext) -> Table | None:
     return _matrix_table(ctx, f"Matrix by {name}", frame, level, percent=True)
 
 
-__all__ = ["ancestor_columns", "code_matrix", "sheet_by_variable", "sheet_ccoef", "sheet_coverage",
+__all__ = ["code_matrix", "sheet_by_variable", "sheet_ccoef", "sheet_coverage",
            "sheet_matrix", "sheet_pairs", "sheet_presence", "strongest_pairs"]

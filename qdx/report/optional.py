@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qdx.model import Project
-from qdx.options import ReportLevel, ReportProfile
+from qdx.options import ReportLevel, ReportSheets
 from qdx.report.sheets import Table, table_from_frame
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from qdx.validation.structure import Profile
 
 About = list[tuple[str, str]]
 
@@ -114,7 +116,9 @@ class ReportOptions:
     saturation sample (default: a set named like "Saturation sample"); ``core`` names the core
     category for the structure check and the audit when the tree has several roots; ``level``
     is the code-tree level the matrices count at (``"1"`` = the top level, or a grounded-theory
-    name); ``profile`` chooses the sheets (:data:`qdx.report.excel.PROFILE_SHEETS`).
+    name); ``sheets`` chooses the sheets (:data:`qdx.report.excel.SHEET_SETS`); ``profile`` is
+    the study's profile (the TOML ``qdx validate --profile`` reads: core, level names, expected
+    counts, rules to skip), applied by the Structure sheet and naming the levels.
     """
 
     set_name: str | None = None
@@ -122,7 +126,12 @@ class ReportOptions:
     holdout_set: str | None = None
     core: str | None = None
     level: ReportLevel | None = None
-    profile: ReportProfile = "full"
+    sheets: ReportSheets = "full"
+    profile: Profile | None = None
+
+    def core_name(self) -> str | None:
+        """--core, else the profile's core."""
+        return self.core or (self.profile.core if self.profile is not None else None)
 
     def holdout(self, project: Project) -> str | None:
         from qdx.report.analysis_sheets import holdout_set_name
@@ -155,11 +164,20 @@ def _saturation(project: Project, name: str | None) -> tuple[object | None, str]
     return saturation(project, holdout_set=name), f"documents in name order, the sources of set '{name}' held out"
 
 
+def _structure(project: Project, options: ReportOptions) -> tuple[object | None, str]:
+    from qdx.validation.structure import check_structure
+
+    how = "qdx.validation.structure.check_structure" + (f" with core {options.core!r}" if options.core else "")
+    if options.profile is not None:
+        how += " and the study's profile (core, expected counts, thresholds, rules skipped)"
+    return check_structure(project, core=options.core, profile=options.profile), how
+
+
 def _analyses(compare: Project | None, coders: list[str] | None,
               options: ReportOptions) -> list[tuple[str, Callable[[Project], tuple[object | None, str]]]]:
     return [
-        ("Structure", _call("qdx.validation.structure", "check_structure", core=options.core)),
-        ("Audit", _call("qdx.validation.audit", "audit", core=options.core)),
+        ("Structure", lambda project: _structure(project, options)),
+        ("Audit", _call("qdx.validation.audit", "audit", core=options.core_name())),
         ("Saturation", lambda project: _saturation(project, options.holdout(project))),
         ("Agreement", lambda project: _agreement(project, compare, coders)),
     ]

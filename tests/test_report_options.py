@@ -324,3 +324,18 @@ def test_report_saturation_sheet_embeds_the_curve(tmp_path: Path, study: Path) -
     ws = load_workbook(out)["Saturation"]
     assert len(ws._images) == 1 and ws._images[0]._data().startswith(b"\x89PNG")
     assert ws._images[0].anchor._from.row + 1 > ws.max_row
+
+
+def test_sheet_images_print_at_the_figure_size() -> None:
+    """The PNG's stated resolution makes XlsxWriter's size × the sheet writer's 60 % equal the
+    figure's inches (96 px an inch on a sheet): 9 in wide at 150 dpi states 90 dpi."""
+    import struct
+
+    from qdx.report.plots import kappa_chart
+
+    png = kappa_chart([("a", 0.5)], 0.4)
+    at = png.index(b"pHYs")
+    x, y, unit = struct.unpack(">IIB", png[at + 4:at + 13])
+    assert unit == 1 and round(x * 0.0254) == round(y * 0.0254) == 90
+    width = struct.unpack(">I", png[16:20])[0]
+    assert width / (x * 0.0254) * 96 * 0.6 == pytest.approx(9.0 * 96, rel=0.01)

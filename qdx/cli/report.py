@@ -78,8 +78,9 @@ def report(path: str, output: str, compare: str | None, set_name: str | None, co
            profile: str | None,
            as_json: bool, limits: Limits) -> None:
     """Write the report workbook for PATH: Overview, Codebook, Matrix, Coverage,
-    Co-occurrence, Segments, Cases, by-variable Matrix, Structure/Audit/Saturation/Agreement
-    (when they apply) and About (how each number was computed).
+    Co-occurrence, C-coefficient, Segments, Cases, Presence, by-variable Matrix, Memos,
+    Structure/Audit/Saturation/Agreement (when they apply) and About (how each number was
+    computed); --sheets thesis or minimal writes fewer.
 
     With --json prints {"output", "sheets", "matrix_total", "codings", "notes"}. With -o
     report.html writes one self-contained, offline web page instead (model figure, codebook

@@ -208,12 +208,12 @@ def _curve_png(result: object) -> bytes:
     import io
 
     from qdx.analysis.saturation import SaturationResult
-    from qdx.report.plots import draw
+    from qdx.report.plots import DRAW_DPI, draw, sheet_image
 
     assert isinstance(result, SaturationResult)
     stream = io.BytesIO()
     draw(result, stream, fmt="png")
-    return stream.getvalue()
+    return sheet_image(stream.getvalue(), DRAW_DPI)
 
 
 def optional_results(project: Project, about: About, compare: Project | None = None,

@@ -20,8 +20,12 @@ if TYPE_CHECKING:
     from qdx.analysis.saturation import SaturationResult
 
 PLOT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+# The sheet writer places an image at 60 % of the size its resolution gives (qdx.report.sheets).
+SHEET_IMAGE_SCALE = 0.6
+DRAW_DPI = 110
 
 _MAX_TICK_LABELS = 40
+_MAX_BARS = 30  # as many codes as one printed page shows readably; the lowest come first
 _PLURAL = {"concept": "concepts", "subcategory": "subcategories", "main category": "main categories", "core": "core"}
 
 
@@ -53,7 +57,7 @@ def draw(result: SaturationResult, stream: BinaryIO, *, fmt: str = "png") -> Non
 
     curve = result.curve
     xs = list(range(1, len(curve) + 1))
-    fig = Figure(figsize=(max(8.0, 0.45 * len(curve) + 3), 5.5), dpi=110)
+    fig = Figure(figsize=(max(8.0, 0.45 * len(curve) + 3), 5.5), dpi=DRAW_DPI)
     ax = fig.add_subplot()
     colours = ["#cb181d" if p.held_out else "#9ecae1" for p in curve]
     ax.bar(xs, [p.new for p in curve], color=colours, label="new codes in document")
@@ -94,7 +98,8 @@ def draw(result: SaturationResult, stream: BinaryIO, *, fmt: str = "png") -> Non
 
 def kappa_chart(kappas: Sequence[tuple[str, float]], low: float) -> bytes:
     """A PNG bar chart of one kappa per code, lowest first, so a coder meeting starts with the
-    codes the coders read differently; bars under ``low`` red, a dashed line at ``low``.
+    codes the coders read differently; bars under ``low`` red, a dashed line at ``low``. At most
+    30 codes (the lowest; the title then says so), so the chart prints on one page.
 
     A kappa that is undefined (NaN) gets no bar and the label "n/a": a bar of 0 would claim
     an agreement no worse than chance that nobody measured.
@@ -105,28 +110,60 @@ def kappa_chart(kappas: Sequence[tuple[str, float]], low: float) -> bytes:
 
     measured = sorted(((c, k) for c, k in kappas if k == k), key=lambda ck: ck[1])
     undefined = [c for c, k in kappas if k != k]
+    measured, undefined = measured[:_MAX_BARS], undefined[: max(0, _MAX_BARS - len(measured))]
     names = [_short(c) for c, _ in measured] + [_short(c) for c in undefined]
-    fig = Figure(figsize=(8.0, 1.3 + 0.24 * max(len(names), 1)), dpi=150)
+    fig = Figure(figsize=(9.0, 1.3 + 0.24 * max(len(names), 1)), dpi=150)  # 30 bars: 8.5 in, one printed page
     ax = fig.add_subplot()
     ys = list(range(len(names)))
     values = [k for _, k in measured]
     ax.barh(ys[: len(measured)], values, color=["#cb181d" if k < low else "#6baed6" for k in values])
     for y, k in zip(ys, values, strict=False):  # the value beside each bar: a kappa of 0 has no bar
-        ax.text(max(k, 0.0) + 0.01, y, f"{k:.2f}", va="center", fontsize=6, color="#cb181d" if k < low else "#252525")
+        ax.text(max(k, 0.0) + 0.01, y, f"{k:.2f}", va="center", fontsize=9, color="#cb181d" if k < low else "#252525")
     for y in ys[len(measured):]:
-        ax.text(0.01, y, "n/a", va="center", fontsize=6, color="#636363")
+        ax.text(0.01, y, "n/a", va="center", fontsize=9, color="#636363")
     ax.axvline(low, color="#636363", linestyle="--", linewidth=1)
-    ax.set_yticks(ys, names, fontsize=7)
+    ax.set_yticks(ys, names, fontsize=10)
     ax.invert_yaxis()  # lowest kappa at the top
     ax.set_xlim(min([0.0, *values]) - 0.05, 1.08)
-    ax.set_xlabel(f"Cohen's kappa, pooled over the code's sources (dashed: {low:.2f}; red: below it)", fontsize=8)
-    ax.set_title("Agreement per code", fontsize=10)
+    ax.set_xlabel(f"Cohen's kappa, pooled over the code's sources (dashed: {low:.2f}; red: below it)", fontsize=10)
+    shown = "" if len(names) == len(kappas) else f": the {len(names)} lowest of {len(kappas)} codes"
+    ax.set_title(f"Agreement per code{shown}", fontsize=12)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     stream = io.BytesIO()
     fig.savefig(stream, format="png", metadata={"Software": None})
-    return stream.getvalue()
+    return sheet_image(stream.getvalue(), 150)
 
 
 def _short(name: str, width: int = 48) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def sheet_image(png: bytes, dpi: float) -> bytes:
+    """``png`` (drawn at ``dpi``) marked with the resolution at which a sheet shows it at the
+    figure's own size in inches, so its lettering prints at the size it was drawn in.
+
+    XlsxWriter sizes an image by the PNG's pHYs resolution (96 dpi shows pixels 1:1) and the
+    sheet writer then scales it by :data:`SHEET_IMAGE_SCALE`; stating ``dpi`` × that scale undoes
+    both. Only the pHYs chunk changes (PNG specification §11.3.5.3), with its CRC.
+    """
+    import struct
+    import zlib
+
+    per_metre = round(dpi * SHEET_IMAGE_SCALE / 0.0254)
+    data = struct.pack(">IIB", per_metre, per_metre, 1)
+    chunk = struct.pack(">I", len(data)) + b"pHYs" + data + struct.pack(">I", zlib.crc32(b"pHYs" + data))
+    out, pos, placed = [png[:8]], 8, False
+    while pos < len(png):
+        length = struct.unpack(">I", png[pos:pos + 4])[0]
+        kind, end = png[pos + 4:pos + 8], pos + 12 + length
+        if kind == b"pHYs":
+            out.append(chunk)
+            placed = True
+        else:
+            out.append(png[pos:end])
+            if kind == b"IHDR" and b"pHYs" not in png:
+                out.append(chunk)
+                placed = True
+        pos = end
+    return b"".join(out) if placed else png

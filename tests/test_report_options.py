@@ -339,3 +339,21 @@ def test_sheet_images_print_at_the_figure_size() -> None:
     assert unit == 1 and round(x * 0.0254) == round(y * 0.0254) == 90
     width = struct.unpack(">I", png[16:20])[0]
     assert width / (x * 0.0254) * 96 * 0.6 == pytest.approx(9.0 * 96, rel=0.01)
+
+
+def test_co_occurrence_lists_the_strongest_pairs_and_says_how_many_more(tmp_path: Path, study: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A level with more pairs than the sheet lists: the strongest, and a note with the count."""
+    import qdx.report.matrix_sheets as ms
+    from qdx.report.excel import write_report_file
+
+    monkeypatch.setattr(ms, "MAX_PAIRS", 5)
+    out = tmp_path / "r.xlsx"
+    write_report_file(qdx.read(study), out)
+    oracle = _overlap_pairs(_segments(study), 4).sort_values(["c", "n_ab"], ascending=False)
+    ws = load_workbook(out)["Co-occurrence"]
+    rows = [list(r) for r in ws.iter_rows(min_row=2, values_only=True)]
+    concepts = [r for r in rows if r[0] == "concept"]
+    assert [round(r[6], 9) for r in concepts] == [round(c, 9) for c in oracle["c"].head(5)]
+    notes = [str(r[0]) for r in rows if r[0] and r[1] is None]
+    assert f"concept: the 5 strongest of {len(oracle)} co-occurring pairs" in " ".join(notes)

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 NA = "n/a"
 # How many of the strongest co-occurring pairs the Overview names.
 STRONGEST = 3
+# Pairs listed per level: a 1,800-code level can have 170,000 co-occurring pairs, a sheet of
+# thousands of printed pages; the strongest come first, and a note says how many were left out.
+MAX_PAIRS = 500
 
 
 def _row_level(ctx: ReportContext) -> str | int | None:
@@ -193,9 +196,13 @@ def strongest_pairs(ctx: ReportContext) -> list[list[object]]:
 def sheet_pairs(ctx: ReportContext) -> Table:
     import pandas as pd
 
-    parts = []
+    parts, notes = [], []
     for name, level in _cooccur_levels(ctx):
-        pairs = _pairs(ctx, level).copy()
+        pairs = _pairs(ctx, level)
+        if len(pairs) > MAX_PAIRS:  # pairs_from sorts strongest first
+            notes.append(f"{name}: the {MAX_PAIRS} strongest of {len(pairs)} co-occurring pairs; every pair: "
+                         "qdx matrix --rows codes --cols codes --value c-coefficient --level LEVEL")
+        pairs = pairs.head(MAX_PAIRS).copy()
         pairs.insert(0, "level", name)
         parts.append(pairs)
     frame = pd.concat(parts, ignore_index=True)
@@ -208,9 +215,10 @@ def sheet_pairs(ctx: ReportContext) -> Table:
                       "up to the level), that overlap by at least one character in the same source; "
                       "n A, n B: references of each code. c = n AB / (n A + n B − n AB) (ATLAS.ti), "
                       "clamped to 1 and marked 'out of range' when n AB > min(n A, n B). Strongest pairs "
-                      "first within each level; the Overview names the strongest at the finest level."))
+                      f"first within each level, at most {MAX_PAIRS} per level (a note under the table says "
+                      "when more exist); the Overview names the strongest at the finest level."))
     return table_from_frame("Co-occurrence", frame, formats={3: COUNT, 4: COUNT, 5: COUNT, 6: COEFF},
-                            heat=(6, 6), label_cols=3)
+                            heat=(6, 6), label_cols=3, notes=notes)
 
 
 def sheet_ccoef(ctx: ReportContext) -> Table:

@@ -212,7 +212,7 @@ def _curve_png(result: object) -> bytes:
 
     assert isinstance(result, SaturationResult)
     stream = io.BytesIO()
-    draw(result, stream, fmt="png")
+    draw(result, stream, fmt="png", max_width=12.0)  # a landscape page at the 70 % print scale
     return sheet_image(stream.getvalue(), DRAW_DPI)
 
 

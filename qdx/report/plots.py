@@ -49,15 +49,17 @@ def plot_saturation(result: SaturationResult, path: str | os.PathLike[str]) -> N
     atomic_write(path, lambda stream: draw(result, stream, fmt=fmt))
 
 
-def draw(result: SaturationResult, stream: BinaryIO, *, fmt: str = "png") -> None:
-    """Render ``result`` into ``stream`` as ``png``, ``svg`` or ``pdf``."""
+def draw(result: SaturationResult, stream: BinaryIO, *, fmt: str = "png", max_width: float | None = None) -> None:
+    """Render ``result`` into ``stream`` as ``png``, ``svg`` or ``pdf``; ``max_width`` (inches)
+    caps the figure's width, which otherwise grows with the number of documents."""
     # A bare Figure (no pyplot) renders through the Agg canvas and leaves the process's
     # global backend alone, so a library call never changes a user's interactive setup.
     from matplotlib.figure import Figure
 
     curve = result.curve
     xs = list(range(1, len(curve) + 1))
-    fig = Figure(figsize=(max(8.0, 0.45 * len(curve) + 3), 5.5), dpi=DRAW_DPI)
+    width = max(8.0, 0.45 * len(curve) + 3)
+    fig = Figure(figsize=(min(width, max_width or width), 5.5), dpi=DRAW_DPI)
     ax = fig.add_subplot()
     colours = ["#cb181d" if p.held_out else "#9ecae1" for p in curve]
     ax.bar(xs, [p.new for p in curve], color=colours, label="new codes in document")

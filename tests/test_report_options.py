@@ -316,6 +316,17 @@ def test_kappa_chart_leaves_undefined_kappa_without_a_bar() -> None:
     assert kappa_chart([("only n/a", float("nan"))], 0.4).startswith(b"\x89PNG")
 
 
+
+def test_chart_labels_take_any_name_without_a_warning() -> None:
+    """Tabs, returns, mathtext dollars, CJK and emoji in names: drawn (pytest turns any warning
+    into an error), one line each; the CLI would otherwise print matplotlib warnings."""
+    from qdx.report.plots import kappa_chart, label
+
+    names = ["\t=cmd|' /C calc'!A0\r", "$x^2$ cost", "朋友圈分组", "emoji 😀", "x" * 80]
+    assert kappa_chart([(n, 0.5) for n in names], 0.4).startswith(b"\x89PNG")
+    assert label("a\tb\r\nc") == "a b c" and label("$5") == r"\$5" and len(label("x" * 80)) == 48
+
+
 def test_report_saturation_sheet_embeds_the_curve(tmp_path: Path, study: Path) -> None:
     """The curve `qdx saturation --plot x.png` draws, as an image under the table (the native
     chart sits there too); the thesis profile keeps the sheet."""

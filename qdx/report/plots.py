@@ -10,7 +10,9 @@ suffix names the format; any other suffix is refused before anything is computed
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO
 
 from qdx.report.output import require_suffix
@@ -49,9 +51,35 @@ def plot_saturation(result: SaturationResult, path: str | os.PathLike[str]) -> N
     atomic_write(path, lambda stream: draw(result, stream, fmt=fmt))
 
 
+@contextmanager
+def _lettering() -> Iterator[None]:
+    """Names in any script: DejaVu Sans with the installed CJK font behind it; a character no
+    font has is drawn as a box, not reported as a warning on the user's terminal."""
+    import matplotlib
+
+    from qdx.report.model_figure import _cjk_fonts
+
+    with warnings.catch_warnings(), matplotlib.rc_context({"font.family": ["DejaVu Sans", *_cjk_fonts()]}):
+        warnings.filterwarnings("ignore", message="Glyph .* missing", category=UserWarning)
+        yield
+
+
+def label(name: str, width: int = 48) -> str:
+    """A name as a chart label: one line (tabs, returns and newlines are spaces), ``$`` not read
+    as mathtext, at most ``width`` characters."""
+    one = " ".join(name.split())
+    one = one if len(one) <= width else one[: width - 1] + "…"
+    return one.replace("$", r"\$")
+
+
 def draw(result: SaturationResult, stream: BinaryIO, *, fmt: str = "png", max_width: float | None = None) -> None:
     """Render ``result`` into ``stream`` as ``png``, ``svg`` or ``pdf``; ``max_width`` (inches)
     caps the figure's width, which otherwise grows with the number of documents."""
+    with _lettering():
+        _draw(result, stream, fmt, max_width)
+
+
+def _draw(result: SaturationResult, stream: BinaryIO, fmt: str, max_width: float | None) -> None:
     # A bare Figure (no pyplot) renders through the Agg canvas and leaves the process's
     # global backend alone, so a library call never changes a user's interactive setup.
     from matplotlib.figure import Figure
@@ -85,7 +113,7 @@ def draw(result: SaturationResult, stream: BinaryIO, *, fmt: str = "png", max_wi
         n = int(guest.point.split("+")[0])
         ax.axvline(n + 0.5, color="#636363", linestyle="--", linewidth=1, label=f"Guest 2020 saturation {guest.point}")
     step = max(1, -(-len(curve) // _MAX_TICK_LABELS))
-    ax.set_xticks(xs[::step], [p.document for p in curve][::step], rotation=60, ha="right", fontsize=8)
+    ax.set_xticks(xs[::step], [label(p.document) for p in curve][::step], rotation=60, ha="right", fontsize=8)
     ax.set_xlim(0.4, len(curve) + 0.6)
     ax.set_xlabel(f"documents (order: {result.order})")
     ax.set_ylabel("codes")
@@ -106,6 +134,11 @@ def kappa_chart(kappas: Sequence[tuple[str, float]], low: float) -> bytes:
     A kappa that is undefined (NaN) gets no bar and the label "n/a": a bar of 0 would claim
     an agreement no worse than chance that nobody measured.
     """
+    with _lettering():
+        return _kappa_png(kappas, low)
+
+
+def _kappa_png(kappas: Sequence[tuple[str, float]], low: float) -> bytes:
     import io
 
     from matplotlib.figure import Figure
@@ -113,7 +146,7 @@ def kappa_chart(kappas: Sequence[tuple[str, float]], low: float) -> bytes:
     measured = sorted(((c, k) for c, k in kappas if k == k), key=lambda ck: ck[1])
     undefined = [c for c, k in kappas if k != k]
     measured, undefined = measured[:_MAX_BARS], undefined[: max(0, _MAX_BARS - len(measured))]
-    names = [_short(c) for c, _ in measured] + [_short(c) for c in undefined]
+    names = [label(c) for c, _ in measured] + [label(c) for c in undefined]
     fig = Figure(figsize=(9.0, 1.3 + 0.24 * max(len(names), 1)), dpi=150)  # 30 bars: 8.5 in, one printed page
     ax = fig.add_subplot()
     ys = list(range(len(names)))
@@ -135,10 +168,6 @@ def kappa_chart(kappas: Sequence[tuple[str, float]], low: float) -> bytes:
     stream = io.BytesIO()
     fig.savefig(stream, format="png", metadata={"Software": None})
     return sheet_image(stream.getvalue(), 150)
-
-
-def _short(name: str, width: int = 48) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def sheet_image(png: bytes, dpi: float) -> bytes:

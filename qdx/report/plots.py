@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -52,14 +52,17 @@ def plot_saturation(result: SaturationResult, path: str | os.PathLike[str]) -> N
 
 
 @contextmanager
-def _lettering() -> Iterator[None]:
-    """Names in any script: DejaVu Sans with the installed CJK font behind it; a character no
-    font has is drawn as a box, not reported as a warning on the user's terminal."""
+def _lettering(names: Iterable[str]) -> Iterator[None]:
+    """Names in any script: DejaVu Sans, with the installed CJK font behind it when a name needs
+    one (finding it costs 0.1 s); a character no font has is drawn as a box, not reported as a
+    warning on the user's terminal."""
     import matplotlib
 
     from qdx.report.model_figure import _cjk_fonts
 
-    with warnings.catch_warnings(), matplotlib.rc_context({"font.family": ["DejaVu Sans", *_cjk_fonts()]}):
+    wide = any(ord(ch) >= 0x2E80 for name in names for ch in name)  # CJK radicals onwards
+    families = ["DejaVu Sans", *(_cjk_fonts() if wide else [])]
+    with warnings.catch_warnings(), matplotlib.rc_context({"font.family": families}):
         warnings.filterwarnings("ignore", message="Glyph .* missing", category=UserWarning)
         yield
 
@@ -75,7 +78,7 @@ def label(name: str, width: int = 48) -> str:
 def draw(result: SaturationResult, stream: BinaryIO, *, fmt: str = "png", max_width: float | None = None) -> None:
     """Render ``result`` into ``stream`` as ``png``, ``svg`` or ``pdf``; ``max_width`` (inches)
     caps the figure's width, which otherwise grows with the number of documents."""
-    with _lettering():
+    with _lettering(p.document for p in result.curve):
         _draw(result, stream, fmt, max_width)
 
 
@@ -134,7 +137,7 @@ def kappa_chart(kappas: Sequence[tuple[str, float]], low: float) -> bytes:
     A kappa that is undefined (NaN) gets no bar and the label "n/a": a bar of 0 would claim
     an agreement no worse than chance that nobody measured.
     """
-    with _lettering():
+    with _lettering(code for code, _ in kappas):
         return _kappa_png(kappas, low)
 
 

@@ -143,8 +143,15 @@ def test_row_heights_hold_their_wrapped_text_without_pages_of_white(books: dict[
 
 def test_a_label_that_fits_its_column_keeps_one_line(books: dict[str, Path]) -> None:
     ws = load_workbook(books["report"])["Overview"]
+    widths = {letter: dim.width for letter, dim in ws.column_dimensions.items()}
+    checked = 0
     for r in range(2, ws.max_row + 1):
+        cells = [c for c in ws[r] if c.value is not None]
+        if any(len(str(c.value)) > widths.get(c.column_letter, 8.43) for c in cells):
+            continue  # a value longer than its column wraps, rightly
         assert (ws.row_dimensions[r].height or 15.0) <= 16, (r, ws.cell(row=r, column=1).value)
+        checked += 1
+    assert checked > 20
 
 
 def test_notes_wrap_in_one_merged_cell_on_the_first_page(books: dict[str, Path]) -> None:

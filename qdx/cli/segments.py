@@ -30,7 +30,6 @@ from qdx.cli._common import (
     write_stdout,
 )
 from qdx.cli._json_stream import json_pieces
-from qdx.errors import UsageError
 from qdx.options import PositionUnit
 from qdx.safety import Limits, atomic_write
 from qdx.segment import Segment
@@ -38,6 +37,7 @@ from qdx.segment import Segment
 # Characters of each segment's text the terminal listing shows.
 PREVIEW_WIDTH = 80
 
+SEGMENT_SUFFIXES = (".csv", ".xlsx", ".json")
 COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels")
 
 
@@ -58,9 +58,12 @@ def segments(
     limits: Limits,
 ) -> None:
     """List the coded segments of PATH with their exact text."""
+    from qdx.report.output import require_suffix
     from qdx.segment import segments as find_segments
 
     fmt = stdout_format(output, to)
+    if output is not None and fmt is None:
+        require_suffix(output, SEGMENT_SUFFIXES, "segments")  # before any work
     if output is not None:
         refuse_overwriting_input(output, path)
     project = load(path, limits=limits, unit=unit)
@@ -100,15 +103,15 @@ def preview(text: str, width: int = PREVIEW_WIDTH) -> str:
 
 
 def _write(target: Path, found: Sequence[Segment], project: str, bom: bool) -> None:
-    suffix = target.suffix.lower()
+    from qdx.report.output import require_suffix
+
+    suffix = require_suffix(target, SEGMENT_SUFFIXES, "segments")
     if suffix == ".xlsx":
         atomic_write(target, lambda stream: _xlsx(found, stream, project))
     elif suffix == ".csv":
         atomic_write(target, lambda stream: _csv(found, stream, bom))
-    elif suffix == ".json":
-        atomic_write(target, lambda stream: _json(_rows(found), stream))
     else:
-        raise UsageError(f"cannot write segments as {suffix or 'a file without extension'}; use .csv, .xlsx or .json")
+        atomic_write(target, lambda stream: _json(_rows(found), stream))
 
 
 def _rows(found: Sequence[Segment]) -> list[dict[str, object]]:

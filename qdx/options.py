@@ -52,6 +52,16 @@ MeasurementLevel = Literal["nominal", "ordinal", "interval", "ratio"]
 #: How a coding matrix is laid out in a file: qdx's labelled table or NVivo's export layout.
 MatrixLayout = Literal["qdx", "nvivo"]
 
+# ---------------------------------------------------------------------------- the report
+
+#: The code-tree level a report counts at (qdx.report.excel): a grounded-theory level's name, or
+#: a depth counted from the top, "1" being the top level, as a tree that is not a grounded-theory
+#: tree names its levels (Level 1, Level 2, ...).
+ReportLevel = Literal[Level, "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+#: Which sheets a report holds (``qdx report --sheets``): every sheet, what a thesis appendix
+#: prints, or the Overview, Codebook and Matrix.
+ReportSheets = Literal["full", "thesis", "minimal"]
+
 # ---------------------------------------------------------------------------- operations
 
 #: The loosest criterion for pairing codes across projects (qdx.ops.pairing); "content": after
@@ -83,5 +93,7 @@ COOCCUR_VALUES: tuple[CooccurValue, ...] = get_args(CooccurValue)
 COOCCUR_MODES: tuple[CooccurMode, ...] = get_args(CooccurMode)
 MEASUREMENT_LEVELS: tuple[MeasurementLevel, ...] = get_args(MeasurementLevel)
 MATRIX_LAYOUTS: tuple[MatrixLayout, ...] = get_args(MatrixLayout)
+REPORT_LEVELS: tuple[ReportLevel, ...] = get_args(ReportLevel)
+REPORT_SHEETS: tuple[ReportSheets, ...] = get_args(ReportSheets)
 MATCH_LEVELS: tuple[MatchLevel, ...] = get_args(MatchLevel)
 POLICIES: tuple[Policy, ...] = get_args(Policy)

@@ -407,6 +407,31 @@ def test_nvivo_layout_reads_back_through_the_nvivo_reader(gt_file: Path, tmp_pat
     assert ws["A1"].value is None and ws["B1"].value == "A : Interview 1" and ws["A2"].value == "1 : concept 1"
 
 
+def test_nvivo_layout_prints_on_a4_with_its_labels_repeated(tmp_path: Path) -> None:
+    """NVivo's cells unchanged, but the workbook prints: A4, header row and label column on every page."""
+    from openpyxl import load_workbook
+
+    from qdx.cli import main
+
+    out = tmp_path / "nvivo.xlsx"
+    args = ["matrix", str(STUDY), "--rows", "codes", "--cols", "sources", "--layout", "nvivo", "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    ws = load_workbook(out).active
+    assert ws is not None
+    assert int(ws.page_setup.paperSize or 0) == 9  # A4 in ECMA-376 ST_PaperSize
+    assert ws.page_setup.orientation == ("landscape" if ws.max_column - 1 > 6 else "portrait")
+    assert ws.print_title_rows == "$1:$1" and ws.print_title_cols == "$A:$A"
+    assert ws.oddHeader.center.text == "&A" and "&P" in (ws.oddFooter.center.text or "")
+    labels = [str(ws.cell(row, 1).value) for row in range(2, ws.max_row + 1)]
+    assert ws.column_dimensions["A"].width >= min(60, max(len(label) for label in labels))
+    for column in range(2, ws.max_column + 1):  # captions wrap and no word is wider than its column
+        caption = ws.cell(1, column)
+        assert caption.alignment.wrap_text
+        longest_word = max(len(word) for word in str(caption.value).split())
+        assert ws.column_dimensions[caption.column_letter].width >= longest_word
+
+
 def test_nvivo_layout_csv_and_hostile_labels(tmp_path: Path) -> None:
     import dataclasses
 

@@ -511,4 +511,4 @@ def test_cli_two_way_merge_writes_its_conflicts_too(tmp_path: Path) -> None:
         {"name": "Blocking people"},
     )
     bad = CliRunner().invoke(main, ["merge", *paths, "-o", str(tmp_path / "o.qdpx"), "--conflicts", "c.csv"])
-    assert bad.exit_code == 2 and "use .json or .xlsx" in bad.output
+    assert bad.exit_code == 2 and "use .json, .xlsx" in bad.output

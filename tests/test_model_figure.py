@@ -126,9 +126,9 @@ def test_wrap_breaks_words_and_cjk() -> None:
 
 
 def _has_cjk_font() -> bool:
-    from qdx.report.model_render import _cjk_fonts
+    from qdx.report.model_render import cjk_fonts
 
-    return bool(_cjk_fonts())
+    return bool(cjk_fonts())
 
 
 def test_png_and_pdf_render_cjk_without_missing_glyphs(tmp_path: Path) -> None:

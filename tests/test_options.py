@@ -30,6 +30,8 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("diff", "match"): options.MatchLevel,
     ("merge", "match"): options.MatchLevel,
     ("merge", "policy"): options.Policy,
+    ("report", "level"): options.ReportLevel,
+    ("report", "sheets"): options.ReportSheets,
 }
 # Choices that are the command's own business (file formats, layouts), with no library option.
 CLI_ONLY = {("validate", "structure"), ("export", "to"), ("matrix", "to"), ("segments", "to")}

@@ -261,7 +261,8 @@ def test_compare_adds_an_agreement_sheet(tmp_path: Path) -> None:
     assert "Agreement" in json.loads(result.output)["sheets"]
     ws = load_workbook(out)["Agreement"]
     header = [c.value for c in ws[1]]
-    rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[1] is not None]  # notes: column A only
+    # notes are one merged cell, from column A (or after the repeated label columns): one value a row
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] is not None and r[1] is not None]
     kappas = [r[header.index("kappa (pooled)")] for r in rows]
     assert kappas and all(k == 1 for k in kappas)  # a project against itself agrees perfectly
     assert rows[-1][0] == "Overall"

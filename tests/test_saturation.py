@@ -322,7 +322,7 @@ def test_cli_plot_refuses_an_unsupported_suffix_in_one_line(tmp_path: Path, name
     qdx.write(_s4_project(["c3", "c17"]), project)
     result = CliRunner().invoke(main, ["saturation", str(project), "--plot", str(tmp_path / name)])
     assert result.exit_code == 2
-    assert result.output.count("\n") == 1 and "use .png, .svg or .pdf" in result.output
+    assert result.output.count("\n") == 1 and "use .png, .svg, .pdf" in result.output
     assert not (tmp_path / name).exists()
 
 

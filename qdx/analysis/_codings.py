@@ -282,7 +282,8 @@ def _case_links(
         for sel in case_selections[key]:
             by_selection.setdefault(sel, []).append(key)
     pairs: list[tuple[str, str]] = []
-    for coding, source, sel in zip(codings["coding"], codings["source"], codings["selection"], strict=True):
+    rows = zip(codings["coding"], codings["source"], codings["selection"], strict=True)
+    for coding, source, sel in rows if by_source or by_selection else ():  # no cases: nothing to walk
         found = by_source.get(source, []) + (by_selection.get(sel, []) if sel is not None else [])
         pairs.extend((coding, case) for case in dict.fromkeys(found))
     return pd.DataFrame(pairs, columns=["coding", "case"], dtype=object), case_sources, names

@@ -17,13 +17,12 @@ Definitions are docs/methods.md §B:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from qdx.analysis._order import order_sources, set_members, source_name
 from qdx.errors import NoDataError, UsageError
 from qdx.model import Guid, Project, ProjectIndex, Source, iter_selections
-from qdx.names import unknown
 
 CATEGORY_LEVELS = ("core", "main category", "subcategory")
 CONCEPT = "concept"
@@ -233,82 +232,6 @@ def francis2010(new: Sequence[int], *, initial: int = 10, stop: int = 3) -> Fran
     return Francis2010(initial=initial, stop=stop, point=None)
 
 
-# --------------------------------------------------------------------------- document order
-
-
-def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key putting "Interview 2" before "Interview 10"."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p.casefold()) for p in re.split(r"(\d+)", text) if p)
-
-
-def _name(source: Source) -> str:
-    return source.name or str(source.guid)
-
-
-def _set_members(project: Project, name: str) -> tuple[Guid, ...]:
-    for s in project.sets:
-        if s.name == name:
-            return s.member_sources
-    raise unknown("set", name, [s.name for s in project.sets])
-
-
-def _variable_values(project: Project, name: str) -> dict[Guid, str]:
-    """A source's own value of variable ``name``, else the value of a case it belongs to."""
-    wanted = {v.guid for v in project.variables if v.name == name}
-    if not wanted:
-        raise unknown("variable", name, [v.name for v in project.variables])
-    out: dict[Guid, str] = {}
-    for case in project.cases:
-        value = next((v.value for v in case.variable_values if v.variable in wanted and v.value), None)
-        for ref in case.source_refs:
-            if value is not None:
-                out.setdefault(ref, value)
-    for source in project.sources:
-        own = next((v.value for v in source.variable_values if v.variable in wanted and v.value), None)
-        if own is not None:
-            out[source.guid] = own
-    return out
-
-
-def _value_key(values: dict[Guid, str]) -> dict[Guid, tuple[float, str]]:
-    """Numeric order when every value is a number, else text order (missing values sort last)."""
-    try:
-        return {k: (float(v), "") for k, v in values.items()}
-    except ValueError:
-        return {k: (0.0, v.casefold()) for k, v in values.items()}
-
-
-def order_sources(project: Project, order: str = "name") -> list[Source]:
-    """The project's sources in a stated order (docs/methods.md §B.6: order matters).
-
-    Args:
-        project: the project.
-        order: ``name`` (natural order), ``created`` (creationDateTime, then name),
-            ``set:NAME`` (the set's members first, in its order, then the rest by name) or
-            ``variable:NAME`` (the variable's value on the source or its case; numbers
-            numerically; missing last).
-
-    Returns:
-        The sources, reordered.
-
-    Raises:
-        UsageError: an unknown order, set or variable.
-    """
-    by_name = sorted(project.sources, key=lambda s: _natural(_name(s)))
-    if order == "name":
-        return by_name
-    if order == "created":
-        return sorted(by_name, key=lambda s: (s.creation_datetime is None, s.creation_datetime or ""))
-    kind, _, arg = order.partition(":")
-    if kind == "set" and arg:
-        rank = {g: i for i, g in enumerate(_set_members(project, arg))}
-        return sorted(by_name, key=lambda s: rank.get(s.guid, len(rank)))
-    if kind == "variable" and arg:
-        keys = _value_key(_variable_values(project, arg))
-        return sorted(by_name, key=lambda s: (s.guid not in keys, keys.get(s.guid, (0.0, ""))))
-    raise UsageError(f"unknown order {order!r}; use name, created, set:NAME or variable:NAME")
-
-
 # --------------------------------------------------------------------------- the code tree
 
 
@@ -432,7 +355,7 @@ def _split(
     if holdout_set is not None and holdout is not None:
         raise UsageError("give either a held-out set or a number of held-out documents, not both")
     if holdout_set is not None:
-        members = set(_set_members(project, holdout_set))
+        members = set(set_members(project, holdout_set))
         test = [s for s in ordered if s.guid in members]
         if not test:
             raise UsageError(f"set {holdout_set!r} holds no sources")
@@ -485,8 +408,8 @@ def saturation(
     """
     tree = _Tree.of(project)
     train, test = _split(project, order_sources(project, order), holdout_set, holdout)
-    train_refs = [(_name(s), _references(s)) for s in train]
-    test_refs = [(_name(s), _references(s)) for s in test]
+    train_refs = [(source_name(s), _references(s)) for s in train]
+    test_refs = [(source_name(s), _references(s)) for s in test]
     if not any(refs for _, refs in train_refs + test_refs):
         # No coding anywhere: a flat curve would read as "saturated" or "not reached", a
         # verdict about data that does not exist.
@@ -504,3 +427,21 @@ def saturation(
         guest2020=guest2020(new, base=base, run=run, threshold=threshold),
         francis=francis2010(new, initial=initial, stop=stop),
     )
+
+
+__all__ = [
+    "CATEGORY_LEVELS",
+    "CONCEPT",
+    "CurvePoint",
+    "Francis2010",
+    "Guest2020",
+    "GuestRun",
+    "HoldoutTest",
+    "LevelCount",
+    "NewCode",
+    "SaturationResult",
+    "francis2010",
+    "guest2020",
+    "order_sources",
+    "saturation",
+]

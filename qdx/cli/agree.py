@@ -153,11 +153,13 @@ def agree(
     Holsti and Brennan-Prediger. --json prints {"per_code_source", "per_code", "overall", ...}.
     """
     from qdx.report.agreement_book import write_agreement_xlsx
+    from qdx.report.output import require_suffix
 
     if len(paths) > 2:
         raise UsageError(f"give one or two projects, not {len(paths)}")
     side_a, side_b = _sides(paths, tuple(coders or ()), coder_a, coder_b)
     if output is not None:
+        require_suffix(output, (".xlsx",), "the agreement workbook")
         refuse_overwriting_input(output, *paths)
     projects = [load(p, limits=limits) for p in paths]
     label_a = ", ".join(side_a) if side_a else Path(paths[0]).name

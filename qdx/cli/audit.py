@@ -42,9 +42,12 @@ def audit(paths: tuple[str, ...], output: str | None, skip: str, core: str | Non
     {"rule", "name", "severity", "code_path", "message", "file"}.
     """
     from qdx.report.analysis_sheets import write_audit
+    from qdx.report.output import require_suffix
     from qdx.safety import atomic_write
     from qdx.validation.audit import audit as run_audit
 
+    if output:
+        require_suffix(output, (".xlsx",), "the findings")  # before any work
     projects = [load(path, limits=limits) for path in paths]
     findings = run_audit(*projects, labels=_labels(paths), core=core,
                          skip=[s.strip() for s in skip.split(",") if s.strip()])

@@ -79,17 +79,25 @@ def _is_corpus_folder(path: str) -> bool:
 
 def _export_one(path: str, folder: str, to: str, set_name: str | None, coder: str | None, limits: Limits,
                 as_json: bool, bom: bool = True) -> None:
-    from qdx.report.frames import frames
-    from qdx.report.output import export_tables
+    from qdx.analysis._codings import build_corpus
+    from qdx.report.frames import frames_from
+    from qdx.report.output import export_tables, require_parquet
+    from qdx.report.tidy_parquet import export_parquet
 
+    if to == "parquet":
+        require_parquet()  # before reading: a missing extra is a one-line error at once
     with progress_steps("qdx export", 3, progress_enabled(as_json)) as step:
         step("Reading")
         project = load(path, limits=limits)
         step("Tables")
-        tables = frames(project, set_name=set_name, coder=coder)
+        corpus = build_corpus(project, set_name=set_name, coder=coder)
         step("Writing")
-        written = export_tables(tables, folder, to=to, bom=bom)
-    rows = {name: len(frame) for name, frame in tables.tables().items()}
+        if to == "parquet":
+            written, rows = export_parquet(corpus, folder)
+        else:
+            tables = frames_from(corpus)
+            written = export_tables(tables, folder, to=to, bom=bom)
+            rows = {name: len(frame) for name, frame in tables.tables().items()}
     if as_json:
         emit_json({"files": [str(p) for p in written], "rows": rows})
         return

@@ -63,11 +63,13 @@ def matrix(path: str, rows: str, cols: str, value: CellValue, level: Level | Non
     from qdx.analysis._codings import build_corpus
     from qdx.analysis.matrix import matrix_from
     from qdx.cli._common import refuse_overwriting_input
-    from qdx.report.output import MatrixSpec, matrix_csv, write_matrix
+    from qdx.report.output import MATRIX_SUFFIXES, MatrixSpec, matrix_csv, require_suffix, write_matrix
 
     require_option("-o/--output", output is not None, layout="--layout")
     require_option("--rows codes --cols codes", rows == cols == "codes", cooccur="--cooccur")
     fmt = stdout_format(output, to)
+    if output is not None and fmt is None:
+        require_suffix(output, MATRIX_SUFFIXES, "the matrix")  # before any work
     if fmt is not None and layout != "qdx":
         raise UsageError("--layout nvivo writes a file (.xlsx or .csv), not standard output")
     with progress_steps("qdx matrix", 3, progress_enabled(as_json)) as step:

@@ -11,6 +11,7 @@ import click
 
 from qdx.cli._common import (
     archive_limits,
+    choice,
     echo,
     emit_json,
     handle_errors,
@@ -18,15 +19,19 @@ from qdx.cli._common import (
     load,
     progress_enabled,
     refuse_overwriting_input,
+    require_option,
 )
-from qdx.options import StepProgress
+from qdx.options import ReportLevel, ReportSheets, StepProgress
 from qdx.safety import Limits
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
+    from qdx.validation.structure import Profile
+
 # Roughly one step per sheet built and per sheet written (the bar is a guide, not a promise).
 REPORT_STEPS = 28
+REPORT_SUFFIXES = (".xlsx", ".html")
 
 
 @contextmanager
@@ -55,21 +60,34 @@ def progress_steps(label: str, total: int, enabled: bool) -> Iterator[StepProgre
 @click.option("--holdout-set", default=None,
               help="Saturation: hold out the sources of this set (default: a set named like 'Saturation sample').")
 @click.option("--core", default=None, help="Name of the core category when the code tree has several roots.")
+@click.option("--level", type=choice(ReportLevel), default=None,
+              help="Count the matrices, coverage and co-occurrence at this level of the code tree (codings "
+              "below it rolled up): a grounded-theory level, or 1, 2, ... from the top (Level 1 = the top).")
+@click.option("--sheets", type=choice(ReportSheets), default="full", show_default=True,
+              help="Which sheets: full (every sheet), thesis (the summary tables an appendix prints: no quote "
+              "table, case list, c-coefficient square, memos or quality checks), minimal (Overview, Codebook, "
+              "Matrix, About).")
+@click.option("--profile", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The study's TOML profile, as qdx validate --profile reads it: core, level names, expected "
+              "counts and rules to skip, applied by the Structure sheet; its level names label every sheet.")
 @json_option
 @archive_limits
 @handle_errors
 def report(path: str, output: str, compare: str | None, set_name: str | None, coder: str | None,
-           holdout_set: str | None, core: str | None, as_json: bool, limits: Limits) -> None:
+           holdout_set: str | None, core: str | None, level: ReportLevel | None, sheets: ReportSheets,
+           profile: str | None,
+           as_json: bool, limits: Limits) -> None:
     """Write the report workbook for PATH: Overview, Codebook, Matrix, Coverage,
-    Co-occurrence, Segments, Cases, by-variable Matrix, Structure/Audit/Saturation/Agreement
-    (when they apply) and About (how each number was computed).
+    Co-occurrence, C-coefficient, Segments, Cases, Presence, by-variable Matrix, Memos,
+    Structure/Audit/Saturation/Agreement (when they apply) and About (how each number was
+    computed); --sheets thesis or minimal writes fewer.
 
     With --json prints {"output", "sheets", "matrix_total", "codings", "notes"}. With -o
     report.html writes one self-contained, offline web page instead (model figure, codebook
     tree, searchable quotes, matrix, co-occurrence, agreement, saturation, findings, memos).
     """
-    from qdx.errors import UsageError
     from qdx.report.excel import ReportOptions, write_report_file
+    from qdx.report.output import require_suffix
     from qdx.safety import output_plan
 
     # A device or FIFO (-o /dev/stdout, a pipe) is written into whatever its name; the summary
@@ -78,15 +96,20 @@ def report(path: str, output: str, compare: str | None, set_name: str | None, co
     if not into_stream and output.lower().endswith(".html"):  # the self-contained HTML report
         from qdx.cli._report_html import write_html_report
 
+        # The page has its own fixed sections: these workbook options would be ignored there.
+        require_option("-o report.xlsx", False, level="--level", sheets="--sheets", profile="--profile")
+
         return write_html_report(path, output, compare, as_json, limits)
-    if not into_stream and not output.lower().endswith(".xlsx"):
-        raise UsageError(f"the report is an Excel workbook (.xlsx) or a web page (.html), not {output}")
+    if not into_stream:
+        require_suffix(output, REPORT_SUFFIXES, "the report")
     refuse_overwriting_input(output, path)
+    study_profile = _load_profile(profile)  # a malformed profile is refused before any work
     with progress_steps("qdx report", REPORT_STEPS, progress_enabled(as_json)) as step:
         step("Reading")
         project = load(path, limits=limits)
         other = load(compare, limits=limits) if compare else None
-        options = ReportOptions(set_name=set_name, coder=coder, holdout_set=holdout_set, core=core)
+        options = ReportOptions(set_name=set_name, coder=coder, holdout_set=holdout_set, core=core, level=level,
+                                sheets=sheets, profile=study_profile)
         result = write_report_file(project, output, input_name=click.format_filename(path), progress=step,
                                    compare=other, options=options)
     if as_json:
@@ -97,3 +120,11 @@ def report(path: str, output: str, compare: str | None, set_name: str | None, co
     echo(f"Matrix total {result.matrix_total} of {result.codings} codings", err=into_stream)
     for note in result.notes:
         echo(f"note: {note}", err=into_stream)
+
+
+def _load_profile(path: str | None) -> Profile | None:
+    from pathlib import Path
+
+    from qdx.validation.structure import load_profile
+
+    return load_profile(Path(path).read_bytes()) if path else None

@@ -13,7 +13,6 @@ anything.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
@@ -34,7 +33,7 @@ from qdx.cli._common import (
     stdout_format,
     write_stdout,
 )
-from qdx.errors import UsageError
+from qdx.cli._json_stream import json_pieces
 from qdx.options import PositionUnit, SegmentFilter
 from qdx.safety import Limits, atomic_write
 from qdx.segment import Region, Segment
@@ -42,6 +41,7 @@ from qdx.segment import Region, Segment
 # Characters of each segment's text the terminal listing shows.
 PREVIEW_WIDTH = 80
 
+SEGMENT_SUFFIXES = (".csv", ".xlsx", ".json")
 COLUMNS = ("source", "selection", "start", "end", "text", "code", "code_path", "coder", "labels",
            "kind", "page", "first_x", "first_y", "second_x", "second_y")  # fmt: skip
 
@@ -65,9 +65,12 @@ def segments(
     as_json: bool, limits: Limits,
 ) -> None:
     """List the coded segments of PATH with their exact text."""
+    from qdx.report.output import require_suffix
     from qdx.segment import segments as find_segments
 
     fmt = stdout_format(output, to)
+    if output is not None and fmt is None:
+        require_suffix(output, SEGMENT_SUFFIXES, "segments")  # before any work
     if output is not None:
         refuse_overwriting_input(output, path)
     project = load(path, limits=limits, unit=unit)
@@ -126,15 +129,15 @@ def preview(text: str, width: int = PREVIEW_WIDTH) -> str:
 
 
 def _write(target: Path, found: Sequence[Segment], project: str, bom: bool) -> None:
-    suffix = target.suffix.lower()
+    from qdx.report.output import require_suffix
+
+    suffix = require_suffix(target, SEGMENT_SUFFIXES, "segments")
     if suffix == ".xlsx":
         atomic_write(target, lambda stream: _xlsx(found, stream, project))
     elif suffix == ".csv":
         atomic_write(target, lambda stream: _csv(found, stream, bom))
-    elif suffix == ".json":
-        atomic_write(target, lambda stream: _json(_rows(found), stream))
     else:
-        raise UsageError(f"cannot write segments as {suffix or 'a file without extension'}; use .csv, .xlsx or .json")
+        atomic_write(target, lambda stream: _json(_rows(found), stream))
 
 
 def _rows(found: Sequence[Segment]) -> list[dict[str, object]]:
@@ -197,5 +200,6 @@ def _xlsx(found: Sequence[Segment], stream: IO[bytes], project: str) -> None:
 
 
 def _json(rows: list[dict[str, object]], stream: IO[bytes]) -> None:
-    stream.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+    for piece in json_pieces(rows):  # a long segment is never one string (_json_stream)
+        stream.write(piece.encode("utf-8"))
 

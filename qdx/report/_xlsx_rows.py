@@ -15,10 +15,19 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from qdx.cells import is_risky, xlsx_text
-from qdx.report._metrics import _BLOCK, _CHARS_PER_WIDTH, _LINE_PT, _lines
+from qdx.report._metrics import _BLOCK, _lines, display_width, line_units, row_height
 
 if TYPE_CHECKING:
     from qdx.report.sheets import _SheetWriter
+
+
+_MEASURED_ROWS = 20_000  # beyond this a sheet is read on screen, not printed: cheaper row heights
+
+
+def _counted_lines(text: str, per_line: float) -> int:
+    """Wrapped lines from the characters' count (wide ones double), 1.25 units each."""
+    units_per_line = per_line / 1.25
+    return sum(max(1, math.ceil(display_width(part) / units_per_line)) for part in text.split("\n"))
 
 
 def _xml(text: str) -> str:
@@ -74,12 +83,20 @@ class RowRenderer:
         t, sheet = self.t, self.sheet
         lines = [1] * t.nrows
         for c in sheet.wrap:
-            per_line = max(1.0, sheet.widths[c] * _CHARS_PER_WIDTH - 1)
-            short = per_line / 2  # at most double width per character: surely one line
+            per_line = line_units(sheet.widths[c])
+            short = per_line / 2  # at most two units per character: surely one line
+            # A sheet too long to print estimates by character counts (a quarter more than
+            # common text needs); a printable one by character widths.
+            estimate = _lines if t.nrows <= _MEASURED_ROWS else _counted_lines
+            seen: dict[str, int] = {}  # labels and code paths repeat down a column: estimate each once
             for i, v in enumerate(t.columns[c]):
                 if isinstance(v, str) and (len(v) > short or "\n" in v):
-                    lines[i] = max(lines[i], _lines(v, per_line))
-        attrs = ["" if n == 1 else f' ht="{min(409.0, _LINE_PT * n + 2):g}" customHeight="1"' for n in lines]
+                    n = seen.get(v)
+                    if n is None:
+                        n = seen[v] = estimate(v, per_line)
+                    if n > lines[i]:
+                        lines[i] = n
+        attrs = ["" if n == 1 else f' ht="{row_height(n):g}" customHeight="1"' for n in lines]
         if t.outline:
             attrs = [a + (f' outlineLevel="{min(level, 7)}"' if level else "") for a, level in zip(attrs, t.outline,
                                                                                                  strict=True)]

@@ -110,14 +110,19 @@ def agreement_notes(result: AgreementResult) -> list[str]:
 
 
 def agreement_table(result: AgreementResult, title: str = "Agreement") -> Table:
-    """One row per code (every measure labelled) and an Overall row, low kappa highlighted."""
+    """One row per code (every measure labelled) and an Overall row, low kappa highlighted; under
+    the table a chart of each code's pooled kappa, lowest first (n/a codes listed, no bar)."""
+    from qdx.report.plots import kappa_chart
+
     rows = [[c.code, PATH_SEP.join(c.code_path), *_aggregate_cells(c.summary)] for c in result.per_code]
     rows.append(["Overall", f"{len(result.per_code)} codes", *_aggregate_cells(result.overall)])
+    kappas = [(c.code, c.summary.kappa_pooled) for c in result.per_code]
+    chart = kappa_chart(kappas, LOW_KAPPA) if kappas else None
     return table_from_rows(
         title, AGREEMENT_HEADER, rows, label_cols=1, totals=1, max_widths={0: 24.0, 1: 28.0},
         formats={2: COUNT, 3: COUNT, 4: KAPPA, 5: KAPPA, 6: KAPPA, 7: PERCENT, 8: KAPPA, 9: KAPPA, 10: COUNT,
                  11: PERCENT, 12: KAPPA, 13: KAPPA},
-        rules=[(4, 6, {**_LOW, "format": "low"})], notes=agreement_notes(result))
+        rules=[(4, 6, {**_LOW, "format": "low"})], notes=agreement_notes(result), image=chart)
 
 
 def comparison_table(result: AgreementResult) -> Table:

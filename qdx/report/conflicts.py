@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import IO
 
-from qdx.errors import UsageError
 from qdx.ops.merge import Conflict
+from qdx.report.output import require_suffix
 from qdx.report.sheets import table_from_rows, write_tables
 from qdx.safety import atomic_write
 
@@ -24,12 +23,7 @@ _COLUMNS = ("kind", "area", "name", "guid", "base", "ours", "theirs", "resolutio
 
 def check_conflicts_path(path: str | os.PathLike[str]) -> str:
     """The report's suffix; a usage error for anything but .json and .xlsx (checked before merging)."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in CONFLICT_SUFFIXES:
-        raise UsageError(
-            f"cannot write a conflict report as {suffix or 'a file without extension'}; use .json or .xlsx"
-        )
-    return suffix
+    return require_suffix(path, CONFLICT_SUFFIXES, "a conflict report")
 
 
 def conflict_rows(conflicts: Sequence[Conflict]) -> list[dict[str, object]]:

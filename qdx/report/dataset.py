@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -31,135 +29,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from qdx.errors import QdxError, UsageError, WriteError
+from qdx.report.dataset_names import MAX_NAME_BYTES, partition_names, safe_name
+from qdx.report.dataset_schema import (
+    LOCK,
+    MANIFEST,
+    PARTITION_KEY,
+    SCHEMA_VERSION,
+    STAGING,
+    TABLES,
+    Column,
+    arrow_schema,
+)
+from qdx.report.dataset_tables import dataset_tables, variables_table
 from qdx.safety import DEFAULT_LIMITS, Limits, atomic_write
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
-    import pandas as pd
     import pyarrow as pa
 
-    from qdx.model import Project
-
-SCHEMA_VERSION = 1
-MANIFEST = "_qdx_dataset.json"
-STAGING = ".qdx-staging"
-LOCK = ".qdx-lock"
-PARTITION_KEY = "project"
-# Bytes of UTF-8, not characters: a folder name is limited to 255 bytes on most file systems, and
-# "project=" plus a name plus "-" and 8 hex digits must fit with room to spare (40 CJK characters).
-MAX_NAME_BYTES = 120
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One column of a dataset table: its name, Parquet type and meaning."""
-
-    name: str
-    type: str  # "string", "int64", "float64" or "bool"
-    meaning: str
-
-
-def _cols(*spec: tuple[str, str, str]) -> tuple[Column, ...]:
-    return tuple(Column(*item) for item in spec)
-
-
-_LEVELS = (
-    ("core", "string", "the core category on the code's path (null when the tree has none)"),
-    ("main_category", "string", "the main category on the code's path (null when not that deep)"),
-    ("subcategory", "string", "the subcategory on the code's path (null when not that deep)"),
-    ("concept", "string", "the concept on the code's path (null when not that deep)"),
-)
-
-# The one schema of the dataset: every partition has every table with exactly these columns and
-# types, whatever its project holds (variables are rows of `variables`, not columns), so engines
-# read all partitions as one table. Changing it means bumping SCHEMA_VERSION and docs/dataset.md.
-TABLES: dict[str, tuple[Column, ...]] = {
-    "projects": _cols(
-        ("name", "string", "the project's own name (REFI Project/@name)"),
-        ("input", "string", "the file or folder it was read from, as an absolute path"),
-        ("format", "string", "the format qdx read (qdpx, qde, nvivo-..., as `qdx info`)"),
-        ("origin", "string", "the producing software (Project/@origin)"),
-        ("position_unit", "string", "the text-position unit qdx detected"),
-        ("content_hash", "string", "SHA-256 of the input's bytes (what an incremental export compares)"),
-        ("schema_version", "int64", "the version of this schema"),
-        ("qdx_version", "string", "the qdx version that wrote the partition"),
-    ),
-    "codes": _cols(
-        ("guid", "string", "the code's GUID"),
-        ("name", "string", "the code's name"),
-        ("path", "string", "names from the root down, joined by ' > '"),
-        ("depth", "int64", "0 for a top-level code"),
-        ("level", "string", "the code's level: core, main_category, subcategory, concept or level_N"),
-        ("parent", "string", "the parent code's GUID (null for a top-level code)"),
-        ("is_codable", "bool", "Code/@isCodable"),
-        ("color", "string", "Code/@color (#rrggbb) or null"),
-        ("description", "string", "the code's definition (Description) or null"),
-        *_LEVELS,
-        ("references", "int64", "codings of this code"),
-        ("references_total", "int64", "codings of this code and its descendants"),
-        ("sources", "int64", "sources with a coding of this code"),
-        ("sources_total", "int64", "sources with a coding of this code or a descendant"),
-    ),
-    "sources": _cols(
-        ("guid", "string", "the source's GUID"),
-        ("name", "string", "the source's name"),
-        ("kind", "string", "text, pdf, picture, audio or video"),
-        ("characters", "int64", "length of its text in code points (0 without text)"),
-        ("words", "int64", "words of its text"),
-        ("selections", "int64", "selections in it"),
-        ("codings", "int64", "codings in it"),
-        ("creation_datetime", "string", "creationDateTime as written (ISO 8601) or null"),
-    ),
-    "cases": _cols(
-        ("guid", "string", "the case's GUID"),
-        ("name", "string", "the case's name"),
-        ("description", "string", "the case's description or null"),
-        ("sources", "int64", "sources linked to the case"),
-        ("source_names", "string", "their names, joined by '; '"),
-    ),
-    "segments": _cols(
-        ("source", "string", "the source's name"),
-        ("source_guid", "string", "the source's GUID"),
-        ("selection", "string", "the selection's GUID (null for a coding of a whole source)"),
-        ("start", "int64", "first code point of the passage (REFI §10.2: code points, 0-based)"),
-        ("end", "int64", "code point after the passage (end exclusive)"),
-        ("characters", "int64", "end - start (null when the text is not available)"),
-        ("words", "int64", "words of the passage"),
-        ("labels", "string", "the passage's A-i-j labels, space-separated"),
-        ("label_first", "string", "its first label"),
-        ("label_last", "string", "its last label"),
-        ("code", "string", "the code's name"),
-        ("code_guid", "string", "the code's GUID"),
-        ("code_path", "string", "the code's path, joined by ' > '"),
-        *_LEVELS,
-        ("coder", "string", "the coding user's name (or GUID)"),
-        ("coding_guid", "string", "the coding's GUID"),
-        ("cases", "string", "cases of the coding's source, joined by '; '"),
-        ("text", "string", "the passage's exact text (null for non-text selections)"),
-    ),
-    "codings": _cols(
-        ("coding_guid", "string", "the coding's GUID"),
-        ("code_guid", "string", "the code's GUID"),
-        ("source_guid", "string", "the source's GUID"),
-        ("selection_guid", "string", "the selection's GUID (null for a coding of a whole source)"),
-        ("user_guid", "string", "the coding user's GUID or null"),
-        ("coder", "string", "the coding user's name (or GUID)"),
-        ("creation_datetime", "string", "creationDateTime as written (ISO 8601) or null"),
-    ),
-    "variables": _cols(
-        ("owner", "string", "source or case"),
-        ("owner_guid", "string", "the source's or case's GUID"),
-        ("owner_name", "string", "the source's or case's name"),
-        ("variable", "string", "the variable's name (its GUID when undeclared)"),
-        ("variable_guid", "string", "the variable's GUID"),
-        ("type", "string", "the declared type: Text, Boolean, Integer, Float, Date, DateTime (null when undeclared)"),
-        ("value", "string", "the value as written"),
-        ("value_number", "float64",
-         "the value as a number for Integer and Float variables (null otherwise or unparsable)"),
-        ("value_boolean", "bool", "the value for Boolean variables (null otherwise or unparsable)"),
-    ),
-}
+# The schema, partition names and per-project tables live in their own modules; their public
+# names stay importable from here, where the dataset's users look for them.
+__all__ = [
+    "LOCK", "MANIFEST", "MAX_NAME_BYTES", "PARTITION_KEY", "SCHEMA_VERSION", "STAGING", "TABLES", "Column",
+    "DatasetResult", "ProjectExport", "arrow_schema", "dataset_tables", "export_dataset", "partition_names",
+    "read_manifest", "safe_name", "variables_table",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,179 +85,6 @@ class DatasetResult:
     def failed(self) -> tuple[ProjectExport, ...]:
         """The projects that could not be exported (their previous partition is kept)."""
         return tuple(p for p in self.projects if p.status == "failed")
-
-
-# --- partition names -------------------------------------------------------------------------
-
-_DOTS = re.compile(r"\.{2,}")
-_SCALAR_WORDS = {"true", "false", "null", "nan", "inf", "infinity", "none"}
-
-
-def safe_name(stem: str) -> str:
-    """A partition value for a project called ``stem``: letters, digits, ``-``, ``_`` and ``.``
-    only (no path separator, no ``..``, no ``=`` or ``%`` that Hive paths give a meaning), at most
-    MAX_NAME_BYTES bytes of UTF-8, and never a value DuckDB or Spark would read as a number, date or boolean
-    (``2019`` becomes ``project-2019``), so the ``project`` column is text in every engine.
-    """
-    name = unicodedata.normalize("NFC", stem)
-    name = "".join(ch if (ch.isalnum() or ch in "-_.") and ch.isprintable() else "_" for ch in name)
-    name = _fit(_DOTS.sub("_", name).strip("._-"), MAX_NAME_BYTES).rstrip("._-")
-    if not any(ch.isalpha() for ch in name) or name.casefold() in _SCALAR_WORDS or _is_number(name):
-        name = f"project-{name}" if name else "project"
-    return name
-
-
-def _fit(text: str, limit: int) -> str:
-    """The longest prefix of ``text`` whose UTF-8 form has at most ``limit`` bytes."""
-    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _digest(text: str, n: int = 8) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]
-
-
-def partition_names(inputs: Sequence[str], known: Mapping[str, str]) -> dict[str, str]:
-    """A partition value for each input (an absolute path), stable across runs.
-
-    An input already in the dataset (``known``: input → partition) keeps its name. A new input
-    gets :func:`safe_name` of its file name; when that is taken, or shared by several new inputs
-    (``a/project.qdpx`` and ``b/project.qdpx``; compared case-insensitively, as macOS and Windows
-    file systems do), it gets the name plus ``-`` and 8 hex digits of its path's SHA-256.
-    """
-    names: dict[str, str] = {}
-    taken: set[str] = set()
-    for path in sorted(inputs):
-        old = known.get(path)
-        if old is not None and old == safe_name(old) and old.casefold() not in taken:
-            names[path] = old
-            taken.add(old.casefold())
-    fresh = [p for p in sorted(inputs) if p not in names]
-    bases = {p: safe_name(_stem(p)) for p in fresh}
-    shared: dict[str, int] = {}
-    for base in bases.values():
-        shared[base.casefold()] = shared.get(base.casefold(), 0) + 1
-    for path in fresh:
-        base = bases[path]
-        name = base
-        if shared[base.casefold()] > 1 or base.casefold() in taken:
-            name = f"{_fit(base, MAX_NAME_BYTES - 9)}-{_digest(path)}"
-        while name.casefold() in taken:  # a hash clash with an existing name: hash again, deterministically
-            name = f"{_fit(base, MAX_NAME_BYTES - 9)}-{_digest(name + path)}"
-        names[path] = name
-        taken.add(name.casefold())
-    return names
-
-
-def _stem(path: str) -> str:
-    p = Path(path)
-    return p.stem if p.suffix.lower() in (".qdpx", ".qde", ".qdc") else p.name
-
-
-# --- the tables of one project ----------------------------------------------------------------
-
-
-def arrow_schema(table: str) -> pa.Schema:
-    """The pyarrow schema of a dataset table (:data:`TABLES`)."""
-    import pyarrow as pa
-
-    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
-    return pa.schema([pa.field(c.name, types[c.type]) for c in TABLES[table]])
-
-
-def _conform(frame: pd.DataFrame, table: str) -> pa.Table:
-    """``frame`` reduced to the table's columns in the schema's types (absent columns are null)."""
-    import pyarrow as pa
-
-    columns: dict[str, list[Any]] = {}
-    for col in TABLES[table]:
-        if col.name not in frame.columns:
-            columns[col.name] = [None] * len(frame)
-            continue
-        series = frame[col.name].astype(object)
-        values = series.where(series.notna(), None).tolist()
-        columns[col.name] = [_cell(v, col.type) for v in values]
-    return pa.Table.from_pydict(columns, schema=arrow_schema(table))
-
-
-def _cell(value: Any, kind: str) -> Any:
-    """A cell in its column's type; a variable's odd value in a text column becomes its text."""
-    if value is None:
-        return None
-    if kind == "string":
-        return value if isinstance(value, str) else str(value)
-    if kind == "int64" and isinstance(value, float) and value.is_integer():
-        return int(value)  # a pandas int column that held a missing value became float
-    return value
-
-
-def _number(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-def _boolean(value: str | None) -> bool | None:
-    # xs:boolean lexical forms (REFI BooleanValue is xs:boolean).
-    return {"true": True, "1": True, "false": False, "0": False}.get((value or "").strip().lower())
-
-
-def variables_table(project: Project) -> pa.Table:
-    """One row per variable value of a source or case (the long form: one schema for any project)."""
-    import pyarrow as pa
-
-    from qdx.model import VariableType, guid_key
-
-    declared = {guid_key(v.guid): v for v in project.variables}
-    rows: dict[str, list[Any]] = {c.name: [] for c in TABLES["variables"]}
-    owners = [("source", s.guid, s.name, s.variable_values) for s in project.sources]
-    owners += [("case", c.guid, c.name, c.variable_values) for c in project.cases]
-    for owner, guid, name, values in owners:
-        for vv in values:
-            var = declared.get(guid_key(vv.variable))
-            kind = var.type if var is not None else None
-            row = {
-                "owner": owner, "owner_guid": str(guid), "owner_name": name,
-                "variable": var.name if var is not None else str(vv.variable), "variable_guid": str(vv.variable),
-                "type": kind.value if kind is not None else None, "value": vv.value,
-                "value_number": _number(vv.value) if kind in (VariableType.INTEGER, VariableType.FLOAT) else None,
-                "value_boolean": _boolean(vv.value) if kind is VariableType.BOOLEAN else None,
-            }
-            for key, value in row.items():
-                rows[key].append(value)
-    return pa.Table.from_pydict(rows, schema=arrow_schema("variables"))
-
-
-def dataset_tables(project: Project, *, input_path: str, content_hash: str) -> dict[str, pa.Table]:
-    """Every table of :data:`TABLES` for one project, in the dataset's schema."""
-    import pyarrow as pa
-
-    from qdx import __version__
-    from qdx.report.frames import frames
-
-    prov = project.provenance
-    meta = {
-        "name": project.name, "input": input_path, "format": prov.fmt if prov else None,
-        "origin": project.origin, "position_unit": prov.position_unit if prov else None,
-        "content_hash": content_hash, "schema_version": SCHEMA_VERSION, "qdx_version": __version__,
-    }
-    tables = {"projects": pa.Table.from_pylist([meta], schema=arrow_schema("projects"))}
-    for name, frame in frames(project).tables().items():
-        tables[name] = _conform(frame, name)
-    tables["variables"] = variables_table(project)
-    return {name: tables[name] for name in TABLES}
 
 
 # --- one worker's job -------------------------------------------------------------------------

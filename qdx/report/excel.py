@@ -3,8 +3,15 @@
 Sheets (docs/methods.md §D.4): Overview, Codebook, Matrix (concepts ×
 sources, references, with totals), Coverage (% of each source's characters coded per main
 category), Co-occurrence (pairs, counts and c-coefficient) and C-coefficient (matrix),
-Segments (the quote table), Cases, Matrix by a variable, then Structure, Audit, Saturation
-and Agreement when those analyses exist and apply, and About (how every number was made).
+Segments (the quote table), Cases, Presence (case × code, 0/1), Matrix by a variable (with
+column percentages), Memos, then Structure, Audit, Saturation and Agreement when those
+analyses exist and apply, and About (how every number was made). The count sheets are built
+in :mod:`qdx.report.matrix_sheets`.
+
+``qdx report --sheets`` chooses the sheets: ``full`` every sheet; ``thesis`` what a
+thesis appendix prints (the summary tables, not the quote table, the raw case list, the
+c-coefficient square, the memos or the quality checks); ``minimal`` Overview, Codebook, Matrix
+and About.
 
 >>> write_report_file(qdx.read("study.qdpx"), "report.xlsx")   # doctest: +SKIP
 """
@@ -12,236 +19,49 @@ and Agreement when those analyses exist and apply, and About (how every number w
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from qdx import __version__
-from qdx.analysis._codings import Corpus, Tree, build_corpus, merge_ranges
-from qdx.analysis.cooccurrence import cooccurrence_from, pairs_from
-from qdx.analysis.matrix import matrix_from
+from qdx.analysis._codings import build_corpus
 from qdx.errors import UsageError
-from qdx.model import CodeCount, Project, guid_key
-from qdx.options import StepProgress
+from qdx.model import Project, guid_key
+from qdx.options import REPORT_SHEETS, StepProgress
+from qdx.report._report_ctx import Report, ReportContext, level_depth, reported_counts
 from qdx.report.frames import cases_frame, codes_frame, segment_columns
-from qdx.report.levels import LevelNames, is_grounded
+from qdx.report.levels import LevelNames, ancestor_columns, is_grounded
+from qdx.report.matrix_sheets import (
+    sheet_by_variable,
+    sheet_ccoef,
+    sheet_coverage,
+    sheet_matrix,
+    sheet_pairs,
+    sheet_presence,
+    strongest_pairs,
+)
 from qdx.report.optional import ReportOptions, headlines, optional_results, result_tables
-from qdx.report.sheets import COEFF, COUNT, PERCENT, Book, Table, table_from_frame, table_from_rows
+from qdx.report.sheets import COUNT, Book, Table, table_from_frame, table_from_rows
 from qdx.safety import atomic_write
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 Progress = StepProgress  # called with each step's name as it starts
-_VARIABLE_HINT = re.compile(r"gender|sex|性别", re.IGNORECASE)
+_Ctx = ReportContext
+
+# The sheets of each set (--sheets), by the name of their builder (or analysis); None: every sheet.
+SHEET_SETS: dict[str, frozenset[str] | None] = {
+    "full": None,
+    "thesis": frozenset({"Overview", "Codebook", "Matrix", "Coverage", "Co-occurrence", "Presence",
+                         "Matrix by variable", "Saturation", "Agreement", "About"}),
+    "minimal": frozenset({"Overview", "Codebook", "Matrix", "About"}),
+}
+_ALL_SHEETS = ("Overview", "Codebook", "Matrix", "Coverage", "Co-occurrence", "C-coefficient", "Segments",
+               "Cases", "Presence", "Matrix by variable", "Memos", "Structure", "Audit", "Saturation",
+               "Agreement", "About")
 
 
-@dataclass(slots=True)
-class Report:
-    """What was written: sheet names, the matrix grand total, and notes for the caller."""
-
-    sheets: list[str] = field(default_factory=list)
-    matrix_total: int = 0
-    codings: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Ctx:
-    project: Project
-    corpus: Corpus
-    names: LevelNames
-    about: list[tuple[str, str]] = field(default_factory=list)
-    report: Report = field(default_factory=Report)
-    compare: Project | None = None
-    results: list[tuple[str, object]] = field(default_factory=list)
-    optional_about: list[tuple[str, str]] = field(default_factory=list)
-    options: ReportOptions = field(default_factory=ReportOptions)
-
-
-def _row_level(ctx: _Ctx) -> str | int | None:
-    """The concept level of a grounded-theory tree that reaches it, else every code."""
-    if not ctx.names.grounded:
-        return None
-    tree = ctx.corpus.tree
-    try:
-        depth = tree.depth("concepts")
-    except Exception:  # a tree without the GT levels
-        return None
-    return "concepts" if tree.at_depth(depth) else None
-
-
-def ancestor_columns(tree: Tree, names: LevelNames, keys: list[str],
-                     level: str | int | None) -> tuple[list[str], list[list[str | None]]]:
-    """Level columns (display names) and, per row key, its ancestors' names down to itself."""
-    # The core is on every row: leave its column out, unless the core is itself a row.
-    first = 1 if tree.has_core and len(tree.column_names()) > 1 and all(len(tree.paths[k]) > 1 for k in keys) else 0
-    depth = tree.depth(level) if level is not None else len(tree.column_names()) - 1
-    cols = [names.at(d) for d in range(first, depth + 1)]
-    width = depth + 1 - first
-    labels: list[list[str | None]] = [[tree.label(p) for p in tree.paths[k][first : depth + 1]] for k in keys]
-    return cols, [[*lab, *[None] * (width - len(lab))] for lab in labels]  # a category row: blank below
-
-
-def _matrix_table(ctx: _Ctx, title: str, frame: pd.DataFrame, level: str | int | None) -> Table:
-    """A code × something count matrix with level columns, a Total column and a Total row."""
-    keys = list(frame.attrs["row_keys"])
-    cols, labels = ancestor_columns(ctx.corpus.tree, ctx.names, keys, level)
-    values = frame.to_numpy().tolist()
-    rows: list[list[object]] = [[*lab, *vals, sum(vals)] for lab, vals in zip(labels, values, strict=True)]
-    col_totals = [int(v) for v in frame.sum(axis=0).tolist()]
-    rows.append(["Total", *[None] * (len(cols) - 1), *col_totals, sum(col_totals)])
-    width = len(cols) + len(frame.columns) + 1
-    return table_from_rows(title, [*cols, *map(str, frame.columns), "Total"], rows,
-                           formats=dict.fromkeys(range(len(cols), width), COUNT),
-                           heat=(len(cols), len(cols) + len(frame.columns) - 1) if len(frame.columns) else None,
-                           label_cols=len(cols), totals=1)
-
-
-def _code_matrix(ctx: _Ctx, cols: str) -> tuple[pd.DataFrame, str | int | None]:
-    """References of codes × ``cols`` that count every coding exactly once.
-
-    Rows are the concepts (codings below them rolled up) and, in tree order among them, any
-    code above the concept level that has codings of its own (GT6's "direct coding on a
-    category"), so the grand total is always the number of codings. A tree that is not a
-    grounded-theory tree gets one row per code that has codings or is a leaf.
-    """
-    import pandas as pd
-
-    level = _row_level(ctx)
-    own = matrix_from(ctx.corpus, rows="codes", cols=cols, value="references", level=None)
-    tree = ctx.corpus.tree
-    own_rows = dict(zip(own.attrs["row_keys"], own.to_numpy().tolist(), strict=True))
-    if level is None:
-        parents = {p[-2] for p in tree.paths.values() if len(p) > 1}
-        keep = [k for k in own.attrs["row_keys"] if k not in parents or sum(own_rows[k]) > 0]
-        position = {k: i for i, k in enumerate(own.attrs["row_keys"])}
-        frame = own.iloc[[position[k] for k in keep]].copy()
-        frame.attrs.update(own.attrs)
-        frame.attrs["row_keys"] = keep
-        return frame, None
-    concepts = matrix_from(ctx.corpus, rows="codes", cols=cols, value="references", level=level)
-    depth = tree.depth(level)
-    concept_rows = dict(zip(concepts.attrs["row_keys"], concepts.to_numpy().tolist(), strict=True))
-    keys = [k for k in tree.order if k in concept_rows
-            or (len(tree.paths[k]) <= depth and sum(own_rows.get(k, ())) > 0)]
-    frame = pd.DataFrame([concept_rows[k] if k in concept_rows else own_rows[k] for k in keys],
-                         index=keys, columns=concepts.columns)
-    frame.attrs.update(value="references", row_keys=keys, col_keys=concepts.attrs["col_keys"])
-    return frame, level
-
-
-def _sheet_matrix(ctx: _Ctx) -> Table:
-    if reported_counts(ctx.project) is not None:
-        # A matrix of zeros would contradict the reported counts: say what there is instead.
-        note = ("no coding data: the input is a codebook export without sources, so there is no code x "
-                "source matrix; the counts the export reports are on the Codebook sheet")
-        ctx.about.append(("Matrix", note))
-        ctx.report.notes.append(note)
-        return Table("Matrix", ["note"], [[note]], wrap=(0,))
-    frame, level = _code_matrix(ctx, "sources")
-    total = int(frame.to_numpy().sum())
-    ctx.report.matrix_total, ctx.report.codings = total, len(ctx.corpus.codings)
-    rows = "each concept (codings of codes below it rolled up)" if level else "each code"
-    ctx.about.append(("Matrix", f"Coding references: the number of codings of {rows} in each source; a "
-                      "category coded directly (not through a concept) has its own row with the concept "
-                      "column blank. Total column/row: sums. Grand total "
-                      f"{total} = the {len(ctx.corpus.codings)} codings in the project."))
-    table = _matrix_table(ctx, "Matrix", frame, level)
-    if ctx.options.filters():
-        table.caption = f"Coding references, {ctx.options.filters()}"
-    return table
-
-
-def _any_code_coverage(ctx: _Ctx, keys: list[str]) -> list[float | None]:
-    char = ctx.corpus.codings[ctx.corpus.codings["unit"] == "char"]
-    ranges: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for src, doc, a, b in zip(char["source"], char["doc"], char["start"], char["end"], strict=True):
-        ranges.setdefault((src, doc), []).append((int(a), int(b)))
-    coded: dict[str, int] = {}
-    for (src, _), spans in ranges.items():
-        coded[src] = coded.get(src, 0) + sum(b - a for a, b in merge_ranges(spans))
-    chars = ctx.corpus.source_chars
-    return [coded.get(k, 0) / chars[k] if chars.get(k) else None for k in keys]
-
-
-def _sheet_coverage(ctx: _Ctx) -> Table:
-    tree = ctx.corpus.tree
-    level: str | int = "main" if ctx.names.grounded else 0
-    frame = matrix_from(ctx.corpus, rows="codes", cols="sources", value="coverage", level=level) / 100.0
-    rows: list[list[object]] = [[str(lab), *vals] for lab, vals in zip(frame.index, frame.to_numpy().tolist(),
-                                                                      strict=True)]
-    rows.append(["Any code", *_any_code_coverage(ctx, list(frame.attrs["col_keys"]))])
-    name = ctx.names.of(level) if tree.order else "code"
-    ctx.about.append(("Coverage", f"Characters of a source coded by a {name} (its own codings and "
-                      "all codings below it; overlapping passages counted once) ÷ all text characters "
-                      "of the source. 'Any code': characters coded by anything ÷ all characters."))
-    ncols = len(frame.columns)
-    return table_from_rows("Coverage", [name, *map(str, frame.columns)], rows,
-                           formats=dict.fromkeys(range(1, ncols + 1), PERCENT), heat=(1, ncols) if ncols else None,
-                           totals=1)
-
-
-def _cooccur_levels(ctx: _Ctx) -> list[tuple[str, str | int]]:
-    tree = ctx.corpus.tree
-    wanted: list[str | int] = ["main", "subcategories"] if ctx.names.grounded else [0, 1]
-    found: list[tuple[str, str | int]] = []
-    for level in wanted:
-        try:
-            if tree.at_depth(tree.depth(level)):
-                found.append((ctx.names.of(level), level))
-        except Exception:
-            continue
-    return found or [("code", 0)]
-
-
-def _sheet_pairs(ctx: _Ctx) -> Table:
-    parts = []
-    for name, level in _cooccur_levels(ctx):
-        pairs = pairs_from(ctx.corpus, level=level, mode="overlap")
-        pairs.insert(0, "level", name)
-        parts.append(pairs)
-    import pandas as pd
-
-    frame = pd.concat(parts, ignore_index=True)
-    frame["out_of_range"] = frame["out_of_range"].map({True: "yes", False: None})
-    frame.columns = ["level", "code A", "code B", "n A", "n B", "n AB", "c-coefficient", "out of range"]
-    frame = frame.sort_values(["level", "c-coefficient", "n AB"], ascending=[True, False, False], kind="stable")
-    ctx.about.append(("Co-occurrence", "n AB: pairs of coded passages, one of each code (codings rolled "
-                      "up to the level), that overlap by at least one character in the same source; "
-                      "n A, n B: references of each code. c = n AB / (n A + n B − n AB) (ATLAS.ti), "
-                      "clamped to 1 and marked 'out of range' when n AB > min(n A, n B). Strongest pairs "
-                      "first within each level."))
-    return table_from_frame("Co-occurrence", frame, formats={3: COUNT, 4: COUNT, 5: COUNT, 6: COEFF},
-                            heat=(6, 6), label_cols=3)
-
-
-def _sheet_ccoef(ctx: _Ctx) -> Table:
-    name, level = _cooccur_levels(ctx)[-1]
-    frame = cooccurrence_from(ctx.corpus, level=level, mode="overlap", value="c-coefficient")
-    values = frame.to_numpy().tolist()
-    for i, row in enumerate(values):  # the diagonal (a code with itself) is 1 by definition:
-        row[i] = None                 # blank it, so the colour scale shows the real pairs
-    rows: list[list[object]] = [[str(lab), *vals] for lab, vals in zip(frame.index, values, strict=True)]
-    ctx.about.append(("C-coefficient", f"c-coefficient per pair of codes at level '{name}' (overlap mode); "
-                      "the diagonal is left blank (a code with itself is 1 by definition) so the colours "
-                      "compare real pairs."))
-    n = len(frame.columns)
-    return table_from_rows("C-coefficient", [name, *map(str, frame.columns)], rows,
-                           formats=dict.fromkeys(range(1, n + 1), COEFF), heat=(1, n) if n else None)
-
-
-def reported_counts(project: Project) -> dict[str, CodeCount] | None:
-    """The per-code counts an export reported (NVivo's Codebook.docx References/Files columns)
-    when the input holds no coding data of its own, else None. The audit (CB1/CB2/CB7) uses the
-    same counts, so the report and the audit agree on how often a code was applied."""
-    provenance = project.provenance
-    if project.sources or provenance is None:
-        return None
-    counts = {guid_key(c.code): c for c in provenance.code_counts if c.references is not None}
-    return counts or None
+def _chosen(ctx: _Ctx, name: str) -> bool:
+    chosen = SHEET_SETS[ctx.options.sheets]
+    return chosen is None or name in chosen
 
 
 def _sheet_codebook(ctx: _Ctx) -> Table:
@@ -296,38 +116,34 @@ def _sheet_cases(ctx: _Ctx) -> Table:
     return table_from_frame("Cases", frame[ordered])
 
 
-def _pick_variable(project: Project) -> str | None:
-    names = [v.name for v in project.variables]
-    for name in names:
-        if _VARIABLE_HINT.search(name):
-            return name
-    for var in project.variables:
-        values = {vv.value for c in project.cases for vv in c.variable_values if vv.variable == var.guid}
-        if 2 <= len(values) <= 12:
-            return var.name
-    return None
+def _level_row(ctx: _Ctx) -> list[object]:
+    if ctx.depth is None:
+        return ["Level", "each sheet's own: concepts in the matrices, main categories in Coverage"
+                if ctx.names.grounded else "each sheet's own: every code in the matrices, Level 1 in Coverage"]
+    return ["Level", f"{ctx.names.at(ctx.depth)}: matrices, coverage and co-occurrence count at this level "
+            "(codings below it rolled up)"]
 
 
-def _sheet_by_variable(ctx: _Ctx) -> Table | None:
-    name = _pick_variable(ctx.project)
-    if name is None:
-        return None
-    frame, level = _code_matrix(ctx, f"variable:{name}")
-    ctx.about.append((f"Matrix by {name}", f"Coding references per value of variable '{name}' (a source's "
-                      "own value, else the values of the cases holding the coded passage)."))
-    return _matrix_table(ctx, f"Matrix by {name}", frame, level)
+def _sheets_row(ctx: _Ctx) -> list[object]:
+    chosen = SHEET_SETS[ctx.options.sheets]
+    if chosen is None:
+        return ["Sheets", "full: every sheet that applies"]
+    left = [name for name in _ALL_SHEETS if name not in chosen]
+    return ["Sheets", f"{ctx.options.sheets}: left out {', '.join(left)} (--sheets full writes them)"]
 
 
 def _sheet_overview(ctx: _Ctx, input_name: str | None) -> Table:
     from qdx.report.overview import overview_rows
 
     ctx.about.append(("Overview", "Facts about the project as read; codings = every Coding element "
-                      "(REFI §3.13), the Matrix grand total counts the same codings."))
-    levels = ("grounded-theory names" if ctx.names.grounded
-              else "neutral names (Level 1, 2, ...): not a grounded-theory tree")
+                      "(REFI §3.13), the Matrix grand total counts the same codings. Then the headline "
+                      "results: each analysis's verdict and the strongest co-occurring pairs."))
+    levels = ("neutral names (Level 1, 2, ...): not a grounded-theory tree" if not ctx.names.grounded
+              else "the study profile's names" if ctx.names.labels else "grounded-theory names")
+    pairs = strongest_pairs(ctx) if len(ctx.corpus.codings) else []
     rows: list[list[object]] = [*overview_rows(ctx.project, ctx.corpus, input_name, ctx.names.columns()),
-            ["Level names", levels], ["Filter", ctx.options.filters() or "none: every coding"],
-            *headlines(ctx.results)]
+            ["Level names", levels], _level_row(ctx), ["Filter", ctx.options.filters() or "none: every coding"],
+            _sheets_row(ctx), *headlines(ctx.results), *pairs]
     return table_from_rows("Overview", ["item", "value"], rows, label_cols=1, max_widths={1: 60.0})
 
 
@@ -352,38 +168,48 @@ def _about(ctx: _Ctx) -> Table:
 
 
 def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[Table]:
-    """Each sheet in turn, built when asked for: a writer drops one before the next is built."""
+    """Each chosen sheet in turn, built when asked for: a writer drops one before the
+    next is built."""
     builders: list[tuple[str, Callable[[], Table | None]]] = [
         ("Overview", lambda: _sheet_overview(ctx, input_name)),
         ("Codebook", lambda: _sheet_codebook(ctx)),
-        ("Matrix", lambda: _sheet_matrix(ctx)),
-        ("Coverage", lambda: _sheet_coverage(ctx)),
-        ("Co-occurrence", lambda: _sheet_pairs(ctx)),
-        ("C-coefficient", lambda: _sheet_ccoef(ctx)),
+        ("Matrix", lambda: sheet_matrix(ctx)),
+        ("Coverage", lambda: sheet_coverage(ctx)),
+        ("Co-occurrence", lambda: sheet_pairs(ctx)),
+        ("C-coefficient", lambda: sheet_ccoef(ctx)),
         ("Segments", lambda: _sheet_segments(ctx)),
         ("Cases", lambda: _sheet_cases(ctx)),
-        ("Matrix by variable", lambda: _sheet_by_variable(ctx)),
+        ("Presence", lambda: sheet_presence(ctx)),
+        ("Matrix by variable", lambda: sheet_by_variable(ctx)),
         ("Memos", lambda: _sheet_memos(ctx)),
     ]
     for name, build in builders:
+        if not _chosen(ctx, name):
+            continue
         progress(name)
         table = build()
         if table is not None:
             yield table
         table = None  # not kept alive while the next sheet is built
-    yield from result_tables(ctx.project, ctx.results, ctx.options)
-    ctx.about.extend(ctx.optional_about)  # after the sheets built above, in sheet order
+    if ctx.report.codings == 0:  # the Matrix was left out: the summary still counts the codings
+        ctx.report.codings = ctx.report.matrix_total = len(ctx.corpus.codings)
+    results = [(title, result) for title, result in ctx.results if _chosen(ctx, title)]
+    yield from result_tables(ctx.project, results, ctx.options)
+    ctx.about.extend(a for a in ctx.optional_about if _chosen(ctx, a[0]))  # in sheet order
     yield _about(ctx)
 
 
 def _context(project: Project, compare: Project | None, progress: Progress,
              options: ReportOptions | None = None) -> _Ctx:
     chosen = options or ReportOptions()
+    if chosen.sheets not in REPORT_SHEETS:
+        raise UsageError(f"unknown sheet set {chosen.sheets!r}; choose one of {', '.join(REPORT_SHEETS)}")
     if chosen.holdout_set is not None and chosen.holdout_set not in {s.name for s in project.sets}:
         known = ", ".join(sorted(s.name for s in project.sets)) or "none"
         raise UsageError(f"no set named {chosen.holdout_set!r} to hold out (sets: {known})")
     progress("Reading codings")
     corpus = build_corpus(project, set_name=chosen.set_name, coder=chosen.coder)
+    depth = level_depth(corpus.tree, chosen.level)  # a level the tree lacks: refused before any analysis
     # The analyses run first (their results are small): the Overview, written first, states them.
     progress("Structure, audit, saturation, agreement")
     coders = corpus.codings["coder"].value_counts()
@@ -392,8 +218,10 @@ def _context(project: Project, compare: Project | None, progress: Progress,
     about: list[tuple[str, str]] = []
     results = optional_results(project, about, compare, coders=[c for c, _ in ranked], options=chosen)
     structure = next((r for title, r in results if title == "Structure"), None)
-    names = LevelNames(corpus.tree, is_grounded(project, structure))
-    return _Ctx(project, corpus, names, compare=compare, results=results, optional_about=about, options=chosen)
+    labels = chosen.profile.level_names if chosen.profile is not None else None
+    names = LevelNames(corpus.tree, is_grounded(project, structure), labels)
+    return _Ctx(project, corpus, names, compare=compare, results=results, optional_about=about, options=chosen,
+                depth=depth)
 
 
 def build_tables(project: Project, *, input_name: str | None = None, progress: Progress | None = None,
@@ -450,4 +278,5 @@ def write_report_file(project: Project, path: str | os.PathLike[str], *, input_n
     return result[0]
 
 
-__all__ = ["Report", "ReportOptions", "ancestor_columns", "build_tables", "write_report", "write_report_file"]
+__all__ = ["SHEET_SETS", "Report", "ReportOptions", "ancestor_columns", "build_tables", "reported_counts",
+           "write_report", "write_report_file"]

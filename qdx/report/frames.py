@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from qdx.analysis._codings import Corpus, build_corpus, count_words, source_texts
+from qdx.analysis._words import WordIndex
 from qdx.model import (
     AudioSource,
     Coding,
@@ -34,6 +35,8 @@ from qdx.model import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from qdx.segment import Segment
 
 PATH_SEP = " > "
 _KINDS = {TextSource: "text", PDFSource: "pdf", PictureSource: "picture", AudioSource: "audio"}
@@ -85,24 +88,25 @@ def _code_counts(corpus: Corpus) -> tuple[dict[str, int], dict[str, int], dict[s
     """Own and rolled-up (code plus descendants) references and sources per code.
 
     A coding counts once for its code and once for each ancestor (its path); sources are
-    counted distinct per code. Counted over distinct (code, source) pairs (``Counter`` over the
-    columns, in C), so the roll-up walks each pair's path once instead of each coding's.
+    counted distinct per code. References are counted per code (``Counter`` over the column,
+    in C) and each code's sources gathered once; the roll-up then adds each code's totals to
+    its ancestors: one step per code and level, not per coding or per (code, source) pair.
     """
     from collections import Counter
 
-    pairs = Counter(zip(corpus.codings["code"].tolist(), corpus.codings["source"].tolist(), strict=True))
-    refs: dict[str, int] = {}
-    srcs: dict[str, int] = {}
+    codes = corpus.codings["code"].tolist()
+    refs = dict(Counter(codes))
+    own: dict[str, set[str]] = {}
+    for code, source in set(zip(codes, corpus.codings["source"].tolist(), strict=True)):
+        own.setdefault(code, set()).add(source)
     refs_total: dict[str, int] = {}
     srcs_total: dict[str, set[str]] = {}
     paths = corpus.tree.paths
-    for (code, source), n in pairs.items():
-        refs[code] = refs.get(code, 0) + n
-        srcs[code] = srcs.get(code, 0) + 1  # each pair is a distinct source of its code
+    for code, sources in own.items():
         for key in paths.get(code, (code,)):
-            refs_total[key] = refs_total.get(key, 0) + n
-            srcs_total.setdefault(key, set()).add(source)
-    return refs, refs_total, srcs, {k: len(v) for k, v in srcs_total.items()}
+            refs_total[key] = refs_total.get(key, 0) + refs[code]
+            srcs_total.setdefault(key, set()).update(sources)
+    return refs, refs_total, {k: len(v) for k, v in own.items()}, {k: len(v) for k, v in srcs_total.items()}
 
 
 def _level_values(corpus: Corpus, key: str, names: list[str]) -> dict[str, str | None]:
@@ -142,18 +146,31 @@ def _kind(source: Source) -> str:
     return next((name for cls, name in _KINDS.items() if isinstance(source, cls)), "video")
 
 
-def sources_frame(corpus: Corpus) -> pd.DataFrame:
-    """One row per source: size, selection and coding counts, variables."""
+def _source_words(source: Source, words: WordIndex) -> int:
+    """Words of all of a source's text (its documents joined, as ``characters`` counts them)."""
+    texts = [(key, text) for key, text in source_texts(source) if text is not None]
+    if len(texts) == 1:
+        found = words.of(texts[0][0])
+        if found is not None and found.text is texts[0][1]:
+            return found.total  # the same scan as its passages' counts
+    return count_words("".join(text for _, text in texts))
+
+
+def sources_frame(corpus: Corpus, words: WordIndex | None = None) -> pd.DataFrame:
+    """One row per source: size, selection and coding counts, variables.
+
+    ``words``: the corpus's :class:`WordIndex` when already built (each text is scanned once).
+    """
     import pandas as pd
 
+    words = words if words is not None else WordIndex(corpus.texts)
     codings = corpus.codings.groupby("source")["coding"].nunique()
     rows = []
     for source in corpus.project.sources:
         key = guid_key(source.guid)
-        text = "".join(t or "" for _, t in source_texts(source))
         rows.append({
             "guid": str(source.guid), "name": source.name, "kind": _kind(source),
-            "characters": corpus.source_chars.get(key, 0), "words": count_words(text),
+            "characters": corpus.source_chars.get(key, 0), "words": _source_words(source, words),
             "selections": sum(1 for _ in iter_selections(source)), "codings": int(codings.get(key, 0)),
             "creation_datetime": source.creation_datetime,
             **_variables(corpus.project, source.variable_values),
@@ -190,15 +207,17 @@ def _coding_details(project: Project) -> dict[str, Coding]:
     return found
 
 
-def segment_columns(corpus: Corpus) -> dict[str, list[object]]:
-    """The segments table as plain lists, one per column (see :func:`segments_frame`)."""
+def segment_columns(corpus: Corpus, words: WordIndex | None = None) -> dict[str, list[object]]:
+    """The segments table as plain lists, one per column (see :func:`segments_frame`).
+
+    ``words``: the corpus's :class:`WordIndex` when already built (each text is scanned once).
+    """
     cases: dict[str, list[str]] = {}
     for coding, case in zip(corpus.case_links["coding"], corpus.case_links["case"], strict=True):
         cases.setdefault(coding, []).append(corpus.case_names[case])
-    names = corpus.tree.column_names()
     segs = corpus.segments
     has_text = [s.text is not None and s.start is not None and s.end is not None for s in segs]
-    coding_keys = [guid_key(s.coding_guid) for s in segs]
+    code_guids = [str(s.code_guid) for s in segs]
     data: dict[str, list[object]] = {
         "source": [s.source for s in segs],
         "source_guid": [str(s.source_guid) for s in segs],
@@ -207,22 +226,39 @@ def segment_columns(corpus: Corpus) -> dict[str, list[object]]:
         "end": [s.end for s in segs],
         "characters": [s.end - s.start if ok else None  # type: ignore[operator]
                        for s, ok in zip(segs, has_text, strict=True)],
-        "words": [count_words(s.text) if s.text is not None else None for s in segs],
+        "words": list[object]((words if words is not None else WordIndex(corpus.texts)).passages(
+            corpus.codings["doc"].tolist(), [s.start for s in segs], [s.end for s in segs], [s.text for s in segs])),
         "labels": [" ".join(s.labels) for s in segs],
         "label_first": [s.labels[0] if s.labels else None for s in segs],
         "label_last": [s.labels[-1] if s.labels else None for s in segs],
         "code": [s.code for s in segs],
-        "code_guid": [str(s.code_guid) for s in segs],
-        "code_path": [PATH_SEP.join(s.code_path) for s in segs],
+        "code_guid": list[object](code_guids),
     }
-    paths = [corpus.tree.paths.get(guid_key(s.code_guid), ()) for s in segs]
-    for i, col in enumerate(names):
-        data[col] = [corpus.tree.label(p[i]) if i < len(p) else None for p in paths]
+    # The code's path and level labels depend on its GUID alone (as spelled): worked out once
+    # per code, then looked up per row (a few thousand codes, 10^5 rows).
+    per_code = _code_columns(corpus, segs, code_guids)
+    for col, by_code in per_code.items():
+        data[col] = list(map(by_code.__getitem__, code_guids))
     data["coder"] = [s.coder for s in segs]
     data["coding_guid"] = [str(s.coding_guid) for s in segs]
-    data["cases"] = ["; ".join(cases.get(k, [])) for k in coding_keys]
+    data["cases"] = (["; ".join(cases.get(guid_key(s.coding_guid), [])) for s in segs] if cases
+                     else [""] * len(segs))
     data["text"] = [s.text for s in segs]
     return data
+
+
+def _code_columns(corpus: Corpus, segs: tuple[Segment, ...], code_guids: list[str]) -> dict[str, dict[str, object]]:
+    """``code_path`` and each level column's value, by the code GUID's spelling."""
+    names = corpus.tree.column_names()
+    columns: dict[str, dict[str, object]] = {"code_path": {}, **{col: {} for col in names}}
+    for seg, raw in zip(segs, code_guids, strict=True):
+        if raw in columns["code_path"]:
+            continue
+        columns["code_path"][raw] = PATH_SEP.join(seg.code_path)
+        path = corpus.tree.paths.get(guid_key(raw), ())
+        for i, col in enumerate(names):
+            columns[col][raw] = corpus.tree.label(path[i]) if i < len(path) else None
+    return columns
 
 
 def segments_frame(corpus: Corpus, columns: dict[str, list[object]] | None = None) -> pd.DataFrame:
@@ -240,22 +276,21 @@ def segments_frame(corpus: Corpus, columns: dict[str, list[object]] | None = Non
     return pd.DataFrame(data)
 
 
-def codings_frame(corpus: Corpus, columns: dict[str, list[object]] | None = None) -> pd.DataFrame:
-    """One row per coding: GUIDs only (code, source, selection, user) and its timestamp.
+CODINGS_COLUMNS = ("coding_guid", "code_guid", "source_guid", "selection_guid", "user_guid", "coder",
+                   "creation_datetime")
 
-    ``columns``: :func:`segment_columns` when already built (its GUID columns are reused).
-    """
-    import pandas as pd
 
+def codings_columns(corpus: Corpus, columns: dict[str, list[object]] | None = None) -> dict[str, list[object]]:
+    """The codings table as plain lists, one per column (see :func:`codings_frame`)."""
     details = _coding_details(corpus.project)
     segs = corpus.segments
     found = [details.get(guid_key(s.coding_guid)) for s in segs]
-    seg = columns if columns is not None else {
+    seg: dict[str, list[object]] = columns if columns is not None else {
         "coding_guid": [str(s.coding_guid) for s in segs], "code_guid": [str(s.code_guid) for s in segs],
         "source_guid": [str(s.source_guid) for s in segs],
         "selection": [str(s.selection) if s.selection is not None else None for s in segs],
         "coder": [s.coder for s in segs]}
-    return pd.DataFrame({
+    return {
         "coding_guid": seg["coding_guid"],
         "code_guid": seg["code_guid"],
         "source_guid": seg["source_guid"],
@@ -263,14 +298,24 @@ def codings_frame(corpus: Corpus, columns: dict[str, list[object]] | None = None
         "user_guid": [str(c.creating_user) if c and c.creating_user else None for c in found],
         "coder": seg["coder"],
         "creation_datetime": [c.creation_datetime if c else None for c in found],
-    }, columns=["coding_guid", "code_guid", "source_guid", "selection_guid", "user_guid", "coder",
-                "creation_datetime"])
+    }
+
+
+def codings_frame(corpus: Corpus, columns: dict[str, list[object]] | None = None) -> pd.DataFrame:
+    """One row per coding: GUIDs only (code, source, selection, user) and its timestamp.
+
+    ``columns``: :func:`segment_columns` when already built (its GUID columns are reused).
+    """
+    import pandas as pd
+
+    return pd.DataFrame(codings_columns(corpus, columns), columns=list(CODINGS_COLUMNS))
 
 
 def frames_from(corpus: Corpus) -> Frames:
     """:func:`frames` over a prepared corpus (the segment columns built once for both passage tables)."""
-    columns = segment_columns(corpus)
-    return Frames(codes=codes_frame(corpus), sources=sources_frame(corpus), cases=cases_frame(corpus),
+    words = WordIndex(corpus.texts)
+    columns = segment_columns(corpus, words)
+    return Frames(codes=codes_frame(corpus), sources=sources_frame(corpus, words), cases=cases_frame(corpus),
                   segments=segments_frame(corpus, columns), codings=codings_frame(corpus, columns))
 
 

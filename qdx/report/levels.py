@@ -39,17 +39,21 @@ def is_grounded(project: Project, result: object | None = None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class LevelNames:
-    """Display names of a tree's depths (0 = roots) for one workbook."""
+    """Display names of a tree's depths (0 = roots) for one workbook; ``labels``: a study's own
+    names of the four grounded-theory levels, core first (its profile's ``levels``)."""
 
     tree: Tree
     grounded: bool
+    labels: tuple[str, ...] | None = None
 
     def at(self, depth: int) -> str:
         """The name of ``depth``: a grounded-theory name, or ``Level <depth + 1>``."""
         if not self.grounded:
             return f"Level {depth + 1}"
         i = depth + (0 if self.tree.has_core else 1)
-        return GT_NAMES[LEVELS[i]] if i < len(LEVELS) else f"level {depth + 1}"
+        if i >= len(LEVELS):
+            return f"level {depth + 1}"
+        return self.labels[i] if self.labels else GT_NAMES[LEVELS[i]]
 
     def of(self, level: str | int) -> str:
         """The name of a named level (``main``, ``concepts``, ...) or an explicit depth."""
@@ -64,4 +68,16 @@ class LevelNames:
         return dict(zip(self.tree.column_names(), self.columns(), strict=True))
 
 
-__all__ = ["GT_NAMES", "LevelNames", "is_grounded"]
+def ancestor_columns(tree: Tree, names: LevelNames, keys: list[str],
+                     level: str | int | None) -> tuple[list[str], list[list[str | None]]]:
+    """Level columns (display names) and, per row key, its ancestors' names down to itself."""
+    # The core is on every row: leave its column out, unless the core is itself a row.
+    first = 1 if tree.has_core and len(tree.column_names()) > 1 and all(len(tree.paths[k]) > 1 for k in keys) else 0
+    depth = tree.depth(level) if level is not None else len(tree.column_names()) - 1
+    cols = [names.at(d) for d in range(first, depth + 1)]
+    width = depth + 1 - first
+    labels: list[list[str | None]] = [[tree.label(p) for p in tree.paths[k][first : depth + 1]] for k in keys]
+    return cols, [[*lab, *[None] * (width - len(lab))] for lab in labels]  # a category row: blank below
+
+
+__all__ = ["GT_NAMES", "LevelNames", "ancestor_columns", "is_grounded"]

@@ -106,7 +106,7 @@ def _legend(scene: Scene) -> str:
 # --------------------------------------------------------------------------- matplotlib
 
 
-def _cjk_fonts() -> list[str]:
+def cjk_fonts() -> list[str]:
     """Families of installed CJK fonts matplotlib knows, registering system ones it has not
     seen yet (its font cache may predate the fonts)."""
     from matplotlib import font_manager
@@ -132,7 +132,7 @@ def render_matplotlib(scene: Scene, fmt: str) -> bytes:
 
     dpi = 100
     pt = 72 / dpi  # a pixel in points at this dpi
-    families = ["DejaVu Sans", *_cjk_fonts()]
+    families = ["DejaVu Sans", *cjk_fonts()]
     with matplotlib.rc_context({"font.family": families, "pdf.fonttype": 42, "svg.fonttype": "none"}):
         figure = Figure(figsize=(scene.width / dpi, scene.height / dpi), dpi=dpi)
         axes = figure.add_axes((0, 0, 1, 1))

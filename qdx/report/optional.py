@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qdx.model import Project
+from qdx.options import ReportLevel, ReportSheets
 from qdx.report.sheets import Table, table_from_frame
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from qdx.validation.structure import Profile
 
 About = list[tuple[str, str]]
 
@@ -111,13 +114,24 @@ class ReportOptions:
 
     ``set_name``/``coder`` filter the codings every count sheet shows; ``holdout_set`` is the
     saturation sample (default: a set named like "Saturation sample"); ``core`` names the core
-    category for the structure check and the audit when the tree has several roots.
+    category for the structure check and the audit when the tree has several roots; ``level``
+    is the code-tree level the matrices count at (``"1"`` = the top level, or a grounded-theory
+    name); ``sheets`` chooses the sheets (:data:`qdx.report.excel.SHEET_SETS`); ``profile`` is
+    the study's profile (the TOML ``qdx validate --profile`` reads: core, level names, expected
+    counts, rules to skip), applied by the Structure sheet and naming the levels.
     """
 
     set_name: str | None = None
     coder: str | None = None
     holdout_set: str | None = None
     core: str | None = None
+    level: ReportLevel | None = None
+    sheets: ReportSheets = "full"
+    profile: Profile | None = None
+
+    def core_name(self) -> str | None:
+        """--core, else the profile's core."""
+        return self.core or (self.profile.core if self.profile is not None else None)
 
     def holdout(self, project: Project) -> str | None:
         from qdx.report.analysis_sheets import holdout_set_name
@@ -150,11 +164,20 @@ def _saturation(project: Project, name: str | None) -> tuple[object | None, str]
     return saturation(project, holdout_set=name), f"documents in name order, the sources of set '{name}' held out"
 
 
+def _structure(project: Project, options: ReportOptions) -> tuple[object | None, str]:
+    from qdx.validation.structure import check_structure
+
+    how = "qdx.validation.structure.check_structure" + (f" with core {options.core!r}" if options.core else "")
+    if options.profile is not None:
+        how += " and the study's profile (core, expected counts, thresholds, rules skipped)"
+    return check_structure(project, core=options.core, profile=options.profile), how
+
+
 def _analyses(compare: Project | None, coders: list[str] | None,
               options: ReportOptions) -> list[tuple[str, Callable[[Project], tuple[object | None, str]]]]:
     return [
-        ("Structure", _call("qdx.validation.structure", "check_structure", core=options.core)),
-        ("Audit", _call("qdx.validation.audit", "audit", core=options.core)),
+        ("Structure", lambda project: _structure(project, options)),
+        ("Audit", _call("qdx.validation.audit", "audit", core=options.core_name())),
         ("Saturation", lambda project: _saturation(project, options.holdout(project))),
         ("Agreement", lambda project: _agreement(project, compare, coders)),
     ]
@@ -167,7 +190,8 @@ def _table(title: str, result: object, project: Project, holdout: str | None = N
     from qdx.report.analysis_sheets import agreement_table, holdout_set_name, saturation_table
 
     if isinstance(result, SaturationResult):
-        return saturation_table(result, holdout or holdout_set_name([s.name for s in project.sets]))
+        return saturation_table(result, holdout or holdout_set_name([s.name for s in project.sets]),
+                                image=_curve_png(result) if result.curve else None)
     if isinstance(result, AgreementResult):
         return agreement_table(result)
     if title == "Audit" and isinstance(result, list | tuple):
@@ -177,6 +201,19 @@ def _table(title: str, result: object, project: Project, holdout: str | None = N
     frame = result_frame(result)
     frame.columns = [str(c).split(".")[-1].replace("_", " ") for c in frame.columns]
     return table_from_frame(title, frame, label_cols=0)
+
+
+def _curve_png(result: object) -> bytes:
+    """The saturation curve as ``qdx saturation --plot curve.png`` draws it."""
+    import io
+
+    from qdx.analysis.saturation import SaturationResult
+    from qdx.report.plots import DRAW_DPI, draw, sheet_image
+
+    assert isinstance(result, SaturationResult)
+    stream = io.BytesIO()
+    draw(result, stream, fmt="png", max_width=12.0)  # a landscape page at the 70 % print scale
+    return sheet_image(stream.getvalue(), DRAW_DPI)
 
 
 def optional_results(project: Project, about: About, compare: Project | None = None,

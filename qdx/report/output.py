@@ -110,8 +110,7 @@ def _value(number: float, scale: float) -> float | int:
 def _labels(frame: pd.DataFrame, corpus: Corpus | None, spec: MatrixSpec) -> tuple[list[str], list[list[Any]]]:
     """Row label columns: the code's level columns for code rows, else one column."""
     if spec.rows == "codes" and corpus is not None:
-        from qdx.report.excel import ancestor_columns
-        from qdx.report.levels import LevelNames, is_grounded
+        from qdx.report.levels import LevelNames, ancestor_columns, is_grounded
 
         names = LevelNames(corpus.tree, is_grounded(corpus.project))
         cols, labels = ancestor_columns(corpus.tree, names, list(frame.attrs["row_keys"]), spec.level)

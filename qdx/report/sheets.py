@@ -32,7 +32,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from qdx import __version__
 from qdx.cells import xlsx_text
-from qdx.report._metrics import _LINE_PT, _lines, display_width
+from qdx.report._metrics import _lines, fit_width, line_units, row_height, text_units, word_lines
+from qdx.report._page import MIN_SCALE, PagePlan, plan, print_px
+
+__all__ = ["MIN_SCALE"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,16 +51,12 @@ HEADER_FILL = "#DDEBF7"
 TOTAL_FILL = "#F2F2F2"
 RULE_FILLS = {"low": "#F8CBAD"}
 MAX_WIDTH = 48.0
-LABEL_WIDTH = 28.0  # label columns beside numbers wrap sooner, leaving the page to the numbers
+LABEL_WIDTH = 32.0  # label columns beside numbers wrap sooner, leaving the page to the numbers
 TEXT_WIDTH = 80.0
 NUMBER_WIDTH = 10.0
-# 10 pt text printed at 70 % is 7 pt, the smallest size qdx lets a printed sheet reach.
-MIN_SCALE = 70
-# Printable width of an A4 page with 0.4" side margins, in XlsxWriter's pixels (96 dpi).
-_PORTRAIT_PX = (8.27 - 0.8) * 96
-_LANDSCAPE_PX = (11.69 - 0.8) * 96
 _SAMPLE_ROWS = 3000
-
+_CHART_PX = (640, 360)
+_IMAGE_SCALE = 0.6
 
 
 @dataclass(slots=True)
@@ -159,20 +158,25 @@ def sheet_title(title: str, taken: set[str]) -> str:
     return name
 
 
-def _text_width(value: str) -> int:
-    return max((display_width(line) for line in value[:400].split("\n")), default=0)
+def _text_width(value: str) -> float:
+    """Column width that shows ``value``'s longest line unwrapped."""
+    return fit_width(max((text_units(line) for line in value[:400].split("\n")), default=0.0))
+
+
+def _header_width(name: str) -> float:
+    """Header cells wrap between words: the longest word sets the width (bold is ~8 % wider)."""
+    return max((fit_width(text_units(w) * 1.08) for w in name.split()), default=0.0) + 1
 
 
 def column_widths(table: Table) -> list[float]:
-    """Widths in characters: the longest header word or value (sampled), capped per column kind."""
+    """Widths in column units: the longest header word or value (sampled), capped per column kind."""
     widths: list[float] = []
     for i, name in enumerate(table.header):
-        longest_word = max((display_width(w) for w in name.split()), default=0)
-        width = float(max(longest_word, min(display_width(name), 14))) + 2
+        width = _header_width(name)
         values = table.columns[i][:_SAMPLE_ROWS] if i < len(table.columns) else []
         for value in values:
             if isinstance(value, str):
-                width = max(width, _text_width(value) * 1.1 + 2)
+                width = max(width, _text_width(value) + 1)
             elif value is not None:
                 width = max(width, NUMBER_WIDTH)
         cap = table.max_widths.get(i, TEXT_WIDTH if i in table.wrap else
@@ -181,8 +185,9 @@ def column_widths(table: Table) -> list[float]:
     return widths
 
 
-def _pixels(width: float) -> int:
-    return int(width * 7 + 5)  # Excel's column width → pixels for the default 7-pixel digit
+def _png_width(data: bytes) -> int:
+    """Width in pixels from a PNG's IHDR chunk (bytes 16-20), 0 when it is not a PNG."""
+    return int.from_bytes(data[16:20], "big") if data[:8] == b"\x89PNG\r\n\x1a\n" else 0
 
 
 def _workbook_class() -> Any:
@@ -293,15 +298,27 @@ class _SheetWriter:
     def __init__(self, book: Book, ws: Any, table: Table, name: str) -> None:
         self.book, self.ws, self.t, self.name = book, ws, table, name
         self.head = 1 if table.caption else 0  # the header's row index
-        self.widths = column_widths(table)
+        widths = column_widths(table)
+        self.plan: PagePlan = plan(table.header, table.columns, widths, set(table.wrap),
+                                   self._figure_px(widths), labels=table.label_cols)
+        self.widths = self.plan.widths
         self.wrap = set(table.wrap) | self._auto_wrap()
+
+    def _figure_px(self, widths: list[float]) -> float:
+        """How far right a chart or picture below the table reaches (it prints too)."""
+        reach = 0.0
+        if self.t.chart is not None and self.t.nrows:
+            reach = _CHART_PX[0]
+        if self.t.image is not None:
+            reach = max(reach, _png_width(self.t.image) * _IMAGE_SCALE)
+        return print_px(widths[:1]) + reach if reach else 0.0
 
     def _auto_wrap(self) -> set[int]:
         """Text columns whose content is wider than their capped width wrap too."""
         found = set()
         for i, width in enumerate(self.widths):
             sample = self.t.columns[i][:_SAMPLE_ROWS] if i < len(self.t.columns) else []
-            if any(isinstance(v, str) and _text_width(v) * 1.1 + 2 > width for v in sample):
+            if any(isinstance(v, str) and _text_width(v) + 1 > width for v in sample):
                 found.add(i)
         return found
 
@@ -319,17 +336,18 @@ class _SheetWriter:
         for i, width in enumerate(self.widths):
             ws.set_column(i, i, width, self.col_fmt[i])
         if t.caption:
-            ws.set_row(0, 18)
-            ws.write_string(0, 0, xlsx_text(t.caption), self.book.fmt(bold=True, font_size=11))
+            self._wide_text(0, xlsx_text(t.caption), self.book.fmt(bold=True, font_size=11, text_wrap=True,
+                                                                      valign="top"), size=1.1)
         self._header()
         self._body()
         self._after()
 
     def _header(self) -> None:
         fmt = self.book.fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True, valign="top", bottom=1)
-        lines = max((_lines(h, max(1.0, w - 1)) for h, w in zip(self.t.header, self.widths, strict=True)),
+        # bold header text is ~8 % wider than the body's
+        lines = max((word_lines(h, line_units(w) / 1.08) for h, w in zip(self.t.header, self.widths, strict=True)),
                     default=1)
-        self.ws.set_row(self.head, _LINE_PT * lines + 2)
+        self.ws.set_row(self.head, row_height(lines))
         for c, name in enumerate(self.t.header):
             self.ws.write_string(self.head, c, xlsx_text(name), fmt)
 
@@ -399,10 +417,36 @@ class _SheetWriter:
         self._page()
 
     def _notes(self) -> None:
-        r = self.head + self.t.nrows + 2
-        for note in self.t.notes:
-            self.ws.write_string(r, 0, xlsx_text(note), self.book.fmt(italic=True))
-            r += 1
+        """Notes under the table, each wrapped in one cell merged across the first page's columns
+        (a note spilling over empty cells would be cut at the page's edge)."""
+        fmt = self.book.fmt(italic=True, text_wrap=True, valign="top")
+        for r, note in enumerate(self.t.notes, start=self.head + self.t.nrows + 2):
+            self._wide_text(r, xlsx_text(note), fmt)
+
+    def _text_span(self) -> tuple[int, int, float]:
+        """Columns (first, last + 1) and width a caption or note spans: the first printed page's,
+        plus the free page to the right of a narrow table. On a sheet whose label columns repeat
+        on every page across, the text starts after them: inside them it would show again, cut
+        at their edge, on every page."""
+        first, span = 0, self.plan.first_page_columns()
+        if self.plan.repeat is not None and self.plan.repeat[1] + 1 < span:
+            first = self.plan.repeat[1] + 1
+        width = sum(self.widths[first:span]) + (span - first - 1) * 0.7  # merged cells' padding joins the text
+        spare = min(self.plan.spare_units(), max(0.0, 60.0 - width))
+        if spare >= 4:
+            self.ws.set_column(span, span, spare)
+            span, width = span + 1, width + spare
+        return first, span, width
+
+    def _wide_text(self, r: int, text: str, fmt: Any, size: float = 1.0) -> None:
+        """``text`` wrapped in one cell merged across the first page's columns (text running on
+        over empty cells would be cut at the page's edge)."""
+        first, span, width = self._text_span()
+        self.ws.set_row(r, row_height(_lines(text, line_units(width) / size)) + 2 * (size > 1))
+        if span - first > 1:
+            self.ws.merge_range(r, first, r, span - 1, text, fmt)
+        else:
+            self.ws.write_string(r, first, text, fmt)
 
     def _extras(self) -> None:
         t = self.t
@@ -416,7 +460,8 @@ class _SheetWriter:
             import io
 
             self.ws.insert_image(anchor[0], anchor[1], "curve.png",
-                                 {"image_data": io.BytesIO(t.image), "x_scale": 0.6, "y_scale": 0.6})
+                                 {"image_data": io.BytesIO(t.image), "x_scale": _IMAGE_SCALE,
+                                  "y_scale": _IMAGE_SCALE})
 
     def _chart(self, spec: Chart, anchor: tuple[int, int]) -> tuple[int, int]:
         chart = self.book.chart("line")
@@ -424,34 +469,32 @@ class _SheetWriter:
         for y in spec.y:
             chart.add_series({"name": [self.name, self.head, y], "categories": [self.name, first, spec.x, last, spec.x],
                               "values": [self.name, first, y, last, y], "marker": {"type": "circle", "size": 4}})
-        chart.set_title({"name": spec.title, "name_font": {"size": 11}})
-        chart.set_x_axis({"name": spec.x_title, "num_font": {"rotation": -45, "size": 8}})
-        chart.set_y_axis({"name": spec.y_title, "major_gridlines": {"visible": True}})
-        chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 640, "height": 360})
+        # 10 pt and up: a sheet may print at 70 %, and its chart's text with it
+        chart.set_title({"name": spec.title, "name_font": {"size": 12}})
+        chart.set_x_axis({"name": spec.x_title, "name_font": {"size": 10},
+                          "num_font": {"rotation": -45, "size": 10}})
+        chart.set_y_axis({"name": spec.y_title, "name_font": {"size": 10}, "num_font": {"size": 10},
+                          "major_gridlines": {"visible": True}})
+        chart.set_legend({"position": "bottom", "font": {"size": 10}})
+        chart.set_size({"width": _CHART_PX[0], "height": _CHART_PX[1]})
         self.ws.insert_chart(anchor[0], anchor[1], chart, {"object_position": 3})  # fixed size, whatever the rows
         return anchor[0] + 20, anchor[1]
 
     def _page(self) -> None:
-        t, ws = self.t, self.ws
+        ws = self.ws
         ws.set_paper(9)  # A4
         ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
         header, footer = _header_text(self.book.project, self.name)
         ws.set_header(header, {"margin": 0.3})
         ws.set_footer(footer, {"margin": 0.3})
         ws.repeat_rows(self.head)
-        total = sum(_pixels(w) for w in self.widths)
-        landscape = total > _PORTRAIT_PX
-        if landscape:
+        if self.plan.landscape:
             ws.set_landscape()
         else:
             ws.set_portrait()
-        page = _LANDSCAPE_PX if landscape else _PORTRAIT_PX
-        if total * MIN_SCALE / 100 <= page:
+        if self.plan.fits:
             ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
         else:  # too wide to fit readably: print at the minimum scale, label columns on every page
             ws.set_print_scale(MIN_SCALE)
-            labels = min(t.label_cols, len(t.header))
-            # Repeated label columns must leave most of each page to the columns they label.
-            if labels and sum(_pixels(w) for w in self.widths[:labels]) * MIN_SCALE / 100 <= page * 0.45:
-                ws.repeat_columns(0, labels - 1)
+            if self.plan.repeat is not None:
+                ws.repeat_columns(*self.plan.repeat)

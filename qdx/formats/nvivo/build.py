@@ -12,6 +12,7 @@ unknown).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,9 +41,17 @@ from qdx.model import (
 _NAMESPACE = uuid.UUID("6f1d3c2e-7a41-4d8e-9a35-2b8e8c1f4a10")
 
 
+_PREFIX = _NAMESPACE.bytes
+# uuid5's variant bits (RFC 4122 4.1.1: 10xx) applied to the 17th hex digit.
+_VARIANT = {f"{d:x}": f"{d & 0x3 | 0x8:x}" for d in range(16)}
+
+
 def stable_guid(*parts: str) -> Guid:
-    """A deterministic GUID for a name (so converting twice gives identical output)."""
-    return Guid(str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts))))
+    """A deterministic GUID for a name (so converting twice gives identical output):
+    ``str(uuid.uuid5(_NAMESPACE, "\\x1f".join(parts)))``, built from the SHA-1 digest
+    directly (uuid's objects cost a third of reading a 120,000-row sheet)."""
+    h = hashlib.sha1(_PREFIX + "\x1f".join(parts).encode()).hexdigest()
+    return Guid(f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}")
 
 
 @dataclass(frozen=True, slots=True)

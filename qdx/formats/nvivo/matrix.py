@@ -22,11 +22,12 @@ from qdx.formats import ReadOptions
 from qdx.formats.nvivo.build import stable_guid
 from qdx.formats.nvivo.names import parse_hname
 from qdx.formats.nvivo.office import first_sheet, read_all
-from qdx.formats.nvivo.xlsxutil import Cell, grid, put, save_deterministic, text
+from qdx.formats.nvivo.xlsxutil import Cell, cells_grid, put, save_deterministic, text
 from qdx.model import Case, Code, Project, Provenance
 
 if TYPE_CHECKING:
     import pandas as pd
+    from openpyxl.worksheet.worksheet import Worksheet
 
 COLUMN_ID = re.compile(r"^\s*([A-Z]+)\s:\s(.*)$", re.DOTALL)
 ROW_ID = re.compile(r"^\s*(\d+)\s:\s(.*)$", re.DOTALL)
@@ -116,7 +117,7 @@ def read_matrix(stream: BinaryIO, *, label: str = "<matrix>", options: ReadOptio
     """
     options = options or ReadOptions(label=label)
     sheet = first_sheet(read_all(stream), options)
-    rows = grid(sheet.cells, sheet.title)
+    rows = cells_grid(sheet.stored, sheet.title)
     layout = layout_of(rows)
     if layout is None:
         raise FormatError("not an NVivo matrix or crosstab layout", location=f"{options.label}!A1")
@@ -186,7 +187,41 @@ def write_matrix(
         put(sheet, i + 1, 1, f"{row_ids[i - 1]} : {label}" if ids else str(label))
         for j, value in enumerate(row.tolist()):
             put(sheet, i + 1, j + 2, _plain(value))
+    _print_setup(sheet, [str(column) for column in df.columns], [str(label) for label in df.index])
     save_deterministic(workbook, stream)
+
+
+def _print_setup(sheet: Worksheet, columns: list[str], labels: list[str]) -> None:
+    """A4 page setup for the NVivo layout: the cells stay exactly NVivo's, only printing changes.
+
+    Printed at 100 % (never shrunk below a readable size): a matrix wider than the page spills
+    onto further pages, each repeating the header row and the row-label column, with the sheet
+    name and page number in the header and footer.
+    """
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.title = "Matrix"  # openpyxl's default "Sheet" says nothing on the printed header
+    sheet.page_setup.orientation = "landscape" if len(columns) > 6 else "portrait"
+    sheet.print_title_rows = "1:1"
+    sheet.print_title_cols = "A:A"
+    header, footer = sheet.oddHeader, sheet.oddFooter
+    if header is not None and footer is not None:  # always set on a new openpyxl sheet
+        header.center.text = "&A"
+        footer.center.text = "Page &P of &N"
+    longest = max((len(label) for label in labels), default=10) + 6  # "12 : " id prefix
+    sheet.column_dimensions["A"].width = min(60, max(12, longest))
+
+    # Column captions ("A : Interview 12") wrap in a column wide enough for their longest word,
+    # so a printed header is never cut at the next column's edge.
+    for j, caption in enumerate(columns, start=2):
+        word = max((len(part) for part in caption.split()), default=4)  # + the "AB : " id: own words
+        sheet.column_dimensions[get_column_letter(j)].width = min(30, max(10, word + 2, len(caption) // 2 + 2))
+        sheet.cell(1, j).alignment = Alignment(wrap_text=True, vertical="bottom", horizontal="center")
+    if longest > 60:  # a long code path wraps in its cell instead of printing under the numbers
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=1, max_col=1):
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _row_ids(df: pd.DataFrame) -> list[int]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from qdx.errors import ReadError, UnsafeInputError
 from qdx.formats import ReadOptions
+from qdx.formats.nvivo.sheetxml import Cells, sheet_cells
 from qdx.safety import SafeZip, check_no_doctype, xml_parser
 
 if TYPE_CHECKING:
@@ -144,12 +145,17 @@ def open_xlsx(data: bytes, options: ReadOptions) -> Workbook:
 
 @dataclass(frozen=True, slots=True)
 class FirstSheet:
-    """What the NVivo readers take from a workbook: its first sheet's stored values as
-    ``(row, column, value)`` (1-based, cells without a value left out) and the subject."""
+    """What the NVivo readers take from a workbook: its first sheet's stored values (cells
+    without a value left out) and the subject."""
 
     title: str
-    cells: list[tuple[int, int, Any]]
+    stored: Cells
     subject: str
+
+    @property
+    def cells(self) -> list[tuple[int, int, Any]]:
+        """``(row, column, value)`` of each stored cell, 1-based, in file order."""
+        return list(zip(self.stored.rows, self.stored.columns, self.stored.values, strict=True))
 
 
 def first_sheet(data: bytes, options: ReadOptions) -> FirstSheet:
@@ -198,7 +204,7 @@ def first_sheet(data: bytes, options: ReadOptions) -> FirstSheet:
                 with reader.archive.open(found[1]) as source:
                     # Only the rows the file holds (read-only iter_rows would fill the gap up
                     # to a forged row number with empty rows).
-                    cells = _sheet_cells(source, reader.shared_strings, book)
+                    cells = sheet_cells(source.read(), reader.shared_strings, book)
                 title, subject = found[0], book.properties.subject or ""
             finally:
                 reader.archive.close()
@@ -207,134 +213,16 @@ def first_sheet(data: bytes, options: ReadOptions) -> FirstSheet:
     return FirstSheet(title, cells, subject)
 
 
-def _sheet_cells(source: BinaryIO, shared: list[Any], book: Any) -> list[tuple[int, int, Any]]:
-    """``(row, column, value)`` of every non-empty cell of a worksheet part, in file order.
-
-    The values openpyxl's ``WorkSheetParser.parse_cell`` gives with ``data_only=True`` (same
-    row/column counting, number casting, shared strings, booleans, ISO and serial dates,
-    inline strings), read from the ``<row>`` elements alone with lxml: openpyxl's parser
-    builds a dict per cell and dispatches every element of the sheet, ~7 s of the 12.6 s a
-    1.2M-cell sheet took. The differential test (tests/test_xlsx_stream.py)
-    compares it with openpyxl's full load on a workbook of every cell type and on real NVivo
-    exports.
-    """
-    from lxml import etree
-
-    cells = _SheetCells(shared, book)
-    # The part was vetted (no DTD, so no entities); huge_tree lets one cell hold more than
-    # libxml2's default 10 MB text node, as openpyxl's ElementTree parser does.
-    rows = etree.iterparse(
-        source, events=("end",), tag=f"{_MAIN}row", resolve_entities=False, no_network=True, huge_tree=True
-    )
-    for _, row in rows:
-        cells.row(row)
-        row.clear()
-        parent = row.getparent()
-        while parent is not None and row.getprevious() is not None:
-            del parent[0]
-    return cells.out
-
-
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_VALUE, _INLINE = f"{_MAIN}v", f"{_MAIN}is"
-
-
-class _SheetCells:
-    """The state of openpyxl's row and column counters, and the cells read so far."""
-
-    def __init__(self, shared: list[Any], book: Any) -> None:
-        self.shared = shared
-        self.epoch, self.dates, self.durations = book.epoch, book._date_formats, book._timedelta_formats
-        self.out: list[tuple[int, int, Any]] = []
-        self.row_counter = 0
-        self.columns: dict[str, int] = {}  # column letters met -> index (coordinate_to_tuple's)
-
-    def row(self, row: Any) -> None:
-        self.row_counter = _row_number(row.get("r"), self.row_counter)
-        column = 0
-        append, dates = self.out.append, self.dates
-        for el in row:  # openpyxl reads every child element as a cell, whatever its name
-            if not isinstance(el.tag, str):
-                continue  # a comment or processing instruction: ElementTree drops them
-            kind = el.get("t", "n")
-            r, column = self.position(el.get("r"), column)
-            first = el[0] if len(el) == 1 else None  # the usual <c><v>..</v></c>
-            raw = (first.text if first is not None and first.tag == _VALUE else el.findtext(_VALUE)) or None
-            if kind == "n" and raw is not None:
-                value: Any = float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
-                style = el.get("s")
-                if style and int(style) in dates:
-                    value = self.date(value, int(style))
-            else:
-                value = self.typed(el, kind, raw)
-            if value is not None:
-                append((r, column, value))
-
-    def position(self, coordinate: str | None, column: int) -> tuple[int, int]:
-        """(row, column) of a cell: its reference, else the next column of this row."""
-        if not coordinate:
-            return self.row_counter, column + 1
-        # The usual "AB12": letters looked up, digits cast; anything else through openpyxl's
-        # own parsing ($ signs, bad references raise as they do there).
-        letters = coordinate.rstrip("0123456789")
-        digits = coordinate[len(letters) :]
-        known = self.columns.get(letters)
-        if known is not None and digits and digits[0] != "0":
-            return int(digits), known
-        from openpyxl.utils import coordinate_to_tuple
-
-        found: tuple[int, int] = coordinate_to_tuple(coordinate)
-        if letters.isascii() and letters.isalpha() and digits and digits[0] != "0":
-            self.columns[letters] = found[1]
-        return found
-
-    def date(self, serial: float, style: int) -> Any:
-        from openpyxl.utils.datetime import from_excel
-
-        try:
-            return from_excel(serial, self.epoch, timedelta=style in self.durations)
-        except (OverflowError, ValueError):
-            return "#VALUE!"  # what load_workbook gives (with a warning)
-
-    def typed(self, el: Any, kind: str, raw: str | None) -> Any:
-        """A cell other than a plain number, as parse_cell reads it with data_only."""
-        if kind == "inlineStr":
-            from openpyxl.cell.text import Text
-
-            child = el.find(_INLINE)
-            text = None if child is None else Text.from_tree(child)
-            return None if text is None else text.content
-        if raw is None:
-            return None
-        if kind == "s":
-            return self.shared[int(raw)]
-        if kind == "b":
-            return bool(int(raw))
-        if kind == "d":
-            from openpyxl.utils.datetime import from_ISO8601
-
-            return from_ISO8601(raw)  # type: ignore[no-untyped-call]
-        return raw  # "str" (a formula's cached text), "e" (an error value)
-
-
-def _row_number(declared: str | None, previous: int) -> int:
-    """A ``<row>``'s number as openpyxl's ``parse_row`` reads it (the next one if absent)."""
-    if declared is None:
-        return previous + 1
-    try:
-        return int(declared)
-    except ValueError:
-        as_float = float(declared)
-        if not as_float.is_integer():
-            raise ReadError(f"{declared} is not a valid row number") from None  # wrapped by first_sheet
-        return int(as_float)
-
-
 # The most cells a workbook's sheets may store, counted in the XML before any is parsed;
 # read by first_sheet, ~6 us of CPU and ~200 bytes each. NVivo's largest exports (a 2,000 x
 # 200 matrix) hold 400,000.
 MAX_STORED_CELLS = 2_000_000
-_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+# Matches only the "<" of a cell tag: findall then lists one cached one-byte string per cell
+# (finditer built a match object per cell), a chunk of the part at a time so the list stays
+# small. A chunk ends just before a "<", so no tag is cut: the lookahead reads no "<".
+_CELL_TAG = re.compile(rb"<(?=(?:[A-Za-z_][\w.-]*:)?c[\s/>])")
+_CHUNK = 1 << 20
+_TAG_ENDS = (b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c", b"/", b">")  # [\s/>] in a bytes pattern
 
 
 def _count_cells(content: bytes, label: str, before: int) -> int:
@@ -345,7 +233,17 @@ def _count_cells(content: bytes, label: str, before: int) -> int:
     Raises:
         UnsafeInputError: the sheets store more cells than the limit.
     """
-    stored = sum(1 for _ in _CELL_TAG.finditer(content))
+    if b":c" not in content:  # no prefixed cell tag: the regex's count, by bytes.count in C
+        stored = content.count(b"<c ")
+        if content.count(b"<c") > stored:  # other tag ends, or <col>, <cfRule>...
+            stored += sum(content.count(b"<c" + end) for end in _TAG_ENDS[1:])
+    else:
+        stored = pos = 0
+        while pos < len(content):
+            end = content.find(b"<", pos + _CHUNK)
+            end = len(content) if end < 0 else end
+            stored += len(_CELL_TAG.findall(content, pos, end))
+            pos = end
     if before + stored > MAX_STORED_CELLS:
         raise UnsafeInputError(
             f"workbook stores {before + stored:,} cells or more, over the {MAX_STORED_CELLS:,} qdx reads; refused",

@@ -1,0 +1,207 @@
+"""Word counts of many passages of the same texts, each text scanned once.
+
+:func:`qdx.analysis._codings.count_words` scans the text it is given; a table of 100,000 coded
+passages would scan every passage (overlapping ones again and again) and then each whole
+source once more. :class:`TextWords` finds the words of a whole text once and counts any
+passage of it by bisection over the word boundaries.
+
+Why the count of a passage is the count of ``count_words(text[start:end])``: a word under the
+rule is a maximal chain of letters and digits (with their combining marks) linked by single
+joiners, or one CJK character, and whether two neighbouring characters link depends on them
+alone. So cutting a text at ``start`` and ``end`` keeps every word wholly inside as one word
+and cuts at most one word at each end; a cut piece is one word when it still holds a letter,
+digit or CJK character, else none. Whole words are counted by bisection; the two end pieces
+(short) are counted by ``count_words`` itself, so the rule is stated in one place only.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qdx.analysis._codings import count_words
+
+# Character classes of the word rule, as bits of one byte per character.
+_BASE, _MARK, _CJK_BIT, _JOINER, _DIGIT_JOINER, _DIGIT = 1, 2, 4, 8, 16, 32
+_CJK_SPANS = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xAC00, 0xD7AF),
+              (0x20000, 0x3134F))
+_JOINERS = "'\u2019-\u2010\u2011."
+
+
+def _flags(cp: int) -> int:
+    """The classes of code point ``cp``, as the word pattern's character classes define them.
+
+    ``base`` is ``[^\\W_]`` without CJK (re's ``\\w`` is ``str.isalnum()`` or ``_``), ``mark`` a
+    combining mark in the ranges the pattern collects, ``digit`` re's ``\\d`` (``isdecimal``).
+    """
+    ch = chr(cp)
+    cjk = any(lo <= cp <= hi for lo, hi in _CJK_SPANS)
+    bits = _CJK_BIT if cjk else (_BASE if ch.isalnum() else 0)
+    if (0x300 <= cp < 0x1E960 or 0xE0100 <= cp <= 0xE01F0) and unicodedata.category(ch).startswith("M"):
+        bits |= _MARK
+    if ch in _JOINERS:
+        bits |= _JOINER
+    if ch in ",:":
+        bits |= _DIGIT_JOINER
+    if ch.isdecimal():
+        bits |= _DIGIT
+    return bits
+
+
+@functools.cache
+def _bmp_table() -> np.ndarray:
+    """The classes of every Basic Multilingual Plane code point (:func:`_flags` of each, built
+    with ``map`` over the 65,536 characters: a few milliseconds instead of a Python loop)."""
+    chars = [chr(cp) for cp in range(0x10000)]
+    cps = np.arange(0x10000)
+    cjk = np.zeros(0x10000, dtype=bool)
+    for lo, hi in _CJK_SPANS:
+        cjk[lo:hi + 1] = True
+    alnum = np.fromiter(map(str.isalnum, chars), dtype=bool, count=0x10000)
+    mark = np.fromiter((c[0] == "M" for c in map(unicodedata.category, chars)), dtype=bool, count=0x10000)
+    table = np.where(cjk, _CJK_BIT, np.where(alnum, _BASE, 0)).astype(np.uint8)
+    table |= np.where(mark & (cps >= 0x300), _MARK, 0).astype(np.uint8)
+    table |= np.where(np.fromiter(map(str.isdecimal, chars), dtype=bool, count=0x10000), _DIGIT, 0).astype(np.uint8)
+    for ch in _JOINERS:
+        table[ord(ch)] |= _JOINER
+    for ch in ",:":
+        table[ord(ch)] |= _DIGIT_JOINER
+    return table
+
+
+def _classes(text: str) -> np.ndarray:
+    """One byte of class bits per code point of ``text``."""
+    # surrogatepass: a lone surrogate (a broken file) is one code point of no class, as re sees it.
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    table = _bmp_table()
+    astral = cps >= 0x10000
+    if not astral.any():
+        return table[cps]
+    out = np.zeros(len(cps), dtype=np.uint8)
+    out[~astral] = table[cps[~astral]]
+    found, where = np.unique(cps[astral], return_inverse=True)
+    out[astral] = np.array([_flags(int(cp)) for cp in found], dtype=np.uint8)[where]
+    return out
+
+
+def _shifted(flags: np.ndarray, by: int) -> np.ndarray:
+    """``flags`` moved ``by`` places later (each position sees the flag ``by`` characters before it)."""
+    out = np.zeros_like(flags)
+    out[by:] = flags[:-by] if by < len(flags) else flags[:0]
+    return out
+
+
+class TextWords:
+    """The words of one text, found once, for counting passages of it.
+
+    The word pattern (:func:`qdx.analysis._codings._word_re`) applied as array operations over
+    the text's character classes, so a whole source costs a few passes in C instead of one
+    regular-expression step per character: a CJK character is a word; any other letter or
+    digit starts a word unless it continues one, that is unless the character before it is a
+    letter, a digit or a combining mark inside a word, or a joiner after one, or a comma or
+    colon between two digits. A combining mark is inside a word when the last character
+    before it that is not a mark is a letter or digit. ``tests/test_words_index.py`` checks
+    every count against ``count_words`` of the same text.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        flags = _classes(text)
+        n = len(flags)
+        base = (flags & _BASE) != 0
+        mark = (flags & _MARK) != 0
+        cjk = (flags & _CJK_BIT) != 0
+        # 32-bit positions halve the memory of a long text's arrays (kept while its passages are counted).
+        positions: npt.NDArray[np.signedinteger[Any]] = np.arange(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
+        before = np.maximum.accumulate(np.where(mark, -1, positions)) if n else positions
+        in_word = base | (mark & (before >= 0) & base[np.maximum(before, 0)])
+        joined = (_shifted(in_word, 1) | (((_shifted(flags, 1) & _JOINER) != 0) & _shifted(in_word, 2))
+                  | (((_shifted(flags, 1) & _DIGIT_JOINER) != 0) & ((_shifted(flags, 2) & _DIGIT) != 0)
+                     & ((flags & _DIGIT) != 0)))
+        starts = np.flatnonzero(cjk | (base & ~joined))
+        # A word ends after its last letter, digit or mark: the last such character before the
+        # next word's start (every one of them lies in a word).
+        last = np.maximum.accumulate(np.where(in_word | cjk, positions, -1)) if n else positions
+        self.starts = starts
+        self.ends = (last[np.append(starts[1:], n) - 1] + 1) if len(starts) else starts
+        # letters and digits before each position
+        self._letters: npt.NDArray[np.signedinteger[Any]] = np.concatenate(
+            (np.zeros(1, positions.dtype), np.cumsum(base, dtype=positions.dtype)))
+
+    @property
+    def total(self) -> int:
+        """Words of the whole text (``count_words(text)``)."""
+        return len(self.starts)
+
+    def counts(self, starts: Sequence[int], ends: Sequence[int]) -> list[int]:
+        """Words of each ``text[start:end]`` (``count_words`` of that slice; 0 ≤ start ≤ end ≤ len)."""
+        lo = np.asarray(starts, dtype=np.int64)
+        hi = np.asarray(ends, dtype=np.int64)
+        first = np.searchsorted(self.starts, lo, side="left")  # the first word starting inside
+        stop = np.searchsorted(self.ends, hi, side="right")  # words before it end inside
+        whole = stop > first
+        safe_first = np.minimum(first, max(len(self.starts) - 1, 0))
+        safe_last = np.maximum(stop - 1, 0)
+        letters = self._letters
+        # The pieces before the first and after the last whole word hold the cut ends of at most
+        # one word each: a word when a letter or digit is left in the piece.
+        head = whole & ((letters[self.starts[safe_first]] - letters[lo]) > 0) if len(self.starts) else whole
+        tail = whole & ((letters[hi] - letters[self.ends[safe_last]]) > 0) if len(self.starts) else whole
+        out: list[int] = (np.where(whole, stop - first, 0) + head + tail).tolist()
+        for i in np.flatnonzero(~whole).tolist():  # no whole word inside: pieces of one or two words
+            out[i] = count_words(self.text[starts[i]:ends[i]])
+        return out
+
+    def count(self, start: int, end: int) -> int:
+        """Words of ``text[start:end]`` (``count_words`` of that slice), for 0 ≤ start ≤ end ≤ len."""
+        return self.counts([start], [end])[0]
+
+
+class WordIndex:
+    """Word counts of passages of a corpus's texts (document key → text), each text scanned once."""
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self.texts = texts
+        self._found: dict[str, TextWords] = {}
+
+    def of(self, doc: str) -> TextWords | None:
+        """The words of document ``doc``'s text (None when it has none)."""
+        found = self._found.get(doc)
+        if found is None:
+            text = self.texts.get(doc)
+            if text is None:
+                return None
+            found = self._found[doc] = TextWords(text)
+        return found
+
+    def passages(self, docs: Sequence[str | None], starts: Sequence[int | None], ends: Sequence[int | None],
+                 texts: Sequence[str | None]) -> list[int | None]:
+        """Words of each passage ``texts[i]`` (None for a passage without text).
+
+        A passage known to be ``doc[start:end]`` (checked: the same characters) is counted from
+        its document's word boundaries; any other (a PDF region's own text) by ``count_words``.
+        """
+        out: list[int | None] = [None] * len(texts)
+        rows: dict[str, tuple[list[int], list[int], list[int]]] = {}  # per document: rows, starts, ends
+        for i, (doc, start, end, text) in enumerate(zip(docs, starts, ends, texts, strict=True)):
+            if text is None:
+                continue
+            words = self.of(doc) if doc is not None else None
+            if (doc is not None and words is not None and start is not None and end is not None
+                    and 0 <= start <= end <= len(words.text) and words.text[start:end] == text):
+                where = rows.setdefault(doc, ([], [], []))
+                where[0].append(i)
+                where[1].append(start)
+                where[2].append(end)
+            else:
+                out[i] = count_words(text)
+        for doc, (index, lo, hi) in rows.items():
+            found = self._found[doc]
+            for i, n in zip(index, found.counts(lo, hi), strict=True):
+                out[i] = n
+        return out

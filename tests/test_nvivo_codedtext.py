@@ -262,3 +262,22 @@ def test_oversized_export_is_refused() -> None:
     data = (FX / "export" / "Road.txt").read_bytes() + b"x" * 20_000
     with pytest.raises(UnsafeInputError):
         qdx.read(io.BytesIO(data), fmt="nvivo-text", limits=Limits(max_member_size=10_000))
+
+
+def test_a_region_on_page_0_is_the_first_page_with_a_warning(tmp_path: Path) -> None:
+    """NVivo counts pages from 1 (docs/nvivo-exports.md): 'Page 0' is read as page 0, never -1, and said."""
+    export = tmp_path / "Access.txt"
+    export.write_text(
+        "<Files\\\\Clinic leaflet> - § 2 references coded [12.50% Coverage]\n\n"
+        "Reference 1 - 6.25% Coverage\n\n"
+        "Page 0 : (88,140) - (512,301)\n\n"
+        "Reference 2 - 6.25% Coverage\n\n"
+        "Page 3 : (10,20) - (30,40)\n\n",
+        encoding="utf-8",
+    )
+    project = qdx.read(export)
+    pages = sorted(s.page for src in project.sources if isinstance(src, PDFSource) for s in src.selections)
+    assert pages == [0, 2]
+    warned = [i for i in project.provenance.issues if i.code == "QDX412"]
+    # located at the reference's head line
+    assert len(warned) == 1 and "Page 0" in warned[0].message and warned[0].location == "Access.txt:3"

@@ -230,7 +230,8 @@ class ProjectBuilder:
         page = region.page - 1  # NVivo counts pages from 1, REFI from 0 (docs/nvivo-exports.md, regions)
         if page < 0:  # never seen from NVivo: not a page before the first, so say so and keep page 0
             page = 0
-            message = f"region on 'Page {region.page}', but NVivo counts pages from 1; read as the first page (REFI page 0)"
+            message = (f"region on 'Page {region.page}', but NVivo counts pages from 1;"
+                       " read as the first page (REFI page 0)")
             self.issues.append(Issue("QDX412", Severity.WARNING, message, f"{label}:{ref.line}"))
         self.count.regions += ref.count
         for number, user in zip(range(ref.first, ref.last + 1), self._coders(ref), strict=True):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 
 from qdx.model import (
     AudioSelection,
@@ -171,27 +172,58 @@ class _Lookups:
         return name
 
 
+# One selection of a source with its place and text, before its codings are expanded:
+# (selection, start, end, text, labels, doc), ``doc`` being the text ``text`` was sliced from
+# (``doc[start:end] == text``), else None (a PDF region's own text, a media range, a picture
+# region). A plain tuple: a named one costs a Python call per selection.
+Passage = tuple[Selection, int | None, int | None, str | None, tuple[str, ...], str | None]
+
+
+def source_passages(source: Source) -> list[Passage]:
+    """The source's selections in document order: by start (None last), then as stored.
+
+    Sorting selections (a stable sort) orders their codings as sorting the codings would:
+    every coding of a selection has its start.
+    """
+    located = _Located(source)
+    labels: dict[int, LineLabels] = {}
+    out: list[Passage] = []
+    where, own = located.where, located.texts
+    for sel in iter_selections(source):
+        found = where.get(id(sel))
+        if found is None:
+            start, end = _range(sel)
+            text = doc = None
+        else:
+            doc, start, end = found
+            # doc[start:end] when the range lies inside it (see _slice)
+            if doc is None or start is None or end is None or not 0 <= start <= end <= len(doc):
+                text = doc = None
+            else:
+                text = doc[start:end]
+        if text is None and own and id(sel) in own:
+            text = own[id(sel)]
+        span: tuple[str, ...] = ()
+        if doc is not None:
+            finder = labels.get(id(doc))
+            if finder is None:
+                finder = labels[id(doc)] = LineLabels(doc)
+            if finder.starts:
+                span = finder.spanned(start, end)  # type: ignore[arg-type]  # a slice has both ends
+        out.append((sel, start, end, text, span, doc))
+    if all(p[1] is not None for p in out):
+        out.sort(key=itemgetter(1))  # the same order: every key is (False, start)
+    else:
+        out.sort(key=lambda p: (p[1] is None, p[1] or 0))
+    return out
+
+
 def _source_segments(source: Source, index: ProjectIndex, lookups: _Lookups | None = None) -> list[Segment]:
     """The source's segments in document order: by start (None last), then as stored."""
     lookups = lookups or _Lookups(index)
     name = source.name or str(source.guid)
-    located = _Located(source)
-    labels: dict[int, LineLabels] = {}
-    out: list[Segment] = []
-    for sel in iter_selections(source):
-        found = located.where.get(id(sel))
-        start, end = _range(sel) if found is None else found[1:]
-        text = None if found is None else _slice(found[0], start, end)
-        if text is None and id(sel) in located.texts:
-            text = located.texts[id(sel)]
-        span: tuple[str, ...] = ()
-        if text is not None and found is not None and found[0] is not None and start is not None and end is not None:
-            finder = labels.get(id(found[0]))
-            if finder is None:
-                finder = labels[id(found[0])] = LineLabels(found[0])
-            span = finder.spanned(start, end)
-        out.extend(_segment(lookups, name, source.guid, sel.guid, start, end, text, c, span) for c in sel.codings)
-    out.sort(key=lambda seg: (seg.start is None, seg.start or 0))
+    out = [_segment(lookups, name, source.guid, sel.guid, start, end, text, c, span)
+           for sel, start, end, text, span, _ in source_passages(source) for c in sel.codings]
     out.extend(_segment(lookups, name, source.guid, None, None, None, None, c, ()) for c in source.codings)
     return out
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -168,6 +169,7 @@ class WordIndex:
     def __init__(self, texts: Mapping[str, str]) -> None:
         self.texts = texts
         self._found: dict[str, TextWords] = {}
+        self._by_text: dict[int, TextWords] = {}  # by the text object (it stays alive in its TextWords)
 
     def of(self, doc: str) -> TextWords | None:
         """The words of document ``doc``'s text (None when it has none)."""
@@ -176,8 +178,38 @@ class WordIndex:
             text = self.texts.get(doc)
             if text is None:
                 return None
-            found = self._found[doc] = TextWords(text)
+            found = self._found[doc] = self.of_text(text)
         return found
+
+    def of_text(self, text: str) -> TextWords:
+        """The words of ``text`` (a document's text object: scanned once however often asked)."""
+        found = self._by_text.get(id(text))
+        if found is None or found.text is not text:
+            found = self._by_text[id(text)] = TextWords(text)
+        return found
+
+    def sliced(self, docs: Sequence[str | None], starts: Sequence[int | None], ends: Sequence[int | None],
+               texts: Sequence[str | None]) -> list[int | None]:
+        """Words of each passage ``texts[i]`` (None for a passage without text), where
+        ``texts[i] == docs[i][starts[i]:ends[i]]`` when ``docs[i]`` is not None (a passage
+        :func:`qdx.segment.source_passages` sliced from its document); others by ``count_words``."""
+        out: list[int | None] = [None] * len(texts)
+        if not texts:
+            return out
+        # Passages come grouped by document (a source's, in document order): count each run of
+        # rows of one document at once.
+        ids = np.fromiter(map(id, docs), dtype=np.uint64, count=len(docs))
+        cuts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist(), len(docs)]
+        for lo, hi in pairwise(cuts):
+            doc = docs[lo]
+            if doc is not None:
+                out[lo:hi] = self.of_text(doc).counts(starts[lo:hi], ends[lo:hi])  # type: ignore[arg-type]
+                continue
+            for i in range(lo, hi):
+                text = texts[i]
+                if text is not None:
+                    out[i] = count_words(text)
+        return out
 
     def passages(self, docs: Sequence[str | None], starts: Sequence[int | None], ends: Sequence[int | None],
                  texts: Sequence[str | None]) -> list[int | None]:

@@ -27,6 +27,7 @@ from qdx.model import (
     Selection,
     Source,
     TextSelection,
+    TextSource,
     Transcript,
     VideoSelection,
     VideoSource,
@@ -185,6 +186,34 @@ def source_passages(source: Source) -> list[Passage]:
     Sorting selections (a stable sort) orders their codings as sorting the codings would:
     every coding of a selection has its start.
     """
+    out = _text_source_passages(source) if isinstance(source, TextSource) else _passages(source)
+    if all(p[1] is not None for p in out):
+        out.sort(key=itemgetter(1))  # the same order: every key is (False, start)
+    else:
+        out.sort(key=lambda p: (p[1] is None, p[1] or 0))
+    return out
+
+
+def _text_source_passages(source: TextSource) -> list[Passage]:
+    """:func:`_passages` of a text source: its own selections, on its own text (the common case,
+    without the look-up tables other kinds of source need)."""
+    doc = source.text
+    if doc is None:
+        return [(sel, sel.start, sel.end, None, (), None) for sel in source.selections]
+    size = len(doc)
+    finder = LineLabels(doc)
+    out: list[Passage] = []
+    for sel in source.selections:
+        start, end = sel.start, sel.end
+        if 0 <= start <= end <= size:
+            out.append((sel, start, end, doc[start:end], finder.spanned(start, end) if finder.starts else (), doc))
+        else:  # outside its text (validate: QDX112): no text
+            out.append((sel, start, end, None, (), None))
+    return out
+
+
+def _passages(source: Source) -> list[Passage]:
+    """The passages of any kind of source, in stored order."""
     located = _Located(source)
     labels: dict[int, LineLabels] = {}
     out: list[Passage] = []
@@ -211,10 +240,6 @@ def source_passages(source: Source) -> list[Passage]:
             if finder.starts:
                 span = finder.spanned(start, end)  # type: ignore[arg-type]  # a slice has both ends
         out.append((sel, start, end, text, span, doc))
-    if all(p[1] is not None for p in out):
-        out.sort(key=itemgetter(1))  # the same order: every key is (False, start)
-    else:
-        out.sort(key=lambda p: (p[1] is None, p[1] or 0))
     return out
 
 

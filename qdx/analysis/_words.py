@@ -90,13 +90,6 @@ def _classes(text: str) -> np.ndarray:
     return out
 
 
-def _shifted(flags: np.ndarray, by: int) -> np.ndarray:
-    """``flags`` moved ``by`` places later (each position sees the flag ``by`` characters before it)."""
-    out = np.zeros_like(flags)
-    out[by:] = flags[:-by] if by < len(flags) else flags[:0]
-    return out
-
-
 class TextWords:
     """The words of one text, found once, for counting passages of it.
 
@@ -114,16 +107,26 @@ class TextWords:
         self.text = text
         flags = _classes(text)
         n = len(flags)
-        base = (flags & _BASE) != 0
-        mark = (flags & _MARK) != 0
+        base = (flags & _BASE).view(np.bool_)  # _BASE is bit 0: the masked byte is the boolean
         cjk = (flags & _CJK_BIT) != 0
         # 32-bit positions halve the memory of a long text's arrays (kept while its passages are counted).
         positions: npt.NDArray[np.signedinteger[Any]] = np.arange(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
-        before = np.maximum.accumulate(np.where(mark, -1, positions)) if n else positions
-        in_word = base | (mark & (before >= 0) & base[np.maximum(before, 0)])
-        joined = (_shifted(in_word, 1) | (((_shifted(flags, 1) & _JOINER) != 0) & _shifted(in_word, 2))
-                  | (((_shifted(flags, 1) & _DIGIT_JOINER) != 0) & ((_shifted(flags, 2) & _DIGIT) != 0)
-                     & ((flags & _DIGIT) != 0)))
+        mark = (flags & _MARK) != 0
+        if mark.any():
+            before = np.maximum.accumulate(np.where(mark, -1, positions))
+            in_word = base | (mark & (before >= 0) & base[np.maximum(before, 0)])
+        else:  # no combining mark (most texts): the word characters are the letters and digits
+            in_word = base
+        # Continued from the character before: a word character, or a joiner at j linking j + 1
+        # to j - 1. Joiners are few, so they are looked at only where they are.
+        joined = np.zeros(n, dtype=bool)
+        joined[1:] = in_word[:-1]
+        at = np.flatnonzero(flags[1:-1] & (_JOINER | _DIGIT_JOINER)) + 1
+        if len(at):
+            kind = flags[at]
+            digits = ((flags[at - 1] & _DIGIT) != 0) & ((flags[at + 1] & _DIGIT) != 0)
+            link = (((kind & _JOINER) != 0) & in_word[at - 1]) | (((kind & _DIGIT_JOINER) != 0) & digits)
+            joined[at[link] + 1] = True
         starts = np.flatnonzero(cjk | (base & ~joined))
         # A word ends after its last letter, digit or mark: the last such character before the
         # next word's start (every one of them lies in a word).

@@ -21,6 +21,8 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
+from qdx.errors import UsageError
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -31,6 +33,21 @@ _INT = ("int64", "int64", "int64")
 _NULLABLE_INT = ("int64", "int64", "Int64")
 _BOOL = ("bool", "bool", "bool")
 _INT64 = (-(2**63), 2**63 - 1)
+
+
+def require_parquet() -> None:
+    """Parquet needs pyarrow, an optional extra (``qdx[parquet]``): say so in one line.
+
+    Raises:
+        UsageError: pyarrow cannot be imported.
+    """
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(
+            "writing parquet needs pyarrow, which is not installed: pip install 'qdx[parquet]'"
+            " (or write csv instead)"
+        ) from exc
 
 
 @functools.cache

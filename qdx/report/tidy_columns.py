@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import cast
 
 from qdx.analysis._codings import Tree, build_tree, case_pairs, coding_filter, text_sizes
@@ -52,11 +52,13 @@ class _Codings:
     source_names: list[str]
     source_guids: list[str]
     source_keys: list[str]
+    whole: int = 0  # codings of whole sources (no selection)
 
     def keep(self, rows: list[int]) -> None:
         for name in ("passages", "codings", "source_names", "source_guids", "source_keys"):
             values = getattr(self, name)
             setattr(self, name, [values[i] for i in rows])
+        self.whole = sum(passage is _WHOLE for passage in self.passages)
 
 
 def _walk(project: Project) -> _Codings:
@@ -73,6 +75,7 @@ def _walk(project: Project) -> _Codings:
                 found.passages.extend([passage] * len(codings))
                 found.codings.extend(codings)
         found.passages.extend([_WHOLE] * len(source.codings))
+        found.whole += len(source.codings)
         found.codings.extend(source.codings)
         count = len(found.codings) - before
         found.source_names.extend([source.name or str(source.guid)] * count)
@@ -104,14 +107,14 @@ def tidy_columns(project: Project, *, set_name: str | None = None, coder: str | 
     lookups = _Lookups(ProjectIndex(project))
     tree = build_tree(project)
     rows = _walk(project)
-    guids = [str(c.guid) for c in rows.codings]
+    guids = list(map(str, map(attrgetter("guid"), rows.codings)))
     every = _keys(guids)
     # A coding's user and time come from the last coding with its GUID (frames.codings_frame).
     details = None if len(set(every)) == len(every) else coding_details(project)
     users = [None if c.creating_user is None else str(c.creating_user) for c in rows.codings]
     names = {raw: lookups.user(None if raw is None else Guid(raw)) for raw in dict.fromkeys(users)}
     coders = list(map(names.__getitem__, users))
-    raws = [str(c.code) for c in rows.codings]
+    raws = list(map(str, map(attrgetter("code"), rows.codings)))
     per_code = _per_code(tree, lookups, raws)
     keep = coding_filter(project, tree, coders, set_name, coder)
     if keep is not None:
@@ -168,7 +171,8 @@ def _passage_tables(project: Project, rows: _Codings, keys: _Keys, per_code: dic
     """The segments and codings tables' columns (frames.segment_columns, frames.codings_columns)."""
     every, raws = keys.every, keys.raws
     sels, starts, ends, texts, labels, docs = (list(map(itemgetter(i), rows.passages)) for i in range(6))
-    selections: list[object] = [str(s.guid) if s is not None else None for s in sels]
+    selections: list[object] = (list(map(str, map(attrgetter("guid"), sels))) if not rows.whole
+                                else [str(s.guid) if s is not None else None for s in sels])
     spans: list[tuple[str, ...]] = labels
     segments: dict[str, list[object]] = {
         "source": list[object](rows.source_names), "source_guid": list[object](rows.source_guids),
@@ -190,7 +194,7 @@ def _passage_tables(project: Project, rows: _Codings, keys: _Keys, per_code: dic
     }
     if details is None:
         user_guids: list[object] = [raw or None for raw in keys.users]
-        times: list[object] = [c.creation_datetime for c in rows.codings]
+        times: list[object] = list(map(attrgetter("creation_datetime"), rows.codings))
     else:
         found = [details.get(k) for k in every]
         user_guids = [str(c.creating_user) if c and c.creating_user else None for c in found]

@@ -19,8 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from qdx.report.arrow_tables import arrow_table, row_columns
-from qdx.report.output import arrow_ready, require_parquet
+from qdx.report.arrow_tables import arrow_table, require_parquet, row_columns
 from qdx.report.tidy_columns import SEGMENT_INTS, tidy_columns
 from qdx.safety import atomic_folder
 
@@ -32,6 +31,8 @@ if TYPE_CHECKING:
 
 
 def _frame_parquet(frame: pd.DataFrame) -> Callable[[BinaryIO], None]:
+    from qdx.report.output import arrow_ready
+
     return lambda stream: arrow_ready(frame).to_parquet(stream, index=False)
 
 

@@ -22,6 +22,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
 from qdx.errors import UsageError
+from qdx.model import Guid
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -70,7 +71,7 @@ def _kind(values: Sequence[object], nullable_int: bool) -> tuple[str, str, str] 
         return _NULLABLE_INT if kinds <= {int} else None
     if not kinds:
         return _EMPTY
-    if kinds == {str}:
+    if kinds <= {str, Guid}:  # a Guid is its spelling (a str that compares case-blind)
         return _TEXT
     if missing:
         return None

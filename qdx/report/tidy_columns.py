@@ -66,12 +66,13 @@ def _walk(project: Project) -> _Codings:
     found = _Codings([], [], [], [], [])
     for source in project.sources:
         before = len(found.codings)
-        for passage in source_passages(source):
-            codings = passage[0].codings
-            if len(codings) == 1:
-                found.passages.append(passage)
-                found.codings.append(codings[0])
-            else:
+        passages = source_passages(source)
+        per_selection = list(map(attrgetter("codings"), map(itemgetter(0), passages)))
+        if list(map(len, per_selection)).count(1) == len(per_selection):
+            found.passages.extend(passages)  # one coding per selection (the common case): all in C
+            found.codings.extend(map(itemgetter(0), per_selection))
+        else:
+            for passage, codings in zip(passages, per_selection, strict=True):
                 found.passages.extend([passage] * len(codings))
                 found.codings.extend(codings)
         found.passages.extend([_WHOLE] * len(source.codings))
@@ -107,7 +108,9 @@ def tidy_columns(project: Project, *, set_name: str | None = None, coder: str | 
     lookups = _Lookups(ProjectIndex(project))
     tree = build_tree(project)
     rows = _walk(project)
-    guids = list(map(str, map(attrgetter("guid"), rows.codings)))
+    # The coding and selection GUIDs stay Guid objects (a str; ``str()`` of each is a copy that
+    # costs as much as the rest of the column): only written and lower-cased, never hashed.
+    guids = list(map(attrgetter("guid"), rows.codings))
     every = _keys(guids)
     # A coding's user and time come from the last coding with its GUID (frames.codings_frame).
     details = None if len(set(every)) == len(every) else coding_details(project)
@@ -171,8 +174,8 @@ def _passage_tables(project: Project, rows: _Codings, keys: _Keys, per_code: dic
     """The segments and codings tables' columns (frames.segment_columns, frames.codings_columns)."""
     every, raws = keys.every, keys.raws
     sels, starts, ends, texts, labels, docs = (list(map(itemgetter(i), rows.passages)) for i in range(6))
-    selections: list[object] = (list(map(str, map(attrgetter("guid"), sels))) if not rows.whole
-                                else [str(s.guid) if s is not None else None for s in sels])
+    selections: list[object] = (list(map(attrgetter("guid"), sels)) if not rows.whole
+                                else [s.guid if s is not None else None for s in sels])
     spans: list[tuple[str, ...]] = labels
     segments: dict[str, list[object]] = {
         "source": list[object](rows.source_names), "source_guid": list[object](rows.source_guids),

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
+from qdx.model import Guid
 from qdx.report.arrow_tables import arrow_table, require_parquet, row_columns
 from qdx.report.tidy_columns import SEGMENT_INTS, tidy_columns
 from qdx.safety import atomic_folder
@@ -50,7 +51,9 @@ def _columns_frame(columns: Mapping[str, Sequence[object]], nullable_ints: Seque
     """The DataFrame frames.py makes of these columns (segments_frame, codings_frame)."""
     import pandas as pd
 
-    data: dict[str, object] = dict(columns)
+    # GUIDs as plain text, as frames.py spells them (str(guid)).
+    data: dict[str, object] = {name: [str(v) if type(v) is Guid else v for v in values]
+                               for name, values in columns.items()}
     for col in nullable_ints:
         data[col] = pd.array(cast("list[int | None]", columns[col]), dtype=pd.Int64Dtype())
     return pd.DataFrame(data, columns=list(columns))

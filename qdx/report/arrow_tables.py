@@ -7,7 +7,8 @@ metadata pyarrow writes for that frame (``pd.read_parquet`` then restores the sa
 
 The dtypes are pandas 3's for a column of Python values (``pd.DataFrame`` of lists or of
 rows): text with or without missing values is the ``str`` dtype (Arrow ``large_string``),
-only missing values (or no rows) ``object`` (Arrow ``null``), integers without missing values
+only missing values ``object`` (Arrow ``null``; also a column of no rows, as
+``pd.DataFrame([], columns=...)`` and the export before this module typed it), integers without missing values
 ``int64``, booleans without missing values ``bool``; a declared nullable integer column is
 ``Int64``. Any other column (floats, mixed kinds, missing numbers, other objects), or another
 pandas version, returns None: the caller goes through pandas then, so a dtype is never

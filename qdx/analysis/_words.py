@@ -80,11 +80,12 @@ def _classes(text: str) -> np.ndarray:
     # surrogatepass: a lone surrogate (a broken file) is one code point of no class, as re sees it.
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     table = _bmp_table()
-    astral = cps >= 0x10000
-    if not astral.any():
+    if not len(cps) or cps.max() < 0x10000:
         return table[cps]
-    out = np.zeros(len(cps), dtype=np.uint8)
-    out[~astral] = table[cps[~astral]]
+    # Astral characters (emoji, rare CJK) are few: look each up where it is, after a lookup
+    # of all characters with those clipped into the table.
+    out = table[np.minimum(cps, 0xFFFF)]
+    astral = np.flatnonzero(cps >= 0x10000)
     found, where = np.unique(cps[astral], return_inverse=True)
     out[astral] = np.array([_flags(int(cp)) for cp in found], dtype=np.uint8)[where]
     return out
@@ -121,7 +122,7 @@ class TextWords:
         # to j - 1. Joiners are few, so they are looked at only where they are.
         joined = np.zeros(n, dtype=bool)
         joined[1:] = in_word[:-1]
-        at = np.flatnonzero(flags[1:-1] & (_JOINER | _DIGIT_JOINER)) + 1
+        at = np.flatnonzero((flags[1:-1] & (_JOINER | _DIGIT_JOINER)) != 0) + 1
         if len(at):
             kind = flags[at]
             digits = ((flags[at - 1] & _DIGIT) != 0) & ((flags[at + 1] & _DIGIT) != 0)

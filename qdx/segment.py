@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 
 from qdx.model import (
     AudioSelection,
@@ -31,6 +32,7 @@ from qdx.model import (
     Selection,
     Source,
     TextSelection,
+    TextSource,
     Transcript,
     VideoSelection,
     VideoSource,
@@ -207,30 +209,85 @@ class _Lookups:
         return name
 
 
+# One selection of a source with its place and text, before its codings are expanded:
+# (selection, start, end, text, labels, doc), ``doc`` being the text ``text`` was sliced from
+# (``doc[start:end] == text``), else None (a PDF region's own text, a media range, a picture
+# region). A plain tuple: a named one costs a Python call per selection.
+Passage = tuple[Selection, int | None, int | None, str | None, tuple[str, ...], str | None]
+
+
+def source_passages(source: Source) -> list[Passage]:
+    """The source's selections in document order: by start (None last), then as stored.
+
+    Sorting selections (a stable sort) orders their codings as sorting the codings would:
+    every coding of a selection has its start.
+    """
+    out = _text_source_passages(source) if isinstance(source, TextSource) else _passages(source)
+    if all(p[1] is not None for p in out):
+        out.sort(key=itemgetter(1))  # the same order: every key is (False, start)
+    else:
+        out.sort(key=lambda p: (p[1] is None, p[1] or 0))
+    return out
+
+
+def _text_source_passages(source: TextSource) -> list[Passage]:
+    """:func:`_passages` of a text source: its own selections, on its own text (the common case,
+    without the look-up tables other kinds of source need)."""
+    doc = source.text
+    if doc is None:
+        return [(sel, sel.start, sel.end, None, (), None) for sel in source.selections]
+    size = len(doc)
+    finder = LineLabels(doc)
+    out: list[Passage] = []
+    for sel in source.selections:
+        start, end = sel.start, sel.end
+        if 0 <= start <= end <= size:
+            out.append((sel, start, end, doc[start:end], finder.spanned(start, end) if finder.starts else (), doc))
+        else:  # outside its text (validate: QDX112): no text
+            out.append((sel, start, end, None, (), None))
+    return out
+
+
+def _passages(source: Source) -> list[Passage]:
+    """The passages of any kind of source, in stored order."""
+    located = _Located(source)
+    labels: dict[int, LineLabels] = {}
+    out: list[Passage] = []
+    where, own = located.where, located.texts
+    for sel in iter_selections(source):
+        found = where.get(id(sel))
+        if found is None:
+            start, end = _range(sel)
+            text = doc = None
+        else:
+            doc, start, end = found
+            # doc[start:end] when the range lies inside it (see _slice)
+            if doc is None or start is None or end is None or not 0 <= start <= end <= len(doc):
+                text = doc = None
+            else:
+                text = doc[start:end]
+        if text is None and own and id(sel) in own:
+            text = own[id(sel)]
+        span: tuple[str, ...] = ()
+        if doc is not None:
+            finder = labels.get(id(doc))
+            if finder is None:
+                finder = labels[id(doc)] = LineLabels(doc)
+            if finder.starts:
+                span = finder.spanned(start, end)  # type: ignore[arg-type]  # a slice has both ends
+        out.append((sel, start, end, text, span, doc))
+    return out
+
+
 def _source_segments(source: Source, index: ProjectIndex, lookups: _Lookups | None = None) -> list[Segment]:
     """The source's segments in document order: by start (None last), then as stored."""
     lookups = lookups or _Lookups(index)
     name = source.name or str(source.guid)
-    located = _Located(source)
-    labels: dict[int, LineLabels] = {}
     out: list[Segment] = []
-    for sel in iter_selections(source):
-        found = located.where.get(id(sel))
-        start, end = _range(sel) if found is None else found[1:]
-        text = None if found is None else _slice(found[0], start, end)
-        if text is None and id(sel) in located.texts:
-            text = located.texts[id(sel)]
-        span: tuple[str, ...] = ()
-        if text is not None and found is not None and found[0] is not None and start is not None and end is not None:
-            finder = labels.get(id(found[0]))
-            if finder is None:
-                finder = labels[id(found[0])] = LineLabels(found[0])
-            span = finder.spanned(start, end)
+    for sel, start, end, text, span, _ in source_passages(source):
         kind, region = _kind(sel)
-        out.extend(
-            _segment(lookups, name, source.guid, sel.guid, start, end, text, c, span, kind, region) for c in sel.codings
-        )
-    out.sort(key=lambda seg: (seg.start is None, seg.start or 0))
+        out.extend(_segment(lookups, name, source.guid, sel.guid, start, end, text, c, span, kind, region)
+                   for c in sel.codings)
     out.extend(
         _segment(lookups, name, source.guid, None, None, None, None, c, (), "source", None) for c in source.codings
     )

@@ -50,10 +50,10 @@ def _project(which: str, tmp_path: Path) -> Path:
     return path
 
 
-def _export(path: Path, out: Path) -> dict[str, list[dict[str, object]]]:
+def _export(path: Path, out: Path, options: list[str] | None = None) -> dict[str, list[dict[str, object]]]:
     from qdx.cli import main
 
-    result = CliRunner().invoke(main, ["export", str(path), str(out), "--to", "parquet"])
+    result = CliRunner().invoke(main, ["export", str(path), str(out), "--to", "parquet", *(options or [])])
     assert result.exit_code == 0, result.output
     return {name: pq.read_table(out / f"{name}.parquet").to_pylist() for name in TABLES}
 
@@ -137,11 +137,17 @@ def _check_codes(project: Project, codes: list[dict[str, object]], segments: lis
         assert row["sources_total"] == len(set().union(*(sources.get(k, set()) for k in below)))
 
 
-@pytest.mark.parametrize("which", ["gt", "study"])
-def test_parquet_files_equal_the_dataframe_export(tmp_path: Path, which: str) -> None:
+@pytest.mark.parametrize(("which", "set_name", "coder"), [
+    ("gt", None, None), ("study", None, None),
+    ("gt", "platform only", None), ("gt", "first two", "bob"), ("gt", None, "alice"),
+    ("study", "Coding sample", None), ("study", "Saturation sample", "Researcher A"),
+])
+def test_parquet_files_equal_the_dataframe_export(tmp_path: Path, which: str, set_name: str | None,
+                                                  coder: str | None) -> None:
     path = _project(which, tmp_path)
-    _export(path, tmp_path / "cli")
-    export_tables(frames(qdx.read(path)), tmp_path / "frames", to="parquet")
+    options = [*(["--set", set_name] if set_name else []), *(["--coder", coder] if coder else [])]
+    _export(path, tmp_path / "cli", options)
+    export_tables(frames(qdx.read(path), set_name=set_name, coder=coder), tmp_path / "frames", to="parquet")
     for name in TABLES:
         cli = pq.read_table(tmp_path / "cli" / f"{name}.parquet")
         api = pq.read_table(tmp_path / "frames" / f"{name}.parquet")

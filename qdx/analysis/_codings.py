@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -266,12 +266,11 @@ def _case_maps(project: Project) -> tuple[dict[str, frozenset[str]], dict[str, f
     return sources, selections, names
 
 
-def _case_links(
-    codings: pd.DataFrame, project: Project
-) -> tuple[pd.DataFrame, dict[str, frozenset[str]], dict[str, str]]:
-    """(coding, case) pairs: a coding belongs to a case that holds its source or its selection."""
-    import pandas as pd
-
+def case_pairs(
+    project: Project, codings: list[str], sources: list[str], selections: list[str | None]
+) -> tuple[list[tuple[str, str]], dict[str, frozenset[str]], dict[str, str]]:
+    """(coding, case) pairs of the codings table's key columns: a coding belongs to a case that
+    holds its source or its selection. Also each case's sources and name."""
     case_sources, case_selections, names = _case_maps(project)
     by_source: dict[str, list[str]] = {}
     by_selection: dict[str, list[str]] = {}
@@ -282,35 +281,67 @@ def _case_links(
         for sel in case_selections[key]:
             by_selection.setdefault(sel, []).append(key)
     pairs: list[tuple[str, str]] = []
-    rows = zip(codings["coding"], codings["source"], codings["selection"], strict=True)
-    for coding, source, sel in rows if by_source or by_selection else ():  # no cases: nothing to walk
-        found = by_source.get(source, []) + (by_selection.get(sel, []) if sel is not None else [])
+    rows = zip(codings, sources, selections, strict=True)
+    for coding, source, selection in rows if by_source or by_selection else ():  # no cases: nothing to walk
+        found = by_source.get(source, []) + (by_selection.get(selection, []) if selection is not None else [])
         pairs.extend((coding, case) for case in dict.fromkeys(found))
+    return pairs, case_sources, names
+
+
+def _case_links(
+    codings: pd.DataFrame, project: Project
+) -> tuple[pd.DataFrame, dict[str, frozenset[str]], dict[str, str]]:
+    """(coding, case) pairs as a table (see :func:`case_pairs`)."""
+    import pandas as pd
+
+    pairs, case_sources, names = case_pairs(project, codings["coding"].tolist(), codings["source"].tolist(),
+                                            codings["selection"].tolist())
     return pd.DataFrame(pairs, columns=["coding", "case"], dtype=object), case_sources, names
+
+
+def coding_filter(
+    project: Project, tree: Tree, coders: Iterable[str | None], set_name: str | None, coder: str | None
+) -> Callable[[str, str, str | None], bool] | None:
+    """Whether a coding (its code key, source key and coder's name) passes ``set_name`` and
+    ``coder``; None when there is no filter. ``coders``: the coders' names of every coding.
+
+    Raises:
+        UnknownNameError: no set or no user of that name (a filter never silently matches nothing).
+    """
+    if coder is not None and coder != "":  # "" keeps the codings that name no user
+        index = ProjectIndex(project)
+        users = [index.user_name(u.guid) or "" for u in project.users]
+        require("coder", coder, [*users, *(c for c in coders if c is not None)])
+        refuse_placeholder(coder, "a per-coder count")
+    codes: set[str] = set()
+    sources: set[str] = set()
+    if set_name is not None:
+        require("set", set_name, [s.name for s in project.sets])
+        chosen = [s for s in project.sets if s.name == set_name]
+        codes = {guid_key(g) for s in chosen for g in s.member_codes}
+        sources = {guid_key(g) for s in chosen for g in s.member_sources}
+    if coder is None and not codes and not sources:
+        return None
+    paths = tree.paths
+
+    def keep(code: str, source: str, name: str | None) -> bool:
+        if coder is not None and not (name == coder or (name is None and coder == "")):
+            return False
+        # A set holding a category includes the codings of everything below it.
+        if codes and not codes.intersection(paths.get(code, ())):
+            return False
+        return not sources or source in sources
+
+    return keep
 
 
 def _filter(
     project: Project, tree: Tree, segs: list[Segment], set_name: str | None, coder: str | None
 ) -> list[Segment]:
-    if coder is not None:
-        if coder != "":  # "" keeps the codings that name no user
-            index = ProjectIndex(project)
-            users = [index.user_name(u.guid) or "" for u in project.users]
-            require("coder", coder, [*users, *(s.coder for s in segs if s.coder is not None)])
-            refuse_placeholder(coder, "a per-coder count")
-        segs = [s for s in segs if s.coder == coder or (s.coder is None and coder == "")]
-    if set_name is None:
+    keep = coding_filter(project, tree, (s.coder for s in segs), set_name, coder)
+    if keep is None:
         return segs
-    require("set", set_name, [s.name for s in project.sets])
-    chosen = [s for s in project.sets if s.name == set_name]
-    codes = {guid_key(g) for s in chosen for g in s.member_codes}
-    sources = {guid_key(g) for s in chosen for g in s.member_sources}
-    if codes:
-        # A set holding a category includes the codings of everything below it.
-        segs = [s for s in segs if codes.intersection(tree.paths.get(guid_key(s.code_guid), ()))]
-    if sources:
-        segs = [s for s in segs if guid_key(s.source_guid) in sources]
-    return segs
+    return [s for s in segs if keep(guid_key(s.code_guid), guid_key(s.source_guid), s.coder)]
 
 
 def build_corpus(project: Project, *, set_name: str | None = None, coder: str | None = None) -> Corpus:
@@ -336,15 +367,7 @@ def build_corpus(project: Project, *, set_name: str | None = None, coder: str | 
     for col in ("start", "end"):
         codings[col] = codings[col].astype("Int64")
     links, case_sources, case_names = _case_links(codings, project)
-    texts: dict[str, str] = {}
-    source_chars: dict[str, int] = {}
-    for source in project.sources:
-        total = 0
-        for key, text in source_texts(source):
-            if text is not None:
-                texts[key] = text
-                total += len(text)
-        source_chars[guid_key(source.guid)] = total
+    texts, source_chars = text_sizes(project)
     return Corpus(
         project=project,
         tree=tree,
@@ -358,6 +381,20 @@ def build_corpus(project: Project, *, set_name: str | None = None, coder: str | 
         segments=tuple(segs),
         scope=_scope(project, every, set_name, coder),
     )
+
+
+def text_sizes(project: Project) -> tuple[dict[str, str], dict[str, int]]:
+    """The text of each document key, and the characters of all text of each source."""
+    texts: dict[str, str] = {}
+    source_chars: dict[str, int] = {}
+    for source in project.sources:
+        total = 0
+        for key, text in source_texts(source):
+            if text is not None:
+                texts[key] = text
+                total += len(text)
+        source_chars[guid_key(source.guid)] = total
+    return texts, source_chars
 
 
 def _scope(project: Project, segs: list[Segment], set_name: str | None, coder: str | None) -> frozenset[str] | None:

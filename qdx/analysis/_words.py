@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -79,20 +80,14 @@ def _classes(text: str) -> np.ndarray:
     # surrogatepass: a lone surrogate (a broken file) is one code point of no class, as re sees it.
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     table = _bmp_table()
-    astral = cps >= 0x10000
-    if not astral.any():
+    if not len(cps) or cps.max() < 0x10000:
         return table[cps]
-    out = np.zeros(len(cps), dtype=np.uint8)
-    out[~astral] = table[cps[~astral]]
+    # Astral characters (emoji, rare CJK) are few: look each up where it is, after a lookup
+    # of all characters with those clipped into the table.
+    out = table[np.minimum(cps, 0xFFFF)]
+    astral = np.flatnonzero(cps >= 0x10000)
     found, where = np.unique(cps[astral], return_inverse=True)
     out[astral] = np.array([_flags(int(cp)) for cp in found], dtype=np.uint8)[where]
-    return out
-
-
-def _shifted(flags: np.ndarray, by: int) -> np.ndarray:
-    """``flags`` moved ``by`` places later (each position sees the flag ``by`` characters before it)."""
-    out = np.zeros_like(flags)
-    out[by:] = flags[:-by] if by < len(flags) else flags[:0]
     return out
 
 
@@ -113,16 +108,26 @@ class TextWords:
         self.text = text
         flags = _classes(text)
         n = len(flags)
-        base = (flags & _BASE) != 0
-        mark = (flags & _MARK) != 0
+        base = (flags & _BASE).view(np.bool_)  # _BASE is bit 0: the masked byte is the boolean
         cjk = (flags & _CJK_BIT) != 0
         # 32-bit positions halve the memory of a long text's arrays (kept while its passages are counted).
         positions: npt.NDArray[np.signedinteger[Any]] = np.arange(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
-        before = np.maximum.accumulate(np.where(mark, -1, positions)) if n else positions
-        in_word = base | (mark & (before >= 0) & base[np.maximum(before, 0)])
-        joined = (_shifted(in_word, 1) | (((_shifted(flags, 1) & _JOINER) != 0) & _shifted(in_word, 2))
-                  | (((_shifted(flags, 1) & _DIGIT_JOINER) != 0) & ((_shifted(flags, 2) & _DIGIT) != 0)
-                     & ((flags & _DIGIT) != 0)))
+        mark = (flags & _MARK) != 0
+        if mark.any():
+            before = np.maximum.accumulate(np.where(mark, -1, positions))
+            in_word = base | (mark & (before >= 0) & base[np.maximum(before, 0)])
+        else:  # no combining mark (most texts): the word characters are the letters and digits
+            in_word = base
+        # Continued from the character before: a word character, or a joiner at j linking j + 1
+        # to j - 1. Joiners are few, so they are looked at only where they are.
+        joined = np.zeros(n, dtype=bool)
+        joined[1:] = in_word[:-1]
+        at = np.flatnonzero((flags[1:-1] & (_JOINER | _DIGIT_JOINER)) != 0) + 1
+        if len(at):
+            kind = flags[at]
+            digits = ((flags[at - 1] & _DIGIT) != 0) & ((flags[at + 1] & _DIGIT) != 0)
+            link = (((kind & _JOINER) != 0) & in_word[at - 1]) | (((kind & _DIGIT_JOINER) != 0) & digits)
+            joined[at[link] + 1] = True
         starts = np.flatnonzero(cjk | (base & ~joined))
         # A word ends after its last letter, digit or mark: the last such character before the
         # next word's start (every one of them lies in a word).
@@ -168,6 +173,7 @@ class WordIndex:
     def __init__(self, texts: Mapping[str, str]) -> None:
         self.texts = texts
         self._found: dict[str, TextWords] = {}
+        self._by_text: dict[int, TextWords] = {}  # by the text object (it stays alive in its TextWords)
 
     def of(self, doc: str) -> TextWords | None:
         """The words of document ``doc``'s text (None when it has none)."""
@@ -176,8 +182,38 @@ class WordIndex:
             text = self.texts.get(doc)
             if text is None:
                 return None
-            found = self._found[doc] = TextWords(text)
+            found = self._found[doc] = self.of_text(text)
         return found
+
+    def of_text(self, text: str) -> TextWords:
+        """The words of ``text`` (a document's text object: scanned once however often asked)."""
+        found = self._by_text.get(id(text))
+        if found is None or found.text is not text:
+            found = self._by_text[id(text)] = TextWords(text)
+        return found
+
+    def sliced(self, docs: Sequence[str | None], starts: Sequence[int | None], ends: Sequence[int | None],
+               texts: Sequence[str | None]) -> list[int | None]:
+        """Words of each passage ``texts[i]`` (None for a passage without text), where
+        ``texts[i] == docs[i][starts[i]:ends[i]]`` when ``docs[i]`` is not None (a passage
+        :func:`qdx.segment.source_passages` sliced from its document); others by ``count_words``."""
+        out: list[int | None] = [None] * len(texts)
+        if not texts:
+            return out
+        # Passages come grouped by document (a source's, in document order): count each run of
+        # rows of one document at once.
+        ids = np.fromiter(map(id, docs), dtype=np.uint64, count=len(docs))
+        cuts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist(), len(docs)]
+        for lo, hi in pairwise(cuts):
+            doc = docs[lo]
+            if doc is not None:
+                out[lo:hi] = self.of_text(doc).counts(starts[lo:hi], ends[lo:hi])  # type: ignore[arg-type]
+                continue
+            for i in range(lo, hi):
+                text = texts[i]
+                if text is not None:
+                    out[i] = count_words(text)
+        return out
 
     def passages(self, docs: Sequence[str | None], starts: Sequence[int | None], ends: Sequence[int | None],
                  texts: Sequence[str | None]) -> list[int | None]:

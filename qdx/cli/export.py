@@ -64,7 +64,7 @@ def export(paths: tuple[str, ...], folder: str, to: str, set_name: str | None, c
             raise UsageError("a dataset of several projects is parquet only, without --set or --coder")
         _export_dataset(paths, folder, limits, jobs, as_json)
         return
-    from qdx.report.dataset import MANIFEST
+    from qdx.report.dataset_schema import MANIFEST
 
     if (Path(folder) / MANIFEST).exists():
         raise UsageError(f"{folder} is a dataset of several projects: give all of its projects (or --dataset)")
@@ -79,10 +79,7 @@ def _is_corpus_folder(path: str) -> bool:
 
 def _export_one(path: str, folder: str, to: str, set_name: str | None, coder: str | None, limits: Limits,
                 as_json: bool, bom: bool = True) -> None:
-    from qdx.analysis._codings import build_corpus
-    from qdx.report.frames import frames_from
-    from qdx.report.output import export_tables, require_parquet
-    from qdx.report.tidy_parquet import export_parquet
+    from qdx.report.arrow_tables import require_parquet
 
     if to == "parquet":
         require_parquet()  # before reading: a missing extra is a one-line error at once
@@ -90,12 +87,19 @@ def _export_one(path: str, folder: str, to: str, set_name: str | None, coder: st
         step("Reading")
         project = load(path, limits=limits)
         step("Tables")
-        corpus = build_corpus(project, set_name=set_name, coder=coder)
-        step("Writing")
         if to == "parquet":
-            written, rows = export_parquet(corpus, folder)
+            from qdx.report.tidy_parquet import export_parquet
+
+            # Tables built and written in one step, without a corpus or DataFrames (tidy_parquet.py).
+            step("Writing")
+            written, rows = export_parquet(project, folder, set_name=set_name, coder=coder)
         else:
-            tables = frames_from(corpus)
+            from qdx.analysis._codings import build_corpus
+            from qdx.report.frames import frames_from
+            from qdx.report.output import export_tables
+
+            tables = frames_from(build_corpus(project, set_name=set_name, coder=coder))
+            step("Writing")
             written = export_tables(tables, folder, to=to, bom=bom)
             rows = {name: len(frame) for name, frame in tables.tables().items()}
     if as_json:

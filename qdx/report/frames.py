@@ -13,11 +13,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, cast
 
-from qdx.analysis._codings import Corpus, build_corpus, count_words, source_texts
+from qdx.analysis._codings import Corpus, Tree, build_corpus, count_words, source_texts
 from qdx.analysis._words import WordIndex
 from qdx.model import (
     AudioSource,
@@ -84,7 +87,8 @@ def _variables(project: Project, values: tuple[VariableValue, ...]) -> dict[str,
     return out
 
 
-def _code_counts(corpus: Corpus) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
+def _code_counts(codes: list[str], sources: list[str], paths: dict[str, tuple[str, ...]]
+                 ) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
     """Own and rolled-up (code plus descendants) references and sources per code.
 
     A coding counts once for its code and once for each ancestor (its path); sources are
@@ -92,53 +96,65 @@ def _code_counts(corpus: Corpus) -> tuple[dict[str, int], dict[str, int], dict[s
     in C) and each code's sources gathered once; the roll-up then adds each code's totals to
     its ancestors: one step per code and level, not per coding or per (code, source) pair.
     """
-    from collections import Counter
-
-    codes = corpus.codings["code"].tolist()
     refs = dict(Counter(codes))
     own: dict[str, set[str]] = {}
-    for code, source in set(zip(codes, corpus.codings["source"].tolist(), strict=True)):
-        own.setdefault(code, set()).add(source)
+    # Rows come grouped by source (document order): the codes of each run of one source are
+    # gathered as a set in C, then each distinct (code, source) pair is recorded once.
+    for source, run in groupby(zip(sources, codes, strict=True), key=itemgetter(0)):
+        for code in set(map(itemgetter(1), run)):
+            own.setdefault(code, set()).add(source)
     refs_total: dict[str, int] = {}
     srcs_total: dict[str, set[str]] = {}
-    paths = corpus.tree.paths
-    for code, sources in own.items():
+    for code, found in own.items():
         for key in paths.get(code, (code,)):
             refs_total[key] = refs_total.get(key, 0) + refs[code]
-            srcs_total.setdefault(key, set()).update(sources)
+            srcs_total.setdefault(key, set()).update(found)
     return refs, refs_total, {k: len(v) for k, v in own.items()}, {k: len(v) for k, v in srcs_total.items()}
 
 
-def _level_values(corpus: Corpus, key: str, names: list[str]) -> dict[str, str | None]:
-    path = corpus.tree.paths.get(key, ())
-    return {col: corpus.tree.label(path[i]) if i < len(path) else None for i, col in enumerate(names)}
+def _level_values(tree: Tree, key: str, names: list[str]) -> dict[str, str | None]:
+    path = tree.paths.get(key, ())
+    return {col: tree.label(path[i]) if i < len(path) else None for i, col in enumerate(names)}
+
+
+# A table before pandas: its rows, and its columns in order (None: the rows' keys, in order of
+# first appearance, as ``pd.DataFrame(rows)`` takes them).
+Rows = tuple[list[dict[str, object]], list[str] | None]
+
+
+def code_rows(project: Project, tree: Tree, codes: list[str], sources: list[str]) -> Rows:
+    """The codes table (see module docstring) of the codings whose code and source keys are
+    ``codes[i]`` and ``sources[i]``."""
+    from qdx.model import code_tree
+
+    refs, refs_total, srcs, srcs_total = _code_counts(codes, sources, tree.paths)
+    names = tree.column_names()
+    rows: list[dict[str, object]] = []
+    walk = code_tree(project.codes)
+    for guid, code in walk.codes.items():
+        key = guid_key(guid)
+        ancestors = walk.ancestors(guid)[::-1]
+        rows.append({
+            "guid": str(code.guid), "name": code.name,
+            "path": PATH_SEP.join(tree.label(k) for k in tree.paths[key]),
+            "depth": len(ancestors), "level": names[len(ancestors)],
+            "parent": str(ancestors[-1].guid) if ancestors else None,
+            "is_codable": code.is_codable, "color": code.color, "description": code.description,
+            **_level_values(tree, key, names),
+            "references": refs.get(key, 0), "references_total": refs_total.get(key, 0),
+            "sources": srcs.get(key, 0), "sources_total": srcs_total.get(key, 0),
+        })
+    columns = ["guid", "name", "path", "depth", "level", "parent", "is_codable", "color", "description",
+               *names, "references", "references_total", "sources", "sources_total"]
+    return rows, columns
 
 
 def codes_frame(corpus: Corpus) -> pd.DataFrame:
     """One row per code in tree order (see module docstring)."""
     import pandas as pd
 
-    from qdx.model import code_tree
-
-    refs, refs_total, srcs, srcs_total = _code_counts(corpus)
-    names = corpus.tree.column_names()
-    rows = []
-    tree = code_tree(corpus.project.codes)
-    for guid, code in tree.codes.items():
-        key = guid_key(guid)
-        ancestors = tree.ancestors(guid)[::-1]
-        rows.append({
-            "guid": str(code.guid), "name": code.name,
-            "path": PATH_SEP.join(corpus.tree.label(k) for k in corpus.tree.paths[key]),
-            "depth": len(ancestors), "level": names[len(ancestors)],
-            "parent": str(ancestors[-1].guid) if ancestors else None,
-            "is_codable": code.is_codable, "color": code.color, "description": code.description,
-            **_level_values(corpus, key, names),
-            "references": refs.get(key, 0), "references_total": refs_total.get(key, 0),
-            "sources": srcs.get(key, 0), "sources_total": srcs_total.get(key, 0),
-        })
-    columns = ["guid", "name", "path", "depth", "level", "parent", "is_codable", "color", "description",
-               *names, "references", "references_total", "sources", "sources_total"]
+    rows, columns = code_rows(corpus.project, corpus.tree, corpus.codings["code"].tolist(),
+                              corpus.codings["source"].tolist())
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -156,6 +172,22 @@ def _source_words(source: Source, words: WordIndex) -> int:
     return count_words("".join(text for _, text in texts))
 
 
+def source_rows(project: Project, source_chars: dict[str, int], words: WordIndex, codings: dict[str, int]) -> Rows:
+    """The sources table (see :func:`sources_frame`); ``codings``: distinct codings per source key."""
+    rows: list[dict[str, object]] = []
+    for source in project.sources:
+        key = guid_key(source.guid)
+        rows.append({
+            "guid": str(source.guid), "name": source.name, "kind": _kind(source),
+            "characters": source_chars.get(key, 0), "words": _source_words(source, words),
+            "selections": sum(1 for _ in iter_selections(source)), "codings": int(codings.get(key, 0)),
+            "creation_datetime": source.creation_datetime,
+            **_variables(project, source.variable_values),
+        })
+    return rows, None if rows else ["guid", "name", "kind", "characters", "words", "selections", "codings",
+                                    "creation_datetime"]
+
+
 def sources_frame(corpus: Corpus, words: WordIndex | None = None) -> pd.DataFrame:
     """One row per source: size, selection and coding counts, variables.
 
@@ -165,38 +197,35 @@ def sources_frame(corpus: Corpus, words: WordIndex | None = None) -> pd.DataFram
 
     words = words if words is not None else WordIndex(corpus.texts)
     codings = corpus.codings.groupby("source")["coding"].nunique()
-    rows = []
-    for source in corpus.project.sources:
-        key = guid_key(source.guid)
+    rows, columns = source_rows(corpus.project, corpus.source_chars, words,
+                                {str(key): int(n) for key, n in codings.items()})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def case_rows(project: Project, case_sources: dict[str, frozenset[str]], source_names: dict[str, str]) -> Rows:
+    """The cases table (see :func:`cases_frame`): each case's sources (by key) and names of sources."""
+    rows: list[dict[str, object]] = []
+    order = {key: i for i, key in enumerate(source_names)}
+    for case in project.cases:
+        key = guid_key(case.guid)
+        sources = sorted((s for s in case_sources.get(key, frozenset()) if s in order), key=order.__getitem__)
         rows.append({
-            "guid": str(source.guid), "name": source.name, "kind": _kind(source),
-            "characters": corpus.source_chars.get(key, 0), "words": _source_words(source, words),
-            "selections": sum(1 for _ in iter_selections(source)), "codings": int(codings.get(key, 0)),
-            "creation_datetime": source.creation_datetime,
-            **_variables(corpus.project, source.variable_values),
+            "guid": str(case.guid), "name": case.name, "description": case.description,
+            "sources": len(sources), "source_names": "; ".join(source_names[s] for s in sources),
+            **_variables(project, case.variable_values),
         })
-    return pd.DataFrame(rows, columns=None if rows else ["guid", "name", "kind", "characters", "words",
-                                                          "selections", "codings", "creation_datetime"])
+    return rows, None if rows else ["guid", "name", "description", "sources", "source_names"]
 
 
 def cases_frame(corpus: Corpus) -> pd.DataFrame:
     """One row per case: its sources and its variables (one column each)."""
     import pandas as pd
 
-    rows = []
-    order = {key: i for i, key in enumerate(corpus.source_names)}
-    for case in corpus.project.cases:
-        key = guid_key(case.guid)
-        sources = sorted((s for s in corpus.case_sources.get(key, frozenset()) if s in order), key=order.__getitem__)
-        rows.append({
-            "guid": str(case.guid), "name": case.name, "description": case.description,
-            "sources": len(sources), "source_names": "; ".join(corpus.source_names[s] for s in sources),
-            **_variables(corpus.project, case.variable_values),
-        })
-    return pd.DataFrame(rows, columns=None if rows else ["guid", "name", "description", "sources", "source_names"])
+    rows, columns = case_rows(corpus.project, corpus.case_sources, corpus.source_names)
+    return pd.DataFrame(rows, columns=columns)
 
 
-def _coding_details(project: Project) -> dict[str, Coding]:
+def coding_details(project: Project) -> dict[str, Coding]:
     found: dict[str, Coding] = {}
     for source in project.sources:
         for sel in iter_selections(source):
@@ -282,7 +311,7 @@ CODINGS_COLUMNS = ("coding_guid", "code_guid", "source_guid", "selection_guid", 
 
 def codings_columns(corpus: Corpus, columns: dict[str, list[object]] | None = None) -> dict[str, list[object]]:
     """The codings table as plain lists, one per column (see :func:`codings_frame`)."""
-    details = _coding_details(corpus.project)
+    details = coding_details(corpus.project)
     segs = corpus.segments
     found = [details.get(guid_key(s.coding_guid)) for s in segs]
     seg: dict[str, list[object]] = columns if columns is not None else {

@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from qdx import __version__
 from qdx.errors import UsageError
 from qdx.options import MatrixLayout
+from qdx.report.arrow_tables import require_parquet
 from qdx.report.safe import frame_csv
 from qdx.report.sheets import COEFF, COUNT, PERCENT, Table, table_from_rows, write_tables
 from qdx.safety import atomic_folder, atomic_write
@@ -36,21 +37,6 @@ NVIVO_MEASURES = {
     "c-coefficient": "c-coefficient",
 }
 _FORMATS = {"coverage": PERCENT, "row-pct": PERCENT, "col-pct": PERCENT, "c-coefficient": COEFF}
-
-
-def require_parquet() -> None:
-    """Parquet needs pyarrow, an optional extra (``qdx[parquet]``): say so in one line.
-
-    Raises:
-        UsageError: pyarrow cannot be imported.
-    """
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError as exc:
-        raise UsageError(
-            "writing parquet needs pyarrow, which is not installed: pip install 'qdx[parquet]'"
-            " (or write csv instead)"
-        ) from exc
 
 
 def require_suffix(path: str | os.PathLike[str], allowed: tuple[str, ...], what: str = "") -> str:

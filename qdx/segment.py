@@ -132,17 +132,6 @@ def _kind(sel: Selection) -> tuple[SegmentKind, Region | None]:
     return "text", None
 
 
-def _slice(text: str | None, start: int | None, end: int | None) -> str | None:
-    """``text[start:end]`` when the range lies inside the text, else None.
-
-    Python would clip an out-of-range slice silently and show a shifted passage; validate calls
-    such a range out of the text (QDX112), so a segment shows no text for it.
-    """
-    if text is None or start is None or end is None or not 0 <= start <= end <= len(text):
-        return None
-    return text[start:end]
-
-
 class _Located:
     """Where each selection of a source sits in which text: ``(doc text, start, end)``."""
 
@@ -261,7 +250,9 @@ def _passages(source: Source) -> list[Passage]:
             text = doc = None
         else:
             doc, start, end = found
-            # doc[start:end] when the range lies inside it (see _slice)
+            # doc[start:end] only when the range lies inside it: Python would clip an out-of-range
+            # slice silently and show a shifted passage; validate calls such a range out of the
+            # text (QDX112), so the segment shows no text for it.
             if doc is None or start is None or end is None or not 0 <= start <= end <= len(doc):
                 text = doc = None
             else:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from qdx.cells import is_risky, xlsx_text
+from qdx.cells import _ILLEGAL_XML, EXCEL_MAX_CHARS, RISKY_START, is_risky, xlsx_text
 from qdx.report._metrics import _BLOCK, _lines, display_width, line_units, row_height
 
 if TYPE_CHECKING:
@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 
 
 _MEASURED_ROWS = 20_000  # beyond this a sheet is read on screen, not printed: cheaper row heights
+# The characters str.isspace() accepts (Unicode White_Space plus the C0 separators U+001C-1F;
+# a test checks the set against every code point).
+_SPACE = frozenset("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+                   "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+# A first character that needs a closer look: whitespace (kept with xml:space) or the start of
+# a formula (written with the quote prefix, qdx.cells.is_risky).
+_LEAD = _SPACE | frozenset(RISKY_START)
+_SEP = "\x00"
 
 
 def _counted_lines(text: str, per_line: float) -> int:
@@ -114,11 +122,39 @@ class RowRenderer:
         return [self._cell(c, r, s, v) for r, v in enumerate(values, start=first)]
 
     def _text_column(self, c: int, values: list[Any], first: int) -> list[str]:
-        """A text column's cells: the hot loop of a large sheet, kept to string concatenation."""
+        """A text column's cells: the hot loop of a large sheet.
+
+        Most columns hold no XML-illegal character and no cell over Excel's limit; then
+        :func:`xlsx_text` leaves every cell as it is, the escaping is done once over the whole
+        column, and a cell needs a closer look only when its first character is whitespace or
+        could start a formula, or its last is whitespace (:meth:`_text` then writes it).
+        """
+        present = list(filter(None, values))
+        if not present:
+            return [""] * len(values)
+        joined = "\n".join(present)
+        if _ILLEGAL_XML.search(joined) is not None or max(map(len, present)) > EXCEL_MAX_CHARS:
+            return self._checked_text_column(c, values, first, joined)
+        aligned = values if len(present) == len(values) else [v or "" for v in values]
+        texts = aligned
+        if "&" in joined or "<" in joined or ">" in joined:
+            # NUL cannot occur in the column (it is XML-illegal, checked above): a safe separator
+            texts = _xml(_SEP.join(aligned)).split(_SEP)
+        letter, s, text_cell = self.letters[c], self.style[c], self._text
+        plain = f'" s="{s}" t="inlineStr"><is><t>'
+        return [
+            "" if not v
+            else f'<c r="{letter}{r}{plain}{t}</t></is></c>' if v[0] not in _LEAD and v[-1] not in _SPACE
+            else text_cell(letter, r, s, c, v)
+            for r, v, t in zip(range(first, first + len(values)), values, texts, strict=True)
+        ]
+
+    def _checked_text_column(self, c: int, values: list[Any], first: int, joined: str) -> list[str]:
+        """A text column with XML-illegal characters or over-long cells: each cell through
+        :func:`xlsx_text` (which replaces the one and cuts the other)."""
         letter = self.letters[c]
         plain = f'" s="{self.style[c]}" t="inlineStr"><is><t>'
         quoted = f'" s="{self.quote[c]}" t="inlineStr"><is><t>'
-        joined = "\n".join(v for v in values if v)
         escape = "&" in joined or "<" in joined or ">" in joined
         out: list[str] = []
         append = out.append

@@ -348,15 +348,10 @@ class _SheetWriter:
             return
         first = self.head + 1
         ws._write_single_row(first)  # flush the header row: the buffer now continues at row `first`
-        buffer: list[str] = []
         from qdx.report._xlsx_rows import RowRenderer
 
-        for xml in RowRenderer(self, first).rows():
-            buffer.append(xml)
-            if len(buffer) >= 2000:
-                ws.fh.write("".join(buffer))
-                buffer.clear()
-        ws.fh.write("".join(buffer))
+        for xml in RowRenderer(self, first).blocks():
+            ws.fh.write(xml)
         ws._check_dimensions(first + n - 1, len(t.header) - 1)
         ws.previous_row = first + n  # later writes (notes) continue below the table
         if t.outline:

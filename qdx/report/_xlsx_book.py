@@ -22,7 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 _CHUNK = 1 << 20
 
 
-def copy_newlines_normalised(source: Any, target: Any) -> None:
+def copy_newlines_normalised(source: Any, target: Any, chunk_size: int = _CHUNK) -> None:
     """Copy the bytes of ``source`` to ``target`` with each CR LF and each lone CR made LF.
 
     XlsxWriter's copy reads the rows back in text mode, whose universal newlines turn every CR LF
@@ -31,7 +31,7 @@ def copy_newlines_normalised(source: Any, target: Any) -> None:
     which may start with its LF.
     """
     carry = b""
-    while chunk := source.read(_CHUNK):
+    while chunk := source.read(chunk_size):
         chunk = carry + chunk
         carry = b""
         if b"\r" in chunk:

@@ -159,13 +159,14 @@ def _columns(found: Sequence[Segment]) -> list[list[object]]:
         [s.coder for s in found],
         [";".join(s.labels) for s in found],
         [s.kind for s in found],
-        *_region_columns(found),
+        *_region_columns([s.region for s in found]),
     ]
 
 
-def _region_columns(found: Sequence[Segment]) -> list[list[object]]:
+def _region_columns(regions: list[Region | None]) -> list[list[object]]:
     """page, first_x, first_y, second_x, second_y: filled for regions, empty for the rest."""
-    regions = [s.region for s in found]
+    if regions.count(None) == len(regions):  # no region at all (most projects)
+        return [[None] * len(regions) for _ in range(5)]
     return [
         [r.page if r is not None else None for r in regions],
         [r.first_x if r is not None else None for r in regions],

@@ -100,7 +100,8 @@ class RowRenderer:
                         n = seen[v] = estimate(v, per_line)
                     if n > lines[i]:
                         lines[i] = n
-        attrs = ["" if n == 1 else f' ht="{row_height(n):g}" customHeight="1"' for n in lines]
+        heights = {n: "" if n == 1 else f' ht="{row_height(n):g}" customHeight="1"' for n in set(lines)}
+        attrs = list(map(heights.__getitem__, lines))
         if t.outline:
             attrs = [a + (f' outlineLevel="{min(level, 7)}"' if level else "") for a, level in zip(attrs, t.outline,
                                                                                                  strict=True)]

@@ -292,13 +292,13 @@ def _source_segments(source: Source, index: ProjectIndex, lookups: _Lookups | No
     lookups = lookups or _Lookups(index)
     name = source.name or str(source.guid)
     out: list[Segment] = []
-    append, path, user = out.append, lookups.path, lookups.user
+    append, path, paths, user = out.append, lookups.path, lookups.paths, lookups.user
     for sel, start, end, text, span, _ in source_passages(source):
         if not sel.codings:
             continue
         kind, region = _kind(sel)
         for coding in sel.codings:
-            code_path = path(coding.code)
+            code_path = paths.get(str(coding.code)) or path(coding.code)  # the cache first: a call per coding costs
             seg = _Draft(name, source.guid, sel.guid, start, end, text, code_path[-1], coding.code, code_path,
                          user(coding.creating_user), coding.guid, span, kind, region)
             seg.__class__ = Segment  # see _Draft

@@ -146,7 +146,7 @@ def _rows(found: Sequence[Segment]) -> list[dict[str, object]]:
 
 def _columns(found: Sequence[Segment]) -> list[list[object]]:
     """The table column by column (one pass per column: no per-row dicts)."""
-    from qdx.report.frames import PATH_SEP
+    from qdx.report.analysis_sheets import PATH_SEP  # not frames: that one imports numpy (0.1 s)
 
     return [
         [s.source for s in found],
@@ -159,13 +159,14 @@ def _columns(found: Sequence[Segment]) -> list[list[object]]:
         [s.coder for s in found],
         [";".join(s.labels) for s in found],
         [s.kind for s in found],
-        *_region_columns(found),
+        *_region_columns([s.region for s in found]),
     ]
 
 
-def _region_columns(found: Sequence[Segment]) -> list[list[object]]:
+def _region_columns(regions: list[Region | None]) -> list[list[object]]:
     """page, first_x, first_y, second_x, second_y: filled for regions, empty for the rest."""
-    regions = [s.region for s in found]
+    if regions.count(None) == len(regions):  # no region at all (most projects)
+        return [[None] * len(regions) for _ in range(5)]
     return [
         [r.page if r is not None else None for r in regions],
         [r.first_x if r is not None else None for r in regions],

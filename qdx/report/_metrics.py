@@ -28,7 +28,7 @@ _UNITS_PER_WIDTH = 0.93
 # LibreOffice, 6 short in Excel, 18 % more lines than LibreOffice needs on average.
 _WRAP_LOSS = 0.6
 _MIN_LOSS = 1.0
-_BLOCK = 5000  # rows rendered to XML at a time
+_BLOCK = 2000  # rows rendered to XML at a time (and held, as cells, row strings and their join: ~1.5 MB each)
 
 # Printable ASCII (U+0020-U+007E), each character's width in twentieths of a digit (as a
 # character, offset 48): the larger of Arial's (Helvetica's metrics) and DejaVu Sans'.
@@ -108,6 +108,23 @@ def word_lines(text: str, per_line: float) -> int:
                 total += 1
                 used -= per_line
     return total
+
+
+def counted_lines(text: str, per_line: float) -> int:
+    """Wrapped lines from the characters' count (:func:`display_width`: wide ones double),
+    1.25 units each, in a column holding ``per_line`` units a line: a cheaper estimate than
+    :func:`_lines`, for sheets too long to print."""
+    units_per_line = per_line / 1.25
+    if len(text) * 2 <= units_per_line:  # every paragraph fits on a line, whatever its characters
+        return text.count("\n") + 1
+    narrow = text.isascii()
+    lines = 0
+    for part in text.split("\n"):
+        width = len(part)
+        if width * 2 > units_per_line and not narrow:  # only a longer paragraph's wide characters matter
+            width = display_width(part)
+        lines += math.ceil(width / units_per_line) if width > units_per_line else 1
+    return lines
 
 
 def row_height(lines: int) -> float:

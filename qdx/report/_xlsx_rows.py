@@ -14,20 +14,22 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from qdx.cells import is_risky, xlsx_text
-from qdx.report._metrics import _BLOCK, _lines, display_width, line_units, row_height
+from qdx.cells import _ILLEGAL_XML, EXCEL_MAX_CHARS, RISKY_START, is_risky, xlsx_text
+from qdx.report._metrics import _BLOCK, _lines, counted_lines, line_units, row_height
 
 if TYPE_CHECKING:
     from qdx.report.sheets import _SheetWriter
 
 
 _MEASURED_ROWS = 20_000  # beyond this a sheet is read on screen, not printed: cheaper row heights
-
-
-def _counted_lines(text: str, per_line: float) -> int:
-    """Wrapped lines from the characters' count (wide ones double), 1.25 units each."""
-    units_per_line = per_line / 1.25
-    return sum(max(1, math.ceil(display_width(part) / units_per_line)) for part in text.split("\n"))
+# The characters str.isspace() accepts (Unicode White_Space plus the C0 separators U+001C-1F;
+# a test checks the set against every code point).
+_SPACE = frozenset("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+                   "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+# A first character that needs a closer look: whitespace (kept with xml:space) or the start of
+# a formula (written with the quote prefix, qdx.cells.is_risky).
+_LEAD = _SPACE | frozenset(RISKY_START)
+_SEP = "\x00"
 
 
 def _xml(text: str) -> str:
@@ -59,14 +61,16 @@ class RowRenderer:
             self.fills[c] = [by_level.get(n) for n in levels]
         self.total_from = t.nrows - t.totals
 
-    def rows(self) -> Iterator[str]:
-        """Every data row's XML, rendered column by column (one specialised loop per column)
-        over blocks of :data:`_BLOCK` rows, so memory holds one block of XML at a time."""
+    def blocks(self) -> Iterator[str]:
+        """The data rows' XML, a block of :data:`_BLOCK` rows at a time (so memory holds one
+        block), each block rendered column by column (one specialised loop per column)."""
         t = self.t
         attrs = self._row_attrs()
         for lo in range(0, t.nrows, _BLOCK):
             hi = min(lo + _BLOCK, t.nrows)
-            cells = [self._column(c, values[lo:hi], lo) for c, values in enumerate(t.columns)]
+            # The row numbers as text once, for every cell of the row (formatting an int per cell costs more)
+            numbers = list(map(str, range(self.first + lo + 1, self.first + hi + 1)))
+            cells = [self._column(c, values[lo:hi], numbers) for c, values in enumerate(t.columns)]
             for i in range(max(lo, self.total_from), hi):  # total rows: bold on a fill, cell by cell
                 for c in range(len(t.columns)):
                     cells[c][i - lo] = self._cell(c, self.first + i + 1, self.total[c], t.columns[c][i], force=True)
@@ -75,8 +79,8 @@ class RowRenderer:
                     style = styles[i]
                     if style is not None:
                         cells[c][i - lo] = self._cell(c, self.first + i + 1, style, t.columns[c][i], force=True)
-            for i, row_cells in enumerate(zip(*cells, strict=True), start=lo):
-                yield f'<row r="{self.first + i + 1}"{attrs[i]}>{"".join(row_cells)}</row>'
+            yield "".join([f'<row r="{n}"{a}>{"".join(row_cells)}</row>'
+                           for n, a, row_cells in zip(numbers, attrs[lo:hi], zip(*cells, strict=True), strict=True)])
 
     def _row_attrs(self) -> list[str]:
         """Per row: a height when wrapped text needs more than one line, an outline level."""
@@ -87,7 +91,7 @@ class RowRenderer:
             short = per_line / 2  # at most two units per character: surely one line
             # A sheet too long to print estimates by character counts (a quarter more than
             # common text needs); a printable one by character widths.
-            estimate = _lines if t.nrows <= _MEASURED_ROWS else _counted_lines
+            estimate = _lines if t.nrows <= _MEASURED_ROWS else counted_lines
             seen: dict[str, int] = {}  # labels and code paths repeat down a column: estimate each once
             for i, v in enumerate(t.columns[c]):
                 if isinstance(v, str) and (len(v) > short or "\n" in v):
@@ -96,33 +100,71 @@ class RowRenderer:
                         n = seen[v] = estimate(v, per_line)
                     if n > lines[i]:
                         lines[i] = n
-        attrs = ["" if n == 1 else f' ht="{row_height(n):g}" customHeight="1"' for n in lines]
+        heights = {n: "" if n == 1 else f' ht="{row_height(n):g}" customHeight="1"' for n in set(lines)}
+        attrs = list(map(heights.__getitem__, lines))
         if t.outline:
             attrs = [a + (f' outlineLevel="{min(level, 7)}"' if level else "") for a, level in zip(attrs, t.outline,
                                                                                                  strict=True)]
         return attrs
 
-    def _column(self, c: int, values: list[Any], offset: int) -> list[str]:
+    def _column(self, c: int, values: list[Any], numbers: list[str]) -> list[str]:
+        """One column's cells of a block (``numbers``: the block's row numbers as text)."""
         kinds = set(map(type, values))
         kinds.discard(type(None))
-        letter, s, first = self.letters[c], self.style[c], self.first + 1 + offset
+        if not kinds:
+            return [""] * len(values)
+        letter, s = self.letters[c], self.style[c]
         if kinds <= {int}:
             return ["" if v is None else f'<c r="{letter}{r}" s="{s}"><v>{v}</v></c>'
-                    for r, v in enumerate(values, start=first)]
+                    for r, v in zip(numbers, values, strict=True)]
         if kinds <= {str}:
-            return self._text_column(c, values, first)
-        return [self._cell(c, r, s, v) for r, v in enumerate(values, start=first)]
+            return self._text_column(c, values, numbers)
+        return [self._cell(c, r, s, v) for r, v in zip(numbers, values, strict=True)]
 
-    def _text_column(self, c: int, values: list[Any], first: int) -> list[str]:
-        """A text column's cells: the hot loop of a large sheet, kept to string concatenation."""
+    def _text_column(self, c: int, values: list[Any], numbers: list[str]) -> list[str]:
+        """A text column's cells: the hot loop of a large sheet.
+
+        Most columns hold no XML-illegal character and no cell over Excel's limit; then
+        :func:`xlsx_text` leaves every cell as it is, the escaping is done once over the whole
+        column, and a cell needs a closer look only when its first character is whitespace or
+        could start a formula, or its last is whitespace (:meth:`_edge_text` then writes it).
+        """
+        present = list(filter(None, values))
+        if not present:
+            return [""] * len(values)
+        joined = "\n".join(present)
+        if _ILLEGAL_XML.search(joined) is not None or max(map(len, present)) > EXCEL_MAX_CHARS:
+            return self._checked_text_column(c, values, numbers, joined)
+        aligned = values if len(present) == len(values) else [v or "" for v in values]
+        texts = aligned
+        if "&" in joined or "<" in joined or ">" in joined:
+            # NUL cannot occur in the column (it is XML-illegal, checked above): a safe separator
+            texts = _xml(_SEP.join(aligned)).split(_SEP)
+        letter, edge = self.letters[c], self._edge_text
+        plain = f'" s="{self.style[c]}" t="inlineStr"><is><t>'
+        return [
+            "" if not v
+            else f'<c r="{letter}{r}{plain}{t}</t></is></c>' if v[0] not in _LEAD and v[-1] not in _SPACE
+            else edge(letter, r, c, v, t)
+            for r, v, t in zip(numbers, values, texts, strict=True)
+        ]
+
+    def _edge_text(self, letter: str, r: str, c: int, value: str, escaped: str) -> str:
+        """:meth:`_text` of a cell that :func:`xlsx_text` leaves as it is (``escaped``: its XML)."""
+        s = self.quote[c] if is_risky(value) else self.style[c]
+        space = ' xml:space="preserve"' if value[0] in _SPACE or value[-1] in _SPACE else ""
+        return f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+
+    def _checked_text_column(self, c: int, values: list[Any], numbers: list[str], joined: str) -> list[str]:
+        """A text column with XML-illegal characters or over-long cells: each cell through
+        :func:`xlsx_text` (which replaces the one and cuts the other)."""
         letter = self.letters[c]
         plain = f'" s="{self.style[c]}" t="inlineStr"><is><t>'
         quoted = f'" s="{self.quote[c]}" t="inlineStr"><is><t>'
-        joined = "\n".join(v for v in values if v)
         escape = "&" in joined or "<" in joined or ">" in joined
         out: list[str] = []
         append = out.append
-        for r, v in enumerate(values, start=first):
+        for r, v in zip(numbers, values, strict=True):
             if not v:
                 append("")
                 continue
@@ -136,14 +178,14 @@ class RowRenderer:
             append(f'<c r="{letter}{r}{head}{text}</t></is></c>')
         return out
 
-    def _text(self, letter: str, r: int, s: int, c: int, value: str) -> str:
+    def _text(self, letter: str, r: int | str, s: int, c: int, value: str) -> str:
         text = xlsx_text(value)
         if is_risky(text):
             s = self.quote[c]
         space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
         return f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t{space}>{_xml(text)}</t></is></c>'
 
-    def _cell(self, c: int, r: int, s: int, value: Any, force: bool = False) -> str:
+    def _cell(self, c: int, r: int | str, s: int, value: Any, force: bool = False) -> str:
         letter = self.letters[c]
         if value is None:
             return f'<c r="{letter}{r}" s="{s}"/>' if force else ""
@@ -156,7 +198,7 @@ class RowRenderer:
             return f'<c r="{letter}{r}" s="{s}"><v>{value!r}</v></c>' if math.isfinite(value) else ""
         return self._other(c, r, s, value)
 
-    def _other(self, c: int, r: int, s: int, value: Any) -> str:
+    def _other(self, c: int, r: int | str, s: int, value: Any) -> str:
         ref = f"{self.letters[c]}{r}"
         if isinstance(value, bool):
             return f'<c r="{ref}" s="{s}" t="b"><v>{int(value)}</v></c>'

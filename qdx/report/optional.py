@@ -100,12 +100,14 @@ def _agreement(project: Project, compare: Project | None,
         return None, "not available in this qdx"
     if compare is not None:
         other = compare.name or "the compared project"
-        return agree(project, compare), f"this project against {other}, character units"
+        # The sheet shows per-code and overall measures: no differing passages to collect.
+        return agree(project, compare, passages=False), f"this project against {other}, character units"
     coders = _coders(project) if known is None else known
     if len(coders) < 2:
         return None, "not applicable: the project has fewer than two coders"
     a, b = coders[:2]
-    return agree(project, coders_a=[a], coders_b=[b]), f"coder {a} against coder {b}, character units"
+    return (agree(project, coders_a=[a], coders_b=[b], passages=False),
+            f"coder {a} against coder {b}, character units")
 
 
 @dataclass(frozen=True, slots=True)

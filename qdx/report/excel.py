@@ -29,6 +29,7 @@ from qdx.errors import UsageError
 from qdx.model import Project, guid_key
 from qdx.options import REPORT_SHEETS, StepProgress
 from qdx.report._report_ctx import Report, ReportContext, level_depth, reported_counts
+from qdx.report.background import Background
 from qdx.report.frames import cases_frame, codes_frame, segment_columns
 from qdx.report.levels import LevelNames, ancestor_columns, is_grounded
 from qdx.report.matrix_sheets import (
@@ -40,7 +41,7 @@ from qdx.report.matrix_sheets import (
     sheet_presence,
     strongest_pairs,
 )
-from qdx.report.optional import ReportOptions, headlines, optional_results, result_tables
+from qdx.report.optional import ReportOptions, figures, headlines, optional_results, result_tables
 from qdx.report.sheets import COUNT, Book, Table, table_from_frame, table_from_rows
 from qdx.safety import atomic_write
 
@@ -54,6 +55,7 @@ SHEET_SETS: dict[str, frozenset[str] | None] = {
                          "Matrix by variable", "Saturation", "Agreement", "About"}),
     "minimal": frozenset({"Overview", "Codebook", "Matrix", "About"}),
 }
+_PICTURED = ("Saturation", "Agreement")  # the analyses whose sheets carry a figure
 _ALL_SHEETS = ("Overview", "Codebook", "Matrix", "Coverage", "Co-occurrence", "C-coefficient", "Segments",
                "Cases", "Presence", "Matrix by variable", "Memos", "Structure", "Audit", "Saturation",
                "Agreement", "About")
@@ -167,9 +169,10 @@ def _about(ctx: _Ctx) -> Table:
     return table_from_rows("About", ["sheet", "how the numbers were computed"], rows, wrap=(1,))
 
 
-def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[Table]:
+def _tables(ctx: _Ctx, input_name: str | None, progress: Progress,
+            drawn: Callable[[], dict[str, bytes]] | None = None) -> Iterator[Table]:
     """Each chosen sheet in turn, built when asked for: a writer drops one before the
-    next is built."""
+    next is built. ``drawn``: gives the analyses' figures (drawn elsewhere meanwhile)."""
     builders: list[tuple[str, Callable[[], Table | None]]] = [
         ("Overview", lambda: _sheet_overview(ctx, input_name)),
         ("Codebook", lambda: _sheet_codebook(ctx)),
@@ -194,7 +197,7 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[T
     if ctx.report.codings == 0:  # the Matrix was left out: the summary still counts the codings
         ctx.report.codings = ctx.report.matrix_total = len(ctx.corpus.codings)
     results = [(title, result) for title, result in ctx.results if _chosen(ctx, title)]
-    yield from result_tables(ctx.project, results, ctx.options)
+    yield from result_tables(ctx.project, results, ctx.options, drawn() if drawn is not None else None)
     ctx.about.extend(a for a in ctx.optional_about if _chosen(ctx, a[0]))  # in sheet order
     yield _about(ctx)
 
@@ -253,8 +256,13 @@ def write_report(project: Project, stream: IO[bytes], *, input_name: str | None 
     """
     step = progress or (lambda _name: None)
     ctx = _context(project, compare, step, options)
-    with Book(stream, project=project.name or input_name or "", title=f"qdx report: {project.name or ''}") as book:
-        for table in _tables(ctx, input_name, step):
+    chosen = [(title, result) for title, result in ctx.results if _chosen(ctx, title)]
+    # The figures need only the analyses' results: drawn in a second process while the sheets
+    # before them are written (qdx.report.background), else here when their sheet comes.
+    pictured = any(title in _PICTURED for title, _ in chosen)
+    with (Background(lambda: figures(chosen), fork=None if pictured else False) as drawing,
+          Book(stream, project=project.name or input_name or "", title=f"qdx report: {project.name or ''}") as book):
+        for table in _tables(ctx, input_name, step, drawing.result):
             step(f"Writing {table.title}")
             ctx.report.sheets.append(book.add(table))
             del table  # the next sheet is built without this one in memory

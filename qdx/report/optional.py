@@ -185,17 +185,19 @@ def _analyses(compare: Project | None, coders: list[str] | None,
     ]
 
 
-def _table(title: str, result: object, project: Project, holdout: str | None = None) -> Table:
-    """The sheet of one analysis: its own layout when it has one, else its records flattened."""
+def _table(title: str, result: object, project: Project, holdout: str | None = None,
+           figure: bytes | None = None) -> Table:
+    """The sheet of one analysis: its own layout when it has one, else its records flattened.
+    ``figure``: its picture drawn already (:func:`figures`), else it is drawn here."""
     from qdx.analysis.agreement import AgreementResult
     from qdx.analysis.saturation import SaturationResult
     from qdx.report.analysis_sheets import agreement_table, holdout_set_name, saturation_table
 
     if isinstance(result, SaturationResult):
         return saturation_table(result, holdout or holdout_set_name([s.name for s in project.sets]),
-                                image=_curve_png(result) if result.curve else None)
+                                image=figure if figure is not None else _figure(result))
     if isinstance(result, AgreementResult):
-        return agreement_table(result)
+        return agreement_table(result, chart=figure)
     if title == "Audit" and isinstance(result, list | tuple):
         from qdx.report.analysis_sheets import audit_table
 
@@ -203,6 +205,25 @@ def _table(title: str, result: object, project: Project, holdout: str | None = N
     frame = result_frame(result)
     frame.columns = [str(c).split(".")[-1].replace("_", " ") for c in frame.columns]
     return table_from_frame(title, frame, label_cols=0)
+
+
+def _figure(result: object) -> bytes | None:
+    """The picture an analysis's sheet shows (PNG), None when it has none."""
+    from qdx.analysis.agreement import AgreementResult
+    from qdx.analysis.saturation import SaturationResult
+    from qdx.report.analysis_sheets import agreement_chart
+
+    if isinstance(result, SaturationResult):
+        return _curve_png(result) if result.curve else None
+    if isinstance(result, AgreementResult):
+        return agreement_chart(result)
+    return None
+
+
+def figures(results: list[tuple[str, object]]) -> dict[str, bytes]:
+    """The pictures of the analyses' sheets, by sheet title (for :func:`result_tables`)."""
+    drawn = {title: _figure(result) for title, result in results}
+    return {title: png for title, png in drawn.items() if png is not None}
 
 
 def _curve_png(result: object) -> bytes:
@@ -248,10 +269,11 @@ def optional_results(project: Project, about: About, compare: Project | None = N
 
 
 def result_tables(project: Project, results: list[tuple[str, object]],
-                  options: ReportOptions | None = None) -> list[Table]:
-    """One sheet per result of :func:`optional_results`."""
+                  options: ReportOptions | None = None, drawn: dict[str, bytes] | None = None) -> list[Table]:
+    """One sheet per result of :func:`optional_results`; ``drawn``: their :func:`figures`
+    when drawn already (else each is drawn here)."""
     holdout = (options or ReportOptions()).holdout(project)
-    return [_table(title, result, project, holdout) for title, result in results]
+    return [_table(title, result, project, holdout, (drawn or {}).get(title)) for title, result in results]
 
 
 def optional_tables(project: Project, about: About, compare: Project | None = None,

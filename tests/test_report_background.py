@@ -1,0 +1,118 @@
+"""The report's figures drawn in a forked child (qdx.report.background): the same value as
+drawing them here, a fallback whenever the child cannot deliver, and no child left behind."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import qdx
+from qdx.report.background import Background, can_fork
+from qdx.report.excel import write_report
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDY = ROOT / "fixtures" / "wechat-moments" / "project.qdpx"
+forking = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this system")
+
+
+def _reaped(pid: int) -> bool:
+    """True when ``pid`` is no longer a child of this process (ended and waited for)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@forking
+def test_the_child_computes_the_value() -> None:
+    parent = os.getpid()
+    with Background(lambda: (os.getpid(), b"\x00" * 300_000), fork=True) as job:  # beyond a pipe's buffer
+        pid, data = job.result()
+    assert pid != parent  # computed in the child ...
+    assert data == b"\x00" * 300_000  # ... and handed back whole
+    assert _reaped(pid)
+
+
+@forking
+def test_a_failing_child_falls_back_to_this_process() -> None:
+    parent = os.getpid()
+
+    def work() -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("only in the child")
+        return 42
+
+    with Background(work, fork=True) as job:
+        child = job._pid
+        assert job.result() == 42
+    assert child is not None and _reaped(child)
+
+
+@forking
+def test_a_child_killed_midway_falls_back() -> None:
+    parent = os.getpid()
+
+    def work() -> str:
+        if os.getpid() != parent:
+            os._exit(3)  # as if killed before writing anything
+        return "here"
+
+    with Background(work, fork=True) as job:
+        assert job.result() == "here"
+
+
+@forking
+def test_an_unwanted_child_is_stopped_and_reaped() -> None:
+    import time
+
+    started = time.monotonic()
+    with Background(lambda: time.sleep(30), fork=True) as job:
+        child = job._pid  # the report failed before the figures were needed
+    assert child is not None and _reaped(child)
+    assert time.monotonic() - started < 10  # stopped, not waited for
+
+
+def test_no_fork_while_another_thread_runs() -> None:
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        assert not can_fork()
+        parent = os.getpid()
+        with Background(os.getpid) as job:
+            assert job.result() == parent
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        return {name: re.sub(rb"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\dZ)?", b"T", book.read(name))
+                for name in book.namelist()}
+
+
+@pytest.mark.skipif(not STUDY.exists(), reason="the bundled study is absent")
+def test_the_report_is_the_same_whoever_draws_the_figures() -> None:
+    project = qdx.read(STUDY)
+    forked = io.BytesIO()
+    write_report(project, forked)
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)  # a running thread: figures drawn in this process
+    worker.start()
+    try:
+        here = io.BytesIO()
+        write_report(project, here)
+    finally:
+        stop.set()
+        worker.join()
+    pictures = [name for name in _members(here.getvalue()) if name.startswith("xl/media/")]
+    assert pictures  # the saturation curve (one coder: no kappa chart)
+    assert _members(forked.getvalue()) == _members(here.getvalue())

@@ -220,6 +220,17 @@ def _figure(result: object) -> bytes | None:
     return None
 
 
+def shown(result: object) -> object:
+    """``result`` with only what its report sheet and the Overview show: an agreement's
+    per-code and overall measures without its 10^4-10^5 (code, source) rows, which would
+    cost more to hand between processes than to compute."""
+    from qdx.analysis.agreement import AgreementResult
+
+    if isinstance(result, AgreementResult):
+        return dataclasses.replace(result, per_code_source=())
+    return result
+
+
 def figures(results: list[tuple[str, object]]) -> dict[str, bytes]:
     """The pictures of the analyses' sheets, by sheet title (for :func:`result_tables`)."""
     drawn = {title: _figure(result) for title, result in results}
@@ -240,8 +251,8 @@ def _curve_png(result: object) -> bytes:
 
 
 def optional_results(project: Project, about: About, compare: Project | None = None,
-                     coders: list[str] | None = None,
-                     options: ReportOptions | None = None) -> list[tuple[str, object]]:
+                     coders: list[str] | None = None, options: ReportOptions | None = None,
+                     titles: tuple[str, ...] | None = None) -> list[tuple[str, object]]:
     """(title, result) of each analysis that exists and applies; what happened goes to ``about``.
 
     Args:
@@ -251,9 +262,12 @@ def optional_results(project: Project, about: About, compare: Project | None = N
             otherwise Agreement compares the two most active coders inside ``project``.
         coders: the project's coders, most active first, when the caller knows them already.
         options: the report's choices (held-out set, core category).
+        titles: run only these analyses (Structure, Audit, Saturation, Agreement); None: all.
     """
     found: list[tuple[str, object]] = []
     for title, run in _analyses(compare, coders, options or ReportOptions()):
+        if titles is not None and title not in titles:
+            continue
         try:
             result, how = run(project)
         except Exception as exc:

@@ -264,6 +264,17 @@ class Book:
         self.sheets.append(name)
         return name
 
+    def reserve(self, title: str) -> tuple[Any, str]:
+        """Add the next sheet now and write it later with :meth:`fill` (every sheet streams
+        its rows to its own buffer, so one sheet may be written after those behind it)."""
+        name = sheet_title(title, self._taken)
+        self.sheets.append(name)
+        return self._book.add_worksheet(name), name
+
+    def fill(self, sheet: tuple[Any, str], table: Table) -> None:
+        """Write ``table`` into a sheet added by :meth:`reserve`."""
+        _SheetWriter(self, sheet[0], table, sheet[1]).write()
+
     def chart(self, kind: str) -> Any:
         return self._book.add_chart({"type": kind})
 

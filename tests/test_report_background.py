@@ -116,3 +116,39 @@ def test_the_report_is_the_same_whoever_draws_the_figures() -> None:
     pictures = [name for name in _members(here.getvalue()) if name.startswith("xl/media/")]
     assert pictures  # the saturation curve (one coder: no kappa chart)
     assert _members(forked.getvalue()) == _members(here.getvalue())
+
+
+@pytest.mark.skipif(not STUDY.exists(), reason="the bundled study is absent")
+def test_the_overview_filled_last_holds_what_the_sheets_in_order_hold() -> None:
+    """write_report adds the Overview first and fills it after the count sheets (its analyses run
+    meanwhile); build_tables builds every sheet in order. Same sheets, same cells, same About."""
+    import openpyxl
+
+    from qdx.report.excel import build_tables
+
+    project = qdx.read(STUDY)
+    written = io.BytesIO()
+    report = write_report(project, written)
+    tables, _ = build_tables(project)
+    book = openpyxl.load_workbook(io.BytesIO(written.getvalue()), read_only=True)
+    assert book.sheetnames == report.sheets == [t.title for t in tables]
+    assert report.sheets[0] == "Overview" and report.sheets[-1] == "About"
+    for table in tables:
+        cells = [list(row) for row in book[table.title].iter_rows(values_only=True)]
+        header = cells.index(list(table.header) + [None] * (len(cells[0]) - len(table.header)))
+        got = [row[: len(table.header)] for row in cells[header + 1 : header + 1 + table.nrows]]
+        want = [[_shown(v) for v in row] for row in table.rows]
+        if table.title == "About":  # its last line says when it was written
+            got, want = got[:-1], want[:-1]
+        assert got == want, table.title
+
+
+def _shown(value: object) -> object:
+    """A cell value as openpyxl reads it back (an empty text is no cell; dates lose their zone)."""
+    from datetime import datetime
+
+    if value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return value

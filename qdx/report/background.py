@@ -28,7 +28,13 @@ T = TypeVar("T")
 
 def can_fork() -> bool:
     """Whether a forked child could do work beside this process (see the module docstring)."""
-    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
+    return hasattr(os, "fork") and _cores() > 1 and threading.active_count() == 1
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity, where the system says; else all)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 class Background(Generic[T]):

@@ -79,6 +79,17 @@ def test_an_unwanted_child_is_stopped_and_reaped() -> None:
     assert time.monotonic() - started < 10  # stopped, not waited for
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this system")
+def test_no_fork_on_one_core() -> None:
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        assert not can_fork()
+    finally:
+        os.sched_setaffinity(0, cores)
+    assert can_fork() == (len(cores) > 1)
+
+
 def test_no_fork_while_another_thread_runs() -> None:
     stop = threading.Event()
     worker = threading.Thread(target=stop.wait)

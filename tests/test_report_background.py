@@ -162,3 +162,22 @@ def _shown(value: object) -> object:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     return value
+
+
+@forking
+def test_a_stuck_child_is_stopped_and_its_work_done_here() -> None:
+    import time
+
+    parent = os.getpid()
+
+    def work() -> str:
+        if os.getpid() != parent:
+            time.sleep(3600)  # a child that never answers (a lock no thread will release)
+        return "here"
+
+    with Background(work, fork=True) as job:
+        child = job._pid
+        started = time.monotonic()
+        assert job.result(patience=1.0, least=1.0) == "here"  # waited a second, then gave up on it
+    assert child is not None and _reaped(child)
+    assert 0.9 < time.monotonic() - started < 30

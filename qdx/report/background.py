@@ -19,7 +19,10 @@ import contextlib
 import gc
 import os
 import pickle
+import select
+import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, NoReturn, TypeVar
 
@@ -47,6 +50,7 @@ class Background(Generic[T]):
 
     def __init__(self, work: Callable[[], T], *, fork: bool | None = None) -> None:
         self._work = work
+        self._started = time.monotonic()
         self._pid: int | None = None
         self._pipe: int | None = None
         if can_fork() if fork is None else fork:
@@ -66,17 +70,34 @@ class Background(Generic[T]):
         os.close(write_end)
         self._pid, self._pipe = pid, read_end
 
-    def result(self) -> T:
-        """The value of ``work()``: the child's, else computed here (the child failed or none ran)."""
+    def result(self, *, patience: float = 10.0, least: float = 60.0) -> T:
+        """The value of ``work()``: the child's, else computed here (the child failed, none ran,
+        or it stopped answering).
+
+        A child normally finishes well before its result is asked for. One still silent after
+        ``patience`` times as long as it has run so far (at least ``least`` seconds) is taken to be
+        stuck, stopped, and its work done here: a fork copies no other thread, so a lock that
+        a library's own native thread held at the fork would never be released in the child.
+        """
         if self._pipe is None:
             return self._work()
-        with os.fdopen(self._pipe, "rb") as pipe:
-            self._pipe = None
-            data = pipe.read()
-        status = self._reap()
-        if status != 0 or not data:
+        deadline = time.monotonic() + max(least, patience * (time.monotonic() - self._started))
+        chunks: list[bytes] = []
+        while True:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._pipe], [], [], max(left, 0.0))
+            if not ready:  # stuck: the work is done here instead
+                self.close()
+                return self._work()
+            chunk = os.read(self._pipe, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(self._pipe)
+        self._pipe = None
+        if self._reap() != 0 or not chunks:
             return self._work()
-        value: T = pickle.loads(data)
+        value: T = pickle.loads(b"".join(chunks))
         return value
 
     def close(self) -> None:
@@ -86,7 +107,8 @@ class Background(Generic[T]):
             self._pipe = None
         if self._pid is not None:
             with contextlib.suppress(OSError):
-                os.kill(self._pid, 15)  # SIGTERM
+                # SIGKILL: a stuck child runs no Python signal handler, and it has nothing to clean up
+                os.kill(self._pid, signal.SIGKILL)
             self._reap()
 
     def _reap(self) -> int:

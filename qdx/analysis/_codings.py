@@ -15,7 +15,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qdx.errors import UsageError
@@ -189,6 +189,9 @@ class Corpus:
     segments: tuple[Segment, ...]
     # Sources the filters keep (a set's member sources, the sources a coder coded); None: all.
     scope: frozenset[str] | None = None
+    # Counts derived from this corpus, kept for the next caller that asks for the same one (a
+    # report lists co-occurring pairs and draws the c-coefficient table from one count).
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)
 
 
 def source_texts(source: Source) -> Iterator[tuple[str, str | None]]:

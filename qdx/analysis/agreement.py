@@ -138,9 +138,9 @@ def _rows(
     catalog: Catalog,
     keys: iv.IntArray,
     unit_arrays: tuple[_Arrays, _Arrays],
-    char_arrays: tuple[_Arrays, _Arrays],
     unit: str,
     overlap: tuple[float, str],
+    segs: tuple[dict[int, list[tuple[int, int]]], dict[int, list[tuple[int, int]]]],
 ) -> tuple[list[CodeSourceAgreement], iv.Pieces]:
     n_docs = len(catalog.docs)
     ua, ub = unit_arrays
@@ -155,9 +155,7 @@ def _rows(
     pieces = iv.sweep(intervals(ua), intervals(ub), stride)
     both, a_only, b_only = iv.counts(pieces, len(keys))
     squares = iv.run_square_sums(pieces, pieces.in_a, len(keys)) + iv.run_square_sums(pieces, pieces.in_b, len(keys))
-    ca, cb = char_arrays
-    seg_a = iv.segments_by_group(ca.code * n_docs + ca.doc, ca.start, ca.end)
-    seg_b = iv.segments_by_group(cb.code * n_docs + cb.doc, cb.start, cb.end)
+    seg_a, seg_b = segs
     rows = []
     for i, key in enumerate(keys.tolist()):
         doc = catalog.docs[key % n_docs]
@@ -314,7 +312,8 @@ def agree(
     n_docs, n_codes = len(catalog.docs), len(catalog.code_paths)
     docs = _compared_docs(catalog, side_a, side_b, b is None, all_sources)
     keys = _group_keys(unit_a, unit_b, docs, n_docs, n_codes, all_pairs)
-    rows, pieces = _rows(catalog, keys, (unit_a, unit_b), (char_a, char_b), unit, (overlap, overlap_measure))
+    segs = (_segments(char_a, n_docs), _segments(char_b, n_docs))
+    rows, pieces = _rows(catalog, keys, (unit_a, unit_b), unit, (overlap, overlap_measure), segs)
     _require_shared_data(rows, docs, side_a, side_b, b is None)
     # Group by code number, not path: two same-named codes of one project stay apart.
     by_code: dict[int, list[CodeSourceAgreement]] = {}
@@ -335,16 +334,21 @@ def agree(
         overall=_aggregate(rows, k),
         disagreements=tuple(_disagreements(catalog, keys, pieces, unit)) if passages else (),
         warnings=tuple(dict.fromkeys(catalog.warnings)),
-        passages=tuple(_passages(catalog, keys, (char_a, char_b))) if passages else (),
+        passages=tuple(_passages(catalog, keys, segs)) if passages else (),
     )
 
 
-def _passages(catalog: Catalog, keys: iv.IntArray, arrays: tuple[_Arrays, _Arrays]) -> list[Passage]:
+def _segments(chars: _Arrays, n_docs: int) -> dict[int, list[tuple[int, int]]]:
+    """Each (code, source) group's passages in characters (the segment measures and the
+    differing passages both start from them)."""
+    return iv.segments_by_group(chars.code * n_docs + chars.doc, chars.start, chars.end)
+
+
+def _passages(catalog: Catalog, keys: iv.IntArray,
+              segs: tuple[dict[int, list[tuple[int, int]]], dict[int, list[tuple[int, int]]]]) -> list[Passage]:
     """Whole passages the sides coded differently, per compared (code, source) pair."""
     n_docs = len(catalog.docs)
-    ca, cb = arrays
-    seg_a = iv.segments_by_group(ca.code * n_docs + ca.doc, ca.start, ca.end)
-    seg_b = iv.segments_by_group(cb.code * n_docs + cb.doc, cb.start, cb.end)
+    seg_a, seg_b = segs
     out = []
     for key in keys.tolist():
         doc, path = catalog.docs[key % n_docs], catalog.code_paths[key // n_docs]

@@ -31,6 +31,7 @@ from qdx.model import Project
 from qdx.options import COOCCUR_MODES, COOCCUR_VALUES, CellValue, CooccurMode, Level
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 MODES = COOCCUR_MODES
@@ -97,9 +98,20 @@ def _document_pairs(cells: pd.DataFrame) -> Counter[tuple[str, str]]:
     return counts
 
 
-def _counts(corpus: Corpus, codes: Axis, mode: str) -> tuple[dict[str, int], Counter[tuple[str, str]]]:
+def _counts(corpus: Corpus, codes: Axis, level: str | int | None,
+            mode: str) -> tuple[dict[str, int], Counter[tuple[str, str]]]:
+    """Each code's n_i and each meeting pair's count; ``codes`` is ``axis(corpus, "codes", level)``.
+    Computed once per corpus, level and mode (callers only read them)."""
     if mode not in MODES:
         raise UsageError(f"unknown co-occurrence mode {mode!r}; choose overlap or document")
+    memo_key = ("cooccurrence", level, mode)
+    found = corpus.memo.get(memo_key)
+    if found is None:
+        found = corpus.memo[memo_key] = _count(corpus, codes, mode)
+    return found  # type: ignore[return-value]  # stored by this function only
+
+
+def _count(corpus: Corpus, codes: Axis, mode: str) -> tuple[dict[str, int], Counter[tuple[str, str]]]:
     cells = codes.links.merge(corpus.codings, on="coding")
     if mode == "overlap":
         totals = cells.groupby("key")["coding"].nunique()
@@ -108,35 +120,57 @@ def _counts(corpus: Corpus, codes: Axis, mode: str) -> tuple[dict[str, int], Cou
     return {str(k): int(v) for k, v in totals.items()}, _document_pairs(cells)
 
 
+_PAIR_COLUMNS = ["code_a", "code_b", "n_a", "n_b", "n_ab", "c", "out_of_range"]
+
+
 def pairs_from(corpus: Corpus, *, level: str | int | None = None, mode: CooccurMode = "overlap") -> pd.DataFrame:
     """Tidy co-occurrence: one row per code pair that meets (code_a, code_b, n_a, n_b, n_ab, c, out_of_range).
+
+    Code A is the one earlier in the tree; the rows are sorted by c, then n_ab (highest first).
+    Built column-wise: at the concept level of a large project there are 10^5 pairs.
 
     Raises:
         UsageError: an unknown mode or level.
     """
+    import numpy as np
     import pandas as pd
 
     codes = axis(corpus, "codes", level)
-    totals, counts = _counts(corpus, codes, mode)
+    totals, counts = _counts(corpus, codes, level, mode)
+    if not counts:
+        return pd.DataFrame([], columns=_PAIR_COLUMNS)
     labels = dict(zip(codes.keys, codes.labels, strict=True))
     order = {k: i for i, k in enumerate(codes.keys)}
-    rows = []
-    for (a, b), n_ab in counts.items():
-        a, b = sorted((a, b), key=lambda k: order.get(k, len(order)))
-        n_a, n_b = totals.get(a, 0), totals.get(b, 0)
-        rows.append(
-            (
-                labels.get(a, a),
-                labels.get(b, b),
-                n_a,
-                n_b,
-                n_ab,
-                c_coefficient(n_a, n_b, n_ab),
-                out_of_range(n_a, n_b, n_ab),
-            )
-        )
-    frame = pd.DataFrame(rows, columns=["code_a", "code_b", "n_a", "n_b", "n_ab", "c", "out_of_range"])
+    last = len(order)  # a code off the axis sorts after every code on it
+    first = np.array([a for a, _ in counts], dtype=object)
+    second = np.array([b for _, b in counts], dtype=object)
+    rank_a = np.array([order.get(k, last) for k in first.tolist()], dtype=np.int64)
+    rank_b = np.array([order.get(k, last) for k in second.tolist()], dtype=np.int64)
+    swap = rank_b < rank_a  # a stable sort of the two: equal ranks keep their order
+    code_a = np.where(swap, second, first).tolist()
+    code_b = np.where(swap, first, second).tolist()
+    n_a = np.array([totals.get(k, 0) for k in code_a], dtype=np.int64)
+    n_b = np.array([totals.get(k, 0) for k in code_b], dtype=np.int64)
+    n_ab = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    frame = pd.DataFrame({
+        "code_a": [labels.get(k, k) for k in code_a],
+        "code_b": [labels.get(k, k) for k in code_b],
+        "n_a": n_a, "n_b": n_b, "n_ab": n_ab,
+        "c": c_coefficients(n_a, n_b, n_ab),
+        "out_of_range": n_ab > np.minimum(n_a, n_b),
+    })
     return frame.sort_values(["c", "n_ab"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def c_coefficients(n1: np.ndarray, n2: np.ndarray, n12: np.ndarray) -> np.ndarray:
+    """:func:`c_coefficient` of arrays of counts, element by element (the same floats: counts
+    below 2**53 convert to float exactly, and one IEEE division is correctly rounded either way)."""
+    import numpy as np
+
+    denominator = n1 + n2 - n12
+    ratio = np.ones(len(n12), dtype=np.float64)
+    np.divide(n12, denominator, out=ratio, where=denominator > 0)
+    return np.where(n12 <= 0, 0.0, np.minimum(1.0, ratio))
 
 
 def cooccurrence_from(
@@ -148,7 +182,7 @@ def cooccurrence_from(
     if value not in CO_VALUES:
         raise UsageError(f"a code × code matrix supports {', '.join(CO_VALUES)}, not {value!r}")
     codes = axis(corpus, "codes", level)
-    totals, counts = _counts(corpus, codes, mode)
+    totals, counts = _counts(corpus, codes, level, mode)
     n = {k: totals.get(k, 0) for k in codes.keys}
     grid = pd.DataFrame(0.0 if value == "c-coefficient" else 0, index=codes.keys, columns=codes.keys)
     for (a, b), n_ab in counts.items():

@@ -66,7 +66,9 @@ def _ranges(cells: pd.DataFrame) -> dict[tuple[str, str, str], list[tuple[int, i
     """Merged coded character ranges per (row, column, document)."""
     text = cells[cells["unit"] == "char"]
     grouped: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
-    for r, c, doc, start, end in zip(text["r"], text["c"], text["doc"], text["start"], text["end"], strict=True):
+    # Plain lists first: iterating a nullable-integer column yields its values one Python call each.
+    columns = (text[name].tolist() for name in ("r", "c", "doc", "start", "end"))
+    for r, c, doc, start, end in zip(*columns, strict=True):
         grouped.setdefault((r, c, doc), []).append((int(start), int(end)))
     return {k: merge_ranges(v) for k, v in grouped.items()}
 

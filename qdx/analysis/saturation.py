@@ -18,11 +18,11 @@ Definitions are docs/methods.md §B:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qdx.analysis._order import order_sources, set_members, source_name
 from qdx.errors import NoDataError, UsageError
-from qdx.model import Guid, Project, ProjectIndex, Source, iter_selections
+from qdx.model import Project, ProjectIndex, Source, guid_key, iter_selections
 
 CATEGORY_LEVELS = ("core", "main category", "subcategory")
 CONCEPT = "concept"
@@ -237,11 +237,18 @@ def francis2010(new: Sequence[int], *, initial: int = 10, stop: int = 3) -> Fran
 
 @dataclass(frozen=True, slots=True)
 class _Tree:
-    """Per code: name, path, ancestors and level name (concept = leaf)."""
+    """Per code (by canonical GUID key): path, ancestors and level name (concept = leaf).
 
-    index: ProjectIndex
-    level: dict[Guid, str]
+    Plain-string keys: the curve does set arithmetic over every document's codes, and hashing
+    a :class:`~qdx.model.Guid` folds its case in Python on every call (most of the time it took).
+    """
+
+    level: dict[str, str]
     levels: tuple[str, ...]
+    parents: dict[str, tuple[str, ...]]  # ancestors, nearest first
+    paths: dict[str, tuple[str, ...]]
+    rank: dict[str, int]  # pre-order position
+    spelled: dict[str, str] = field(default_factory=dict)  # codes the tree lacks: as first written
 
     @staticmethod
     def of(project: Project) -> _Tree:
@@ -249,46 +256,64 @@ class _Tree:
         # One root = a core category at depth 0; several roots = main categories (the same
         # reading as the GT structure checks, docs/methods.md §C.2).
         shift = 0 if len(project.codes) == 1 else 1
-        level: dict[Guid, str] = {}
+        level: dict[str, str] = {}
+        parents: dict[str, tuple[str, ...]] = {}
+        paths: dict[str, tuple[str, ...]] = {}
         for guid, code in index.codes.items():
+            key = guid_key(guid)
             i = index.depth[guid] + shift
             named = CATEGORY_LEVELS[i] if i < len(CATEGORY_LEVELS) else f"level {index.depth[guid]}"
-            level[guid] = CONCEPT if not code.children else named
+            level[key] = CONCEPT if not code.children else named
+            parents[key] = tuple(guid_key(parent.guid) for parent in index.tree.ancestors(guid))
+            paths[key] = index.code_path(guid)
         present = set(level.values())
         ladder = [CONCEPT, *reversed(CATEGORY_LEVELS)]
         extra = sorted(present - set(ladder), key=lambda n: -int(n.split()[-1]))
         ordered = [n for n in ladder if n in present]
         ordered[1:1] = extra  # deeper unnamed category levels sit between concepts and subcategories
-        return _Tree(index=index, level=level, levels=tuple(ordered))
+        return _Tree(level=level, levels=tuple(ordered), parents=parents, paths=paths,
+                     rank={key: i for i, key in enumerate(level)})
 
-    def ancestors(self, guid: Guid) -> list[Guid]:
-        return [parent.guid for parent in self.index.tree.ancestors(guid)]
+    def ancestors(self, key: str) -> tuple[str, ...]:
+        return self.parents.get(key, ())
 
-    def new_code(self, guid: Guid, documents: Sequence[str] = ()) -> NewCode:
-        path = self.index.code_path(guid) if guid in self.index.codes else (str(guid),)
+    def new_code(self, key: str, documents: Sequence[str] = ()) -> NewCode:
+        path = self.paths.get(key) or (self.spelled.get(key, key),)
         return NewCode(name=path[-1], path=path, documents=tuple(documents))
 
 
-def _references(source: Source) -> set[Guid]:
-    """Codes with at least one coded reference in ``source`` (every selection kind, whole-source)."""
-    found = {Guid(c.code) for sel in iter_selections(source) for c in sel.codings}
-    found.update(Guid(c.code) for c in source.codings)
+def _references(source: Source) -> set[str]:
+    """Codes (canonical keys) with at least one coded reference in ``source`` (every selection
+    kind, whole-source)."""
+    found = {guid_key(c.code) for sel in iter_selections(source) for c in sel.codings}
+    found.update(guid_key(c.code) for c in source.codings)
     return found
 
 
-def _rolled(tree: _Tree, own: set[Guid]) -> set[Guid]:
+def _spellings(tree: _Tree, sources: Sequence[Source], keys: set[str]) -> None:
+    """How codings spell the codes the tree lacks (shown as their name), first spelling kept."""
+    missing = keys - tree.level.keys()
+    for source in sources if missing else ():
+        codings = [c for sel in iter_selections(source) for c in sel.codings] + list(source.codings)
+        for coding in codings:
+            key = guid_key(coding.code)
+            if key in missing and key not in tree.spelled:
+                tree.spelled[key] = str(coding.code)
+
+
+def _rolled(tree: _Tree, own: set[str]) -> set[str]:
     out = set(own)
-    for guid in own:
-        out.update(tree.ancestors(guid))
+    for key in own:
+        out.update(tree.ancestors(key))
     return out
 
 
 # --------------------------------------------------------------------------- curve, held-out test
 
 
-def _curve(tree: _Tree, docs: Sequence[tuple[str, set[Guid]]], held_out: set[str]) -> list[CurvePoint]:
-    seen: set[Guid] = set()
-    seen_level: dict[str, set[Guid]] = {name: set() for name in tree.levels}
+def _curve(tree: _Tree, docs: Sequence[tuple[str, set[str]]], held_out: set[str]) -> list[CurvePoint]:
+    seen: set[str] = set()
+    seen_level: dict[str, set[str]] = {name: set() for name in tree.levels}
     total = len(set().union(*(own for _, own in docs))) if docs else 0
     points = []
     for name, own in docs:
@@ -318,16 +343,16 @@ def _curve(tree: _Tree, docs: Sequence[tuple[str, set[Guid]]], held_out: set[str
 
 
 def _holdout_test(
-    tree: _Tree, train: Sequence[tuple[str, set[Guid]]], test: Sequence[tuple[str, set[Guid]]]
+    tree: _Tree, train: Sequence[tuple[str, set[str]]], test: Sequence[tuple[str, set[str]]]
 ) -> HoldoutTest:
     """docs/methods.md §B.5: new codes only in the held-out part, and their categories new there too."""
-    train_own: set[Guid] = set().union(*(own for _, own in train)) if train else set()
+    train_own: set[str] = set().union(*(own for _, own in train)) if train else set()
     train_rolled = _rolled(tree, train_own)
-    where: dict[Guid, list[str]] = {}
+    where: dict[str, list[str]] = {}
     for name, own in test:
         for guid in own - train_own:
             where.setdefault(guid, []).append(name)
-    new_cats: dict[Guid, list[str]] = {}
+    new_cats: dict[str, list[str]] = {}
     for guid, names in where.items():
         for parent in tree.ancestors(guid):
             if parent not in train_rolled:
@@ -343,9 +368,9 @@ def _holdout_test(
     )
 
 
-def _tree_order(tree: _Tree, guids: Mapping[Guid, object] | Sequence[Guid]) -> list[Guid]:
-    rank = {g: i for i, g in enumerate(tree.index.codes)}
-    return sorted(guids, key=lambda g: (rank.get(g, len(rank)), str(g)))
+def _tree_order(tree: _Tree, keys: Mapping[str, object] | Sequence[str]) -> list[str]:
+    rank = tree.rank
+    return sorted(keys, key=lambda k: (rank.get(k, len(rank)), tree.spelled.get(k, k)))
 
 
 def _split(
@@ -416,6 +441,7 @@ def saturation(
         raise NoDataError(
             f"no saturation to compute: none of the {len(train_refs) + len(test_refs)} source(s) holds a coding"
         )
+    _spellings(tree, train + test, set().union(*(refs for _, refs in train_refs + test_refs)))
     curve = _curve(tree, train_refs + test_refs, {name for name, _ in test_refs})
     new = [p.new for p in curve]
     return SaturationResult(

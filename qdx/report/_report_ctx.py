@@ -43,6 +43,8 @@ class ReportContext:
     options: ReportOptions = field(default_factory=ReportOptions)
     depth: int | None = None  # the tree depth --level chose, None: each sheet's own default
     pairs: dict[str | int, pd.DataFrame] = field(default_factory=dict)  # co-occurrence pairs by level
+    coders: list[str] = field(default_factory=list)  # the coders, most codings first
+    validation: list[list[object]] | None = None  # the Overview's validation line, when run already
 
 
 def level_depth(tree: Tree, level: str | None) -> int | None:

@@ -109,15 +109,22 @@ def agreement_notes(result: AgreementResult) -> list[str]:
     ]
 
 
-def agreement_table(result: AgreementResult, title: str = "Agreement") -> Table:
-    """One row per code (every measure labelled) and an Overall row, low kappa highlighted; under
-    the table a chart of each code's pooled kappa, lowest first (n/a codes listed, no bar)."""
+def agreement_chart(result: AgreementResult) -> bytes | None:
+    """The PNG of each code's pooled kappa, lowest first (None without codes)."""
     from qdx.report.plots import kappa_chart
 
+    kappas = [(c.code, c.summary.kappa_pooled) for c in result.per_code]
+    return kappa_chart(kappas, LOW_KAPPA) if kappas else None
+
+
+def agreement_table(result: AgreementResult, title: str = "Agreement", chart: bytes | None = None) -> Table:
+    """One row per code (every measure labelled) and an Overall row, low kappa highlighted; under
+    the table a chart of each code's pooled kappa, lowest first (n/a codes listed, no bar).
+    ``chart``: that chart drawn already (:func:`agreement_chart`), else it is drawn here."""
     rows = [[c.code, PATH_SEP.join(c.code_path), *_aggregate_cells(c.summary)] for c in result.per_code]
     rows.append(["Overall", f"{len(result.per_code)} codes", *_aggregate_cells(result.overall)])
-    kappas = [(c.code, c.summary.kappa_pooled) for c in result.per_code]
-    chart = kappa_chart(kappas, LOW_KAPPA) if kappas else None
+    if chart is None:
+        chart = agreement_chart(result)
     return table_from_rows(
         title, AGREEMENT_HEADER, rows, label_cols=1, totals=1, max_widths={0: 24.0, 1: 28.0},
         formats={2: COUNT, 3: COUNT, 4: KAPPA, 5: KAPPA, 6: KAPPA, 7: PERCENT, 8: KAPPA, 9: KAPPA, 10: COUNT,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO
 
@@ -29,6 +30,7 @@ from qdx.errors import UsageError
 from qdx.model import Project, guid_key
 from qdx.options import REPORT_SHEETS, StepProgress
 from qdx.report._report_ctx import Report, ReportContext, level_depth, reported_counts
+from qdx.report.background import Background
 from qdx.report.frames import cases_frame, codes_frame, segment_columns
 from qdx.report.levels import LevelNames, ancestor_columns, is_grounded
 from qdx.report.matrix_sheets import (
@@ -40,7 +42,7 @@ from qdx.report.matrix_sheets import (
     sheet_presence,
     strongest_pairs,
 )
-from qdx.report.optional import ReportOptions, headlines, optional_results, result_tables
+from qdx.report.optional import ReportOptions, figures, headlines, optional_results, result_tables, shown
 from qdx.report.sheets import COUNT, Book, Table, table_from_frame, table_from_rows
 from qdx.safety import atomic_write
 
@@ -135,13 +137,15 @@ def _sheets_row(ctx: _Ctx) -> list[object]:
 def _sheet_overview(ctx: _Ctx, input_name: str | None) -> Table:
     from qdx.report.overview import overview_rows
 
-    ctx.about.append(("Overview", "Facts about the project as read; codings = every Coding element "
-                      "(REFI §3.13), the Matrix grand total counts the same codings. Then the headline "
-                      "results: each analysis's verdict and the strongest co-occurring pairs."))
+    # First on About as on the workbook, even when the Overview is filled in last (write_report).
+    ctx.about.insert(0, ("Overview", "Facts about the project as read; codings = every Coding element "
+                         "(REFI §3.13), the Matrix grand total counts the same codings. Then the headline "
+                         "results: each analysis's verdict and the strongest co-occurring pairs."))
     levels = ("neutral names (Level 1, 2, ...): not a grounded-theory tree" if not ctx.names.grounded
               else "the study profile's names" if ctx.names.labels else "grounded-theory names")
     pairs = strongest_pairs(ctx) if len(ctx.corpus.codings) else []
-    rows: list[list[object]] = [*overview_rows(ctx.project, ctx.corpus, input_name, ctx.names.columns()),
+    rows: list[list[object]] = [*overview_rows(ctx.project, ctx.corpus, input_name, ctx.names.columns(),
+                                               ctx.validation),
             ["Level names", levels], _level_row(ctx), ["Filter", ctx.options.filters() or "none: every coding"],
             _sheets_row(ctx), *headlines(ctx.results), *pairs]
     return table_from_rows("Overview", ["item", "value"], rows, label_cols=1, max_widths={1: 60.0})
@@ -170,8 +174,16 @@ def _about(ctx: _Ctx) -> Table:
 def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[Table]:
     """Each chosen sheet in turn, built when asked for: a writer drops one before the
     next is built."""
+    progress("Overview")
+    yield _sheet_overview(ctx, input_name)
+    yield from _count_tables(ctx, progress)
+    yield from _result_tables(ctx)
+
+
+def _count_tables(ctx: _Ctx, progress: Progress) -> Iterator[Table]:
+    """The sheets after the Overview that count the codings (Codebook to Memos): they need
+    none of the analyses' results."""
     builders: list[tuple[str, Callable[[], Table | None]]] = [
-        ("Overview", lambda: _sheet_overview(ctx, input_name)),
         ("Codebook", lambda: _sheet_codebook(ctx)),
         ("Matrix", lambda: sheet_matrix(ctx)),
         ("Coverage", lambda: sheet_coverage(ctx)),
@@ -193,14 +205,20 @@ def _tables(ctx: _Ctx, input_name: str | None, progress: Progress) -> Iterator[T
         table = None  # not kept alive while the next sheet is built
     if ctx.report.codings == 0:  # the Matrix was left out: the summary still counts the codings
         ctx.report.codings = ctx.report.matrix_total = len(ctx.corpus.codings)
+
+
+def _result_tables(ctx: _Ctx, drawn: dict[str, bytes] | None = None) -> Iterator[Table]:
+    """The analyses' sheets, then About; ``drawn``: their figures when drawn already."""
     results = [(title, result) for title, result in ctx.results if _chosen(ctx, title)]
-    yield from result_tables(ctx.project, results, ctx.options)
+    yield from result_tables(ctx.project, results, ctx.options, drawn)
     ctx.about.extend(a for a in ctx.optional_about if _chosen(ctx, a[0]))  # in sheet order
     yield _about(ctx)
 
 
 def _context(project: Project, compare: Project | None, progress: Progress,
-             options: ReportOptions | None = None) -> _Ctx:
+             options: ReportOptions | None = None, *, only_structure: bool = False) -> _Ctx:
+    """The codings prepared and the analyses run (``only_structure``: only the structure check,
+    which names the levels every sheet shows; :func:`_later` runs the rest)."""
     chosen = options or ReportOptions()
     if chosen.sheets not in REPORT_SHEETS:
         raise UsageError(f"unknown sheet set {chosen.sheets!r}; choose one of {', '.join(REPORT_SHEETS)}")
@@ -216,12 +234,46 @@ def _context(project: Project, compare: Project | None, progress: Progress,
     ranked = sorted(((str(c), int(n)) for c, n in coders.items() if isinstance(c, str) and c),
                     key=lambda cn: (-cn[1], cn[0]))
     about: list[tuple[str, str]] = []
-    results = optional_results(project, about, compare, coders=[c for c, _ in ranked], options=chosen)
+    coder_names = [c for c, _ in ranked]
+    results = optional_results(project, about, compare, coders=coder_names, options=chosen,
+                               titles=("Structure",) if only_structure else None)
     structure = next((r for title, r in results if title == "Structure"), None)
     labels = chosen.profile.level_names if chosen.profile is not None else None
     names = LevelNames(corpus.tree, is_grounded(project, structure), labels)
     return _Ctx(project, corpus, names, compare=compare, results=results, optional_about=about, options=chosen,
-                depth=depth)
+                depth=depth, coders=coder_names)
+
+
+@dataclass(frozen=True, slots=True)
+class _Later:
+    """What :func:`_later` hands back: the analyses' results and About lines, their figures,
+    the Overview's validation line."""
+
+    results: list[tuple[str, object]]
+    about: list[tuple[str, str]]
+    drawn: dict[str, bytes]
+    validation: list[list[object]]
+
+
+_LATER = ("Audit", "Saturation", "Agreement")  # the analyses the count sheets do not need
+
+
+def _later(ctx: _Ctx) -> _Later:
+    """The work only the Overview and the last sheets need, run beside the count sheets."""
+    from qdx.report.overview import validation_rows
+
+    about: list[tuple[str, str]] = []
+    results = optional_results(ctx.project, about, ctx.compare, coders=ctx.coders, options=ctx.options,
+                               titles=_LATER)
+    drawn = figures([(title, result) for title, result in results if _chosen(ctx, title)])
+    return _Later([(title, shown(result)) for title, result in results], about, drawn,
+                  validation_rows(ctx.project))
+
+
+def _take(ctx: _Ctx, later: _Later) -> None:
+    ctx.results.extend(later.results)
+    ctx.optional_about.extend(later.about)
+    ctx.validation = later.validation
 
 
 def build_tables(project: Project, *, input_name: str | None = None, progress: Progress | None = None,
@@ -252,13 +304,27 @@ def write_report(project: Project, stream: IO[bytes], *, input_name: str | None 
         UsageError: no set of that name.
     """
     step = progress or (lambda _name: None)
-    ctx = _context(project, compare, step, options)
-    with Book(stream, project=project.name or input_name or "", title=f"qdx report: {project.name or ''}") as book:
-        for table in _tables(ctx, input_name, step):
+    ctx = _context(project, compare, step, options, only_structure=True)
+    # The other analyses, the validation and the figures need the project and these results
+    # only: they run in a second process while the count sheets are written
+    # (qdx.report.background), else here when the Overview is filled in. The Overview's sheet
+    # is added first and filled last: each sheet streams rows to its own buffer.
+    with (Background(lambda: _later(ctx)) as later,
+          Book(stream, project=project.name or input_name or "", title=f"qdx report: {project.name or ''}") as book):
+        overview = book.reserve("Overview")
+        for table in _count_tables(ctx, step):
             step(f"Writing {table.title}")
-            ctx.report.sheets.append(book.add(table))
+            book.add(table)
             del table  # the next sheet is built without this one in memory
+        done = later.result()
+        _take(ctx, done)
+        step("Overview")
+        book.fill(overview, _sheet_overview(ctx, input_name))
+        for table in _result_tables(ctx, done.drawn):
+            step(f"Writing {table.title}")
+            book.add(table)
         step("Saving")
+    ctx.report.sheets.extend(book.sheets)
     return ctx.report
 
 

@@ -131,7 +131,7 @@ def sheet_matrix(ctx: ReportContext) -> Table:
 def _any_code_coverage(ctx: ReportContext, keys: list[str]) -> list[float | None]:
     char = ctx.corpus.codings[ctx.corpus.codings["unit"] == "char"]
     ranges: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for src, doc, a, b in zip(char["source"], char["doc"], char["start"], char["end"], strict=True):
+    for src, doc, a, b in zip(*(char[name].tolist() for name in ("source", "doc", "start", "end")), strict=True):
         ranges.setdefault((src, doc), []).append((int(a), int(b)))
     coded: dict[str, int] = {}
     for (src, _), spans in ranges.items():

@@ -100,12 +100,14 @@ def _agreement(project: Project, compare: Project | None,
         return None, "not available in this qdx"
     if compare is not None:
         other = compare.name or "the compared project"
-        return agree(project, compare), f"this project against {other}, character units"
+        # The sheet shows per-code and overall measures: no differing passages to collect.
+        return agree(project, compare, passages=False), f"this project against {other}, character units"
     coders = _coders(project) if known is None else known
     if len(coders) < 2:
         return None, "not applicable: the project has fewer than two coders"
     a, b = coders[:2]
-    return agree(project, coders_a=[a], coders_b=[b]), f"coder {a} against coder {b}, character units"
+    return (agree(project, coders_a=[a], coders_b=[b], passages=False),
+            f"coder {a} against coder {b}, character units")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,17 +185,19 @@ def _analyses(compare: Project | None, coders: list[str] | None,
     ]
 
 
-def _table(title: str, result: object, project: Project, holdout: str | None = None) -> Table:
-    """The sheet of one analysis: its own layout when it has one, else its records flattened."""
+def _table(title: str, result: object, project: Project, holdout: str | None = None,
+           figure: bytes | None = None) -> Table:
+    """The sheet of one analysis: its own layout when it has one, else its records flattened.
+    ``figure``: its picture drawn already (:func:`figures`), else it is drawn here."""
     from qdx.analysis.agreement import AgreementResult
     from qdx.analysis.saturation import SaturationResult
     from qdx.report.analysis_sheets import agreement_table, holdout_set_name, saturation_table
 
     if isinstance(result, SaturationResult):
         return saturation_table(result, holdout or holdout_set_name([s.name for s in project.sets]),
-                                image=_curve_png(result) if result.curve else None)
+                                image=figure if figure is not None else _figure(result))
     if isinstance(result, AgreementResult):
-        return agreement_table(result)
+        return agreement_table(result, chart=figure)
     if title == "Audit" and isinstance(result, list | tuple):
         from qdx.report.analysis_sheets import audit_table
 
@@ -201,6 +205,36 @@ def _table(title: str, result: object, project: Project, holdout: str | None = N
     frame = result_frame(result)
     frame.columns = [str(c).split(".")[-1].replace("_", " ") for c in frame.columns]
     return table_from_frame(title, frame, label_cols=0)
+
+
+def _figure(result: object) -> bytes | None:
+    """The picture an analysis's sheet shows (PNG), None when it has none."""
+    from qdx.analysis.agreement import AgreementResult
+    from qdx.analysis.saturation import SaturationResult
+    from qdx.report.analysis_sheets import agreement_chart
+
+    if isinstance(result, SaturationResult):
+        return _curve_png(result) if result.curve else None
+    if isinstance(result, AgreementResult):
+        return agreement_chart(result)
+    return None
+
+
+def shown(result: object) -> object:
+    """``result`` with only what its report sheet and the Overview show: an agreement's
+    per-code and overall measures without its 10^4-10^5 (code, source) rows, which would
+    cost more to hand between processes than to compute."""
+    from qdx.analysis.agreement import AgreementResult
+
+    if isinstance(result, AgreementResult):
+        return dataclasses.replace(result, per_code_source=())
+    return result
+
+
+def figures(results: list[tuple[str, object]]) -> dict[str, bytes]:
+    """The pictures of the analyses' sheets, by sheet title (for :func:`result_tables`)."""
+    drawn = {title: _figure(result) for title, result in results}
+    return {title: png for title, png in drawn.items() if png is not None}
 
 
 def _curve_png(result: object) -> bytes:
@@ -217,8 +251,8 @@ def _curve_png(result: object) -> bytes:
 
 
 def optional_results(project: Project, about: About, compare: Project | None = None,
-                     coders: list[str] | None = None,
-                     options: ReportOptions | None = None) -> list[tuple[str, object]]:
+                     coders: list[str] | None = None, options: ReportOptions | None = None,
+                     titles: tuple[str, ...] | None = None) -> list[tuple[str, object]]:
     """(title, result) of each analysis that exists and applies; what happened goes to ``about``.
 
     Args:
@@ -228,9 +262,12 @@ def optional_results(project: Project, about: About, compare: Project | None = N
             otherwise Agreement compares the two most active coders inside ``project``.
         coders: the project's coders, most active first, when the caller knows them already.
         options: the report's choices (held-out set, core category).
+        titles: run only these analyses (Structure, Audit, Saturation, Agreement); None: all.
     """
     found: list[tuple[str, object]] = []
     for title, run in _analyses(compare, coders, options or ReportOptions()):
+        if titles is not None and title not in titles:
+            continue
         try:
             result, how = run(project)
         except Exception as exc:
@@ -246,10 +283,11 @@ def optional_results(project: Project, about: About, compare: Project | None = N
 
 
 def result_tables(project: Project, results: list[tuple[str, object]],
-                  options: ReportOptions | None = None) -> list[Table]:
-    """One sheet per result of :func:`optional_results`."""
+                  options: ReportOptions | None = None, drawn: dict[str, bytes] | None = None) -> list[Table]:
+    """One sheet per result of :func:`optional_results`; ``drawn``: their :func:`figures`
+    when drawn already (else each is drawn here)."""
     holdout = (options or ReportOptions()).holdout(project)
-    return [_table(title, result, project, holdout) for title, result in results]
+    return [_table(title, result, project, holdout, (drawn or {}).get(title)) for title, result in results]
 
 
 def optional_tables(project: Project, about: About, compare: Project | None = None,

@@ -14,7 +14,8 @@ def _level_counts(corpus: Corpus, names: list[str] | None) -> list[list[object]]
     return [[f"Codes at level: {name}", len(tree.at_depth(depth))] for depth, name in enumerate(labels)]
 
 
-def _validation(project: Project) -> list[list[object]]:
+def validation_rows(project: Project) -> list[list[object]]:
+    """The Overview's line on the integrity rules: how many errors, warnings and infos."""
     try:
         from qdx.validation import validate
     except ImportError:
@@ -34,12 +35,14 @@ def _coders(corpus: Corpus) -> list[list[object]]:
 
 
 def overview_rows(project: Project, corpus: Corpus, input_name: str | None,
-                  level_names: list[str] | None = None) -> list[list[object]]:
+                  level_names: list[str] | None = None,
+                  validation: list[list[object]] | None = None) -> list[list[object]]:
     """(item, value) rows describing ``project``.
 
     Args:
         project: the project. corpus: its prepared codings. input_name: the file it came from.
         level_names: display names of the tree's depths (default: the frames' level columns).
+        validation: :func:`validation_rows` of the project when run already.
 
     Returns:
         Rows for a two-column sheet.
@@ -67,7 +70,7 @@ def overview_rows(project: Project, corpus: Corpus, input_name: str | None,
         ["Sources with codings", int(codings["source"].nunique())],
         *_coders(corpus),
         ["Reading issues", len(prov.issues) if prov else 0],
-        *_validation(project),
+        *(validation if validation is not None else validation_rows(project)),
     ]
     if prov and prov.quirks:
         rows.append(["Producer quirks met", ", ".join(prov.quirks)])

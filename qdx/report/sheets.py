@@ -24,6 +24,7 @@ inline string cell with Excel's quote prefix, never as a formula (:mod:`qdx.cell
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 from collections.abc import Sequence
@@ -110,13 +111,26 @@ class Table:
 
 
 def table_from_rows(title: str, header: list[str], rows: Sequence[Sequence[Any]], **hints: Any) -> Table:
-    """A :class:`Table` from row lists (short rows are padded with empty cells)."""
+    """A :class:`Table` from row lists (short rows are padded with empty cells, cells beyond the
+    header dropped)."""
     width = len(header)
-    columns: list[list[Any]] = [[] for _ in range(width)]
-    for row in rows:
-        for i in range(width):
-            columns[i].append(_plain(row[i]) if i < len(row) else None)
+    columns = [_plain_column(list(col)) for col in itertools.zip_longest(*rows)][:width]
+    columns += [[None] * len(rows) for _ in range(width - len(columns))]
     return Table(title, header, columns, **hints)
+
+
+_PLAIN_TYPES = frozenset({int, str, bool, type(None)})
+
+
+def _plain_column(values: list[Any]) -> list[Any]:
+    """:func:`_plain` of each value; a column of plain Python values (a 2,000 × 200 matrix's
+    400,000 counts) is taken as it is."""
+    kinds = set(map(type, values))
+    if kinds <= _PLAIN_TYPES:
+        return values
+    if kinds <= _PLAIN_TYPES | {float}:
+        return [None if v != v else v for v in values]  # NaN is the only value unequal to itself
+    return [_plain(v) for v in values]
 
 
 def table_from_frame(title: str, frame: pd.DataFrame, *, index: bool = False, **hints: Any) -> Table:
@@ -232,6 +246,17 @@ class Book:
         _SheetWriter(self, self._book.add_worksheet(name), table, name).write()
         self.sheets.append(name)
         return name
+
+    def reserve(self, title: str) -> tuple[Any, str]:
+        """Add the next sheet now and write it later with :meth:`fill` (every sheet streams
+        its rows to its own buffer, so one sheet may be written after those behind it)."""
+        name = sheet_title(title, self._taken)
+        self.sheets.append(name)
+        return self._book.add_worksheet(name), name
+
+    def fill(self, sheet: tuple[Any, str], table: Table) -> None:
+        """Write ``table`` into a sheet added by :meth:`reserve`."""
+        _SheetWriter(self, sheet[0], table, sheet[1]).write()
 
     def chart(self, kind: str) -> Any:
         return self._book.add_chart({"type": kind})

@@ -104,7 +104,10 @@ class _Scorer:
                 self.by_token.setdefault(token, set()).add(guid)
         # The same index as arrays: a stem shared by thousands of names ("concept 0001", ...)
         # is one vectorised add per definition instead of a Python loop over the names.
-        self.keys = list(names)
+        # Keys in sorted order, so the names a match picks (ascending positions) come out
+        # sorted without a sort per definition: ties among thousands of names are common.
+        self.keys = sorted(names)
+        self.key_array = np.array(self.keys, dtype=object)
         self.position = {g: i for i, g in enumerate(self.keys)}
         self.weights = np.array([self.weight[g] for g in self.keys], dtype=np.float64)
         self.rows = {t: np.array(sorted(self.position[g] for g in gs), dtype=np.int64)
@@ -137,7 +140,7 @@ class _Scorer:
         np.divide(acc, self.weights, out=scores, where=mask)
         top = float(scores[mask].max())
         chosen = np.flatnonzero(mask & (scores >= top - TIE) & (scores > 0))
-        return _Match(self.score(definition, code), top, tuple(sorted(self.keys[i] for i in chosen)))
+        return _Match(self.score(definition, code), top, tuple(self.key_array[chosen].tolist()))
 
 
 def misfits(

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from qdx.model import Guid
-from qdx.report.arrow_tables import arrow_table, require_parquet, row_columns
+from qdx.report.arrow_tables import Converted, arrow_table, require_parquet, row_columns
 from qdx.report.tidy_columns import SEGMENT_INTS, tidy_columns
 from qdx.safety import atomic_folder
 
@@ -104,7 +104,7 @@ def _no_collection() -> Iterator[None]:
 def _export(project: Project, folder: str | os.PathLike[str], set_name: str | None, coder: str | None
             ) -> tuple[list[Path], dict[str, int]]:
     tables = tidy_columns(project, set_name=set_name, coder=coder)
-    converted: dict[tuple[int, str], pa.Array] = {}  # the lists stay alive in ``tables``: ids are not reused
+    converted: Converted = {}  # the lists stay alive in ``tables``: ids are not reused
     producers: dict[str, Callable[[BinaryIO], None]] = {}
     rows: dict[str, int] = {}
     for name, (records, names) in (("codes", tables.codes), ("sources", tables.sources), ("cases", tables.cases)):

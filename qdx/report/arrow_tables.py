@@ -6,7 +6,8 @@ dtype is certain are converted to Arrow directly, with the schema and the ``pand
 metadata pyarrow writes for that frame (``pd.read_parquet`` then restores the same dtypes).
 
 The dtypes are pandas 3's for a column of Python values (``pd.DataFrame`` of lists or of
-rows): text with or without missing values is the ``str`` dtype (Arrow ``large_string``),
+rows): text (``str`` or a subclass such as ``Guid``, taken as its characters) with or
+without missing values is the ``str`` dtype (Arrow ``large_string``),
 only missing values ``object`` (Arrow ``null``; also a column of no rows, as
 ``pd.DataFrame([], columns=...)`` and the export before this module typed it), integers without missing values
 ``int64``, booleans without missing values ``bool``; a declared nullable integer column is
@@ -23,7 +24,6 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
 from qdx.errors import UsageError
-from qdx.model import Guid
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -72,7 +72,7 @@ def _kind(values: Sequence[object], nullable_int: bool) -> tuple[tuple[str, str,
         return (_NULLABLE_INT, missing) if kinds <= {int} else None
     if not kinds:
         return _EMPTY, missing
-    if kinds <= {str, Guid}:  # a Guid is its spelling (a str that compares case-blind)
+    if all(issubclass(kind, str) for kind in kinds):  # a Guid, or any str subclass, is its characters
         return _TEXT, missing
     if missing:
         return None
@@ -107,13 +107,10 @@ def arrow_table(columns: Mapping[str, Sequence[object]], nullable_ints: Collecti
     for name, values in columns.items():
         key = (id(values), name in nullable_ints)
         if key not in done:
-            found = _kind(values, key[1])
-            if found is None:
-                return None
-            made = _array(values, found[0][0], found[1])
+            made = _convert(values, key[1])
             if made is None:
                 return None
-            done[key] = (*found, made)
+            done[key] = made
         kinds[name] = done[key]
     meta = {"index_columns": [], "column_indexes": [],
             "columns": [{"name": name, "field_name": name, "pandas_type": kinds[name][0][1],
@@ -122,6 +119,31 @@ def arrow_table(columns: Mapping[str, Sequence[object]], nullable_ints: Collecti
             "pandas_version": version}
     return pa.Table.from_arrays([kinds[name][2] for name in columns], names=list(columns),
                                 metadata={b"pandas": json.dumps(meta).encode("utf8")})
+
+
+def _convert(values: Sequence[object], nullable_int: bool) -> tuple[tuple[str, str, str], bool, pa.Array] | None:
+    """The column's kind (see :func:`_kind`), whether values are missing, and its Arrow array."""
+    if not nullable_int and len(values):
+        try:
+            # Joining succeeds only for text (str and its subclasses, e.g. Guid: pandas takes
+            # each as its characters, as the join does); the joined text is then encoded at once.
+            joined = "\0".join(cast("Sequence[str]", values))
+        except TypeError:
+            pass
+        else:
+            buffers = _utf8(cast("Sequence[str]", values), joined)
+            return None if buffers is None else (_TEXT, False, _large_string(len(values), None, buffers, 0))
+    found = _kind(values, nullable_int)
+    if found is None:
+        return None
+    made = _array(values, found[0][0], found[1])
+    return None if made is None else (*found, made)
+
+
+def _large_string(count: int, validity: pa.Buffer | None, buffers: tuple[pa.Buffer, pa.Buffer], nulls: int) -> pa.Array:
+    import pyarrow as pa
+
+    return pa.Array.from_buffers(pa.large_string(), count, [validity, *buffers], null_count=nulls)
 
 
 def _array(values: Sequence[object], kind: str, missing: bool) -> pa.Array | None:
@@ -148,10 +170,8 @@ def _array(values: Sequence[object], kind: str, missing: bool) -> pa.Array | Non
         validity = pa.py_buffer(np.packbits(present, bitorder="little"))
     if kind == "large_string":
         text = cast("Sequence[str]", [v if v is not None else "" for v in values] if nulls else values)
-        buffers = _utf8(text)
-        if buffers is None:
-            return None
-        return pa.Array.from_buffers(pa.large_string(), count, [validity, *buffers], null_count=nulls)
+        buffers = _utf8(text, "\0".join(text))
+        return None if buffers is None else _large_string(count, validity, buffers, nulls)
     filled = cast("Sequence[int]", [v if v is not None else 0 for v in values] if nulls else values)
     if kind == "bool":
         bits = np.packbits(np.fromiter(filled, dtype=bool, count=count), bitorder="little")
@@ -163,9 +183,9 @@ def _array(values: Sequence[object], kind: str, missing: bool) -> pa.Array | Non
     return pa.Array.from_buffers(pa.int64(), count, [validity, pa.py_buffer(numbers)], null_count=nulls)
 
 
-def _utf8(text: Sequence[str]) -> tuple[pa.Buffer, pa.Buffer] | None:
+def _utf8(text: Sequence[str], joined: str) -> tuple[pa.Buffer, pa.Buffer] | None:
     """The offsets and data buffers of a ``large_string`` array of ``text`` (None: a lone
-    surrogate, which has no UTF-8).
+    surrogate, which has no UTF-8); ``joined``: the texts joined with NUL.
 
     All texts are joined with NUL between them and encoded at once, and the offsets are where
     the NULs fall (UTF-8 has a zero byte only for NUL): a few passes in C over one buffer
@@ -177,7 +197,6 @@ def _utf8(text: Sequence[str]) -> tuple[pa.Buffer, pa.Buffer] | None:
 
     count = len(text)
     offsets = np.zeros(count + 1, dtype=np.int64)
-    joined = "\0".join(text)
     try:
         if joined.count("\0") == max(count - 1, 0):
             data = joined.encode("utf-8")

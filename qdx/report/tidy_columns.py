@@ -167,10 +167,11 @@ def passage_columns(project: Project, *, set_name: str | None = None, coder: str
     every = _keys(guids)
     # A coding's user and time come from the last coding with its GUID (frames.codings_frame).
     details = None if len(set(every)) == len(every) else coding_details(project)
-    users = [None if c.creating_user is None else str(c.creating_user) for c in rows.codings]
+    users = _plain(list(map(attrgetter("creating_user"), rows.codings)))
     names = {raw: lookups.user(None if raw is None else Guid(raw)) for raw in dict.fromkeys(users)}
     coders = list(map(names.__getitem__, users))
-    raws = list(map(str, map(attrgetter("code"), rows.codings)))
+    codes = list(map(attrgetter("code"), rows.codings))
+    raws = cast("list[str]", spelled if None not in (spelled := _plain(codes)) else list(map(str, codes)))
     per_code = _per_code(tree, lookups, raws)
     keep = coding_filter(project, tree, coders, set_name, coder)
     if keep is not None:
@@ -189,9 +190,22 @@ def passage_columns(project: Project, *, set_name: str | None = None, coder: str
 
 def _keys(raws: list[str]) -> list[str]:
     """:func:`guid_key` of each GUID; lower-casing alone when no GUID has a brace to strip."""
-    if "{" in (joined := "".join(raws)) or "}" in joined:
+    if "{" in (joined := "\0".join(raws)) or "}" in joined:
         return [guid_key(raw) for raw in raws]
-    return list(map(str.lower, raws))
+    # One lower-casing of all of them, split again: NUL is no letter, so no case rule (such as
+    # a final sigma) reaches across it.
+    keys = joined.lower().split("\0") if raws else []
+    return keys if len(keys) == len(raws) else list(map(str.lower, raws))
+
+
+def _plain(values: list[Guid | None]) -> list[str | None]:
+    """``str()`` of each GUID (a plain copy of its spelling; None stays None), made in C when
+    none is missing: joined with NUL and split again."""
+    try:
+        copies: list[str | None] = list("\0".join(cast("list[str]", values)).split("\0")) if values else []
+    except TypeError:  # a missing one
+        return [None if value is None else str(value) for value in values]
+    return copies if len(copies) == len(values) else [None if value is None else str(value) for value in values]
 
 
 def _case_sources(project: Project) -> dict[str, frozenset[str]]:

@@ -80,6 +80,21 @@ def test_plain_columns_become_the_table_pandas_makes() -> None:
     assert got.equals(_pandas(columns, ("positions",)), check_metadata=True)
 
 
+def test_long_columns_encoded_piece_by_piece_equal_pandas() -> None:
+    # Text is encoded a few thousand values at a time: values on both sides of each piece's
+    # border, a piece holding a NUL (encoded one by one) between pieces that do not, emoji,
+    # and a column whose last value is missing (text up to there, then the typed route).
+    size = 10_001
+    columns: dict[str, list[object]] = {
+        "text": [f"{i} na\u00efve \U0001f600" if i % 4096 else f"{i}\0nul" for i in range(size)],
+        "ascii": [f"row {i}" for i in range(size)],
+        "late_gap": [*(f"v{i}" for i in range(size - 1)), None],
+    }
+    got = arrow_table(columns)
+    assert got is not None
+    assert got.equals(_pandas(columns), check_metadata=True)
+
+
 def test_guids_are_written_as_their_spelling() -> None:
     spelled = ["{ABC-1}", "abc-2", None]
     got = arrow_table({"guid": [Guid(v) if v else None for v in spelled]})

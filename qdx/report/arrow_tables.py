@@ -34,6 +34,8 @@ _EMPTY = ("null", "empty", "object")
 _INT = ("int64", "int64", "int64")
 _NULLABLE_INT = ("int64", "int64", "Int64")
 _BOOL = ("bool", "bool", "bool")
+# Texts joined and encoded at a time (see _utf8).
+_CHUNK = 4096
 
 
 def require_parquet() -> None:
@@ -126,12 +128,11 @@ def _convert(values: Sequence[object], nullable_int: bool) -> tuple[tuple[str, s
     if not nullable_int and len(values):
         try:
             # Joining succeeds only for text (str and its subclasses, e.g. Guid: pandas takes
-            # each as its characters, as the join does); the joined text is then encoded at once.
-            joined = "\0".join(cast("Sequence[str]", values))
+            # each as its characters, as the join does), so no type pass is needed for text.
+            buffers = _utf8(cast("Sequence[str]", values))
         except TypeError:
             pass
         else:
-            buffers = _utf8(cast("Sequence[str]", values), joined)
             return None if buffers is None else (_TEXT, False, _large_string(len(values), None, buffers, 0))
     found = _kind(values, nullable_int)
     if found is None:
@@ -170,7 +171,7 @@ def _array(values: Sequence[object], kind: str, missing: bool) -> pa.Array | Non
         validity = pa.py_buffer(np.packbits(present, bitorder="little"))
     if kind == "large_string":
         text = cast("Sequence[str]", [v if v is not None else "" for v in values] if nulls else values)
-        buffers = _utf8(text, "\0".join(text))
+        buffers = _utf8(text)
         return None if buffers is None else _large_string(count, validity, buffers, nulls)
     filled = cast("Sequence[int]", [v if v is not None else 0 for v in values] if nulls else values)
     if kind == "bool":
@@ -183,35 +184,47 @@ def _array(values: Sequence[object], kind: str, missing: bool) -> pa.Array | Non
     return pa.Array.from_buffers(pa.int64(), count, [validity, pa.py_buffer(numbers)], null_count=nulls)
 
 
-def _utf8(text: Sequence[str], joined: str) -> tuple[pa.Buffer, pa.Buffer] | None:
+def _utf8(text: Sequence[str]) -> tuple[pa.Buffer, pa.Buffer] | None:
     """The offsets and data buffers of a ``large_string`` array of ``text`` (None: a lone
-    surrogate, which has no UTF-8); ``joined``: the texts joined with NUL.
+    surrogate, which has no UTF-8).
 
-    All texts are joined with NUL between them and encoded at once, and the offsets are where
+    The texts are joined with NUL between them and encoded at once, and the offsets are where
     the NULs fall (UTF-8 has a zero byte only for NUL): a few passes in C over one buffer
-    instead of one encoding and one length per text. A text holding NUL itself is encoded
-    one by one.
+    instead of one encoding and one length per text. A few thousand texts at a time, so the
+    joined copy (four bytes a character once one emoji is in it) stays small and its memory
+    is reused. Texts holding NUL themselves are encoded one by one.
+
+    Raises:
+        TypeError: a value is not text.
     """
     import numpy as np
     import pyarrow as pa
 
     count = len(text)
     offsets = np.zeros(count + 1, dtype=np.int64)
+    pieces: list[bytes] = []
+    size = 0
     try:
-        if joined.count("\0") == max(count - 1, 0):
-            data = joined.encode("utf-8")
-            seps = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
-            if count:  # text i ends where separator i stands, less the i separators before it
-                offsets[1:count] = seps - np.arange(count - 1)
-                offsets[count] = len(data) - (count - 1)
-            data = data.replace(b"\0", b"")
-        else:
-            encoded = [v.encode("utf-8") for v in text]
-            data = b"".join(encoded)
-            np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=count), out=offsets[1:])
+        for lo in range(0, count, _CHUNK):
+            part = text[lo:lo + _CHUNK]
+            n = len(part)
+            joined = "\0".join(part)
+            if joined.count("\0") == n - 1:
+                data = joined.encode("utf-8")
+                # text i ends where separator i stands, less the i separators before it
+                seps = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+                ends = np.append(seps - np.arange(n - 1), len(data) - (n - 1))
+                data = data.replace(b"\0", b"")
+            else:
+                encoded = [v.encode("utf-8") for v in part]
+                data = b"".join(encoded)
+                ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=n))
+            offsets[lo + 1:lo + n + 1] = ends + size
+            size += len(data)
+            pieces.append(data)
     except UnicodeEncodeError:
         return None
-    return pa.py_buffer(offsets), pa.py_buffer(data)
+    return pa.py_buffer(offsets), pa.py_buffer(b"".join(pieces))
 
 
 def row_columns(rows: Sequence[Mapping[str, object]], columns: Sequence[str] | None) -> dict[str, list[object]] | None:

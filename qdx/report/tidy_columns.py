@@ -259,9 +259,7 @@ def _segment_columns(project: Project, rows: _Codings, keys: _Keys, per_code: di
         "selection": codings["selection_guid"], "start": starts, "end": ends,
         "characters": characters,
         "words": list[object](words.sliced(docs, starts, ends, texts)),
-        "labels": [" ".join(span) for span in spans],
-        "label_first": [span[0] if span else None for span in spans],
-        "label_last": [span[-1] if span else None for span in spans],
+        **_label_columns(spans),
         "code": list(map(per_code["code"].__getitem__, raws)),
         "code_guid": codings["code_guid"],
         **{col: list(map(by_code.__getitem__, raws)) for col, by_code in per_code.items()
@@ -271,6 +269,15 @@ def _segment_columns(project: Project, rows: _Codings, keys: _Keys, per_code: di
         "cases": _cases(project, rows, keys.every, codings["selection_guid"]),
         "text": texts,
     }
+
+
+def _label_columns(spans: list[tuple[str, ...]]) -> dict[str, list[object]]:
+    """The labels (joined with spaces), first and last label each passage spans."""
+    if spans.count(()) == len(spans):  # no labels anywhere (most projects): one pass in C
+        return {"labels": [""] * len(spans), "label_first": [None] * len(spans), "label_last": [None] * len(spans)}
+    return {"labels": [" ".join(span) for span in spans],
+            "label_first": [span[0] if span else None for span in spans],
+            "label_last": [span[-1] if span else None for span in spans]}
 
 
 def _cases(project: Project, rows: _Codings, every: list[str], selections: list[object]) -> list[object]:

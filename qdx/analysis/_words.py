@@ -10,8 +10,9 @@ rule is a maximal chain of letters and digits (with their combining marks) linke
 joiners, or one CJK character, and whether two neighbouring characters link depends on them
 alone. So cutting a text at ``start`` and ``end`` keeps every word wholly inside as one word
 and cuts at most one word at each end; a cut piece is one word when it still holds a letter,
-digit or CJK character, else none. Whole words are counted by bisection; the two end pieces
-(short) are counted by ``count_words`` itself, so the rule is stated in one place only.
+digit or CJK character, else none. Whole words are counted by bisection, and each cut piece
+by whether letters or digits lie in it (a running count of them). tests/test_words_index.py
+checks every count against ``count_words`` of the passage's own characters.
 """
 
 from __future__ import annotations
@@ -172,9 +173,17 @@ class TextWords:
         # one word each: a word when a letter or digit is left in the piece.
         head = whole & ((letters[self.starts[safe_first]] - letters[lo]) > 0) if len(self.starts) else whole
         tail = whole & ((letters[hi] - letters[self.ends[safe_last]]) > 0) if len(self.starts) else whole
-        out: list[int] = (np.where(whole, stop - first, 0) + head + tail).tolist()
-        for i in np.flatnonzero(~whole).tolist():  # no whole word inside: pieces of one or two words
-            out[i] = count_words(self.text[starts[i]:ends[i]])
+        counted = np.where(whole, stop - first, 0) + head + tail
+        if len(self.starts) and not whole.all():
+            # No whole word inside: at most the end of the word begun before ``start`` (a word
+            # when a letter or digit of it is inside) and the start of the next word (it starts
+            # with a letter or digit; a CJK word, one character, would lie wholly inside).
+            before = np.maximum(first - 1, 0)
+            cut = np.maximum(np.minimum(hi, self.ends[before]), lo)
+            tail_of_before = (first > 0) & ((letters[cut] - letters[lo]) > 0)
+            start_of_next = (first < len(self.starts)) & (self.starts[safe_first] < hi)
+            counted = np.where(whole, counted, tail_of_before.astype(np.int64) + start_of_next)
+        out: list[int] = counted.tolist()
         return out
 
     def count(self, start: int, end: int) -> int:

@@ -9,6 +9,9 @@ also for passages of every kind of source, filters, and duplicate coding GUIDs.
 from __future__ import annotations
 
 import dataclasses
+import enum
+import errno
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +40,19 @@ from qdx.report.output import export_tables
 from qdx.report.tidy_parquet import export_parquet
 
 TABLES = ("codes", "sources", "cases", "segments", "codings")
+
+
+class _Spelled(str):
+    """A str subclass whose str() is not its characters: pandas writes its characters."""
+
+    def __str__(self) -> str:
+        return "other"
+
+
+class _Label(enum.StrEnum):
+    FIRST = "first label"
+
+
 CERTAIN: dict[str, list[object]] = {
     "text": ["a", "b", "c"],
     "text_missing": ["a", None, "c"],
@@ -44,6 +60,9 @@ CERTAIN: dict[str, list[object]] = {
     "none": [None, None, None],
     "ints": [1, -(2**63), 2**63 - 1],
     "bools": [True, False, True],
+    "subclassed": [_Spelled("a"), Guid("{AB}"), _Label.FIRST],
+    "subclassed_missing": [_Spelled("a"), None, _Label.FIRST],
+    "nul_inside": ["a\0b", "", "c"],  # NUL in a text: each encoded on its own
 }
 
 
@@ -59,6 +78,21 @@ def test_plain_columns_become_the_table_pandas_makes() -> None:
     got = arrow_table(columns, ("positions",))
     assert got is not None
     assert got.equals(_pandas(columns, ("positions",)), check_metadata=True)
+
+
+def test_long_columns_encoded_piece_by_piece_equal_pandas() -> None:
+    # Text is encoded a few thousand values at a time: values on both sides of each piece's
+    # border, a piece holding a NUL (encoded one by one) between pieces that do not, emoji,
+    # and a column whose last value is missing (text up to there, then the typed route).
+    size = 10_001
+    columns: dict[str, list[object]] = {
+        "text": [f"{i} na\u00efve \U0001f600" if i % 4096 else f"{i}\0nul" for i in range(size)],
+        "ascii": [f"row {i}" for i in range(size)],
+        "late_gap": [*(f"v{i}" for i in range(size - 1)), None],
+    }
+    got = arrow_table(columns)
+    assert got is not None
+    assert got.equals(_pandas(columns), check_metadata=True)
 
 
 def test_guids_are_written_as_their_spelling() -> None:
@@ -154,3 +188,62 @@ def test_a_variable_with_gaps_goes_through_pandas_and_still_matches(tmp_path: Pa
     fast = pq.read_table(tmp_path / "fast" / "sources.parquet")
     assert fast.equals(pq.read_table(tmp_path / "frames" / "sources.parquet"), check_metadata=True)
     assert fast.schema.field("score").type == pa.float64()
+
+
+def _written(tmp_path: Path) -> Path:
+    import qdx
+
+    path = tmp_path / "mixed.qdpx"
+    qdx.write(_mixed(), path)
+    return path
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_table_failing_on_the_helper_thread_is_one_line_and_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: bool) -> None:
+    # The large tables are encoded to Parquet on a helper thread while the next tables are
+    # built; a failure there (the disk full) must still end the command with its one line and
+    # exit 1, and leave the folder as it was: not created, or its old file untouched.
+    from click.testing import CliRunner
+
+    from qdx.cli import main
+
+    path = _written(tmp_path)
+    out = tmp_path / "tables"
+    if existing:
+        out.mkdir()
+        (out / "segments.parquet").write_bytes(b"old")
+    real = pq.write_table
+    threads: list[str] = []
+
+    def full(table: pa.Table, where: object, **options: object) -> None:
+        if "text" in table.column_names:  # the segments table
+            threads.append(threading.current_thread().name)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(table, where, **options)
+
+    monkeypatch.setattr(pq, "write_table", full)
+    result = CliRunner().invoke(main, ["export", str(path), str(out), "--to", "parquet"])
+    assert result.exit_code == 1, result.output
+    assert result.output.count("\n") == 1 and "No space left on device" in result.output, result.output
+    assert threads and threads[0] != threading.main_thread().name  # it did fail on the helper thread
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["mixed.qdpx", "tables"] if existing else ["mixed.qdpx"])
+    if existing:
+        assert [(p.name, p.read_bytes()) for p in out.iterdir()] == [("segments.parquet", b"old")]
+
+
+def test_an_error_while_the_helper_thread_encodes_leaves_nothing(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # The small tables are built while the large ones are encoded: an error there must wait
+    # for the helper thread (nothing written after the command ended) and write no file.
+    import qdx.report.tidy_columns as tidy
+
+    def broken(*args: object) -> object:
+        raise MemoryError
+
+    monkeypatch.setattr(tidy, "case_rows", broken)
+    before = threading.active_count()
+    with pytest.raises(MemoryError):
+        export_parquet(_mixed(), tmp_path / "tables")
+    assert threading.active_count() == before
+    assert list(tmp_path.iterdir()) == []

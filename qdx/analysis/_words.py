@@ -10,8 +10,9 @@ rule is a maximal chain of letters and digits (with their combining marks) linke
 joiners, or one CJK character, and whether two neighbouring characters link depends on them
 alone. So cutting a text at ``start`` and ``end`` keeps every word wholly inside as one word
 and cuts at most one word at each end; a cut piece is one word when it still holds a letter,
-digit or CJK character, else none. Whole words are counted by bisection; the two end pieces
-(short) are counted by ``count_words`` itself, so the rule is stated in one place only.
+digit or CJK character, else none. Whole words are counted by bisection, and each cut piece
+by whether letters or digits lie in it (a running count of them). tests/test_words_index.py
+checks every count against ``count_words`` of the passage's own characters.
 """
 
 from __future__ import annotations
@@ -91,6 +92,51 @@ def _classes(text: str) -> np.ndarray:
     return out
 
 
+def _scan(text: str) -> tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[np.signedinteger[Any]],
+                              npt.NDArray[np.signedinteger[Any]]]:
+    """Where the words of ``text`` start and end, and the letters and digits before each position
+    (see :class:`TextWords`)."""
+    flags = _classes(text)
+    n = len(flags)
+    base = (flags & _BASE).view(np.bool_)  # _BASE is bit 0: the masked byte is the boolean
+    cjk = (flags & _CJK_BIT) != 0
+    # 32-bit counts halve the memory of a long text's array (kept while its passages are counted).
+    small = n < 2**31 - 1
+    marks = np.flatnonzero((flags & _MARK) != 0)
+    in_word = base
+    if len(marks):  # combining marks are few: each looks back past its run of marks
+        run_first = np.maximum.accumulate(np.where(np.diff(marks, prepend=-2) != 1, marks, 0))
+        before = run_first - 1  # the last character before the mark that is not a mark
+        in_word = base.copy()
+        in_word[marks] |= (before >= 0) & base[np.maximum(before, 0)]
+    # Continued from the character before: a word character, or a joiner at j linking j + 1
+    # to j - 1. Joiners are few, so they are looked at only where they are.
+    joined = np.zeros(n, dtype=bool)
+    joined[1:] = in_word[:-1]
+    at = np.flatnonzero((flags[1:-1] & (_JOINER | _DIGIT_JOINER)) != 0) + 1
+    if len(at):
+        kind = flags[at]
+        digits = ((flags[at - 1] & _DIGIT) != 0) & ((flags[at + 1] & _DIGIT) != 0)
+        link = (((kind & _JOINER) != 0) & in_word[at - 1]) | (((kind & _DIGIT_JOINER) != 0) & digits)
+        joined[at[link] + 1] = True
+    first = cjk | (base & ~joined)
+    starts = np.flatnonzero(first)
+    # A word ends after its last letter, digit or mark: the last such character before the
+    # next word's start (every one of them lies in a word). That character ends a run of them:
+    # the next character is none, or starts a word, or the text ends.
+    word = in_word | cjk
+    run_end = np.zeros(n, dtype=bool)
+    run_end[:-1] = word[:-1] & ~(word[1:] & ~first[1:])
+    if n:
+        run_end[-1] = word[-1]
+    last = np.flatnonzero(run_end)
+    nexts = np.append(starts[1:], n)
+    ends = last[np.searchsorted(last, nexts, side="left") - 1] + 1 if len(starts) else starts
+    letters = np.concatenate((np.zeros(1, np.int32 if small else np.int64),
+                              np.cumsum(base, dtype=np.int32 if small else np.int64)))
+    return starts, ends, letters
+
+
 class TextWords:
     """The words of one text, found once, for counting passages of it.
 
@@ -106,37 +152,7 @@ class TextWords:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        flags = _classes(text)
-        n = len(flags)
-        base = (flags & _BASE).view(np.bool_)  # _BASE is bit 0: the masked byte is the boolean
-        cjk = (flags & _CJK_BIT) != 0
-        # 32-bit positions halve the memory of a long text's arrays (kept while its passages are counted).
-        positions: npt.NDArray[np.signedinteger[Any]] = np.arange(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
-        mark = (flags & _MARK) != 0
-        if mark.any():
-            before = np.maximum.accumulate(np.where(mark, -1, positions))
-            in_word = base | (mark & (before >= 0) & base[np.maximum(before, 0)])
-        else:  # no combining mark (most texts): the word characters are the letters and digits
-            in_word = base
-        # Continued from the character before: a word character, or a joiner at j linking j + 1
-        # to j - 1. Joiners are few, so they are looked at only where they are.
-        joined = np.zeros(n, dtype=bool)
-        joined[1:] = in_word[:-1]
-        at = np.flatnonzero((flags[1:-1] & (_JOINER | _DIGIT_JOINER)) != 0) + 1
-        if len(at):
-            kind = flags[at]
-            digits = ((flags[at - 1] & _DIGIT) != 0) & ((flags[at + 1] & _DIGIT) != 0)
-            link = (((kind & _JOINER) != 0) & in_word[at - 1]) | (((kind & _DIGIT_JOINER) != 0) & digits)
-            joined[at[link] + 1] = True
-        starts = np.flatnonzero(cjk | (base & ~joined))
-        # A word ends after its last letter, digit or mark: the last such character before the
-        # next word's start (every one of them lies in a word).
-        last = np.maximum.accumulate(np.where(in_word | cjk, positions, -1)) if n else positions
-        self.starts = starts
-        self.ends = (last[np.append(starts[1:], n) - 1] + 1) if len(starts) else starts
-        # letters and digits before each position
-        self._letters: npt.NDArray[np.signedinteger[Any]] = np.concatenate(
-            (np.zeros(1, positions.dtype), np.cumsum(base, dtype=positions.dtype)))
+        self.starts, self.ends, self._letters = _scan(text)
 
     @property
     def total(self) -> int:
@@ -157,9 +173,17 @@ class TextWords:
         # one word each: a word when a letter or digit is left in the piece.
         head = whole & ((letters[self.starts[safe_first]] - letters[lo]) > 0) if len(self.starts) else whole
         tail = whole & ((letters[hi] - letters[self.ends[safe_last]]) > 0) if len(self.starts) else whole
-        out: list[int] = (np.where(whole, stop - first, 0) + head + tail).tolist()
-        for i in np.flatnonzero(~whole).tolist():  # no whole word inside: pieces of one or two words
-            out[i] = count_words(self.text[starts[i]:ends[i]])
+        counted = np.where(whole, stop - first, 0) + head + tail
+        if len(self.starts) and not whole.all():
+            # No whole word inside: at most the end of the word begun before ``start`` (a word
+            # when a letter or digit of it is inside) and the start of the next word (it starts
+            # with a letter or digit; a CJK word, one character, would lie wholly inside).
+            before = np.maximum(first - 1, 0)
+            cut = np.maximum(np.minimum(hi, self.ends[before]), lo)
+            tail_of_before = (first > 0) & ((letters[cut] - letters[lo]) > 0)
+            start_of_next = (first < len(self.starts)) & (self.starts[safe_first] < hi)
+            counted = np.where(whole, counted, tail_of_before.astype(np.int64) + start_of_next)
+        out: list[int] = counted.tolist()
         return out
 
     def count(self, start: int, end: int) -> int:

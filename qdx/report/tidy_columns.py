@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from operator import attrgetter, itemgetter, sub
 from typing import cast
 
 from qdx.analysis._codings import Tree, build_tree, case_pairs, coding_filter, text_sizes
@@ -105,6 +105,59 @@ def tidy_columns(project: Project, *, set_name: str | None = None, coder: str | 
     Raises:
         UnknownNameError: no set or no user of that name.
     """
+    passages = passage_columns(project, set_name=set_name, coder=coder)
+    codes, sources, cases = passages.small_tables()
+    return TidyColumns(codes=codes, sources=sources, cases=cases, segments=passages.segments(),
+                       codings=passages.codings)
+
+
+@dataclass(slots=True)
+class PassageColumns:
+    """The codings table as columns, and what the segments table (:meth:`segments`, which
+    counts words) and the small tables (:meth:`small_tables`) are built from: steps of their
+    own, so a caller can write one table while building the next."""
+
+    codings: dict[str, list[object]]
+    project: Project
+    tree: Tree
+    code_keys: list[str]
+    source_keys: list[str]
+    every: list[str]
+    duplicates: bool
+    source_chars: dict[str, int]
+    words: WordIndex
+    _parts: tuple[_Codings, _Keys, dict[str, dict[str, object]]]
+
+    def segments(self) -> dict[str, list[object]]:
+        """The segments table's columns (frames.segment_columns)."""
+        rows, keys, per_code = self._parts
+        return _segment_columns(self.project, rows, keys, per_code, self.words, self.codings)
+
+    def small_tables(self) -> tuple[Rows, Rows, Rows]:
+        """The codes, sources and cases tables (their rows)."""
+        project = self.project
+        if not self.duplicates:
+            per_source = dict(Counter(self.source_keys))
+        else:
+            distinct: dict[str, set[str]] = {}
+            for source, coding in zip(self.source_keys, self.every, strict=True):
+                distinct.setdefault(source, set()).add(coding)
+            per_source = {source: len(found) for source, found in distinct.items()}
+        source_names = {guid_key(s.guid): s.name or str(s.guid) for s in project.sources}
+        return (code_rows(project, self.tree, self.code_keys, self.source_keys),
+                source_rows(project, self.source_chars, self.words, per_source),
+                case_rows(project, _case_sources(project), source_names))
+
+
+def passage_columns(project: Project, *, set_name: str | None = None, coder: str | None = None) -> PassageColumns:
+    """The codings table of ``frames(project, set_name=..., coder=...)`` and the means to
+    build its other tables.
+
+    Raises:
+        UnknownNameError: no set or no user of that name.
+    """
+    texts, source_chars = text_sizes(project)
+    words = WordIndex(texts)
     lookups = _Lookups(ProjectIndex(project))
     tree = build_tree(project)
     rows = _walk(project)
@@ -114,10 +167,10 @@ def tidy_columns(project: Project, *, set_name: str | None = None, coder: str | 
     every = _keys(guids)
     # A coding's user and time come from the last coding with its GUID (frames.codings_frame).
     details = None if len(set(every)) == len(every) else coding_details(project)
-    users = [None if c.creating_user is None else str(c.creating_user) for c in rows.codings]
+    users = _spelled(list(map(attrgetter("creating_user"), rows.codings)), None)
     names = {raw: lookups.user(None if raw is None else Guid(raw)) for raw in dict.fromkeys(users)}
     coders = list(map(names.__getitem__, users))
-    raws = list(map(str, map(attrgetter("code"), rows.codings)))
+    raws = cast("list[str]", _spelled(list(map(attrgetter("code"), rows.codings)), "None"))
     per_code = _per_code(tree, lookups, raws)
     keep = coding_filter(project, tree, coders, set_name, coder)
     if keep is not None:
@@ -127,30 +180,30 @@ def tidy_columns(project: Project, *, set_name: str | None = None, coder: str | 
         rows.keep(chosen)
         every, coders, raws = [every[i] for i in chosen], [coders[i] for i in chosen], [raws[i] for i in chosen]
         guids, users = [guids[i] for i in chosen], [users[i] for i in chosen]
-    texts, source_chars = text_sizes(project)
-    words = WordIndex(texts)
-    segments, codings = _passage_tables(project, rows, _Keys(every, guids, users, coders, raws), per_code, words,
-                                        details)
-    code_keys = cast("list[str]", list(map(per_code["key"].__getitem__, raws)))
-    if details is None:
-        per_source = dict(Counter(rows.source_keys))
-    else:
-        distinct: dict[str, set[str]] = {}
-        for source, coding in zip(rows.source_keys, every, strict=True):
-            distinct.setdefault(source, set()).add(coding)
-        per_source = {source: len(found) for source, found in distinct.items()}
-    source_names = {guid_key(s.guid): s.name or str(s.guid) for s in project.sources}
-    return TidyColumns(codes=code_rows(project, tree, code_keys, rows.source_keys),
-                       sources=source_rows(project, source_chars, words, per_source),
-                       cases=case_rows(project, _case_sources(project), source_names),
-                       segments=segments, codings=codings)
+    keys = _Keys(every, guids, users, coders, raws)
+    return PassageColumns(codings=_codings_columns(rows, keys, details), project=project, tree=tree,
+                          code_keys=cast("list[str]", list(map(per_code["key"].__getitem__, raws))),
+                          source_keys=rows.source_keys, every=every, duplicates=details is not None,
+                          source_chars=source_chars, words=words, _parts=(rows, keys, per_code))
 
 
 def _keys(raws: list[str]) -> list[str]:
     """:func:`guid_key` of each GUID; lower-casing alone when no GUID has a brace to strip."""
-    if "{" in (joined := "".join(raws)) or "}" in joined:
+    if "{" in (joined := "\0".join(raws)) or "}" in joined:
         return [guid_key(raw) for raw in raws]
-    return list(map(str.lower, raws))
+    # One lower-casing of all of them, split again: NUL is no letter, so no case rule (such as
+    # a final sigma) reaches across it.
+    keys = joined.lower().split("\0") if raws else []
+    return keys if len(keys) == len(raws) else list(map(str.lower, raws))
+
+
+def _spelled(values: list[Guid | None], missing: str | None) -> list[str | None]:
+    """``str()`` of each GUID (``missing`` for None), one copy per distinct object: the reader
+    shares one Guid object per referenced GUID, so a column of 100,000 code or user references
+    holds a few thousand strings, made once, instead of a copy per row."""
+    objects = dict(zip(map(id, values), values, strict=True))
+    spelled = {key: missing if value is None else str(value) for key, value in objects.items()}
+    return list(map(spelled.__getitem__, map(id, values)))
 
 
 def _case_sources(project: Project) -> dict[str, frozenset[str]]:
@@ -168,46 +221,61 @@ class _Keys:
     raws: list[str]
 
 
-def _passage_tables(project: Project, rows: _Codings, keys: _Keys, per_code: dict[str, dict[str, object]],
-                    words: WordIndex, details: dict[str, Coding] | None
-                    ) -> tuple[dict[str, list[object]], dict[str, list[object]]]:
-    """The segments and codings tables' columns (frames.segment_columns, frames.codings_columns)."""
-    every, raws = keys.every, keys.raws
-    sels, starts, ends, texts, labels, docs = (list(map(itemgetter(i), rows.passages)) for i in range(6))
+def _codings_columns(rows: _Codings, keys: _Keys, details: dict[str, Coding] | None) -> dict[str, list[object]]:
+    """The codings table's columns (frames.codings_columns)."""
+    sels = list(map(itemgetter(0), rows.passages))
     selections: list[object] = (list(map(attrgetter("guid"), sels)) if not rows.whole
                                 else [s.guid if s is not None else None for s in sels])
-    spans: list[tuple[str, ...]] = labels
-    segments: dict[str, list[object]] = {
-        "source": list[object](rows.source_names), "source_guid": list[object](rows.source_guids),
-        "selection": selections, "start": starts, "end": ends,
-        "characters": [e - s if t is not None and s is not None and e is not None else None
-                       for s, e, t in zip(starts, ends, texts, strict=True)],
-        "words": list[object](words.sliced(docs, starts, ends, texts)),
-        "labels": [" ".join(span) for span in spans],
-        "label_first": [span[0] if span else None for span in spans],
-        "label_last": [span[-1] if span else None for span in spans],
-        "code": list(map(per_code["code"].__getitem__, raws)),
-        "code_guid": list[object](raws),
-        **{col: list(map(by_code.__getitem__, raws)) for col, by_code in per_code.items()
-           if col not in ("key", "code")},
-        "coder": list[object](keys.coders),
-        "coding_guid": list[object](keys.guids),
-        "cases": _cases(project, rows, every, selections),
-        "text": texts,
-    }
     if details is None:
         user_guids: list[object] = [raw or None for raw in keys.users]
         times: list[object] = list(map(attrgetter("creation_datetime"), rows.codings))
     else:
-        found = [details.get(k) for k in every]
+        found = [details.get(k) for k in keys.every]
         user_guids = [str(c.creating_user) if c and c.creating_user else None for c in found]
         times = [c.creation_datetime if c else None for c in found]
-    codings = {
-        "coding_guid": segments["coding_guid"], "code_guid": segments["code_guid"],
-        "source_guid": segments["source_guid"], "selection_guid": selections,
-        "user_guid": user_guids, "coder": segments["coder"], "creation_datetime": times,
+    return {
+        "coding_guid": list[object](keys.guids), "code_guid": list[object](keys.raws),
+        "source_guid": list[object](rows.source_guids), "selection_guid": selections,
+        "user_guid": user_guids, "coder": list[object](keys.coders), "creation_datetime": times,
     }
-    return segments, codings
+
+
+def _segment_columns(project: Project, rows: _Codings, keys: _Keys, per_code: dict[str, dict[str, object]],
+                     words: WordIndex, codings: dict[str, list[object]]) -> dict[str, list[object]]:
+    """The segments table's columns (frames.segment_columns); those it shares with the codings
+    table are the same lists."""
+    raws = keys.raws
+    starts, ends, texts, labels, docs = (list(map(itemgetter(i), rows.passages)) for i in range(1, 6))
+    spans: list[tuple[str, ...]] = labels
+    if texts.count(None) or starts.count(None) or ends.count(None):
+        characters: list[object] = [e - s if t is not None and s is not None and e is not None else None
+                                    for s, e, t in zip(starts, ends, texts, strict=True)]
+    else:  # every passage has its text and both ends
+        characters = list(map(sub, ends, starts))
+    return {
+        "source": list[object](rows.source_names), "source_guid": codings["source_guid"],
+        "selection": codings["selection_guid"], "start": starts, "end": ends,
+        "characters": characters,
+        "words": list[object](words.sliced(docs, starts, ends, texts)),
+        **_label_columns(spans),
+        "code": list(map(per_code["code"].__getitem__, raws)),
+        "code_guid": codings["code_guid"],
+        **{col: list(map(by_code.__getitem__, raws)) for col, by_code in per_code.items()
+           if col not in ("key", "code")},
+        "coder": codings["coder"],
+        "coding_guid": codings["coding_guid"],
+        "cases": _cases(project, rows, keys.every, codings["selection_guid"]),
+        "text": texts,
+    }
+
+
+def _label_columns(spans: list[tuple[str, ...]]) -> dict[str, list[object]]:
+    """The labels (joined with spaces), first and last label each passage spans."""
+    if spans.count(()) == len(spans):  # no labels anywhere (most projects): one pass in C
+        return {"labels": [""] * len(spans), "label_first": [None] * len(spans), "label_last": [None] * len(spans)}
+    return {"labels": [" ".join(span) for span in spans],
+            "label_first": [span[0] if span else None for span in spans],
+            "label_last": [span[-1] if span else None for span in spans]}
 
 
 def _cases(project: Project, rows: _Codings, every: list[str], selections: list[object]) -> list[object]:

@@ -228,8 +228,9 @@ def _context(project: Project, compare: Project | None, progress: Progress,
     progress("Reading codings")
     corpus = build_corpus(project, set_name=chosen.set_name, coder=chosen.coder)
     depth = level_depth(corpus.tree, chosen.level)  # a level the tree lacks: refused before any analysis
-    # The analyses run first (their results are small): the Overview, written first, states them.
-    progress("Structure, audit, saturation, agreement")
+    # The analyses run before the Overview, which states them (write_report runs all but the
+    # structure check beside the count sheets, and fills the Overview in last).
+    progress("Structure" if only_structure else "Structure, audit, saturation, agreement")
     coders = corpus.codings["coder"].value_counts()
     ranked = sorted(((str(c), int(n)) for c, n in coders.items() if isinstance(c, str) and c),
                     key=lambda cn: (-cn[1], cn[0]))
@@ -316,6 +317,7 @@ def write_report(project: Project, stream: IO[bytes], *, input_name: str | None 
             step(f"Writing {table.title}")
             book.add(table)
             del table  # the next sheet is built without this one in memory
+        step("Audit, saturation, agreement")
         done = later.result()
         _take(ctx, done)
         step("Overview")

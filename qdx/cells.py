@@ -45,7 +45,8 @@ EXCEL_MAX_CHARS = 32_767
 _TRUNCATED = " …[truncated]"
 # A place where some reader may start a new cell or row, followed by a formula character.
 _SPLIT_THEN_RISKY = re.compile(r'([,;\t\r\n])(?=[ "]*[=+\-@])')
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 does not allow (§2.2 Char): a cell holding one would make the file unreadable.
+ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def is_risky(text: str) -> bool:
@@ -70,7 +71,7 @@ def csv_writer(stream: IO[str]) -> Any:
 
 def xlsx_text(text: str) -> str:
     """``text`` with XML-illegal characters replaced and cut to Excel's cell limit."""
-    text = _ILLEGAL_XML.sub("\ufffd", text)
+    text = ILLEGAL_XML.sub("\ufffd", text)
     if len(text) > EXCEL_MAX_CHARS:
         text = text[: EXCEL_MAX_CHARS - len(_TRUNCATED)] + _TRUNCATED
     return text

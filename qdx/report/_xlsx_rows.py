@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from qdx.cells import _ILLEGAL_XML, EXCEL_MAX_CHARS, RISKY_START, is_risky, xlsx_text
+from qdx.cells import EXCEL_MAX_CHARS, ILLEGAL_XML, RISKY_START, is_risky, xlsx_text
 from qdx.report._metrics import _BLOCK, _lines, counted_lines, line_units, row_height
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ class RowRenderer:
         if not present:
             return [""] * len(values)
         joined = "\n".join(present)
-        if _ILLEGAL_XML.search(joined) is not None or max(map(len, present)) > EXCEL_MAX_CHARS:
+        if ILLEGAL_XML.search(joined) is not None or max(map(len, present)) > EXCEL_MAX_CHARS:
             return self._checked_text_column(c, values, numbers, joined)
         aligned = values if len(present) == len(values) else [v or "" for v in values]
         texts = aligned

@@ -290,6 +290,10 @@ def write_report(project: Project, stream: IO[bytes], *, input_name: str | None 
                  options: ReportOptions | None = None) -> Report:
     """Write the report workbook to a binary stream, each sheet as soon as it is built.
 
+    Where the system can fork and the process may use a second core, the analyses the count
+    sheets do not need run in a child process meanwhile (:mod:`qdx.report.background`); the
+    workbook is the same either way.
+
     Args:
         project: the project (not modified).
         stream: a writable binary stream.

@@ -127,7 +127,7 @@ class RowRenderer:
         Most columns hold no XML-illegal character and no cell over Excel's limit; then
         :func:`xlsx_text` leaves every cell as it is, the escaping is done once over the whole
         column, and a cell needs a closer look only when its first character is whitespace or
-        could start a formula, or its last is whitespace (:meth:`_edge_text` then writes it).
+        could start a formula, or its last is whitespace (:meth:`_text_cell` then writes it).
         """
         present = list(filter(None, values))
         if not present:
@@ -140,20 +140,14 @@ class RowRenderer:
         if "&" in joined or "<" in joined or ">" in joined:
             # NUL cannot occur in the column (it is XML-illegal, checked above): a safe separator
             texts = _xml(_SEP.join(aligned)).split(_SEP)
-        letter, edge = self.letters[c], self._edge_text
-        plain = f'" s="{self.style[c]}" t="inlineStr"><is><t>'
+        letter, style, edge = self.letters[c], self.style[c], self._text_cell
+        plain = f'" s="{style}" t="inlineStr"><is><t>'
         return [
             "" if not v
             else f'<c r="{letter}{r}{plain}{t}</t></is></c>' if v[0] not in _LEAD and v[-1] not in _SPACE
-            else edge(letter, r, c, v, t)
+            else edge(letter, r, style, c, v, t)
             for r, v, t in zip(numbers, values, texts, strict=True)
         ]
-
-    def _edge_text(self, letter: str, r: str, c: int, value: str, escaped: str) -> str:
-        """:meth:`_text` of a cell that :func:`xlsx_text` leaves as it is (``escaped``: its XML)."""
-        s = self.quote[c] if is_risky(value) else self.style[c]
-        space = ' xml:space="preserve"' if value[0] in _SPACE or value[-1] in _SPACE else ""
-        return f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
 
     def _checked_text_column(self, c: int, values: list[Any], numbers: list[str], joined: str) -> list[str]:
         """A text column with XML-illegal characters or over-long cells: each cell through
@@ -180,10 +174,16 @@ class RowRenderer:
 
     def _text(self, letter: str, r: int | str, s: int, c: int, value: str) -> str:
         text = xlsx_text(value)
+        return self._text_cell(letter, r, s, c, text, _xml(text))
+
+    def _text_cell(self, letter: str, r: int | str, s: int, c: int, text: str, escaped: str) -> str:
+        """The cell of ``text`` (through :func:`xlsx_text` already; ``escaped``: its XML): the
+        quote prefix's style when it could start a formula, ``xml:space`` when it starts or ends
+        with whitespace."""
         if is_risky(text):
             s = self.quote[c]
         space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-        return f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t{space}>{_xml(text)}</t></is></c>'
+        return f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
 
     def _cell(self, c: int, r: int | str, s: int, value: Any, force: bool = False) -> str:
         letter = self.letters[c]

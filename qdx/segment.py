@@ -15,13 +15,11 @@ order: source order, then start.
 from __future__ import annotations
 
 import bisect
-import gc
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import MISSING, dataclass, field, fields, make_dataclass
 from operator import itemgetter
 
+from qdx.collector import collector_paused
 from qdx.model import (
     AudioSelection,
     AudioSource,
@@ -357,29 +355,7 @@ def segments(project: Project, index: ProjectIndex | None = None) -> list[Segmen
     idx = index or ProjectIndex(project)
     lookups = _Lookups(idx)
     out: list[Segment] = []
-    with _collector_paused():
+    with collector_paused(keep=True):  # the segments outlive the call
         for source in project.sources:
             out.extend(_source_segments(source, idx, lookups))
     return out
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while segments are built, as the REFI reader does.
-
-    Each burst of new objects (a segment, its passage tuple) makes the collector walk the
-    project's objects again: a third of the building time at 100,000 codings. None of them
-    forms a cycle; reference counting still frees what is dropped. The segments outlive the
-    call, so they join the oldest generation (freeze + unfreeze, a list splice) rather than be
-    scanned once more as young objects, unless the application froze objects itself.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            if not gc.get_freeze_count():
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()

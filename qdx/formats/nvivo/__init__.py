@@ -16,14 +16,13 @@ Sniffs never accept a REFI archive (no ``word/`` or ``xl/`` member) or plain XML
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import gc
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import BinaryIO, TypeVar
 
+from qdx.collector import collector_paused
 from qdx.errors import FormatError, QdxError, ReadError
 from qdx.formats import Format, ReadOptions, WriteOptions
 from qdx.formats.nvivo.codebook import read_codebook_docx
@@ -240,7 +239,7 @@ def _contained(reader: Callable[[S, ReadOptions], Project]) -> Callable[[S, Read
     @functools.wraps(reader)
     def contained(source: S, options: ReadOptions) -> Project:
         try:
-            with paused_gc():
+            with collector_paused():  # a 1.2M-cell sheet spent 1.8 of its 3.1 s building cases in the collector
                 return reader(source, options)
         except QdxError:
             raise
@@ -250,24 +249,6 @@ def _contained(reader: Callable[[S, ReadOptions], Project]) -> Callable[[S, Read
             raise
 
     return contained
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a reader builds its objects.
-
-    A reader builds one object per cell or reference and frees almost nothing, so each
-    collection scans a heap that only grows: a 1.2M-cell sheet spent 1.8 of its 3.1 s of
-    building cases in the collector. Reference counting still frees everything that is not
-    in a cycle; the collector runs again (if it was on) as soon as the reader returns.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 _LIBRARIES = ("docx", "openpyxl", "et_xmlfile", "xml")

@@ -8,12 +8,12 @@ original file name (qc 1.3.2, quirk 22). All of them are matched case-insensitiv
 
 from __future__ import annotations
 
-import gc
 import io
 import zipfile
 from typing import BinaryIO, cast
 from urllib.parse import unquote
 
+from qdx.collector import collector_paused
 from qdx.errors import ReadError, Severity, UsageError
 from qdx.formats import ReadOptions
 from qdx.formats.refi._context import Context, Element
@@ -144,23 +144,12 @@ def _finish(
     where = where or ctx.label
     _progress(data, ctx, options)
     head = read_head(data)
-    # Building ~10^5 records makes the cyclic GC rescan them over and over (2-3x the
-    # read time); none of them form cycles, so it is paused while they are built. Resuming
-    # would scan them all once more as young objects (0.1 s per 10^5 selections), so they
-    # are moved to the oldest generation first: freeze() + unfreeze() is a list splice.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    # Building ~10^5 records made the cyclic GC rescan them over and over (2-3x the read time).
+    with collector_paused(keep=True):
         if root is not None:
             project = read_root(root, ctx, ROOTS)  # the whole tree: nothing to stream
         else:
             project = read_document(data, where, ctx, ROOTS)
-    finally:
-        if paused:
-            if not gc.get_freeze_count():  # never thaw what the application froze itself
-                gc.freeze()
-                gc.unfreeze()  # everything frozen goes back to the oldest generation
-            gc.enable()
     if ctx.advance_to is not None:
         ctx.advance_to(1 << 62)  # the end: a bar shows 100 %
     if options.unit is not None and options.unit not in UNITS:

@@ -468,3 +468,21 @@ def test_overlap_counts_equal_brute_force_pairs(project: Project) -> None:
         for b in co.columns:
             if a < b:
                 assert co.loc[a, b] == expected.get((a, b), 0), (a, b)
+
+
+def test_c_coefficients_are_the_scalar_rule_element_by_element() -> None:
+    """The array form the pairs table uses gives c_coefficient's floats, bit for bit, over every
+    case: nothing in common (0), the published C1 example (5/105), n12 past min(n1, n2) (clamped
+    to 1) and a zero denominator."""
+    import itertools
+
+    import numpy as np
+
+    from qdx.analysis.cooccurrence import c_coefficients
+
+    triples = [(n1, n2, n12) for n1, n2, n12 in itertools.product(range(0, 13), range(0, 13), range(0, 15))]
+    triples.append((100, 10, 5))
+    n1, n2, n12 = (np.array(column, dtype=np.int64) for column in zip(*triples, strict=True))
+    got = c_coefficients(n1, n2, n12).tolist()
+    assert got == [c_coefficient(*t) for t in triples]
+    assert got[-1] == 5 / 105
